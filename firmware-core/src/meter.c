@@ -1,0 +1,114 @@
+/* The meter: boot, dispatch of inputs to the modules, power fail. */
+#include "klefr/meter.h"
+
+#include <string.h>
+
+bool klefr_model_valid(int model)
+{
+    return model >= KLEFR_MODEL_6921 && model <= KLEFR_MODEL_6924;
+}
+
+bool klefr_model_has_modbus(klefr_model model) { return model == KLEFR_MODEL_6924; }
+bool klefr_model_has_mbus(klefr_model model) { return model == KLEFR_MODEL_6923; }
+bool klefr_model_has_tariff_input(klefr_model model) { return model == KLEFR_MODEL_6922; }
+
+void klefr_meter_trace(const klefr_meter *m, const char *line)
+{
+    if (m->hal->trace)
+        m->hal->trace(m->hal->arg, line);
+}
+
+void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, uint32_t serial,
+                      uint64_t t_us)
+{
+    memset(m, 0, sizeof *m);
+    m->hal = hal;
+    m->model = model;
+    m->serial = serial;
+    m->powered = true;
+    m->now_us = t_us;
+
+    if (klefr_store_load(m, t_us) < 0)
+        m->error = KLEFR_ERR_EEPROM;
+    if (hal->program_crc && hal->program_crc(hal->arg) != KLEFR_PROGRAM_CRC_EXPECTED)
+        m->error = KLEFR_ERR_PROGRAM;
+    m->tariff = m->settings.tariff;
+
+    klefr_metering_init(m, t_us);
+    klefr_mbrtu_init(m, t_us);
+    klefr_ui_init(m, t_us);
+}
+
+void klefr_meter_adc(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us)
+{
+    if (!m->powered)
+        return;
+    m->now_us = t_us;
+    klefr_metering_adc(m, v, i, n, t_us);
+}
+
+void klefr_meter_tick(klefr_meter *m, uint64_t t_us)
+{
+    if (!m->powered)
+        return;
+    m->now_us = t_us;
+    klefr_metering_tick(m, t_us);
+    klefr_mbrtu_tick(m, t_us);
+    klefr_ui_tick(m, t_us);
+    klefr_store_tick(m, t_us);
+}
+
+void klefr_meter_uart_rx(klefr_meter *m, klefr_port port, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    if (!m->powered)
+        return;
+    m->now_us = t_us;
+    if (port == KLEFR_PORT_BUS && klefr_model_has_modbus(m->model))
+        klefr_mbrtu_rx(m, byte, flags, t_us);
+}
+
+void klefr_meter_buttons(klefr_meter *m, uint8_t held, uint64_t t_us)
+{
+    if (!m->powered)
+        return;
+    m->now_us = t_us;
+    klefr_ui_buttons(m, held, t_us);
+}
+
+void klefr_meter_tariff_input(klefr_meter *m, bool t2, uint64_t t_us)
+{
+    if (!m->powered || !klefr_model_has_tariff_input(m->model))
+        return;
+    m->now_us = t_us;
+    /* The input level selects the tariff whenever it changes; a command may
+     * override it until the next change (docs/architecture.md). */
+    if (t2 != m->tariff_input)
+        m->tariff = t2 ? 2 : 1;
+    m->tariff_input = t2;
+}
+
+bool klefr_meter_set_tariff(klefr_meter *m, uint8_t tariff, bool save, uint64_t t_us)
+{
+    if (tariff != 1 && tariff != 2)
+        return false;
+    m->tariff = tariff;
+    if (save && m->settings.tariff != tariff) {
+        m->settings.tariff = tariff;
+        klefr_meter_settings_changed(m, t_us);
+    }
+    return true;
+}
+
+void klefr_meter_settings_changed(klefr_meter *m, uint64_t t_us)
+{
+    klefr_store_save(m, t_us);
+}
+
+void klefr_meter_power_fail(klefr_meter *m, uint64_t t_us)
+{
+    if (!m->powered)
+        return;
+    m->regs.power_downs++;
+    klefr_store_save(m, t_us);
+    m->powered = false;
+}

@@ -1,0 +1,59 @@
+/* The simulated meter hardware: virtual clock, AFE, EEPROM, outputs, and the
+ * loop that feeds the firmware. Deterministic: everything happens at virtual
+ * times; host threads only queue events for the loop. */
+#ifndef KLEFR_SIM_H
+#define KLEFR_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "afe.h"
+#include "eeprom.h"
+#include "klefr/meter.h"
+
+/* Length of one loop slice: ADC block and tick period. */
+#define KLEFR_SIM_SLICE_US 10000u
+#define KLEFR_SIM_SLICE_SAMPLES (KLEFR_SIM_SLICE_US / KLEFR_TS_US)
+
+typedef struct {
+    uint64_t count[KLEFR_OUT_COUNT];      /* pulses emitted */
+    uint64_t on_until_us[KLEFR_OUT_COUNT]; /* pin active until (for drawing) */
+    uint32_t last_width_us[KLEFR_OUT_COUNT];
+    bool backlight;
+    klefr_lcd_fb lcd;
+} klefr_sim_outputs;
+
+typedef struct klefr_sim {
+    klefr_meter meter;
+    klefr_hal hal;
+    klefr_model model;
+    uint32_t serial;
+    uint64_t t_us; /* virtual time now */
+    bool powered;
+    bool program_corrupt; /* inject Err 02 at next power-up */
+    klefr_afe *afe;
+    klefr_eeprom eeprom;
+    klefr_sim_outputs out;
+    klefr_uart_cfg uart_cfg[KLEFR_PORT_COUNT];
+
+    /* Where bytes the meter sends go (the serial layer); NULL = dropped. */
+    void (*uart_tx)(void *arg, klefr_port port, const uint8_t *data, size_t len, uint64_t t_us);
+    void *uart_tx_arg;
+    /* Trace sink; NULL = off. */
+    void (*trace)(void *arg, const char *line);
+    void *trace_arg;
+} klefr_sim;
+
+/* Set up the hardware and power the meter up at t = 0. eeprom_path NULL =
+ * RAM only. Returns 0 or -1 with a message in err. */
+int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *afe,
+                   const char *eeprom_path, char *err, int errlen);
+
+/* Advance virtual time by whole slices up to t_end_us. Returns false when the
+ * AFE source has ended (a recording ran out). */
+bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us);
+
+/* Cut or restore the supply. A cut raises the supply monitor interrupt. */
+void klefr_sim_power(klefr_sim *s, bool on);
+
+#endif
