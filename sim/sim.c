@@ -96,10 +96,94 @@ void klefr_sim_power(klefr_sim *s, bool on)
         klefr_meter_power_fail(&s->meter, s->t_us);
 }
 
+static bool ev_before(const klefr_sim_event *a, const klefr_sim_event *b)
+{
+    return a->t_us != b->t_us ? a->t_us < b->t_us : a->seq < b->seq;
+}
+
+bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev)
+{
+    if (s->nev == KLEFR_SIM_MAX_EVENTS)
+        return false;
+    size_t k = s->nev++;
+    s->ev[k] = *ev;
+    s->ev[k].seq = s->ev_seq++;
+    while (k > 0 && ev_before(&s->ev[k], &s->ev[(k - 1) / 2])) {
+        klefr_sim_event tmp = s->ev[k];
+        s->ev[k] = s->ev[(k - 1) / 2];
+        s->ev[(k - 1) / 2] = tmp;
+        k = (k - 1) / 2;
+    }
+    return true;
+}
+
+static klefr_sim_event ev_pop(klefr_sim *s)
+{
+    klefr_sim_event top = s->ev[0];
+    s->ev[0] = s->ev[--s->nev];
+    size_t k = 0;
+    for (;;) {
+        size_t l = 2 * k + 1, r = l + 1, m = k;
+        if (l < s->nev && ev_before(&s->ev[l], &s->ev[m]))
+            m = l;
+        if (r < s->nev && ev_before(&s->ev[r], &s->ev[m]))
+            m = r;
+        if (m == k)
+            break;
+        klefr_sim_event tmp = s->ev[k];
+        s->ev[k] = s->ev[m];
+        s->ev[m] = tmp;
+        k = m;
+    }
+    return top;
+}
+
+static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
+{
+    switch (e->kind) {
+    case KLEFR_EV_UART_RX:
+        if (s->powered)
+            klefr_meter_uart_rx(&s->meter, (klefr_port)e->port, e->byte, e->flags, e->t_us);
+        break;
+    case KLEFR_EV_BUTTONS:
+        if (s->powered)
+            klefr_meter_buttons(&s->meter, e->byte, e->t_us);
+        break;
+    case KLEFR_EV_TARIFF_INPUT:
+        if (s->powered)
+            klefr_meter_tariff_input(&s->meter, e->byte != 0, e->t_us);
+        break;
+    case KLEFR_EV_POWER:
+        klefr_sim_power(s, e->byte != 0);
+        break;
+    case KLEFR_EV_CALL:
+        e->fn(e->arg, e->t_us);
+        break;
+    }
+}
+
+/* Deliver every event due at or before t_us. */
+static void ev_run_due(klefr_sim *s, uint64_t t_us)
+{
+    while (s->nev && s->ev[0].t_us <= t_us) {
+        klefr_sim_event e = ev_pop(s);
+        ev_deliver(s, &e);
+    }
+}
+
+int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg)
+{
+    if (s->nfds == KLEFR_SIM_MAX_FDS)
+        return -1;
+    s->fds[s->nfds++] = (klefr_sim_fd){fd, ready, arg};
+    return 0;
+}
+
 bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
 {
     int32_t v[KLEFR_SIM_SLICE_SAMPLES], i[KLEFR_SIM_SLICE_SAMPLES];
     while (s->t_us + KLEFR_SIM_SLICE_US <= t_end_us) {
+        ev_run_due(s, s->t_us);
         size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
         if (s->afe && n == 0)
             return false;
@@ -111,5 +195,6 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
         if (n < KLEFR_SIM_SLICE_SAMPLES && s->afe)
             return false;
     }
+    ev_run_due(s, s->t_us);
     return true;
 }

@@ -23,6 +23,38 @@ typedef struct {
     klefr_lcd_fb lcd;
 } klefr_sim_outputs;
 
+/* Something that happens at a virtual time: delivered by the loop, in time
+ * order (ties in posting order), before the slice that starts at or after it. */
+typedef enum {
+    KLEFR_EV_UART_RX,      /* port, byte, flags */
+    KLEFR_EV_BUTTONS,      /* held mask in byte */
+    KLEFR_EV_TARIFF_INPUT, /* byte != 0: T2 */
+    KLEFR_EV_POWER,        /* byte != 0: supply on */
+    KLEFR_EV_CALL          /* fn(arg, t_us): sim-side changes (load, AFE, ...) */
+} klefr_sim_event_kind;
+
+typedef struct {
+    uint64_t t_us;
+    uint64_t seq; /* set by klefr_sim_post */
+    klefr_sim_event_kind kind;
+    uint8_t port;
+    uint8_t byte;
+    uint8_t flags;
+    void (*fn)(void *arg, uint64_t t_us);
+    void *arg;
+} klefr_sim_event;
+
+#define KLEFR_SIM_MAX_EVENTS 8192
+
+/* Host file descriptors (ptys, serial ports) the real-time loop waits on. */
+typedef struct {
+    int fd;
+    void (*ready)(void *arg, uint64_t t_us); /* called from the loop when readable */
+    void *arg;
+} klefr_sim_fd;
+
+#define KLEFR_SIM_MAX_FDS 8
+
 typedef struct klefr_sim {
     klefr_meter meter;
     klefr_hal hal;
@@ -39,6 +71,13 @@ typedef struct klefr_sim {
     /* Where bytes the meter sends go (the serial layer); NULL = dropped. */
     void (*uart_tx)(void *arg, klefr_port port, const uint8_t *data, size_t len, uint64_t t_us);
     void *uart_tx_arg;
+    /* Pending events: a binary heap on (t_us, seq). */
+    klefr_sim_event ev[KLEFR_SIM_MAX_EVENTS];
+    size_t nev;
+    uint64_t ev_seq;
+    klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
+    int nfds;
+
     /* Trace sink; NULL = off. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
@@ -52,6 +91,12 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
 /* Advance virtual time by whole slices up to t_end_us. Returns false when the
  * AFE source has ended (a recording ran out). */
 bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us);
+
+/* Queue an event. Returns false when the queue is full (event dropped). */
+bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev);
+
+/* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */
+int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg);
 
 /* Cut or restore the supply. A cut raises the supply monitor interrupt. */
 void klefr_sim_power(klefr_sim *s, bool on);
