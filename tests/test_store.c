@@ -31,10 +31,19 @@ static void power_cycle(klefr_sim *s)
 /* Distinct, non-default, valid settings and distinct register values. */
 static void make_settings(klefr_settings *s)
 {
-    *s = (klefr_settings){.modbus_id = 247, .mbus_id = 250, .mbus_secondary = 0x87654321,
-                          .baud = 2400, .parity = KLEFR_PARITY_ODD, .s0_rate_centi = 1,
-                          .calc_code = 10, .lcd_cycle_s = 30, .backlight = KLEFR_BL_OFF,
-                          .password = 9999, .obis = true, .tariff = 2, .scroll_mask = 0xA5C3E1F7u};
+    *s = (klefr_settings){.modbus_id = 247,
+                          .mbus_id = 250,
+                          .mbus_secondary = 0x87654321,
+                          .baud = 2400,
+                          .parity = KLEFR_PARITY_ODD,
+                          .s0_rate_centi = 1,
+                          .calc_code = 10,
+                          .lcd_cycle_s = 30,
+                          .backlight = KLEFR_BL_OFF,
+                          .password = 9999,
+                          .obis = true,
+                          .tariff = 2,
+                          .scroll_mask = 0xA5C3E1F7u};
 }
 
 static void make_regs(klefr_regs *r, uint64_t seed)
@@ -164,25 +173,25 @@ START_TEST(layout_is_fixed_little_endian)
     ck_assert_uint_eq(IMG, 118);
     const uint8_t hdr[] = {0x52, 0x46, 0x4C, 0x4B, 0x01, 0x00, 102, 0x00, 0x44, 0x33, 0x22, 0x11};
     ck_assert_mem_eq(img, hdr, sizeof hdr);
-    ck_assert_uint_eq(img[12], 247);                          /* modbus_id */
-    ck_assert_uint_eq(img[13], 250);                          /* mbus_id */
+    ck_assert_uint_eq(img[12], 247); /* modbus_id */
+    ck_assert_uint_eq(img[13], 250); /* mbus_id */
     const uint8_t sec[] = {0x21, 0x43, 0x65, 0x87};
-    ck_assert_mem_eq(img + 14, sec, 4);                       /* mbus_secondary */
-    ck_assert_uint_eq(img[18] | img[19] << 8, 2400);          /* baud */
-    ck_assert_uint_eq(img[22], KLEFR_PARITY_ODD);             /* parity */
-    ck_assert_uint_eq(img[23], 1);                            /* s0_rate_centi */
-    ck_assert_uint_eq(img[27], 10);                           /* calc_code */
-    ck_assert_uint_eq(img[28], 30);                           /* lcd_cycle_s */
-    ck_assert_uint_eq(img[29], KLEFR_BL_OFF);                 /* backlight */
-    ck_assert_uint_eq(img[30] | img[31] << 8, 9999);          /* password */
-    ck_assert_uint_eq(img[32], 1);                            /* obis */
-    ck_assert_uint_eq(img[33], 2);                            /* tariff */
+    ck_assert_mem_eq(img + 14, sec, 4);              /* mbus_secondary */
+    ck_assert_uint_eq(img[18] | img[19] << 8, 2400); /* baud */
+    ck_assert_uint_eq(img[22], KLEFR_PARITY_ODD);    /* parity */
+    ck_assert_uint_eq(img[23], 1);                   /* s0_rate_centi */
+    ck_assert_uint_eq(img[27], 10);                  /* calc_code */
+    ck_assert_uint_eq(img[28], 30);                  /* lcd_cycle_s */
+    ck_assert_uint_eq(img[29], KLEFR_BL_OFF);        /* backlight */
+    ck_assert_uint_eq(img[30] | img[31] << 8, 9999); /* password */
+    ck_assert_uint_eq(img[32], 1);                   /* obis */
+    ck_assert_uint_eq(img[33], 2);                   /* tariff */
     const uint8_t mask[] = {0xF7, 0xE1, 0xC3, 0xA5};
-    ck_assert_mem_eq(img + 34, mask, 4);                      /* scroll_mask */
+    ck_assert_mem_eq(img + 34, mask, 4); /* scroll_mask */
     const uint8_t e1[] = {1, 2, 3, 4, 5, 6, 7, 8};
-    ck_assert_mem_eq(img + 38, e1, 8);                        /* act_fwd T1 */
+    ck_assert_mem_eq(img + 38, e1, 8); /* act_fwd T1 */
     const uint8_t pd[] = {0xD4, 0xC3, 0xB2, 0xA1};
-    ck_assert_mem_eq(img + 110, pd, 4);                       /* power_downs */
+    ck_assert_mem_eq(img + 110, pd, 4); /* power_downs */
     uint32_t crc = klefr_crc32(img, 114);
     ck_assert_uint_eq(img[114] | img[115] << 8 | img[116] << 16 | (uint32_t)img[117] << 24, crc);
 }
@@ -257,7 +266,8 @@ END_TEST
 START_TEST(secondary_address_defaults_to_serial)
 {
     char err[128];
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6923, 0x00123456u, NULL, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6923, 0x00123456u, NULL, NULL, err, sizeof err), 0);
     ck_assert_uint_eq(sim.meter.settings.mbus_secondary, 0x00123456u);
 }
 END_TEST
@@ -321,8 +331,11 @@ START_TEST(wrong_size_file_is_an_error)
     fwrite("\xFF\xFF\xFF", 1, 3, f);
     fclose(f);
     char err[512] = "";
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, path, err, sizeof err), -1);
-    ck_assert_msg(strncmp(err, path, strlen(path)) == 0 && strstr(err, ": ") && strstr(err, "3 bytes"),
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, path, err, sizeof err),
+        -1);
+    ck_assert_msg(strncmp(err, path, strlen(path)) == 0 && strstr(err, ": ") &&
+                      strstr(err, "3 bytes"),
                   "message: %s", err);
 
     /* One byte too long is refused as well. */
@@ -330,11 +343,16 @@ START_TEST(wrong_size_file_is_an_error)
     for (unsigned k = 0; k < KLEFR_NVM_SIZE + 1; k++)
         fputc(0xFF, f);
     fclose(f);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, path, err, sizeof err), -1);
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, path, err, sizeof err),
+        -1);
 
     /* A directory in the way: "path: message". */
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, tmpdir, err, sizeof err), -1);
-    ck_assert_msg(strncmp(err, tmpdir, strlen(tmpdir)) == 0 && err[strlen(tmpdir)] == ':', "message: %s", err);
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, tmpdir, err, sizeof err),
+        -1);
+    ck_assert_msg(strncmp(err, tmpdir, strlen(tmpdir)) == 0 && err[strlen(tmpdir)] == ':',
+                  "message: %s", err);
     remove_tmpdir();
 }
 END_TEST
@@ -368,13 +386,14 @@ static void cut_case(int prior, int cut, uint32_t torn, bool garble)
     bool was_cut = sim.eeprom.cuts == 1 && !landed;
     klefr_sim_power(&sim, true);
 
-    ck_assert_msg(sim.meter.error == KLEFR_ERR_NONE, "prior %d cut %d torn %u: Err %02u", prior, cut,
-                  torn, sim.meter.error);
+    ck_assert_msg(sim.meter.error == KLEFR_ERR_NONE, "prior %d cut %d torn %u: Err %02u", prior,
+                  cut, torn, sim.meter.error);
     if (was_cut)
-        ck_assert_msg(regs_eq(&sim.meter.regs, &old), "prior %d cut %d torn %u: not the old registers",
-                      prior, cut, torn);
+        ck_assert_msg(regs_eq(&sim.meter.regs, &old),
+                      "prior %d cut %d torn %u: not the old registers", prior, cut, torn);
     else
-        ck_assert_msg(regs_eq(&sim.meter.regs, &fresh), "prior %d cut %d: not the new registers", prior, cut);
+        ck_assert_msg(regs_eq(&sim.meter.regs, &fresh), "prior %d cut %d: not the new registers",
+                      prior, cut);
 
     /* The meter goes on: the next save repairs the torn copy. */
     make_regs(&sim.meter.regs, 200);
@@ -537,10 +556,18 @@ END_TEST
 START_TEST(out_of_range_settings_take_defaults)
 {
     boot(&sim, KLEFR_MODEL_6924, NULL);
-    klefr_settings bad = {.modbus_id = 0, .mbus_id = 251, .mbus_secondary = 0x1234567A,
-                          .baud = 300 /* M-bus only */, .parity = (klefr_parity)3,
-                          .s0_rate_centi = 12345, .calc_code = 2, .lcd_cycle_s = 31,
-                          .backlight = 3, .password = 10000, .obis = true, .tariff = 3,
+    klefr_settings bad = {.modbus_id = 0,
+                          .mbus_id = 251,
+                          .mbus_secondary = 0x1234567A,
+                          .baud = 300 /* M-bus only */,
+                          .parity = (klefr_parity)3,
+                          .s0_rate_centi = 12345,
+                          .calc_code = 2,
+                          .lcd_cycle_s = 31,
+                          .backlight = 3,
+                          .password = 10000,
+                          .obis = true,
+                          .tariff = 3,
                           .scroll_mask = 0x55};
     klefr_regs r;
     make_regs(&r, 3);
@@ -549,7 +576,7 @@ START_TEST(out_of_range_settings_take_defaults)
     ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
     klefr_settings want;
     klefr_settings_defaults(&want, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL);
-    want.obis = true;          /* valid values are kept */
+    want.obis = true; /* valid values are kept */
     want.scroll_mask = 0x55;
     assert_settings_eq(&sim.meter.settings, &want);
     assert_regs_eq(&sim.meter.regs, &r); /* registers are never "defaulted" */
@@ -641,7 +668,8 @@ START_TEST(periodic_save_at_interval)
     ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
     ck_assert(klefr_sim_run_until(&sim, 3 * interval));
     ck_assert_uint_eq(sim.eeprom.bytes_written, 2 * IMG);
-    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem + SLOT, IMG, &s, &r, &seq), KLEFR_COPY_VALID);
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem + SLOT, IMG, &s, &r, &seq),
+                     KLEFR_COPY_VALID);
     ck_assert_uint_eq(r.act_fwd_uwh[KLEFR_T1], 7000000);
     ck_assert_uint_eq(seq, 2);
 }

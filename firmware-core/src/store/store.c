@@ -30,9 +30,12 @@ bool klefr_seq_newer(uint32_t a, uint32_t b)
 const char *klefr_copy_state_to_str(klefr_copy_state st)
 {
     switch (st) {
-    case KLEFR_COPY_BLANK: return "blank";
-    case KLEFR_COPY_VALID: return "valid";
-    case KLEFR_COPY_CORRUPT: return "corrupt";
+    case KLEFR_COPY_BLANK:
+        return "blank";
+    case KLEFR_COPY_VALID:
+        return "valid";
+    case KLEFR_COPY_CORRUPT:
+        return "corrupt";
     }
     return "?";
 }
@@ -92,7 +95,7 @@ int klefr_settings_validate(klefr_settings *s, klefr_model model, uint32_t seria
     klefr_settings d;
     klefr_settings_defaults(&d, model, serial);
     int fixed = 0;
-#define KLEFR_FIX(ok, field)                                                                      \
+#define KLEFR_FIX(ok, field)                                                                       \
     do {                                                                                           \
         if (!(ok)) {                                                                               \
             s->field = d.field;                                                                    \
@@ -220,8 +223,8 @@ void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs 
     put_le(&w, crc, 4);
 }
 
-klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s, klefr_regs *r,
-                                    uint32_t *seq)
+klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s,
+                                    klefr_regs *r, uint32_t *seq)
 {
     bool blank = true;
     for (uint32_t k = 0; k < len && blank; k++)
@@ -346,7 +349,8 @@ int klefr_store_save(klefr_meter *m, uint64_t t_us)
     }
     /* Read back: a worn-out cell fails here, not at the next power-up. */
     uint8_t chk[KLEFR_STORE_IMAGE_LEN];
-    if (m->hal->nvm_read(m->hal->arg, addr, chk, sizeof chk) != 0 || memcmp(chk, img, sizeof img) != 0) {
+    if (m->hal->nvm_read(m->hal->arg, addr, chk, sizeof chk) != 0 ||
+        memcmp(chk, img, sizeof img) != 0) {
         store_trace(m, "store: verify failed");
         return -2;
     }
@@ -369,7 +373,8 @@ void klefr_store_tick(klefr_meter *m, uint64_t t_us)
         st->last_save_us = t_us;
         return;
     }
-    /* The supply is up, so a failed write is a failing EEPROM: Err 01. */
-    if (klefr_store_save(m, t_us) != 0)
+    /* The supply is up, so a failed write is a failing EEPROM: Err 01
+     * (unless Err 02 is already shown). */
+    if (klefr_store_save(m, t_us) != 0 && m->error == KLEFR_ERR_NONE)
         m->error = KLEFR_ERR_EEPROM;
 }

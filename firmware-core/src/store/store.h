@@ -30,7 +30,11 @@ typedef struct {
 } klefr_store;
 
 /* State of one copy found by klefr_store_load. */
-typedef enum { KLEFR_COPY_BLANK = 0, KLEFR_COPY_VALID = 1, KLEFR_COPY_CORRUPT = 2 } klefr_copy_state;
+typedef enum {
+    KLEFR_COPY_BLANK = 0,
+    KLEFR_COPY_VALID = 1,
+    KLEFR_COPY_CORRUPT = 2
+} klefr_copy_state;
 
 const char *klefr_copy_state_to_str(klefr_copy_state st);
 
@@ -60,8 +64,8 @@ void klefr_store_tick(struct klefr_meter *m, uint64_t t_us);
  * writes KLEFR_STORE_IMAGE_LEN bytes. decode returns the copy's state and, when
  * valid, fills *s, *r (unvalidated) and *seq. */
 void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq);
-klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s, klefr_regs *r,
-                                    uint32_t *seq);
+klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s,
+                                    klefr_regs *r, uint32_t *seq);
 
 /* True when sequence number a is newer than b (serial number arithmetic, so
  * the counter may wrap). */
