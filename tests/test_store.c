@@ -171,7 +171,7 @@ START_TEST(layout_is_fixed_little_endian)
     uint8_t img[IMG];
     klefr_store_encode(img, &s, &r, 0x11223344u);
     ck_assert_uint_eq(IMG, 118);
-    const uint8_t hdr[] = {0x52, 0x46, 0x4C, 0x4B, 0x01, 0x00, 102, 0x00, 0x44, 0x33, 0x22, 0x11};
+    const uint8_t hdr[] = {0x4B, 0x4C, 0x46, 0x52, 0x01, 0x00, 102, 0x00, 0x44, 0x33, 0x22, 0x11};
     ck_assert_mem_eq(img, hdr, sizeof hdr);
     ck_assert_uint_eq(img[12], 247); /* modbus_id */
     ck_assert_uint_eq(img[13], 250); /* mbus_id */

@@ -13,7 +13,7 @@
 struct klefr_meter;
 
 /* Image layout (docs/nvm.md). Each copy lives in its own half of the EEPROM. */
-#define KLEFR_STORE_MAGIC 0x4B4C4652u /* "RFLK" little endian: bytes 52 46 4C 4B */
+#define KLEFR_STORE_MAGIC 0x52464C4Bu /* bytes 4B 4C 46 52: "KLFR" in a dump */
 #define KLEFR_STORE_VERSION 1u
 #define KLEFR_STORE_HEADER_LEN 12u
 #define KLEFR_STORE_PAYLOAD_V1_LEN 102u
