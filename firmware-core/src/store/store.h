@@ -1,20 +1,53 @@
 /* Settings defaults and the EEPROM image: versioned, CRC-protected, two
- * copies written alternately so a power cut during a write loses nothing. */
+ * copies written alternately so a power cut during a write loses nothing.
+ * Layout and protocol: docs/nvm.md. */
 #ifndef KLEFR_STORE_H
 #define KLEFR_STORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "klefr/config.h"
 #include "klefr/types.h"
 
 struct klefr_meter;
 
+/* Image layout (docs/nvm.md). Each copy lives in its own half of the EEPROM. */
+#define KLEFR_STORE_MAGIC 0x52464C4Bu /* bytes 4B 4C 46 52: "KLFR" in a dump */
+#define KLEFR_STORE_VERSION 1u
+#define KLEFR_STORE_HEADER_LEN 12u
+#define KLEFR_STORE_PAYLOAD_V1_LEN 102u
+#define KLEFR_STORE_IMAGE_LEN (KLEFR_STORE_HEADER_LEN + KLEFR_STORE_PAYLOAD_V1_LEN + 4u)
+#define KLEFR_STORE_SLOT_SIZE (KLEFR_NVM_SIZE / 2u)
+#define KLEFR_STORE_COPIES 2u
+
 typedef struct {
     uint32_t seq;          /* sequence number of the newest valid copy */
-    uint64_t last_save_us; /* time of the last save */
+    uint64_t last_save_us; /* time of the last save (or of boot) */
+    uint8_t slot;          /* copy (0/1) holding seq; the next save writes the other */
+    bool have_copy;        /* a valid copy exists in the EEPROM */
+    uint32_t saved_crc;    /* CRC of the image last loaded or written */
 } klefr_store;
 
+/* State of one copy found by klefr_store_load. */
+typedef enum {
+    KLEFR_COPY_BLANK = 0,
+    KLEFR_COPY_VALID = 1,
+    KLEFR_COPY_CORRUPT = 2
+} klefr_copy_state;
+
+const char *klefr_copy_state_to_str(klefr_copy_state st);
+
 void klefr_settings_defaults(klefr_settings *s, klefr_model model, uint32_t serial);
+
+/* Per-setting range checks (manual 7.12-7.16, appendices 2 and 3). */
+bool klefr_baud_valid(klefr_model model, uint32_t baud);
+bool klefr_parity_valid(klefr_model model, klefr_parity parity);
+bool klefr_bcd8_valid(uint32_t bcd);
+
+/* Replace every out-of-range setting by its default. Returns how many fields
+ * were replaced. */
+int klefr_settings_validate(klefr_settings *s, klefr_model model, uint32_t serial);
 
 /* Load the newest valid copy into m->settings and m->regs. Returns 0 when a
  * copy was valid, 1 for a blank EEPROM (defaults used), negative when the
@@ -24,8 +57,19 @@ int klefr_store_load(struct klefr_meter *m, uint64_t t_us);
 /* Write m->settings and m->regs to the older copy. Returns 0 or negative. */
 int klefr_store_save(struct klefr_meter *m, uint64_t t_us);
 
-/* Periodic save every KLEFR_SAVE_INTERVAL_S. */
+/* Periodic save every KLEFR_SAVE_INTERVAL_S (skipped when nothing changed). */
 void klefr_store_tick(struct klefr_meter *m, uint64_t t_us);
+
+/* Serialise into / parse from the fixed little-endian image format. encode
+ * writes KLEFR_STORE_IMAGE_LEN bytes. decode returns the copy's state and, when
+ * valid, fills *s, *r (unvalidated) and *seq. */
+void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq);
+klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s,
+                                    klefr_regs *r, uint32_t *seq);
+
+/* True when sequence number a is newer than b (serial number arithmetic, so
+ * the counter may wrap). */
+bool klefr_seq_newer(uint32_t a, uint32_t b);
 
 /* CRC-32 (IEEE, reflected 0xEDB88320) used for the image. */
 uint32_t klefr_crc32(const void *data, uint32_t len);
