@@ -122,7 +122,7 @@ static bool on_browse(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     case KLEFR_BEV_RIGHT_HOLD3:
     case KLEFR_BEV_RIGHT_HOLD5: {
         uint8_t hold = e == KLEFR_BEV_RIGHT_HOLD3 ? 3 : 5;
-        if (p->sub != KLEFR_M_NONE && p->hold_in == hold) {
+        if (p->hold_in && p->hold_in == hold) {
             if (p->sub == KLEFR_M_PM3) { /* password first (7.10.1) */
                 memset(m->ui.edit_dig, 0, sizeof m->ui.edit_dig);
                 m->ui.edit_ndig = 4;
@@ -311,7 +311,7 @@ void klefr_menu_screen(const klefr_meter *m, uint64_t t_us, klefr_screen *s)
         break;
     case KLEFR_MENU_BROWSE:
         page_value(m, ui->page, s->mid);
-        if (p->sub != KLEFR_M_NONE)
+        if (p->hold_in) /* a sub-menu to enter */
             s->icons |= KLEFR_ICON_NEXT;
         if (p->menu != KLEFR_M_MAIN)
             s->icons |= KLEFR_ICON_BACK;
