@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "ui_harness.h"
+#include "ui/ui_priv.h"
 
 /* Main menu order: 0 TOTAL kWh, 1 TOTAL kvarh, 2 POWER, 3 RESETTABLE,
  * 4 PROG MODE1, 5 PROG MODE2, 6 PROG MODE3. */
@@ -117,6 +118,26 @@ START_TEST(energy_auto_ranges_at_boundaries)
     ck_assert_str_eq(total_with(&h, 12345678000000ull), "FW kWh\n12345.67\nTOTAL");
     ck_assert_str_eq(total_with(&h, 9999999ull), "FW kWh\n0.00\nTOTAL"); /* truncated */
     ck_assert_str_eq(total_with(&h, 10000000ull), "FW kWh\n0.01\nTOTAL");
+}
+END_TEST
+
+START_TEST(negative_energy_keeps_seven_digits)
+{
+    char buf[16];
+    klefr_fmt_energy(-5000000000ll, buf);
+    ck_assert_str_eq(buf, "-5.00");
+    klefr_fmt_energy(-99999990000000ll, buf);
+    ck_assert_str_eq(buf, "-99999.99");
+    klefr_fmt_energy(-100000000000000ll, buf);
+    ck_assert_str_eq(buf, "-100000.0");
+    klefr_fmt_energy(-9999999000000000ll, buf);
+    ck_assert_str_eq(buf, "-9999999");
+    klefr_fmt_energy(10000000000000000ll, buf);
+    ck_assert_str_eq(buf, "10000000"); /* positive: the sign digit too */
+    klefr_fmt_energy(99999999999999999ll, buf);
+    ck_assert_str_eq(buf, "99999999");
+    klefr_fmt_energy(100000000000000000ll, buf);
+    ck_assert_str_eq(buf, "0");
 }
 END_TEST
 
@@ -665,6 +686,28 @@ START_TEST(pm3_obis_mode)
 }
 END_TEST
 
+START_TEST(edit_dropped_after_30s_idle)
+{
+    static harness h;
+    h_init(&h, KLEFR_MODEL_6924);
+    to_main(&h, 5);
+    HOLD_RIGHT3(&h);
+    HOLD_RIGHT5(&h);
+    presses(&h, KLEFR_BTN_RIGHT, 3);
+    LCD_IS(&h, "FW\n13\nSEC");
+    run_ms(&h, 30000);
+    ck_assert_str_eq(klefr_menu_state_to_str(h.m.ui.state), "auto");
+    LCD_IS(&h, "FW kWh\n0.00\nTOTAL");
+    ck_assert_uint_eq(h.m.settings.lcd_cycle_s, 10);
+    /* the password entry too */
+    to_main(&h, 6);
+    HOLD_RIGHT3(&h);
+    ck_assert_str_eq(klefr_menu_state_to_str(h.m.ui.state), "password");
+    run_ms(&h, 30000);
+    ck_assert_str_eq(klefr_menu_state_to_str(h.m.ui.state), "auto");
+}
+END_TEST
+
 /* ---- day counter (7.9) ---- */
 
 START_TEST(day_counter_reset)
@@ -794,6 +837,7 @@ static Suite *ui_suite(void)
     tcase_add_test(tc, lcd_update_only_when_frame_changes);
     tcase_add_test(tc, energy_auto_ranges_at_boundaries);
     tcase_add_test(tc, instantaneous_values_formats);
+    tcase_add_test(tc, negative_energy_keeps_seven_digits);
     tcase_add_test(tc, glyphs_decode_back_to_text);
     tcase_add_test(tc, error_program_checksum_err02);
     tcase_add_test(tc, error_eeprom_err01);
@@ -824,6 +868,7 @@ static Suite *ui_suite(void)
     tcase_add_test(tc, pm3_power_down_counter_reset);
     tcase_add_test(tc, pm3_change_password);
     tcase_add_test(tc, pm3_obis_mode);
+    tcase_add_test(tc, edit_dropped_after_30s_idle);
     suite_add_tcase(s, tc);
     return s;
 }
