@@ -43,7 +43,8 @@ static void check(void *arg, uint64_t t_us)
         fprintf(fl->f, "backlight %.3f %s\n", (double)t_us / 1e6, fl->backlight ? "on" : "off");
     }
     fflush(fl->f);
-    klefr_sim_event ev = {.t_us = t_us + KLEFR_SIM_SLICE_US, .kind = KLEFR_EV_CALL, .fn = check, .arg = fl};
+    klefr_sim_event ev = {
+        .t_us = t_us + KLEFR_SIM_SLICE_US, .kind = KLEFR_EV_CALL, .fn = check, .arg = fl};
     klefr_sim_post(fl->sim, &ev);
 }
 
@@ -61,7 +62,8 @@ int klefr_lcd_text_follow(klefr_sim *s, FILE *f)
 
 static bool post_buttons(klefr_sim *s, uint8_t held, double t_s)
 {
-    klefr_sim_event ev = {.t_us = (uint64_t)(t_s * 1e6 + 0.5), .kind = KLEFR_EV_BUTTONS, .byte = held};
+    klefr_sim_event ev = {
+        .t_us = (uint64_t)(t_s * 1e6 + 0.5), .kind = KLEFR_EV_BUTTONS, .byte = held};
     return klefr_sim_post(s, &ev);
 }
 
@@ -71,10 +73,20 @@ int klefr_press_post(klefr_sim *s, const char *spec)
     while (*p) {
         uint8_t held;
         switch (*p) {
-        case 'L': case 'l': held = KLEFR_BTN_LEFT; break;
-        case 'R': case 'r': held = KLEFR_BTN_RIGHT; break;
-        case 'B': case 'b': held = KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT; break;
-        default: return -1;
+        case 'L':
+        case 'l':
+            held = KLEFR_BTN_LEFT;
+            break;
+        case 'R':
+        case 'r':
+            held = KLEFR_BTN_RIGHT;
+            break;
+        case 'B':
+        case 'b':
+            held = KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT;
+            break;
+        default:
+            return -1;
         }
         if (*++p != '@')
             return -1;

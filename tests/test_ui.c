@@ -145,9 +145,15 @@ START_TEST(instantaneous_values_formats)
 {
     static harness h;
     h_init(&h, KLEFR_MODEL_6924);
-    h.m.meas = (klefr_measure){.v_rms = 230.04f, .i_rms = 10.0f, .freq_hz = 49.987f,
-                               .p_w = -2300.4f, .q_var = 120.0f, .s_va = 2303.5f, .pf = -0.998f,
-                               .reverse = true, .valid = true};
+    h.m.meas = (klefr_measure){.v_rms = 230.04f,
+                               .i_rms = 10.0f,
+                               .freq_hz = 49.987f,
+                               .p_w = -2300.4f,
+                               .q_var = 120.0f,
+                               .s_va = 2303.5f,
+                               .pf = -0.998f,
+                               .reverse = true,
+                               .valid = true};
     to_main(&h, 2);
     LCD_IS(&h, "RV >> kW\n-2.300\nPOWER");
     HOLD_RIGHT5(&h);
@@ -721,7 +727,7 @@ START_TEST(day_counter_reset)
     LCD_IS(&h, "FW kWh\n1.23\nRESETTABLE");
     run_ms(&h, 500);
     LCD_IS(&h, "FW kWh\n\nRESETTABLE"); /* blinking */
-    press(&h, KLEFR_BTN_RIGHT, 4000); /* 4 s: not yet */
+    press(&h, KLEFR_BTN_RIGHT, 4000);   /* 4 s: not yet */
     ck_assert_uint_eq(h.m.regs.day_fwd_uwh, 1234560000ull);
     HOLD_RIGHT5(&h);
     LCD_IS(&h, "FW kWh\n0.00\nOK");

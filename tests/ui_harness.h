@@ -11,8 +11,8 @@
 typedef struct {
     klefr_meter m;
     klefr_hal hal;
-    uint64_t t;            /* virtual time now, us */
-    klefr_lcd_fb fb;       /* last frame sent */
+    uint64_t t;      /* virtual time now, us */
+    klefr_lcd_fb fb; /* last frame sent */
     unsigned lcd_updates;
     bool backlight;
     unsigned backlight_calls;

@@ -50,7 +50,8 @@ klefr_button_event klefr_buttons_poll(klefr_buttons *b, uint64_t t_us)
                 b->fired = 0;
             }
         } else { /* all released */
-            bool short_press = !b->fired && !b->swallow && b->combo != (KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
+            bool short_press =
+                !b->fired && !b->swallow && b->combo != (KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
             b->swallow = false;
             if (short_press)
                 return b->combo == KLEFR_BTN_LEFT ? KLEFR_BEV_LEFT : KLEFR_BEV_RIGHT;
@@ -75,14 +76,22 @@ klefr_button_event klefr_buttons_poll(klefr_buttons *b, uint64_t t_us)
 const char *klefr_button_event_to_str(klefr_button_event e)
 {
     switch (e) {
-    case KLEFR_BEV_NONE: return "none";
-    case KLEFR_BEV_LEFT: return "left";
-    case KLEFR_BEV_RIGHT: return "right";
-    case KLEFR_BEV_LEFT_HOLD3: return "left-hold3";
-    case KLEFR_BEV_RIGHT_HOLD3: return "right-hold3";
-    case KLEFR_BEV_LEFT_HOLD5: return "left-hold5";
-    case KLEFR_BEV_RIGHT_HOLD5: return "right-hold5";
-    case KLEFR_BEV_BOTH_HOLD3: return "both-hold3";
+    case KLEFR_BEV_NONE:
+        return "none";
+    case KLEFR_BEV_LEFT:
+        return "left";
+    case KLEFR_BEV_RIGHT:
+        return "right";
+    case KLEFR_BEV_LEFT_HOLD3:
+        return "left-hold3";
+    case KLEFR_BEV_RIGHT_HOLD3:
+        return "right-hold3";
+    case KLEFR_BEV_LEFT_HOLD5:
+        return "left-hold5";
+    case KLEFR_BEV_RIGHT_HOLD5:
+        return "right-hold5";
+    case KLEFR_BEV_BOTH_HOLD3:
+        return "both-hold3";
     }
     return "?";
 }

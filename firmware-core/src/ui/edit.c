@@ -26,34 +26,54 @@ typedef struct {
 static choices choices_of(const klefr_meter *m, uint8_t setting)
 {
     switch (setting) {
-    case KLEFR_SET_BACKLIGHT: return LIST(backlight_v);
-    case KLEFR_SET_S0: return LIST(s0_v);
-    case KLEFR_SET_CALC: return LIST(calc_v);
+    case KLEFR_SET_BACKLIGHT:
+        return LIST(backlight_v);
+    case KLEFR_SET_S0:
+        return LIST(s0_v);
+    case KLEFR_SET_CALC:
+        return LIST(calc_v);
     case KLEFR_SET_BAUD:
         return klefr_model_has_mbus(m->model) ? LIST(baud_mbus_v) : LIST(baud_modbus_v);
-    case KLEFR_SET_PARITY: return LIST(parity_v);
-    case KLEFR_SET_OBIS: return LIST(onoff_v);
-    case KLEFR_SET_CYCLE: return (choices){NULL, 30}; /* 1..30 s */
-    default: return (choices){NULL, 0};
+    case KLEFR_SET_PARITY:
+        return LIST(parity_v);
+    case KLEFR_SET_OBIS:
+        return LIST(onoff_v);
+    case KLEFR_SET_CYCLE:
+        return (choices){NULL, 30}; /* 1..30 s */
+    default:
+        return (choices){NULL, 0};
     }
 }
 
-static uint32_t choice_value(choices c, uint8_t idx) { return c.v ? c.v[idx] : (uint32_t)idx + 1u; }
+static uint32_t choice_value(choices c, uint8_t idx)
+{
+    return c.v ? c.v[idx] : (uint32_t)idx + 1u;
+}
 
 static uint32_t current(const klefr_meter *m, uint8_t setting)
 {
     const klefr_settings *s = &m->settings;
     switch (setting) {
-    case KLEFR_SET_CYCLE: return s->lcd_cycle_s;
-    case KLEFR_SET_BACKLIGHT: return s->backlight;
-    case KLEFR_SET_ID: return klefr_model_has_mbus(m->model) ? s->mbus_id : s->modbus_id;
-    case KLEFR_SET_S0: return s->s0_rate_centi;
-    case KLEFR_SET_CALC: return s->calc_code;
-    case KLEFR_SET_BAUD: return s->baud;
-    case KLEFR_SET_PARITY: return klefr_model_has_mbus(m->model) ? KLEFR_PARITY_EVEN : s->parity;
-    case KLEFR_SET_PCNT: return m->regs.power_downs;
-    case KLEFR_SET_PASSWORD: return s->password;
-    case KLEFR_SET_OBIS: return s->obis;
+    case KLEFR_SET_CYCLE:
+        return s->lcd_cycle_s;
+    case KLEFR_SET_BACKLIGHT:
+        return s->backlight;
+    case KLEFR_SET_ID:
+        return klefr_model_has_mbus(m->model) ? s->mbus_id : s->modbus_id;
+    case KLEFR_SET_S0:
+        return s->s0_rate_centi;
+    case KLEFR_SET_CALC:
+        return s->calc_code;
+    case KLEFR_SET_BAUD:
+        return s->baud;
+    case KLEFR_SET_PARITY:
+        return klefr_model_has_mbus(m->model) ? KLEFR_PARITY_EVEN : s->parity;
+    case KLEFR_SET_PCNT:
+        return m->regs.power_downs;
+    case KLEFR_SET_PASSWORD:
+        return s->password;
+    case KLEFR_SET_OBIS:
+        return s->obis;
     }
     return 0;
 }
@@ -62,15 +82,25 @@ static uint32_t current(const klefr_meter *m, uint8_t setting)
 static void value_text(uint8_t setting, uint32_t v, char *out)
 {
     switch (setting) {
-    case KLEFR_SET_BACKLIGHT: strcpy(out, backlight_t[v <= KLEFR_BL_OFF ? v : 0]); return;
-    case KLEFR_SET_PARITY: strcpy(out, parity_t[v == KLEFR_PARITY_NONE ? 1 : v == KLEFR_PARITY_ODD ? 2 : 0]); return;
-    case KLEFR_SET_OBIS: strcpy(out, onoff_t[v ? 1 : 0]); return;
+    case KLEFR_SET_BACKLIGHT:
+        strcpy(out, backlight_t[v <= KLEFR_BL_OFF ? v : 0]);
+        return;
+    case KLEFR_SET_PARITY:
+        strcpy(out, parity_t[v == KLEFR_PARITY_NONE ? 1 : v == KLEFR_PARITY_ODD ? 2 : 0]);
+        return;
+    case KLEFR_SET_OBIS:
+        strcpy(out, onoff_t[v ? 1 : 0]);
+        return;
     case KLEFR_SET_CALC:
         strcpy(out, "C-");
         klefr_fmt_uint(v, 2, out + 2);
         return;
-    case KLEFR_SET_ID: klefr_fmt_uint(v, 3, out); return;
-    case KLEFR_SET_PASSWORD: klefr_fmt_uint(v, 4, out); return;
+    case KLEFR_SET_ID:
+        klefr_fmt_uint(v, 3, out);
+        return;
+    case KLEFR_SET_PASSWORD:
+        klefr_fmt_uint(v, 4, out);
+        return;
     case KLEFR_SET_S0: /* imp/kWh x 100: 10000, 2000, ... 0.1, 0.01 */
         if (v % 100u == 0)
             klefr_fmt_fixed(v / 100u, 0, out);
@@ -79,7 +109,9 @@ static void value_text(uint8_t setting, uint32_t v, char *out)
         else
             klefr_fmt_fixed(v, 2, out);
         return;
-    default: klefr_fmt_fixed(v, 0, out); return;
+    default:
+        klefr_fmt_fixed(v, 0, out);
+        return;
     }
 }
 
@@ -92,9 +124,12 @@ klefr_edit_kind klefr_edit_kind_of(uint8_t setting)
 {
     switch (setting) {
     case KLEFR_SET_ID:
-    case KLEFR_SET_PASSWORD: return KLEFR_EDIT_DIGITS;
-    case KLEFR_SET_PCNT: return KLEFR_EDIT_ACTION;
-    default: return KLEFR_EDIT_CHOICE;
+    case KLEFR_SET_PASSWORD:
+        return KLEFR_EDIT_DIGITS;
+    case KLEFR_SET_PCNT:
+        return KLEFR_EDIT_ACTION;
+    default:
+        return KLEFR_EDIT_CHOICE;
     }
 }
 
@@ -167,15 +202,33 @@ bool klefr_edit_apply(klefr_meter *m, uint8_t setting, uint64_t t_us)
                      ? digits_value(&m->ui)
                      : choice_value(choices_of(m, setting), m->ui.edit_idx);
     switch (setting) {
-    case KLEFR_SET_CYCLE: s->lcd_cycle_s = (uint8_t)v; break;
-    case KLEFR_SET_BACKLIGHT: s->backlight = (uint8_t)v; break;
-    case KLEFR_SET_S0: s->s0_rate_centi = v; break;
-    case KLEFR_SET_CALC: s->calc_code = (uint8_t)v; break;
-    case KLEFR_SET_BAUD: s->baud = v; break;
-    case KLEFR_SET_PARITY: s->parity = (klefr_parity)v; break;
-    case KLEFR_SET_OBIS: s->obis = v != 0; break;
-    case KLEFR_SET_PASSWORD: s->password = (uint16_t)v; break;
-    case KLEFR_SET_PCNT: m->regs.power_downs = 0; break;
+    case KLEFR_SET_CYCLE:
+        s->lcd_cycle_s = (uint8_t)v;
+        break;
+    case KLEFR_SET_BACKLIGHT:
+        s->backlight = (uint8_t)v;
+        break;
+    case KLEFR_SET_S0:
+        s->s0_rate_centi = v;
+        break;
+    case KLEFR_SET_CALC:
+        s->calc_code = (uint8_t)v;
+        break;
+    case KLEFR_SET_BAUD:
+        s->baud = v;
+        break;
+    case KLEFR_SET_PARITY:
+        s->parity = (klefr_parity)v;
+        break;
+    case KLEFR_SET_OBIS:
+        s->obis = v != 0;
+        break;
+    case KLEFR_SET_PASSWORD:
+        s->password = (uint16_t)v;
+        break;
+    case KLEFR_SET_PCNT:
+        m->regs.power_downs = 0;
+        break;
     case KLEFR_SET_ID:
         if (klefr_model_has_mbus(m->model)) {
             if (v > 250)
@@ -187,7 +240,8 @@ bool klefr_edit_apply(klefr_meter *m, uint8_t setting, uint64_t t_us)
             s->modbus_id = (uint8_t)v;
         }
         break;
-    default: return false;
+    default:
+        return false;
     }
     klefr_meter_settings_changed(m, t_us);
     return true;

@@ -9,13 +9,20 @@
 const char *klefr_menu_state_to_str(klefr_menu_state s)
 {
     switch (s) {
-    case KLEFR_MENU_AUTO: return "auto";
-    case KLEFR_MENU_BROWSE: return "browse";
-    case KLEFR_MENU_PASSWORD: return "password";
-    case KLEFR_MENU_EDIT: return "edit";
-    case KLEFR_MENU_DAY_RESET: return "day-reset";
-    case KLEFR_MENU_MESSAGE: return "message";
-    case KLEFR_MENU_STATE_COUNT: break;
+    case KLEFR_MENU_AUTO:
+        return "auto";
+    case KLEFR_MENU_BROWSE:
+        return "browse";
+    case KLEFR_MENU_PASSWORD:
+        return "password";
+    case KLEFR_MENU_EDIT:
+        return "edit";
+    case KLEFR_MENU_DAY_RESET:
+        return "day-reset";
+    case KLEFR_MENU_MESSAGE:
+        return "message";
+    case KLEFR_MENU_STATE_COUNT:
+        break;
     }
     return "?";
 }
@@ -32,7 +39,10 @@ static void set_state(klefr_meter *m, klefr_menu_state s)
     m->ui.state = s;
 }
 
-static const klefr_page *cur(const klefr_meter *m) { return &klefr_pages[m->ui.page]; }
+static const klefr_page *cur(const klefr_meter *m)
+{
+    return &klefr_pages[m->ui.page];
+}
 
 static uint64_t cycle_us(const klefr_meter *m)
 {
@@ -153,7 +163,8 @@ static bool on_browse(klefr_meter *m, klefr_button_event e, uint64_t t_us)
             return false;
         m->ui.page = klefr_page_parent(p->menu);
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -163,7 +174,8 @@ static bool on_password(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     switch (e) {
     case KLEFR_BEV_LEFT:
     case KLEFR_BEV_RIGHT:
-        ui->edit_dig[ui->edit_pos] = (uint8_t)((ui->edit_dig[ui->edit_pos] + (e == KLEFR_BEV_RIGHT ? 1 : 9)) % 10);
+        ui->edit_dig[ui->edit_pos] =
+            (uint8_t)((ui->edit_dig[ui->edit_pos] + (e == KLEFR_BEV_RIGHT ? 1 : 9)) % 10);
         return true;
     case KLEFR_BEV_RIGHT_HOLD3: {
         if (++ui->edit_pos < 4)
@@ -182,7 +194,8 @@ static bool on_password(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     case KLEFR_BEV_LEFT_HOLD3:
         set_state(m, KLEFR_MENU_BROWSE);
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -210,7 +223,8 @@ static bool on_edit(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     case KLEFR_BEV_LEFT_HOLD3: /* leave without saving */
         set_state(m, KLEFR_MENU_BROWSE);
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -229,7 +243,8 @@ static bool on_day_reset(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     case KLEFR_BEV_LEFT_HOLD3:
         set_state(m, KLEFR_MENU_BROWSE);
         return true;
-    default: return false;
+    default:
+        return false;
     }
 }
 
@@ -243,12 +258,9 @@ static bool on_message(klefr_meter *m, klefr_button_event e, uint64_t t_us)
 typedef bool (*handler)(klefr_meter *m, klefr_button_event e, uint64_t t_us);
 
 static const handler handlers[KLEFR_MENU_STATE_COUNT] = {
-    [KLEFR_MENU_AUTO] = on_auto,
-    [KLEFR_MENU_BROWSE] = on_browse,
-    [KLEFR_MENU_PASSWORD] = on_password,
-    [KLEFR_MENU_EDIT] = on_edit,
-    [KLEFR_MENU_DAY_RESET] = on_day_reset,
-    [KLEFR_MENU_MESSAGE] = on_message,
+    [KLEFR_MENU_AUTO] = on_auto,           [KLEFR_MENU_BROWSE] = on_browse,
+    [KLEFR_MENU_PASSWORD] = on_password,   [KLEFR_MENU_EDIT] = on_edit,
+    [KLEFR_MENU_DAY_RESET] = on_day_reset, [KLEFR_MENU_MESSAGE] = on_message,
 };
 
 bool klefr_menu_event(klefr_meter *m, klefr_button_event e, uint64_t t_us)
@@ -335,6 +347,7 @@ void klefr_menu_screen(const klefr_meter *m, uint64_t t_us, klefr_screen *s)
         strcpy(s->mid, ui->msg_mid);
         strcpy(s->low, ui->msg_low);
         break;
-    case KLEFR_MENU_STATE_COUNT: break;
+    case KLEFR_MENU_STATE_COUNT:
+        break;
     }
 }

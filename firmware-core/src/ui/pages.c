@@ -69,9 +69,14 @@ void klefr_fmt_energy(int64_t micro, char *out)
                         0, out);
 }
 
-static int64_t round_i(double x) { return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5); }
+static int64_t round_i(double x)
+{
+    return x >= 0 ? (int64_t)(x + 0.5) : -(int64_t)(-x + 0.5);
+}
 
 /* ---- page values (middle row) ---- */
+
+// clang-format off
 
 static void v_err(const klefr_meter *m, char *o)
 {
@@ -110,6 +115,7 @@ static void v_serial(const klefr_meter *m, char *o) /* 8 BCD digits */
 static void v_sw(const klefr_meter *m, char *o) { (void)m; klefr_fmt_fixed(round_i(KLEFR_SW_VERSION * 100.0), 2, o); }
 static void v_hw(const klefr_meter *m, char *o) { (void)m; klefr_fmt_fixed(round_i(KLEFR_HW_VERSION * 100.0), 2, o); }
 static void v_pcnt(const klefr_meter *m, char *o) { klefr_fmt_fixed(m->regs.power_downs, 0, o); }
+// clang-format on
 
 #define KWH (KLEFR_ICON_K | KLEFR_ICON_W | KLEFR_ICON_H)
 #define KVARH (KLEFR_ICON_K | KLEFR_ICON_VAR | KLEFR_ICON_H)
@@ -118,6 +124,7 @@ static void v_pcnt(const klefr_meter *m, char *o) { klefr_fmt_fixed(m->regs.powe
 #define TARIFF KLEFR_MOD_TARIFF
 #define ALL KLEFR_MOD_ALL
 
+// clang-format off
 /* bit, menu, sub, hold_in, models, def_scroll, flags, setting, icons, label, obis, value */
 const klefr_page klefr_pages[] = {
     {NOBIT, KLEFR_M_MAIN, KLEFR_M_NONE, 0, ALL, 0, KLEFR_PG_ERROR, 0, 0, "", "F.F", v_err},
@@ -176,16 +183,21 @@ const klefr_page klefr_pages[] = {
     {NOBIT, KLEFR_M_PM3, 0, 0, ALL, 0, KLEFR_PG_LOCK, KLEFR_SET_PASSWORD, 0, "PASSrd", NULL, NULL},
     {NOBIT, KLEFR_M_PM3, 0, 0, ALL, 0, KLEFR_PG_LOCK, KLEFR_SET_OBIS, 0, "OBIS", NULL, NULL},
 };
+// clang-format on
 
 const uint16_t klefr_page_count = sizeof klefr_pages / sizeof klefr_pages[0];
 
 static uint8_t model_bit(klefr_model model)
 {
     switch (model) {
-    case KLEFR_MODEL_6921: return KLEFR_MOD_6921;
-    case KLEFR_MODEL_6922: return KLEFR_MOD_6922;
-    case KLEFR_MODEL_6923: return KLEFR_MOD_6923;
-    case KLEFR_MODEL_6924: return KLEFR_MOD_6924;
+    case KLEFR_MODEL_6921:
+        return KLEFR_MOD_6921;
+    case KLEFR_MODEL_6922:
+        return KLEFR_MOD_6922;
+    case KLEFR_MODEL_6923:
+        return KLEFR_MOD_6923;
+    case KLEFR_MODEL_6924:
+        return KLEFR_MOD_6924;
     }
     return 0;
 }
@@ -255,12 +267,16 @@ uint16_t klefr_page_parent(uint8_t menu)
 static const char *total_obis(const klefr_meter *m)
 {
     switch (m->settings.calc_code) {
-    case 4: return "2.8.0";
-    case 5: return "15.8.0";
+    case 4:
+        return "2.8.0";
+    case 5:
+        return "15.8.0";
     case 6:
     case 9:
-    case 10: return "16.8.0";
-    default: return "1.8.0";
+    case 10:
+        return "16.8.0";
+    default:
+        return "1.8.0";
     }
 }
 

@@ -8,9 +8,15 @@ static void backlight(klefr_meter *m, uint64_t t_us)
     klefr_ui *ui = &m->ui;
     bool on;
     switch (m->settings.backlight) {
-    case KLEFR_BL_ON: on = true; break;
-    case KLEFR_BL_OFF: on = false; break;
-    default: on = t_us < ui->backlight_until_us; break; /* button mode */
+    case KLEFR_BL_ON:
+        on = true;
+        break;
+    case KLEFR_BL_OFF:
+        on = false;
+        break;
+    default:
+        on = t_us < ui->backlight_until_us;
+        break; /* button mode */
     }
     if (ui->backlight_known && on == ui->backlight)
         return;

@@ -24,7 +24,7 @@ struct klefr_meter;
 /* What the buttons did, classified from the debounced levels and the time. */
 typedef enum {
     KLEFR_BEV_NONE = 0,
-    KLEFR_BEV_LEFT,       /* short press (released before 3 s) */
+    KLEFR_BEV_LEFT, /* short press (released before 3 s) */
     KLEFR_BEV_RIGHT,
     KLEFR_BEV_LEFT_HOLD3, /* still held at 3 s */
     KLEFR_BEV_RIGHT_HOLD3,
@@ -34,13 +34,13 @@ typedef enum {
 } klefr_button_event;
 
 typedef struct {
-    uint8_t raw;         /* last level reported */
-    uint64_t raw_us;     /* when it changed */
-    uint8_t stable;      /* debounced level */
-    uint8_t combo;       /* all buttons seen in this press */
-    uint64_t press_us;   /* start of this press (or of both held) */
-    uint8_t fired;       /* hold events already sent: 3 or 5 */
-    bool swallow;        /* the menu used a hold: ignore the rest of the press */
+    uint8_t raw;       /* last level reported */
+    uint64_t raw_us;   /* when it changed */
+    uint8_t stable;    /* debounced level */
+    uint8_t combo;     /* all buttons seen in this press */
+    uint64_t press_us; /* start of this press (or of both held) */
+    uint8_t fired;     /* hold events already sent: 3 or 5 */
+    bool swallow;      /* the menu used a hold: ignore the rest of the press */
 } klefr_buttons;
 
 typedef enum {
@@ -65,7 +65,7 @@ typedef struct {
     uint64_t auto_next_us;  /* next automatic page change */
     uint64_t blink_us;      /* blink phase origin (reset by every press) */
     uint64_t msg_until_us;
-    char msg_mid[12];       /* message state: middle and lower rows */
+    char msg_mid[12]; /* message state: middle and lower rows */
     char msg_low[12];
 
     /* editing: a choice index, or digits entered one by one */
@@ -74,7 +74,7 @@ typedef struct {
     uint8_t edit_ndig;
     uint8_t edit_dig[4];
 
-    bool backlight;         /* output state last sent */
+    bool backlight; /* output state last sent */
     bool backlight_known;
     uint64_t backlight_until_us;
 } klefr_ui;

@@ -73,17 +73,17 @@ enum {
 };
 
 typedef struct {
-    uint8_t bit;       /* scroll_mask bit (stable, saved in the EEPROM) */
-    uint8_t menu;      /* list the page is in */
-    uint8_t sub;       /* main pages: the menu a hold enters */
-    uint8_t hold_in;   /* 3 or 5: the right-button hold that enters sub */
-    uint8_t models;    /* KLEFR_MOD_* */
+    uint8_t bit;        /* scroll_mask bit (stable, saved in the EEPROM) */
+    uint8_t menu;       /* list the page is in */
+    uint8_t sub;        /* main pages: the menu a hold enters */
+    uint8_t hold_in;    /* 3 or 5: the right-button hold that enters sub */
+    uint8_t models;     /* KLEFR_MOD_* */
     uint8_t def_scroll; /* models where the page is in the factory scroll */
-    uint8_t flags;     /* KLEFR_PG_* */
-    uint8_t setting;   /* KLEFR_SET_* edited from this page */
-    uint32_t icons;    /* unit icons */
-    const char *label; /* lower row */
-    const char *obis;  /* lower row in OBIS mode, NULL = label */
+    uint8_t flags;      /* KLEFR_PG_* */
+    uint8_t setting;    /* KLEFR_SET_* edited from this page */
+    uint32_t icons;     /* unit icons */
+    const char *label;  /* lower row */
+    const char *obis;   /* lower row in OBIS mode, NULL = label */
     void (*value)(const struct klefr_meter *m, char *out); /* middle row */
 } klefr_page;
 
@@ -103,7 +103,7 @@ uint16_t klefr_page_parent(uint8_t menu);
 const char *klefr_page_lower(const struct klefr_meter *m, uint16_t idx);
 
 /* Formatting without printf. */
-void klefr_fmt_energy(int64_t micro, char *out); /* kWh/kvarh auto-range */
+void klefr_fmt_energy(int64_t micro, char *out);               /* kWh/kvarh auto-range */
 void klefr_fmt_fixed(int64_t v, unsigned decimals, char *out); /* v / 10^decimals */
 void klefr_fmt_uint(uint32_t v, unsigned width, char *out);    /* zero padded */
 
