@@ -54,7 +54,7 @@ START_TEST(auto_scroll_6921_has_no_tariff_or_bus_pages)
     static harness h;
     h_init(&h, KLEFR_MODEL_6921);
     klefr_meter_set_tariff(&h.m, 2, false, 0);
-    run_ms(&h, 10);
+    run_ms(&h, 100);
     LCD_IS(&h, "FW kWh\n0.00\nTOTAL"); /* no T2 on a single tariff meter */
     run_ms(&h, 10000);
     LCD_IS(&h, "FW kW\n0.000\nPOWER");
@@ -68,16 +68,16 @@ START_TEST(status_icons_flow_tariff_comm)
     static harness h;
     h_init(&h, KLEFR_MODEL_6922);
     klefr_meter_tariff_input(&h.m, true, h.t);
-    run_ms(&h, 10);
+    run_ms(&h, 100); /* values and icons are redrawn every 100 ms */
     LCD_IS(&h, "FW kWh T2\n0.00\nTOTAL");
     h.m.meas.reverse = true;
     h.m.comm_until_us = h.t + 1000000;
-    run_ms(&h, 10);
+    run_ms(&h, 100);
     LCD_IS(&h, "RV COMM kWh T2\n0.00\nTOTAL");
     run_ms(&h, 1000);
     LCD_IS(&h, "RV kWh T2\n0.00\nTOTAL");
     klefr_meter_tariff_input(&h.m, false, h.t);
-    run_ms(&h, 10);
+    run_ms(&h, 100);
     LCD_IS(&h, "RV kWh\n0.00\nTOTAL");
 }
 END_TEST
@@ -101,7 +101,7 @@ END_TEST
 static const char *total_with(harness *h, uint64_t uwh)
 {
     h->m.regs.act_fwd_uwh[0] = uwh;
-    run_ms(h, 10);
+    run_ms(h, 100);
     return lcd(h);
 }
 
@@ -775,7 +775,7 @@ START_TEST(error_eeprom_err01)
     klefr_ui_init(&h.m, h.t);
     LCD_IS(&h, "FW\nErr 01\n");
     h.m.settings.obis = true;
-    run_ms(&h, 10);
+    run_ms(&h, 100);
     LCD_IS(&h, "FW\nErr 01\nF.F");
 }
 END_TEST

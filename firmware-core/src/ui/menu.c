@@ -37,6 +37,7 @@ static void set_state(klefr_meter *m, klefr_menu_state s)
     strcat(line, klefr_menu_state_to_str(s));
     klefr_meter_trace(m, line);
     m->ui.state = s;
+    m->ui.dirty = true;
 }
 
 static const klefr_page *cur(const klefr_meter *m)
@@ -271,6 +272,7 @@ bool klefr_menu_event(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     strcat(line, klefr_button_event_to_str(e));
     klefr_meter_trace(m, line);
     m->ui.blink_us = t_us; /* a blinking value is shown right after a press */
+    m->ui.dirty = true;
     return handlers[m->ui.state](m, e, t_us);
 }
 
@@ -295,6 +297,7 @@ void klefr_menu_tick(klefr_meter *m, uint64_t t_us)
             go_auto(m, t_us);
         else if (t_us >= ui->auto_next_us) {
             ui->page = next_scroll(m, ui->page);
+            ui->dirty = true;
             ui->auto_next_us = t_us + cycle_us(m);
         }
     }

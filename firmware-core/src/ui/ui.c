@@ -31,6 +31,8 @@ static void redraw(klefr_meter *m, uint64_t t_us)
     klefr_screen s;
     klefr_menu_screen(m, t_us, &s);
     klefr_lcd_show(m, &s, t_us);
+    m->ui.dirty = false;
+    m->ui.next_draw_us = t_us + KLEFR_UI_REFRESH_US;
 }
 
 /* Deliver every button event due by t_us to the menu. */
@@ -57,7 +59,9 @@ void klefr_ui_tick(klefr_meter *m, uint64_t t_us)
     run_buttons(m, t_us);
     klefr_menu_tick(m, t_us);
     backlight(m, t_us);
-    redraw(m, t_us);
+    /* like the meter's display refresh: values every 100 ms, a press at once */
+    if (m->ui.dirty || t_us >= m->ui.next_draw_us)
+        redraw(m, t_us);
 }
 
 void klefr_ui_buttons(klefr_meter *m, uint8_t held, uint64_t t_us)

@@ -19,6 +19,7 @@ struct klefr_meter;
 #define KLEFR_UI_IDLE_US 30000000u      /* back to automatic scroll (7.7) */
 #define KLEFR_UI_MSG_US 2000000u        /* how long "OK" stays */
 #define KLEFR_UI_BLINK_US 500000u       /* half period of a blinking value */
+#define KLEFR_UI_REFRESH_US 100000u     /* live values redrawn this often */
 #define KLEFR_UI_BACKLIGHT_US 60000000u /* button mode: lit after a press */
 
 /* What the buttons did, classified from the debounced levels and the time. */
@@ -58,6 +59,8 @@ typedef struct {
     uint8_t held;          /* buttons held (raw levels) */
     uint16_t page;         /* row of the page table shown */
     uint64_t last_draw_us; /* last time the fb changed */
+    uint64_t next_draw_us; /* next periodic redraw */
+    bool dirty;            /* redraw at the next tick (a press, a new page) */
 
     klefr_buttons btn;
     klefr_menu_state state;
