@@ -807,25 +807,25 @@ START_TEST(glyphs_decode_back_to_text)
     memset(&fb, 0, sizeof fb);
     const char *mid = "-0123456789AbCcdEFGHhiJLnoPrtUuy";
     for (const char *p = mid; *p; p++) {
-        fb.digits[7] = 0;
-        char one[2] = {*p, 0};
-        memset(fb.chars, 0, sizeof fb.chars);
-        fb.icons = 0;
-        fb.digits[7] = 0;
-        /* klefr_lcd_text only sees segments: draw through the public fb */
-        extern uint8_t klefr_glyph7(char c);
         fb.digits[7] = klefr_glyph7(*p);
         klefr_lcd_text(&fb, buf, sizeof buf);
-        ck_assert_msg(buf[1] == *p && buf[2] == '\n', "7-seg %s decoded as %s", one, buf + 1);
+        ck_assert_msg(buf[1] == *p && buf[2] == '\n', "7-seg %c decoded as %s", *p, buf + 1);
     }
     const char *low = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZbcdhinortuy-+/<>";
-    extern uint16_t klefr_glyph14(char c);
     memset(&fb, 0, sizeof fb);
     for (const char *p = low; *p; p++) {
         fb.chars[0] = klefr_glyph14(*p);
         klefr_lcd_text(&fb, buf, sizeof buf);
         ck_assert_msg(buf[2] == *p && buf[3] == 0, "14-seg %c decoded as %s", *p, buf + 2);
     }
+    /* rows with points and inner blanks */
+    klefr_glyph_row7("-1234.5", fb.digits);
+    klefr_glyph_row14("15.8.0 OK", fb.chars);
+    klefr_lcd_text(&fb, buf, sizeof buf);
+    ck_assert_str_eq(buf, "\n-1234.5\n15.8.0 OK");
+    klefr_glyph_row7("Err 01", fb.digits);
+    klefr_lcd_text(&fb, buf, sizeof buf);
+    ck_assert_str_eq(buf, "\nErr 01\n15.8.0 OK");
     fb = (klefr_lcd_fb){0};
     fb.icons = KLEFR_ICON_K | KLEFR_ICON_VAR | KLEFR_ICON_H | KLEFR_ICON_T2;
     klefr_lcd_text(&fb, buf, sizeof buf);
