@@ -751,9 +751,7 @@ START_TEST(error_program_checksum_err02)
     static harness h;
     memset(&h, 0, sizeof h);
     h.corrupt_program = true;
-    h.hal.arg = &h;
-    h.hal.lcd_update = h_lcd;
-    h.hal.program_crc = h_crc;
+    h_hal(&h);
     klefr_meter_init(&h.m, &h.hal, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, 0);
     LCD_IS(&h, "FW\nErr 02\n");
     run_ms(&h, 10000);

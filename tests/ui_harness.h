@@ -18,6 +18,7 @@ typedef struct {
     unsigned backlight_calls;
     bool corrupt_program;
     char text[128];
+    uint8_t eeprom[KLEFR_NVM_SIZE];
 } harness;
 
 static void h_lcd(void *arg, const klefr_lcd_fb *fb, uint64_t t_us)
@@ -42,13 +43,41 @@ static uint32_t h_crc(void *arg)
     return h->corrupt_program ? 0xDEADu : KLEFR_PROGRAM_CRC_EXPECTED;
 }
 
+static int h_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
+{
+    harness *h = arg;
+    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
+        return -1;
+    memcpy(buf, h->eeprom + addr, len);
+    return 0;
+}
+
+static int h_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
+{
+    harness *h = arg;
+    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
+        return -1;
+    memcpy(h->eeprom + addr, buf, len);
+    return 0;
+}
+
+/* The HAL of a blank meter (EEPROM all 0xFF); callers may change it before
+ * klefr_meter_init. */
+static void h_hal(harness *h)
+{
+    memset(h->eeprom, 0xFF, sizeof h->eeprom);
+    h->hal.arg = h;
+    h->hal.nvm_read = h_nvm_read;
+    h->hal.nvm_write = h_nvm_write;
+    h->hal.lcd_update = h_lcd;
+    h->hal.program_crc = h_crc;
+}
+
 static void h_init(harness *h, klefr_model model)
 {
     memset(h, 0, sizeof *h);
-    h->hal.arg = h;
-    h->hal.lcd_update = h_lcd;
+    h_hal(h);
     h->hal.backlight = h_backlight;
-    h->hal.program_crc = h_crc;
     klefr_meter_init(&h->m, &h->hal, model, KLEFR_DEFAULT_SERIAL, 0);
 }
 
