@@ -5,6 +5,7 @@
 #include "afe_synth.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "klefr/config.h"

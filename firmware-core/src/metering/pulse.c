@@ -51,3 +51,10 @@ void klefr_pulse_add(struct klefr_meter *m, klefr_output out, uint32_t centi, ui
         need += q;
     }
 }
+
+/* Manual 5: 10,000/2,000/1,000/100/10/1/0.1/0.01 imp/kWh. */
+bool klefr_s0_rate_valid(uint32_t c)
+{
+    return c == 1000000 || c == 200000 || c == 100000 || c == 10000 || c == 1000 || c == 100 ||
+           c == 10 || c == 1;
+}
