@@ -307,9 +307,11 @@ START_TEST(starting_current_registers)
 }
 END_TEST
 
-static void noload_run(double noise_i)
+/* crosstalk_a: a small in-phase current picked up from the voltage circuit,
+ * the classic creep source (below the 20 mA the meter must start at). */
+static void noload_run(double noise_i, double crosstalk_a)
 {
-    klefr_load l = mk_load(1.15 * UN, 0.0, 0, 50);
+    klefr_load l = mk_load(1.15 * UN, crosstalk_a, 0, 50);
     l.noise_v_rms = 0.5;
     l.noise_i_rms = noise_i;
     l.dc_v = 1.0;
@@ -318,21 +320,24 @@ static void noload_run(double noise_i)
     R.sim.meter.settings.s0_rate_centi = 1000000; /* the most sensitive S0 */
     rig_run(&R, 15 * 60.0);
     const klefr_meter *m = &R.sim.meter;
-    printf("no-load 115 %% Un, noise %.0f mA: LED %llu, S0 %llu/%llu pulses, %llu uWh\n",
-           noise_i * 1000, (unsigned long long)R.sim.out.count[KLEFR_OUT_LED],
+    printf("no-load 115 %% Un, noise %.0f mA, crosstalk %.0f mA: LED %llu, S0 %llu/%llu pulses, %llu uWh\n",
+           noise_i * 1000, crosstalk_a * 1000, (unsigned long long)R.sim.out.count[KLEFR_OUT_LED],
            (unsigned long long)R.sim.out.count[KLEFR_OUT_S0_FWD],
            (unsigned long long)R.sim.out.count[KLEFR_OUT_S0_REV],
            (unsigned long long)(klefr_act_fwd_uwh(&m->regs, -1) + klefr_act_rev_uwh(&m->regs, -1)));
     ck_assert_uint_le(R.sim.out.count[KLEFR_OUT_LED], 1);
     ck_assert_uint_le(R.sim.out.count[KLEFR_OUT_S0_FWD] + R.sim.out.count[KLEFR_OUT_S0_REV], 1);
-    ck_assert_uint_lt(klefr_act_fwd_uwh(&m->regs, -1) + klefr_act_rev_uwh(&m->regs, -1), 100000);
+    /* Stricter than the pulse limit: nothing creeps into the registers. */
+    ck_assert_uint_lt(klefr_act_fwd_uwh(&m->regs, -1) + klefr_act_rev_uwh(&m->regs, -1), 1000);
+    ck_assert_uint_lt(klefr_total_react_uvarh(&m->regs, -1), 1000);
     ck_assert_double_eq_tol(m->meas.v_rms, 1.15 * UN, 0.3);
 }
 
 START_TEST(no_load_no_creep)
 {
-    noload_run(0.003);
-    noload_run(0.02); /* noise above the starting threshold itself */
+    noload_run(0.003, 0);
+    noload_run(0.02, 0); /* noise above the starting threshold itself */
+    noload_run(0.003, 0.004);
 }
 END_TEST
 
@@ -616,6 +621,40 @@ START_TEST(synth_set_load_continuous)
 }
 END_TEST
 
+START_TEST(synth_noise_and_offsets)
+{
+    /* No signal: the codes are noise + DC + ADC offset, with the rms and
+     * mean asked for. */
+    klefr_load l = mk_load(0, 0, 0, 50);
+    l.noise_v_rms = 2.0;
+    l.noise_i_rms = 0.5;
+    l.dc_v = 3.0;
+    klefr_adc_model adc = {.gain_v = 1.0, .gain_i = 1.0, .offset_i = 1000};
+    klefr_synth s;
+    klefr_synth_init(&s, &l, &adc);
+    static int32_t v[200000], i[200000];
+    s.afe.fill(&s.afe, v, i, 200000);
+    double mv = 0, mi = 0, vv = 0, ii = 0, kv = KLEFR_ADC_FULL_SCALE / KLEFR_V_FULL_SCALE_PEAK,
+           ki = KLEFR_ADC_FULL_SCALE / KLEFR_I_FULL_SCALE_PEAK;
+    for (int j = 0; j < 200000; j++) {
+        mv += v[j], mi += i[j];
+        vv += (double)v[j] * v[j], ii += (double)i[j] * i[j];
+    }
+    mv /= 200000, mi /= 200000;
+    ck_assert_double_eq_tol(mv, 3.0 * kv, 0.02 * kv);
+    ck_assert_double_eq_tol(mi, 1000, 0.005 * ki);
+    ck_assert_double_eq_tol(sqrt(vv / 200000 - mv * mv), 2.0 * kv, 0.02 * kv);
+    ck_assert_double_eq_tol(sqrt(ii / 200000 - mi * mi), 0.5 * ki, 0.005 * ki);
+    /* Gain error scales the codes. */
+    klefr_load l2 = mk_load(UN, 10, 0, 50);
+    klefr_adc_model g = {.gain_v = 1.01, .gain_i = 1.0};
+    klefr_synth_init(&s, &l2, &g);
+    s.afe.fill(&s.afe, v, i, 80);
+    ck_assert_int_eq(v[0], (int32_t)lround(UN * sqrt(2.0) * 1.01 * kv));
+    ck_assert_int_eq(i[0], (int32_t)lround(10 * sqrt(2.0) * ki));
+}
+END_TEST
+
 static TCase *tc(const char *name, const TTest *t)
 {
     TCase *c = tcase_create(name);
@@ -644,6 +683,7 @@ int main(void)
     suite_add_tcase(s, tc("energy_unit", energy_unit_matches_config));
     suite_add_tcase(s, tc("synth_drift", synth_amplitude_no_drift));
     suite_add_tcase(s, tc("synth_continuity", synth_set_load_continuous));
+    suite_add_tcase(s, tc("synth_noise", synth_noise_and_offsets));
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

@@ -62,7 +62,7 @@ static void sums_reset(klefr_dsp *d)
 static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k, uint64_t t_end_us)
 {
     klefr_dsp *d = &m->metering.dsp;
-    klefr_block b = {.n = d->n, .locked = locked};
+    klefr_block b = {.n = d->n, .locked = locked, .startup = d->blocks == 0 && !locked};
     double n = (double)d->n;
     /* The tracker's high-pass H = (1 - z^-1) / (1 - (1 - a) z^-1), a = 2^-14,
      * has |H|^2 = 1 / (1 - a) well above its 0.04 Hz corner: +0.006 % on

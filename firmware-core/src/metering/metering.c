@@ -86,6 +86,10 @@ void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t 
     double q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
     double p_raw = b->p_raw, q_raw = b->q_raw;
 
+    /* Start-up: the first block (at most one cycle, DC trackers not yet
+     * set) measures but registers nothing, like a real meter's start delay. */
+    if (b->startup)
+        p_raw = q_raw = 0.0;
     if (i < KLEFR_START_CURRENT_A) {
         i = 0.0;
         p = q = p_raw = q_raw = 0.0;

@@ -45,6 +45,7 @@ typedef struct {
 typedef struct {
     uint32_t n;        /* samples */
     bool locked;       /* whole cycles, frequency valid */
+    bool startup;      /* the partial block from power-up to the first crossing */
     double freq_hz;
     double p_raw;      /* sum v*i with DC removed */
     double q_raw;      /* reactive, same units */
