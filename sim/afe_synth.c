@@ -121,8 +121,8 @@ static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
     const double nv = s->noise_v_code, ni = s->noise_i_code;
     const double sr = s->step_re[0], si = s->step_im[0];
     const double s2r = sr * sr - si * si, s2i = 2 * sr * si; /* e^{2j dtheta} */
-    double ar = s->rot_re[0], ai = s->rot_im[0];           /* even samples */
-    double br = ar * sr - ai * si, bi = ar * si + ai * sr; /* odd samples */
+    double ar = s->rot_re[0], ai = s->rot_im[0];             /* even samples */
+    double br = ar * sr - ai * si, bi = ar * si + ai * sr;   /* odd samples */
     uint64_t rng = s->rng;
     const bool noisy = nv != 0.0 || ni != 0.0;
     size_t j = 0;

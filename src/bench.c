@@ -22,9 +22,15 @@ static double now_s(void)
 
 static klefr_load bench_load(void)
 {
-    return (klefr_load){.v_rms = 230, .i_rms = 10, .phi_deg = 25, .freq_hz = 50,
-                        .noise_v_rms = 0.1, .noise_i_rms = 0.002, .seed = 42,
-                        .dc_v = 0.5, .dc_i = 0.02};
+    return (klefr_load){.v_rms = 230,
+                        .i_rms = 10,
+                        .phi_deg = 25,
+                        .freq_hz = 50,
+                        .noise_v_rms = 0.1,
+                        .noise_i_rms = 0.002,
+                        .seed = 42,
+                        .dc_v = 0.5,
+                        .dc_i = 0.02};
 }
 
 /* Full twin: sim loop (10 ms slices, ticks) + synthetic AFE + firmware. */
@@ -36,7 +42,8 @@ static double run_full(double sim_s, uint64_t *check)
     klefr_load l = bench_load();
     char err[128];
     klefr_synth_init(&syn, &l, NULL);
-    if (klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &syn.afe, NULL, err, sizeof err)) {
+    if (klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &syn.afe, NULL, err,
+                       sizeof err)) {
         fprintf(stderr, "klefr-bench: %s\n", err);
         exit(1);
     }
@@ -88,9 +95,9 @@ static double run_synth_only(double sim_s, uint64_t *check)
 
 /* The bare loop: the same per-sample arithmetic fused in one loop, no
  * blocks, no calls: phasor recurrence (renormalised every 256 samples),
- * table noise (one draw per sample), ADC rounding and clipping, DC trackers on both channels, sums of
- * v*i, v^2, i^2, v, i, quarter-period delayed product, zero crossing
- * detection, pulse accumulator. */
+ * table noise (one draw per sample), ADC rounding and clipping, DC trackers on both channels, sums
+ * of v*i, v^2, i^2, v, i, quarter-period delayed product, zero crossing detection, pulse
+ * accumulator. */
 static uint64_t rng_next(uint64_t *s)
 {
     uint64_t x = *s;
@@ -125,7 +132,8 @@ static double run_bare(double sim_s, uint64_t *check)
     for (unsigned k = 0; k < 4096; k++) {
         uint64_t r = rng_next(&rng);
         tab[k] = (float)(((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48)) -
-                         131070.0) / 37837.0f;
+                         131070.0) /
+                 37837.0f;
     }
     double re = 1, im = 0, theta = 0;
     int64_t dcv = 0, dci = 0, svv = 0, sii = 0, svi = 0, sq = 0, sv = 0, si = 0, pacc = 0;
@@ -139,7 +147,7 @@ static double run_bare(double sim_s, uint64_t *check)
     double br = sr, bi = si_;
 #define BARE_DSP(vc, ic)                                                                           \
     do {                                                                                           \
-        int32_t x = (vc) - (int32_t)(dcv >> 14), y = (ic) - (int32_t)(dci >> 14);                 \
+        int32_t x = (vc) - (int32_t)(dcv >> 14), y = (ic) - (int32_t)(dci >> 14);                  \
         dcv += x;                                                                                  \
         dci += y;                                                                                  \
         if (x >= 0) {                                                                              \
@@ -226,10 +234,17 @@ int main(int argc, char **argv)
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 's': sim_s = atof(optarg); break;
-        case 'r': runs = atoi(optarg); break;
-        case 'h': puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N]"); return 0;
-        default: return 2;
+        case 's':
+            sim_s = atof(optarg);
+            break;
+        case 'r':
+            runs = atoi(optarg);
+            break;
+        case 'h':
+            puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N]");
+            return 0;
+        default:
+            return 2;
         }
     }
     if (sim_s < 1 || runs < 1 || runs > 64) {
@@ -241,7 +256,8 @@ int main(int argc, char **argv)
     double fw = median_of(run_firmware_only, sim_s, runs);
     double syn_t = median_of(run_synth_only, sim_s, runs);
     double bare = median_of(run_bare, sim_s, runs);
-    printf("klefr-bench: one meter at %u Hz, 230 V 10 A PF 0.91 with noise, %g simulated s x %d runs (medians)\n",
+    printf("klefr-bench: one meter at %u Hz, 230 V 10 A PF 0.91 with noise, %g simulated s x %d "
+           "runs (medians)\n",
            KLEFR_FS_HZ, sim_s, runs);
     printf("%-28s %12s %10s\n", "", "x real time", "ns/sample");
     printf("%-28s %12.0f %10.2f\n", "full twin (sim+synth+fw)", sim_s / full, full / samples * 1e9);

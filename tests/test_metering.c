@@ -59,8 +59,8 @@ static klefr_load noisy(klefr_load l)
     return l;
 }
 
-static const klefr_adc_model adc_off = {.gain_v = 1.0, .gain_i = 1.0, .offset_v = 1500,
-                                        .offset_i = -800};
+static const klefr_adc_model adc_off = {
+    .gain_v = 1.0, .gain_i = 1.0, .offset_v = 1500, .offset_i = -800};
 
 static void rig_start(rig *r, const klefr_load *l, const klefr_adc_model *adc)
 {
@@ -122,7 +122,10 @@ static void rig_warm(rig *r, const klefr_load *l, const klefr_adc_model *adc)
     gate_open(r);
 }
 
-static double err_pct(double got, double want) { return (got - want) / want * 100.0; }
+static double err_pct(double got, double want)
+{
+    return (got - want) / want * 100.0;
+}
 
 /* ---- accuracy ---- */
 
@@ -132,13 +135,20 @@ typedef struct {
 } point;
 
 static const point points[] = {
-    {"0.05Ib PF1", 0.05 * IB, 0},     {"0.1Ib PF1", 0.1 * IB, 0},
-    {"0.1Ib 0.5L", 0.1 * IB, 60},     {"0.1Ib 0.8C", 0.1 * IB, -36.8699},
-    {"0.2Ib 0.5L", 0.2 * IB, 60},     {"0.2Ib 0.8C", 0.2 * IB, -36.8699},
-    {"Ib PF1", IB, 0},                {"Ib 0.5L", IB, 60},
-    {"Ib 0.8C", IB, -36.8699},        {"10Ib PF1", 10 * IB, 0},
-    {"10Ib 0.5L", 10 * IB, 60},       {"10Ib 0.8C", 10 * IB, -36.8699},
-    {"Imax PF1", IMAX, 0},            {"Imax 0.5L", IMAX, 60},
+    {"0.05Ib PF1", 0.05 * IB, 0},
+    {"0.1Ib PF1", 0.1 * IB, 0},
+    {"0.1Ib 0.5L", 0.1 * IB, 60},
+    {"0.1Ib 0.8C", 0.1 * IB, -36.8699},
+    {"0.2Ib 0.5L", 0.2 * IB, 60},
+    {"0.2Ib 0.8C", 0.2 * IB, -36.8699},
+    {"Ib PF1", IB, 0},
+    {"Ib 0.5L", IB, 60},
+    {"Ib 0.8C", IB, -36.8699},
+    {"10Ib PF1", 10 * IB, 0},
+    {"10Ib 0.5L", 10 * IB, 60},
+    {"10Ib 0.8C", 10 * IB, -36.8699},
+    {"Imax PF1", IMAX, 0},
+    {"Imax 0.5L", IMAX, 60},
     {"Imax 0.8C", IMAX, -36.8699},
 };
 #define NPOINTS (sizeof points / sizeof points[0])
@@ -150,7 +160,7 @@ typedef struct {
 } condition;
 
 static const condition conds[] = {
-    {"Un 50Hz", UN, 50, false},      {"Un 45Hz", UN, 45, false},      {"Un 55Hz", UN, 55, false},
+    {"Un 50Hz", UN, 50, false},     {"Un 45Hz", UN, 45, false},     {"Un 55Hz", UN, 55, false},
     {"0.9Un", 0.9 * UN, 50, false}, {"1.1Un", 1.1 * UN, 50, false}, {"5th harm", UN, 50, true},
 };
 #define NCONDS (sizeof conds / sizeof conds[0])
@@ -182,8 +192,8 @@ START_TEST(accuracy_table)
             double ep = err_pct((double)klefr_act_fwd_uwh(g, -1),
                                 expected_uwh(&R, klefr_load_active_w(&l)));
             double q = klefr_load_reactive_var(&l);
-            double qgot = q > 0 ? (double)klefr_react_fwd_uvarh(g, -1)
-                                : (double)klefr_react_rev_uvarh(g, -1);
+            double qgot =
+                q > 0 ? (double)klefr_react_fwd_uvarh(g, -1) : (double)klefr_react_rev_uvarh(g, -1);
             ck_assert_uint_eq(klefr_act_rev_uwh(g, -1), 0);
             if (fabs(points[p].phi) > 1) {
                 double eq = err_pct(qgot, expected_uwh(&R, fabs(q)));
@@ -195,9 +205,8 @@ START_TEST(accuracy_table)
             } else {
                 printf(" %+.4f |", ep);
                 /* PF 1: reactive registers stay near zero (< 0.1 % of active). */
-                ck_assert_double_le(
-                    (double)klefr_total_react_uvarh(g, -1),
-                    0.001 * (double)klefr_act_fwd_uwh(g, -1) + 1.0);
+                ck_assert_double_le((double)klefr_total_react_uvarh(g, -1),
+                                    0.001 * (double)klefr_act_fwd_uwh(g, -1) + 1.0);
             }
             if (fabs(ep) > worst_p)
                 worst_p = fabs(ep);
@@ -240,8 +249,8 @@ START_TEST(quadrants_and_registers)
         double phi;
         uint8_t quad;
         bool rev, qpos;
-    } c[] = {{60, 1, false, true}, {120, 2, true, true}, {-120, 3, true, false},
-             {-60, 4, false, false}};
+    } c[] = {
+        {60, 1, false, true}, {120, 2, true, true}, {-120, 3, true, false}, {-60, 4, false, false}};
     for (unsigned k = 0; k < 4; k++) {
         klefr_load l = noisy(mk_load(UN, 10, c[k].phi, 50));
         rig_warm(&R, &l, &adc_off);
@@ -255,10 +264,11 @@ START_TEST(quadrants_and_registers)
         double ep = expected_uwh(&R, fabs(klefr_load_active_w(&l)));
         double eq = expected_uwh(&R, fabs(klefr_load_reactive_var(&l)));
         uint64_t act = c[k].rev ? klefr_act_rev_uwh(&g, -1) : klefr_act_fwd_uwh(&g, -1);
-        uint64_t other = c[k].rev ? klefr_act_fwd_uwh(&m->regs, -1) : klefr_act_rev_uwh(&m->regs, -1);
+        uint64_t other =
+            c[k].rev ? klefr_act_fwd_uwh(&m->regs, -1) : klefr_act_rev_uwh(&m->regs, -1);
         uint64_t re = c[k].qpos ? klefr_react_fwd_uvarh(&g, -1) : klefr_react_rev_uvarh(&g, -1);
-        uint64_t rother = c[k].qpos ? klefr_react_rev_uvarh(&m->regs, -1)
-                                    : klefr_react_fwd_uvarh(&m->regs, -1);
+        uint64_t rother =
+            c[k].qpos ? klefr_react_rev_uvarh(&m->regs, -1) : klefr_react_fwd_uvarh(&m->regs, -1);
         ck_assert_double_eq_tol((double)act, ep, ep * 0.001);
         ck_assert_double_eq_tol((double)re, eq, eq * 0.005);
         ck_assert_uint_eq(other, 0);
@@ -320,7 +330,8 @@ static void noload_run(double noise_i, double crosstalk_a)
     R.sim.meter.settings.s0_rate_centi = 1000000; /* the most sensitive S0 */
     rig_run(&R, 15 * 60.0);
     const klefr_meter *m = &R.sim.meter;
-    printf("no-load 115 %% Un, noise %.0f mA, crosstalk %.0f mA: LED %llu, S0 %llu/%llu pulses, %llu uWh\n",
+    printf("no-load 115 %% Un, noise %.0f mA, crosstalk %.0f mA: LED %llu, S0 %llu/%llu pulses, "
+           "%llu uWh\n",
            noise_i * 1000, crosstalk_a * 1000, (unsigned long long)R.sim.out.count[KLEFR_OUT_LED],
            (unsigned long long)R.sim.out.count[KLEFR_OUT_S0_FWD],
            (unsigned long long)R.sim.out.count[KLEFR_OUT_S0_REV],
@@ -352,7 +363,7 @@ START_TEST(calc_codes)
     const struct {
         uint8_t code;
         int64_t total, t1, t2;
-    } c[] = {{1, 7000, 5000, 2000},  {4, 5000, 1000, 4000}, {5, 12000, 6000, 6000},
+    } c[] = {{1, 7000, 5000, 2000},   {4, 5000, 1000, 4000},  {5, 12000, 6000, 6000},
              {6, -2000, -4000, 2000}, {9, 2000, 4000, -2000}, {10, 2000, 4000, 0}};
     for (unsigned k = 0; k < 6; k++) {
         ck_assert(klefr_calc_code_valid(c[k].code));
@@ -489,7 +500,8 @@ START_TEST(pulses_spaced_not_overlapping)
             if (led) {
                 ck_assert_uint_gt(rec.t[r], last_end);
                 /* Interpolated in the block: spacing follows the power. */
-                ck_assert_double_eq_tol((double)(rec.t[r] - last_t), period_us, 0.02 * period_us + 300);
+                ck_assert_double_eq_tol((double)(rec.t[r] - last_t), period_us,
+                                        0.02 * period_us + 300);
             }
             last_end = rec.t[r] + rec.w[r];
             last_t = rec.t[r];

@@ -23,11 +23,11 @@
 
 #include "klefr/meter.h"
 
-#define KLEFR_DC_SHIFT 14             /* tracker time constant 2^14 samples */
-#define KLEFR_ZC_HYST 131072          /* -7.8 V: arms the rising crossing detector */
-#define KLEFR_BLOCK_CYCLES 10u        /* cycles per locked block */
-#define KLEFR_BLOCK_MAX 2048u         /* samples: no crossings (no voltage) ends a block */
-#define KLEFR_DC_SNAP_BLOCKS 4u       /* first blocks set the trackers to the block mean */
+#define KLEFR_DC_SHIFT 14       /* tracker time constant 2^14 samples */
+#define KLEFR_ZC_HYST 131072    /* -7.8 V: arms the rising crossing detector */
+#define KLEFR_BLOCK_CYCLES 10u  /* cycles per locked block */
+#define KLEFR_BLOCK_MAX 2048u   /* samples: no crossings (no voltage) ends a block */
+#define KLEFR_DC_SNAP_BLOCKS 4u /* first blocks set the trackers to the block mean */
 #define KLEFR_RING_MASK (KLEFR_DELAY_RING - 1u)
 
 static const double klefr_two_pi = 6.283185307179586;

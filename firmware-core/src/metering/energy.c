@@ -10,7 +10,7 @@
 #include "klefr/meter.h"
 
 #define KLEFR_Q_SHIFT 20
-#define KLEFR_Q_NUM 15625u                 /* uWh per quantum = 15625 / (9 * 2^24) */
+#define KLEFR_Q_NUM 15625u /* uWh per quantum = 15625 / (9 * 2^24) */
 #define KLEFR_Q_DEN (9ull << (44 - KLEFR_Q_SHIFT))
 
 uint64_t klefr_eacc_add(klefr_eacc *a, int64_t raw)
@@ -30,10 +30,22 @@ static uint64_t sum2(const uint64_t *a, int tariff)
 {
     return tariff < 0 ? a[0] + a[1] : a[tariff];
 }
-uint64_t klefr_act_fwd_uwh(const klefr_regs *r, int t) { return sum2(r->act_fwd_uwh, t); }
-uint64_t klefr_act_rev_uwh(const klefr_regs *r, int t) { return sum2(r->act_rev_uwh, t); }
-uint64_t klefr_react_fwd_uvarh(const klefr_regs *r, int t) { return sum2(r->react_fwd_uvarh, t); }
-uint64_t klefr_react_rev_uvarh(const klefr_regs *r, int t) { return sum2(r->react_rev_uvarh, t); }
+uint64_t klefr_act_fwd_uwh(const klefr_regs *r, int t)
+{
+    return sum2(r->act_fwd_uwh, t);
+}
+uint64_t klefr_act_rev_uwh(const klefr_regs *r, int t)
+{
+    return sum2(r->act_rev_uwh, t);
+}
+uint64_t klefr_react_fwd_uvarh(const klefr_regs *r, int t)
+{
+    return sum2(r->react_fwd_uvarh, t);
+}
+uint64_t klefr_react_rev_uvarh(const klefr_regs *r, int t)
+{
+    return sum2(r->react_rev_uvarh, t);
+}
 uint64_t klefr_total_react_uvarh(const klefr_regs *r, int t)
 {
     return klefr_react_fwd_uvarh(r, t) + klefr_react_rev_uvarh(r, t);
@@ -47,12 +59,18 @@ int64_t klefr_total_active_uwh(const struct klefr_meter *m, int t)
     int64_t f = (int64_t)klefr_act_fwd_uwh(&m->regs, t);
     int64_t r = (int64_t)klefr_act_rev_uwh(&m->regs, t);
     switch (m->settings.calc_code) {
-    case 4: return r;
-    case 5: return f + r;
-    case 6: return r - f;
-    case 9: return f - r;
-    case 10: return f > r ? f - r : 0;
-    default: return f;
+    case 4:
+        return r;
+    case 5:
+        return f + r;
+    case 6:
+        return r - f;
+    case 9:
+        return f - r;
+    case 10:
+        return f > r ? f - r : 0;
+    default:
+        return f;
     }
 }
 

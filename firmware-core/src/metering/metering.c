@@ -38,7 +38,10 @@ void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us)
     (void)t_us;
 }
 
-static int64_t round_pos(double x) { return x > 0 ? (int64_t)(x + 0.5) : 0; }
+static int64_t round_pos(double x)
+{
+    return x > 0 ? (int64_t)(x + 0.5) : 0;
+}
 
 static void update_meas(struct klefr_meter *m, const klefr_block *b, double v, double i, double p,
                         double q)

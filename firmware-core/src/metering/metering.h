@@ -23,32 +23,32 @@ struct klefr_meter;
 
 /* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
-    int64_t dc_v, dc_i;  /* DC trackers, code << KLEFR_DC_SHIFT */
+    int64_t dc_v, dc_i;        /* DC trackers, code << KLEFR_DC_SHIFT */
     int64_t svv, sii, svi, sq; /* sums of v*v, i*i, v*i, v(n-d)*i */
-    int64_t sv, si;      /* sums of v, i (block covariance correction) */
-    uint32_t n;          /* samples in the block */
+    int64_t sv, si;            /* sums of v, i (block covariance correction) */
+    uint32_t n;                /* samples in the block */
     int32_t ring[KLEFR_DELAY_RING];
-    uint32_t w;          /* ring write index */
-    uint32_t d;          /* integer quarter-period delay in samples (for the block) */
-    int32_t prev_v;      /* last DC-free voltage sample */
-    bool armed;          /* voltage went below -hysteresis since the last crossing */
-    bool locked;         /* block started at a zero crossing */
-    uint32_t cycles;     /* rising crossings in the block */
-    double x_start;      /* interpolated position of the block's first crossing (samples) */
-    uint64_t k;          /* absolute sample index of the next sample */
-    uint64_t blk_k0;     /* absolute index of the block's first sample */
-    uint32_t blocks;     /* blocks finished (startup: DC trackers snap to block means) */
-    double freq_hz;      /* last measured frequency (50 until measured) */
+    uint32_t w;      /* ring write index */
+    uint32_t d;      /* integer quarter-period delay in samples (for the block) */
+    int32_t prev_v;  /* last DC-free voltage sample */
+    bool armed;      /* voltage went below -hysteresis since the last crossing */
+    bool locked;     /* block started at a zero crossing */
+    uint32_t cycles; /* rising crossings in the block */
+    double x_start;  /* interpolated position of the block's first crossing (samples) */
+    uint64_t k;      /* absolute sample index of the next sample */
+    uint64_t blk_k0; /* absolute index of the block's first sample */
+    uint32_t blocks; /* blocks finished (startup: DC trackers snap to block means) */
+    double freq_hz;  /* last measured frequency (50 until measured) */
 } klefr_dsp;
 
 /* Result of one block. Raw units: code^2 summed over samples. */
 typedef struct {
-    uint32_t n;        /* samples */
-    bool locked;       /* whole cycles, frequency valid */
-    bool startup;      /* the partial block from power-up to the first crossing */
+    uint32_t n;   /* samples */
+    bool locked;  /* whole cycles, frequency valid */
+    bool startup; /* the partial block from power-up to the first crossing */
     double freq_hz;
-    double p_raw;      /* sum v*i with DC removed */
-    double q_raw;      /* reactive, same units */
+    double p_raw; /* sum v*i with DC removed */
+    double q_raw; /* reactive, same units */
     double vv_raw, ii_raw;
 } klefr_block;
 
@@ -72,13 +72,14 @@ typedef struct {
     klefr_dsp dsp;
     klefr_eacc acc[KLEFR_E_COUNT];
     klefr_pulse_gen pulse[3]; /* indexed by klefr_output */
-    uint64_t samples_done;  /* samples in finished blocks (= time registered) */
-    bool pf_saved;          /* power-fail save done, waiting for voltage */
-    uint32_t pf_saves;      /* power-fail saves since power-up */
+    uint64_t samples_done;    /* samples in finished blocks (= time registered) */
+    bool pf_saved;            /* power-fail save done, waiting for voltage */
+    uint32_t pf_saves;        /* power-fail saves since power-up */
 } klefr_metering;
 
 void klefr_metering_init(struct klefr_meter *m, uint64_t t_us);
-void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us);
+void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
+                        uint64_t t_us);
 void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* Energy views. tariff: KLEFR_T1, KLEFR_T2, or -1 for the sum of both. */
@@ -102,7 +103,8 @@ void klefr_day_counter_reset(struct klefr_meter *m, uint64_t t_us);
 void klefr_dsp_init(klefr_dsp *d);
 /* Runs samples through the DSP; calls klefr_metering_block() for each
  * finished block with the time of the sample that ends it. */
-void klefr_dsp_run(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us);
+void klefr_dsp_run(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
+                   uint64_t t_us);
 void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us);
 /* Adds raw energy (>= 0) to accumulator a; returns whole uWh (uvarh) won. */
 uint64_t klefr_eacc_add(klefr_eacc *a, int64_t raw);
