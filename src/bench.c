@@ -259,7 +259,7 @@ int main(int argc, char **argv)
     printf("klefr-bench: one meter at %u Hz, 230 V 10 A PF 0.91 with noise, %g simulated s x %d "
            "runs (medians)\n",
            KLEFR_FS_HZ, sim_s, runs);
-    printf("%-28s %12s %10s\n", "", "x real time", "ns/sample");
+    printf("%-28s %12s %10s\n", "", "sim s/wall s", "ns/sample");
     printf("%-28s %12.0f %10.2f\n", "full twin (sim+synth+fw)", sim_s / full, full / samples * 1e9);
     printf("%-28s %12.0f %10.2f\n", "  firmware only", sim_s / fw, fw / samples * 1e9);
     printf("%-28s %12.0f %10.2f\n", "  synth only", sim_s / syn_t, syn_t / samples * 1e9);

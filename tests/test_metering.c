@@ -239,6 +239,33 @@ START_TEST(instantaneous_values)
 }
 END_TEST
 
+START_TEST(load_steps_keep_accuracy)
+{
+    /* Steps in current, phase and frequency mid-block: every sample is still
+     * registered once, at the power it had. */
+    const struct {
+        double i, phi, f;
+    } steps[] = {{5, 0, 50}, {60, 30, 50}, {0.5, -36.87, 49.5}, {100, 0, 50.5}, {2, 60, 50}};
+    klefr_load l = noisy(mk_load(UN, steps[0].i, steps[0].phi, steps[0].f));
+    rig_warm(&R, &l, &adc_off);
+    uint64_t from = R.sim.meter.metering.samples_done;
+    double want = 0;
+    for (unsigned k = 0; k < 5; k++) {
+        l.i_rms = steps[k].i, l.phi_deg = steps[k].phi, l.freq_hz = steps[k].f;
+        klefr_synth_set_load(&R.syn, &l);
+        uint64_t at = R.syn.n;
+        rig_run(&R, 1.537);
+        uint64_t end = k < 4 ? R.syn.n : R.sim.meter.metering.samples_done;
+        want +=
+            klefr_load_active_w(&l) * (double)(end - (k == 0 ? from : at)) * KLEFR_TS_US / 3600.0;
+    }
+    klefr_regs g = gated(&R);
+    double got = (double)klefr_act_fwd_uwh(&g, -1);
+    printf("load steps: %.4f %% error\n", err_pct(got, want));
+    ck_assert_double_eq_tol(got, want, want * 0.001);
+}
+END_TEST
+
 /* ---- quadrants, export ---- */
 
 START_TEST(quadrants_and_registers)
@@ -680,6 +707,7 @@ int main(void)
     Suite *s = suite_create("metering");
     suite_add_tcase(s, tc("accuracy", accuracy_table));
     suite_add_tcase(s, tc("instantaneous", instantaneous_values));
+    suite_add_tcase(s, tc("load_steps", load_steps_keep_accuracy));
     suite_add_tcase(s, tc("quadrants", quadrants_and_registers));
     suite_add_tcase(s, tc("export", export_pf1));
     suite_add_tcase(s, tc("starting", starting_current_registers));
