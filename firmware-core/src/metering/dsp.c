@@ -57,8 +57,9 @@ static void sums_reset(klefr_dsp *d)
     d->cycles = 0;
 }
 
-/* Ends the block held in d; next_k is the absolute index of its first sample
- * after it, t_end_us that sample's time. */
+/* Ends the block held in d; next_k is the absolute index of the first sample
+ * after it, t_end_us that sample's time. span: crossing-to-crossing length of a
+ * locked block in samples. */
 static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k, uint64_t t_end_us)
 {
     klefr_dsp *d = &m->metering.dsp;
