@@ -9,6 +9,10 @@
 
 #define KLEFR_MAX_HARMONICS 8
 
+/* Harmonic h: v_h(t) = sqrt2 V1 v_pct/100 cos(h wt + v_phase), likewise i_h
+ * with i_pct of I1 and i_phase; phases are in the harmonic's own angle, from
+ * the voltage fundamental's positive peak. P_h = V_h I_h cos(v_phase - i_phase),
+ * Q_h = V_h I_h sin(v_phase - i_phase). */
 typedef struct {
     unsigned order;      /* 2..40 */
     double v_pct;        /* amplitude, % of the fundamental */
@@ -43,9 +47,25 @@ typedef struct klefr_synth {
     klefr_afe afe; /* first: a klefr_synth * is a klefr_afe * */
     klefr_load load;
     klefr_adc_model adc;
-    /* TODO(metering): generator state (phasor recurrence, noise PRNG) */
-    uint64_t n;
+    /* Generator state. Components: fundamental + harmonics; each has a rotor
+     * e^{j h theta} advanced by a complex multiply per sample and reset from
+     * the exact phase every KLEFR_SYNTH_RENORM samples (no amplitude drift). */
+    uint64_t n;          /* samples generated */
+    double theta;        /* fundamental phase at sample n, radians in [0, 2pi) */
+    double dtheta;       /* per sample */
+    unsigned ncomp;      /* 1 + n_harm */
+    double rot_re[1 + KLEFR_MAX_HARMONICS], rot_im[1 + KLEFR_MAX_HARMONICS];   /* rotors */
+    double step_re[1 + KLEFR_MAX_HARMONICS], step_im[1 + KLEFR_MAX_HARMONICS]; /* e^{j h dtheta} */
+    /* code = Re(c * rotor) = cr*re - ci*im, ADC gain and scaling folded in */
+    double cv_re[1 + KLEFR_MAX_HARMONICS], cv_im[1 + KLEFR_MAX_HARMONICS];
+    double ci_re[1 + KLEFR_MAX_HARMONICS], ci_im[1 + KLEFR_MAX_HARMONICS];
+    double dc_v_code, dc_i_code;     /* DC offsets incl. ADC offset, codes */
+    double noise_v_code, noise_i_code; /* noise scale per uniform-sum unit */
+    uint64_t rng;                    /* xorshift64* state */
+    unsigned renorm_left;            /* samples until the rotors are reset */
 } klefr_synth;
+
+#define KLEFR_SYNTH_RENORM 256u
 
 void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_model *adc);
 /* Change the load from the next sample on, keeping the waveform continuous. */

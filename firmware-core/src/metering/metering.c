@@ -1,29 +1,124 @@
-/* STUB: replaced by the metering work. */
+/* Metering glue: block results -> measurements, no-load, energy registers of
+ * the active tariff, pulses, power-fail save. */
+#include <math.h>
+#include <string.h>
+
 #include "klefr/meter.h"
 
-void klefr_metering_init(struct klefr_meter *m, uint64_t t_us) { (void)m; (void)t_us; }
-void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us)
-{
-    (void)m; (void)v; (void)i; (void)n; (void)t_us;
-}
-void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us) { (void)m; (void)t_us; }
+/* Volts and amperes per ADC code (config.h). */
+#define KLEFR_KV (KLEFR_V_FULL_SCALE_PEAK / KLEFR_ADC_FULL_SCALE)
+#define KLEFR_KI (KLEFR_I_FULL_SCALE_PEAK / KLEFR_ADC_FULL_SCALE)
 
-static uint64_t sum2(const uint64_t *a, int tariff) { return tariff < 0 ? a[0] + a[1] : a[tariff]; }
-uint64_t klefr_act_fwd_uwh(const klefr_regs *r, int t) { return sum2(r->act_fwd_uwh, t); }
-uint64_t klefr_act_rev_uwh(const klefr_regs *r, int t) { return sum2(r->act_rev_uwh, t); }
-uint64_t klefr_react_fwd_uvarh(const klefr_regs *r, int t) { return sum2(r->react_fwd_uvarh, t); }
-uint64_t klefr_react_rev_uvarh(const klefr_regs *r, int t) { return sum2(r->react_rev_uvarh, t); }
-uint64_t klefr_total_react_uvarh(const klefr_regs *r, int t)
+/* No-load (anti-creep): below the starting-current threshold, or below these
+ * powers, nothing is registered. Starting at 20 mA PF 1 is 4.6 W at Un. */
+#define KLEFR_NOLOAD_W 2.0
+#define KLEFR_NOLOAD_VAR 2.0
+/* Blocks shorter than this (the first, partial one) do not update the
+ * display values nor judge the supply. */
+#define KLEFR_MIN_BLOCK 40u
+/* Power-fail re-arms when the voltage is back above this. */
+#define KLEFR_POWER_BACK_V (KLEFR_POWER_FAIL_V + 20.0)
+
+void klefr_metering_init(struct klefr_meter *m, uint64_t t_us)
 {
-    return klefr_react_fwd_uvarh(r, t) + klefr_react_rev_uvarh(r, t);
+    (void)t_us;
+    memset(&m->metering, 0, sizeof m->metering);
+    klefr_dsp_init(&m->metering.dsp);
 }
-int64_t klefr_total_active_uwh(const struct klefr_meter *m, int t)
+
+void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
+                        uint64_t t_us)
 {
-    return (int64_t)klefr_act_fwd_uwh(&m->regs, t);
+    klefr_dsp_run(m, v, i, n, t_us);
 }
-bool klefr_calc_code_valid(unsigned c) { return c == 1 || c == 4 || c == 5 || c == 6 || c == 9 || c == 10; }
-bool klefr_s0_rate_valid(uint32_t c)
+
+void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us)
 {
-    return c == 1000000 || c == 200000 || c == 100000 || c == 10000 || c == 1000 || c == 100 || c == 10 || c == 1;
+    (void)m;
+    (void)t_us;
 }
-void klefr_day_counter_reset(struct klefr_meter *m, uint64_t t_us) { m->regs.day_fwd_uwh = 0; (void)t_us; }
+
+static int64_t round_pos(double x)
+{
+    return x > 0 ? (int64_t)(x + 0.5) : 0;
+}
+
+static void update_meas(struct klefr_meter *m, const klefr_block *b, double v, double i, double p,
+                        double q)
+{
+    klefr_measure *me = &m->meas;
+    me->v_rms = (float)v;
+    me->i_rms = (float)i;
+    if (b->locked)
+        me->freq_hz = (float)b->freq_hz;
+    else if (v < KLEFR_POWER_FAIL_V)
+        me->freq_hz = 0.0f;
+    me->p_w = (float)p;
+    me->q_var = (float)q;
+    double s = v * i;
+    me->s_va = (float)s;
+    me->pf = s > 0 && (p != 0 || q != 0) ? (float)(p / s) : 1.0f;
+    if (me->pf > 1.0f)
+        me->pf = 1.0f;
+    if (me->pf < -1.0f)
+        me->pf = -1.0f;
+    me->reverse = p < 0;
+    me->quadrant = p >= 0 ? (q >= 0 ? 1 : 4) : (q >= 0 ? 2 : 3);
+    me->valid = true;
+}
+
+static void power_fail_check(struct klefr_meter *m, double v_rms, uint64_t t_us)
+{
+    klefr_metering *mt = &m->metering;
+    if (!mt->pf_saved && v_rms < KLEFR_POWER_FAIL_V) {
+        mt->pf_saved = true;
+        mt->pf_saves++;
+        klefr_store_save(m, t_us);
+    } else if (mt->pf_saved && v_rms >= KLEFR_POWER_BACK_V) {
+        mt->pf_saved = false;
+    }
+}
+
+void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us)
+{
+    klefr_metering *mt = &m->metering;
+    double n = (double)b->n;
+    double v = sqrt(b->vv_raw > 0 ? b->vv_raw / n : 0.0) * KLEFR_KV;
+    double i = sqrt(b->ii_raw > 0 ? b->ii_raw / n : 0.0) * KLEFR_KI;
+    double p = b->p_raw / n * KLEFR_KV * KLEFR_KI;
+    double q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
+    double p_raw = b->p_raw, q_raw = b->q_raw;
+
+    /* Start-up: the first block (at most one cycle, DC trackers not yet
+     * set) measures but registers nothing, like a real meter's start delay. */
+    if (b->startup)
+        p_raw = q_raw = 0.0;
+    if (i < KLEFR_START_CURRENT_A) {
+        i = 0.0;
+        p = q = p_raw = q_raw = 0.0;
+    }
+    if (fabs(p) < KLEFR_NOLOAD_W)
+        p = p_raw = 0.0;
+    if (fabs(q) < KLEFR_NOLOAD_VAR)
+        q = q_raw = 0.0;
+
+    int t = m->tariff == 2 ? KLEFR_T2 : KLEFR_T1;
+    uint64_t fwd = klefr_eacc_add(&mt->acc[KLEFR_E_ACT_FWD], round_pos(p_raw));
+    uint64_t rev = klefr_eacc_add(&mt->acc[KLEFR_E_ACT_REV], round_pos(-p_raw));
+    m->regs.act_fwd_uwh[t] += fwd;
+    m->regs.act_rev_uwh[t] += rev;
+    m->regs.day_fwd_uwh += fwd;
+    m->regs.react_fwd_uvarh[t] += klefr_eacc_add(&mt->acc[KLEFR_E_REACT_FWD], round_pos(q_raw));
+    m->regs.react_rev_uvarh[t] += klefr_eacc_add(&mt->acc[KLEFR_E_REACT_REV], round_pos(-q_raw));
+
+    uint64_t t0 = t_end_us - (uint64_t)b->n * KLEFR_TS_US;
+    klefr_pulse_add(m, KLEFR_OUT_LED, KLEFR_LED_IMP_PER_KWH * 100u, fwd + rev, p, t0, t_end_us);
+    klefr_pulse_add(m, KLEFR_OUT_S0_FWD, m->settings.s0_rate_centi, fwd, p, t0, t_end_us);
+    klefr_pulse_add(m, KLEFR_OUT_S0_REV, m->settings.s0_rate_centi, rev, p, t0, t_end_us);
+    mt->samples_done += b->n;
+
+    if (b->n >= KLEFR_MIN_BLOCK) {
+        update_meas(m, b, v, i, p, q);
+        power_fail_check(m, v, t_end_us);
+    }
+}

@@ -1,5 +1,12 @@
 /* Metering: DSP on ADC samples, energy registers, calculation codes, tariff,
- * pulse outputs (LED, S0 forward/reverse). */
+ * pulse outputs (LED, S0 forward/reverse). See docs/metering.md.
+ *
+ *   dsp.c     per-sample loop (DC trackers, sums, delayed product, zero
+ *             crossings) and the block results (Vrms, Irms, P, Q, f)
+ *   energy.c  block energy -> integer registers with exact residues, calc
+ *             codes, day counter, register views
+ *   pulse.c   LED and S0 pulse generators (energy quanta, widths, timing)
+ *   metering.c glue: init, adc entry point, no-load, power-fail, meas */
 #ifndef KLEFR_METERING_H
 #define KLEFR_METERING_H
 
@@ -11,12 +18,68 @@
 
 struct klefr_meter;
 
+/* Ring buffer of DC-free voltage samples for the quarter-period delay. */
+#define KLEFR_DELAY_RING 32u
+
+/* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
-    int64_t dummy_acc; /* TODO(metering): real DSP state */
+    int64_t dc_v, dc_i;        /* DC trackers, code << KLEFR_DC_SHIFT */
+    int64_t svv, sii, svi, sq; /* sums of v*v, i*i, v*i, v(n-d)*i */
+    int64_t sv, si;            /* sums of v, i (block covariance correction) */
+    uint32_t n;                /* samples in the block */
+    int32_t ring[KLEFR_DELAY_RING];
+    uint32_t w;      /* ring write index */
+    uint32_t d;      /* integer quarter-period delay in samples (for the block) */
+    int32_t prev_v;  /* last DC-free voltage sample */
+    bool armed;      /* voltage went below -hysteresis since the last crossing */
+    bool locked;     /* block started at a zero crossing */
+    uint32_t cycles; /* rising crossings in the block */
+    double x_start;  /* interpolated position of the block's first crossing (samples) */
+    uint64_t k;      /* absolute sample index of the next sample */
+    uint64_t blk_k0; /* absolute index of the block's first sample */
+    uint32_t blocks; /* blocks finished (startup: DC trackers snap to block means) */
+    double freq_hz;  /* last measured frequency (50 until measured) */
+} klefr_dsp;
+
+/* Result of one block. Raw units: code^2 summed over samples. */
+typedef struct {
+    uint32_t n;   /* samples */
+    bool locked;  /* whole cycles, frequency valid */
+    bool startup; /* the partial block from power-up to the first crossing */
+    double freq_hz;
+    double p_raw; /* sum v*i with DC removed */
+    double q_raw; /* reactive, same units */
+    double vv_raw, ii_raw;
+} klefr_block;
+
+/* Energy quantum accumulator: raw units -> integer uWh/uvarh, exactly. */
+typedef struct {
+    int64_t raw_res; /* raw units below one quantum (1 << KLEFR_Q_SHIFT) */
+    uint64_t q_res;  /* quanta x 15625 below one uWh */
+} klefr_eacc;
+
+enum { KLEFR_E_ACT_FWD, KLEFR_E_ACT_REV, KLEFR_E_REACT_FWD, KLEFR_E_REACT_REV, KLEFR_E_COUNT };
+
+/* A pulse output: energy residue and the end of the last pulse. */
+typedef struct {
+    uint64_t acc_uwh;
+    uint64_t quantum_uwh; /* pulse energy acc_uwh counts toward (rate changes reset it) */
+    uint64_t last_end_us;
+    uint64_t count; /* pulses emitted since power-up */
+} klefr_pulse_gen;
+
+typedef struct {
+    klefr_dsp dsp;
+    klefr_eacc acc[KLEFR_E_COUNT];
+    klefr_pulse_gen pulse[3]; /* indexed by klefr_output */
+    uint64_t samples_done;    /* samples in finished blocks (= time registered) */
+    bool pf_saved;            /* power-fail save done, waiting for voltage */
+    uint32_t pf_saves;        /* power-fail saves since power-up */
 } klefr_metering;
 
 void klefr_metering_init(struct klefr_meter *m, uint64_t t_us);
-void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us);
+void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
+                        uint64_t t_us);
 void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* Energy views. tariff: KLEFR_T1, KLEFR_T2, or -1 for the sum of both. */
@@ -35,5 +98,22 @@ bool klefr_s0_rate_valid(uint32_t centi);
 
 /* Reset the resettable day counter (manual 7.9). */
 void klefr_day_counter_reset(struct klefr_meter *m, uint64_t t_us);
+
+/* --- internal to src/metering/ --- */
+void klefr_dsp_init(klefr_dsp *d);
+/* Runs samples through the DSP; calls klefr_metering_block() for each
+ * finished block with the time of the sample that ends it. */
+void klefr_dsp_run(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
+                   uint64_t t_us);
+void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us);
+/* Adds raw energy (>= 0) to accumulator a; returns whole uWh (uvarh) won. */
+uint64_t klefr_eacc_add(klefr_eacc *a, int64_t raw);
+/* Pulse energy in uWh for an S0 rate in imp/kWh x 100 (LED: 1000000). */
+uint64_t klefr_pulse_quantum_uwh(uint32_t centi);
+/* Pulse width in us for a rate at active power p_w (manual 5 table). */
+uint32_t klefr_pulse_width_us(uint32_t centi, double p_w);
+/* Adds uwh to a pulse output over the block [t0, t1) and emits the pulses due. */
+void klefr_pulse_add(struct klefr_meter *m, klefr_output out, uint32_t centi, uint64_t uwh,
+                     double p_w, uint64_t t0_us, uint64_t t1_us);
 
 #endif

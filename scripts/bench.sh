@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds a release build in build-bench/ (or $KLEFR_BENCH_BUILD) and runs
+# klefr-bench: simulated seconds per wall second of the full twin against a
+# bare loop of the same per-sample arithmetic. Options go to klefr-bench.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${KLEFR_BENCH_BUILD:-$root/build-bench}
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "$root" --buildtype=release >/dev/null
+fi
+ninja -C "$build" src/klefr-bench >/dev/null
+exec "$build/src/klefr-bench" "$@"
