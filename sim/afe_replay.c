@@ -180,7 +180,7 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
         return -1;
     if (r->src_index < 2)
         return fail(err, errlen, "%s:%llu: need at least 2 samples, found %llu", r->path,
-                    (unsigned long long)r->line, (unsigned long long)r->src_index);
+                    (unsigned long long)(r->line ? r->line : 1), (unsigned long long)r->src_index);
     r->src_frames = r->src_index;
     r->src_rate_hz = r->col_t < 0 ? o->rate_hz : 0;
     r->duration_s = r->col_t < 0 ? (double)(r->src_frames - 1) / r->src_rate_hz : prev.t - r->t0;
