@@ -47,7 +47,7 @@ static bool pair(const char *s, double *a, double *b, const char **end)
 
 typedef struct {
     double v, i, p, pf, phi;
-    bool have_i, have_p, have_pf, have_phi, export_;
+    bool have_i, have_p, have_pf, have_phi, export_, harm_named;
     char pf_kind; /* 'L', 'C' or 0 */
 } spec_state;
 
@@ -83,6 +83,10 @@ static int parse_item(const char *item, spec_state *st, klefr_load *l, char *err
             long order = strtol(key + 1, &ke, 10);
             if (*ke || order < 2 || order > 40)
                 return fail(err, errlen, item, "harmonic order must be 2..40");
+            if (!st->harm_named) { /* harmonics named in a spec replace the earlier ones */
+                l->n_harm = 0;
+                st->harm_named = true;
+            }
             if (l->n_harm >= KLEFR_MAX_HARMONICS)
                 return fail(err, errlen, item, "too many harmonics (at most 8)");
             klefr_harmonic h = {.order = (unsigned)order};

@@ -10,6 +10,8 @@
  *
  * Defaults: 230 V, 0 A, PF 1, 50 Hz, import. A negative current or power, a
  * negative pf, or "export" all mean export (the current turned by 180 deg).
+ * Parsed on top of an earlier load, a spec changes only what it names; the
+ * harmonics it names replace the earlier list.
  * docs/cli.md has the examples. */
 #ifndef KLEFR_SIM_LOAD_SPEC_H
 #define KLEFR_SIM_LOAD_SPEC_H

@@ -99,6 +99,7 @@ static int parse_segment(ctx *c, const cJSON *js, klefr_segment *seg, const klef
     if (!cJSON_IsObject(js))
         return fail_at(c, js, "a segment must be an object with a \"duration\"");
     *seg = *prev;
+    seg->power = true; /* a power cut lasts one segment; loads carry on */
     seg->tariff_input = -1;
     seg->tariff = 0;
     seg->line = klefr_json_line_of(&c->lines, js);
@@ -118,6 +119,10 @@ static int parse_segment(ctx *c, const cJSON *js, klefr_segment *seg, const klef
             int r = field_to_spec(c, f, spec, sizeof spec);
             if (r < 0)
                 return -1;
+            if (r == 0 && !strcmp(f->string, "harmonics") && !spec[0]) {
+                seg->load.n_harm = 0; /* "harmonics": [] = a clean sine */
+                continue;
+            }
             if (r == 0 && klefr_load_spec_parse(spec, &seg->load, msg, sizeof msg) < 0)
                 return fail_at(c, f, "%s", msg);
             if (r == 0 || pass == 0)

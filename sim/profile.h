@@ -7,7 +7,8 @@
  *                   { "duration": 1800, "i": 12, "pf": "0.95L", "tariff_input": true },
  *                   { "duration": "2min", "power": false } ] }
  * A bare array of segments is accepted too. Each segment starts from the
- * previous one's load and changes what it names. Unknown keys are errors, so
+ * previous one's load and changes what it names; the supply is on unless the
+ * segment says "power": false; the tariff input keeps its last level. Unknown keys are errors, so
  * a typo is caught. The top-level object is where later scenario features
  * (timed events, expectations) go; "events" and "expect" are reserved. */
 #ifndef KLEFR_SIM_PROFILE_H

@@ -87,6 +87,10 @@ START_TEST(changes_on_top)
     ck_near(l.phi_deg, -120); /* still export at PF 0.5L */
     ck_assert_int_eq(klefr_load_spec_parse("import", &l, err, sizeof err), 0);
     ck_near(l.phi_deg, 60);
+    ck_assert_int_eq(klefr_load_spec_parse("h3=1/2,h5=3/4", &l, err, sizeof err), 0);
+    ck_assert_int_eq(klefr_load_spec_parse("h7=5/6", &l, err, sizeof err), 0);
+    ck_assert_uint_eq(l.n_harm, 1); /* named harmonics replace the list */
+    ck_assert_uint_eq(l.harm[0].order, 7);
 }
 END_TEST
 
