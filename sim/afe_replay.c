@@ -435,7 +435,9 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
     uint8_t magic[4] = {0};
     size_t got = fread(magic, 1, 4, r->f);
     rewind(r->f);
-    r->kind = got == 4 && !memcmp(magic, "RIFF", 4) ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
+    size_t plen = strlen(path);
+    bool wav_name = plen > 4 && !strcasecmp(path + plen - 4, ".wav");
+    r->kind = (got == 4 && !memcmp(magic, "RIFF", 4)) || wav_name ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
     if (r->kind == KLEFR_REPLAY_CSV && o && o->rate_hz < 0) {
         fail(err, errlen, "--replay-rate must be > 0");
         klefr_replay_close(r);
