@@ -124,15 +124,17 @@ static int csv_next(klefr_replay *r, klefr_replay_point *p, char *err, size_t er
             numeric = csv_number(field[k], &x[k]);
         if (r->ncols == 0) { /* first line: a header, or data that fixes the layout */
             if (n > KLEFR_CSV_MAX_COLS)
-                return fail(err, errlen, "%s:%llu: too many columns", r->path, (unsigned long long)r->line);
+                return fail(err, errlen, "%s:%llu: too many columns", r->path,
+                            (unsigned long long)r->line);
             if (!numeric && isalpha((unsigned char)field[0][0])) {
                 if (csv_header(r, field, n, err, errlen) < 0)
                     return -1;
                 continue;
             }
             if (n != 2 && n != 3)
-                return fail(err, errlen, "%s:%llu: expected 2 (v,i) or 3 (time,v,i) values, found %d",
-                            r->path, (unsigned long long)r->line, n);
+                return fail(err, errlen,
+                            "%s:%llu: expected 2 (v,i) or 3 (time,v,i) values, found %d", r->path,
+                            (unsigned long long)r->line, n);
             r->ncols = n;
             r->col_t = n == 3 ? 0 : -1;
             r->col_v = n == 3 ? 1 : 0;
@@ -162,7 +164,8 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
     uint64_t prev_line = 0;
     int got;
     r->src_rate_hz = o && o->rate_hz > 0 ? o->rate_hz : 0;
-    r->src_rate_hz = r->src_rate_hz > 0 ? r->src_rate_hz : 1; /* placeholder until the layout is known */
+    r->src_rate_hz =
+        r->src_rate_hz > 0 ? r->src_rate_hz : 1; /* placeholder until the layout is known */
     while ((got = csv_next(r, &p, err, errlen)) == 1) {
         if (r->src_index == 0 && r->col_t < 0 && !(o && o->rate_hz > 0))
             return fail(err, errlen, "%s:%llu: no time column: give --replay-rate HZ", r->path,
@@ -193,8 +196,14 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
 
 /* ---- WAV ---------------------------------------------------------------- */
 
-static uint32_t le16(const uint8_t *b) { return (uint32_t)b[0] | (uint32_t)b[1] << 8; }
-static uint32_t le32(const uint8_t *b) { return le16(b) | le16(b + 2) << 16; }
+static uint32_t le16(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8;
+}
+static uint32_t le32(const uint8_t *b)
+{
+    return le16(b) | le16(b + 2) << 16;
+}
 
 /* FILE.json next to the recording: {"v_scale": volts, "i_scale": amperes}. */
 static int wav_sidecar(klefr_replay *r, char *err, size_t errlen)
@@ -223,7 +232,8 @@ static int wav_sidecar(klefr_replay *r, char *err, size_t errlen)
     if ((vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0)) ||
         (is && (!cJSON_IsNumber(is) || is->valuedouble <= 0))) {
         int line = 1;
-        const char *key = vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0) ? "\"v_scale\"" : "\"i_scale\"";
+        const char *key =
+            vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0) ? "\"v_scale\"" : "\"i_scale\"";
         const char *at = strstr(buf, key);
         for (const char *c = buf; at && c < at; c++)
             line += *c == '\n';
@@ -262,12 +272,14 @@ static int wav_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
             channels = le16(fmt + 2);
             rate = le32(fmt + 4);
             bits = le16(fmt + 14);
-            if (tag == 0xFFFE && size >= 26) /* WAVE_FORMAT_EXTENSIBLE: the GUID starts with the tag */
+            if (tag == 0xFFFE &&
+                size >= 26) /* WAVE_FORMAT_EXTENSIBLE: the GUID starts with the tag */
                 tag = le16(fmt + 24);
             have_fmt = true;
         } else if (!memcmp(c, "data", 4)) {
             if (!have_fmt)
-                return fail(err, errlen, "%s: offset %ld: data chunk before fmt chunk", r->path, at);
+                return fail(err, errlen, "%s: offset %ld: data chunk before fmt chunk", r->path,
+                            at);
             r->data_left = size;
             break;
         } else if (fseek(r->f, (long)size + (size & 1), SEEK_CUR) != 0) {
@@ -316,12 +328,15 @@ static int wav_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
 static double wav_sample(const klefr_replay *r, const uint8_t *b)
 {
     switch (r->bytes_per_sample * 2 + r->fmt_float) {
-    case 4: return (double)(int16_t)le16(b) / 32768.0;
+    case 4:
+        return (double)(int16_t)le16(b) / 32768.0;
     case 6: {
-        int32_t x = (int32_t)((uint32_t)b[0] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 24) >> 8;
+        int32_t x =
+            (int32_t)((uint32_t)b[0] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 24) >> 8;
         return (double)x / 8388608.0;
     }
-    case 8: return (double)(int32_t)le32(b) / 2147483648.0;
+    case 8:
+        return (double)(int32_t)le32(b) / 2147483648.0;
     case 9: {
         uint32_t u = le32(b);
         float x;
@@ -378,7 +393,8 @@ static void shift(klefr_replay *r)
 
 static double cubic(double p0, double p1, double p2, double p3, double u)
 {
-    return p1 + 0.5 * u * (p2 - p0 + u * (2 * p0 - 5 * p1 + 4 * p2 - p3 + u * (3 * (p1 - p2) + p3 - p0)));
+    return p1 + 0.5 * u *
+                    (p2 - p0 + u * (2 * p0 - 5 * p1 + 4 * p2 - p3 + u * (3 * (p1 - p2) + p3 - p0)));
 }
 
 static size_t replay_fill(klefr_afe *afe, int32_t *v, int32_t *i, size_t n)
@@ -437,13 +453,15 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
     rewind(r->f);
     size_t plen = strlen(path);
     bool wav_name = plen > 4 && !strcasecmp(path + plen - 4, ".wav");
-    r->kind = (got == 4 && !memcmp(magic, "RIFF", 4)) || wav_name ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
+    r->kind =
+        (got == 4 && !memcmp(magic, "RIFF", 4)) || wav_name ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
     if (r->kind == KLEFR_REPLAY_CSV && o && o->rate_hz < 0) {
         fail(err, errlen, "--replay-rate must be > 0");
         klefr_replay_close(r);
         return -1;
     }
-    int rc = r->kind == KLEFR_REPLAY_WAV ? wav_open(r, o, err, errlen) : csv_open(r, o, err, errlen);
+    int rc =
+        r->kind == KLEFR_REPLAY_WAV ? wav_open(r, o, err, errlen) : csv_open(r, o, err, errlen);
     if (rc < 0) {
         klefr_replay_close(r);
         return -1;

@@ -35,15 +35,22 @@ uint64_t klefr_clock_wall_ns(const klefr_clock *c, uint64_t virt_us)
 const char *klefr_loop_result_to_str(klefr_loop_result r)
 {
     switch (r) {
-    case KLEFR_LOOP_END: return "duration";
-    case KLEFR_LOOP_STOPPED: return "signal";
-    case KLEFR_LOOP_AFE_END: return "replay-end";
-    case KLEFR_LOOP_QUIT: return "quit";
+    case KLEFR_LOOP_END:
+        return "duration";
+    case KLEFR_LOOP_STOPPED:
+        return "signal";
+    case KLEFR_LOOP_AFE_END:
+        return "replay-end";
+    case KLEFR_LOOP_QUIT:
+        return "quit";
     }
     return "?";
 }
 
-static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
 
 /* Wait for the fds until wall time deadline_ns (0 timeout when already past);
  * readable ones get ready() with the virtual time of the moment. */
@@ -55,7 +62,8 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
         pfd[k] = (struct pollfd){.fd = s->fds[k].fd, .events = POLLIN};
     uint64_t now = klefr_wall_ns();
     uint64_t wait = deadline_ns > now ? deadline_ns - now : 0;
-    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u), .tv_nsec = (long)(wait % 1000000000u)};
+    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+                          .tv_nsec = (long)(wait % 1000000000u)};
     int r = ppoll(pfd, (nfds_t)s->nfds, &ts, NULL);
     if (r <= 0)
         return; /* timeout, or EINTR from a signal: the caller checks stop */
@@ -67,7 +75,10 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
             s->fds[k].ready(s->fds[k].arg, t);
 }
 
-static bool stopped(const klefr_loop *l) { return l->stop && *l->stop; }
+static bool stopped(const klefr_loop *l)
+{
+    return l->stop && *l->stop;
+}
 
 static klefr_loop_result run_max(klefr_loop *l)
 {
@@ -75,8 +86,9 @@ static klefr_loop_result run_max(klefr_loop *l)
     while (s->t_us + KLEFR_SIM_SLICE_US <= l->t_end_us) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
-        uint64_t end = l->t_end_us - s->t_us > KLEFR_LOOP_MAX_CHUNK_US ? s->t_us + KLEFR_LOOP_MAX_CHUNK_US
-                                                                       : l->t_end_us;
+        uint64_t end = l->t_end_us - s->t_us > KLEFR_LOOP_MAX_CHUNK_US
+                           ? s->t_us + KLEFR_LOOP_MAX_CHUNK_US
+                           : l->t_end_us;
         if (!klefr_sim_run_until(s, end))
             return KLEFR_LOOP_AFE_END;
         l->iterations++;

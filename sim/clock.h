@@ -52,8 +52,8 @@ const char *klefr_loop_result_to_str(klefr_loop_result r);
 
 typedef struct klefr_loop {
     klefr_sim *sim;
-    double speed;      /* 0 = as fast as possible, else virtual s per wall s */
-    uint64_t t_end_us; /* stop when virtual time reaches it; KLEFR_LOOP_FOREVER */
+    double speed;                      /* 0 = as fast as possible, else virtual s per wall s */
+    uint64_t t_end_us;                 /* stop when virtual time reaches it; KLEFR_LOOP_FOREVER */
     const volatile sig_atomic_t *stop; /* optional: nonzero = stop now */
 
     /* Called once per iteration (>= KLEFR_LOOP_HOOK_HZ times per wall second

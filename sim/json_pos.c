@@ -30,9 +30,11 @@ cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t er
         near[k] = 0;
     }
     if (near[0])
-        snprintf(err, errlen, "%s:%d: not valid JSON near '%s'", name, klefr_text_line(text, at), near);
+        snprintf(err, errlen, "%s:%d: not valid JSON near '%s'", name, klefr_text_line(text, at),
+                 near);
     else
-        snprintf(err, errlen, "%s:%d: not valid JSON (unexpected end)", name, klefr_text_line(text, at));
+        snprintf(err, errlen, "%s:%d: not valid JSON (unexpected end)", name,
+                 klefr_text_line(text, at));
     return NULL;
 }
 

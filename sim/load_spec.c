@@ -148,12 +148,14 @@ static int parse_item(const char *item, spec_state *st, klefr_load *l, char *err
         } else if (!strcasecmp(key, "f")) {
             l->freq_hz = x;
         } else {
-            return fail(err, errlen, item, "unknown key (expected v, i, p, f, pf, phi, hN, noise, dc)");
+            return fail(err, errlen, item,
+                        "unknown key (expected v, i, p, f, pf, phi, hN, noise, dc)");
         }
         return 0;
     }
     if (!num(item, &x, &e))
-        return fail(err, errlen, item, "expected a number with a unit, a key=value, import or export");
+        return fail(err, errlen, item,
+                    "expected a number with a unit, a key=value, import or export");
     if (!strcasecmp(e, "V"))
         st->v = x;
     else if (!strcasecmp(e, "A"))
@@ -167,16 +169,20 @@ static int parse_item(const char *item, spec_state *st, klefr_load *l, char *err
     else if (!strcasecmp(e, "Hz"))
         l->freq_hz = x;
     else
-        return fail(err, errlen, item, *e ? "unknown unit (expected V, A, mA, W, kW, Hz)"
-                                          : "a number needs a unit (V, A, mA, W, kW, Hz)");
+        return fail(err, errlen, item,
+                    *e ? "unknown unit (expected V, A, mA, W, kW, Hz)"
+                       : "a number needs a unit (V, A, mA, W, kW, Hz)");
     return 0;
 }
 
 int klefr_load_spec_parse(const char *spec, klefr_load *l, char *err, size_t errlen)
 {
     /* Start from what l says now, so a spec may change only one thing. */
-    spec_state st = {.v = l->v_rms, .i = l->i_rms, .pf = cos(l->phi_deg * M_PI / 180),
-                     .phi = l->phi_deg, .have_phi = true};
+    spec_state st = {.v = l->v_rms,
+                     .i = l->i_rms,
+                     .pf = cos(l->phi_deg * M_PI / 180),
+                     .phi = l->phi_deg,
+                     .have_phi = true};
     if (cos(l->phi_deg * M_PI / 180) < 0) { /* already export: keep the direction */
         st.export_ = true;
         st.phi = l->phi_deg - 180;
@@ -253,7 +259,7 @@ int klefr_duration_parse(const char *text, uint64_t *us)
     static const struct {
         const char *unit;
         double us;
-    } units[] = {{"ms", 1e3}, {"s", 1e6}, {"", 1e6},       {"m", 60e6},
+    } units[] = {{"ms", 1e3},   {"s", 1e6},    {"", 1e6},     {"m", 60e6},
                  {"min", 60e6}, {"h", 3600e6}, {"d", 86400e6}};
     const char *s = text;
     double total = 0;

@@ -50,7 +50,8 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
         else
             return fail_at(c, f, "\"pf\" must be a number or a string like \"0.8C\"");
     } else if (!strcmp(k, "direction")) {
-        if (!cJSON_IsString(f) || (strcmp(f->valuestring, "import") && strcmp(f->valuestring, "export")))
+        if (!cJSON_IsString(f) ||
+            (strcmp(f->valuestring, "import") && strcmp(f->valuestring, "export")))
             return fail_at(c, f, "\"direction\" must be \"import\" or \"export\"");
         snprintf(spec, len, "%s", f->valuestring);
     } else if (!strcmp(k, "harmonics")) {
@@ -67,13 +68,15 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
             const cJSON *va = cJSON_GetObjectItemCaseSensitive(h, "v_phase");
             const cJSON *ia = cJSON_GetObjectItemCaseSensitive(h, "i_phase");
             if (!cJSON_IsObject(h) || !cJSON_IsNumber(o) || (vp && !cJSON_IsNumber(vp)) ||
-                (ip && !cJSON_IsNumber(ip)) || (va && !cJSON_IsNumber(va)) || (ia && !cJSON_IsNumber(ia)))
-                return fail_at(c, h, "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
-                                     "[, \"v_phase\": deg, \"i_phase\": deg]}");
-            at += (size_t)snprintf(spec + at, at < len ? len - at : 0, "%sh%d=%.17g/%.17g@%.17g/%.17g",
-                                   at ? "," : "", o->valueint, vp ? vp->valuedouble : 0,
-                                   ip ? ip->valuedouble : 0, va ? va->valuedouble : 0,
-                                   ia ? ia->valuedouble : 0);
+                (ip && !cJSON_IsNumber(ip)) || (va && !cJSON_IsNumber(va)) ||
+                (ia && !cJSON_IsNumber(ia)))
+                return fail_at(c, h,
+                               "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
+                               "[, \"v_phase\": deg, \"i_phase\": deg]}");
+            at += (size_t)snprintf(spec + at, at < len ? len - at : 0,
+                                   "%sh%d=%.17g/%.17g@%.17g/%.17g", at ? "," : "", o->valueint,
+                                   vp ? vp->valuedouble : 0, ip ? ip->valuedouble : 0,
+                                   va ? va->valuedouble : 0, ia ? ia->valuedouble : 0);
         }
     } else {
         return 1; /* not a load field */
@@ -91,7 +94,8 @@ static int duration_of(ctx *c, const cJSON *d, uint64_t *us)
     }
     if (cJSON_IsString(d) && klefr_duration_parse(d->valuestring, us) == 0)
         return 0;
-    return fail_at(c, d, "\"duration\" must be seconds or a string like \"1h30m\", \"15min\", \"90s\"");
+    return fail_at(c, d,
+                   "\"duration\" must be seconds or a string like \"1h30m\", \"15min\", \"90s\"");
 }
 
 static int parse_segment(ctx *c, const cJSON *js, klefr_segment *seg, const klefr_segment *prev)
@@ -142,9 +146,11 @@ static int parse_segment(ctx *c, const cJSON *js, klefr_segment *seg, const klef
                     return fail_at(c, f, "\"tariff\" must be 1 or 2");
                 seg->tariff = f->valueint;
             } else {
-                return fail_at(c, f, "unknown key \"%s\" in a segment (expected duration, load, v, i, p, "
-                                     "pf, phi, f, direction, harmonics, power, tariff_input, tariff, comment)",
-                               f->string);
+                return fail_at(
+                    c, f,
+                    "unknown key \"%s\" in a segment (expected duration, load, v, i, p, "
+                    "pf, phi, f, direction, harmonics, power, tariff_input, tariff, comment)",
+                    f->string);
             }
         }
     }
@@ -171,9 +177,11 @@ static int parse_tree(ctx *c, klefr_profile *p, const cJSON *root, const klefr_l
                 p->repeat = cJSON_IsTrue(f);
             } else if (!strcmp(f->string, "comment") || !strcmp(f->string, "description")) {
             } else if (!strcmp(f->string, "events") || !strcmp(f->string, "expect")) {
-                return fail_at(c, f, "\"%s\" is reserved for scenarios and not supported yet", f->string);
+                return fail_at(c, f, "\"%s\" is reserved for scenarios and not supported yet",
+                               f->string);
             } else {
-                return fail_at(c, f, "unknown key \"%s\" (expected name, repeat, segments, comment)",
+                return fail_at(c, f,
+                               "unknown key \"%s\" (expected name, repeat, segments, comment)",
                                f->string);
             }
         }
@@ -198,12 +206,13 @@ static int parse_tree(ctx *c, klefr_profile *p, const cJSON *root, const klefr_l
         p->total_us += prev.duration_us;
     }
     if (p->repeat && p->total_us < KLEFR_SIM_SLICE_US)
-        return fail_at(c, segs, "a repeating profile must last at least %u ms", KLEFR_SIM_SLICE_US / 1000);
+        return fail_at(c, segs, "a repeating profile must last at least %u ms",
+                       KLEFR_SIM_SLICE_US / 1000);
     return 0;
 }
 
-int klefr_profile_parse(klefr_profile *p, const char *name, const char *text, const klefr_load *base,
-                        char *err, size_t errlen)
+int klefr_profile_parse(klefr_profile *p, const char *name, const char *text,
+                        const klefr_load *base, char *err, size_t errlen)
 {
     memset(p, 0, sizeof *p);
     cJSON *root = klefr_json_parse(name, text, err, errlen);
@@ -308,8 +317,9 @@ static void on_boundary(void *arg, uint64_t t_us)
             break;
     }
     pl->next_us += p->seg[pl->index].duration_us;
-    klefr_sim_post(pl->sim, &(klefr_sim_event){.t_us = pl->next_us, .kind = KLEFR_EV_CALL,
-                                               .fn = on_boundary, .arg = pl});
+    klefr_sim_post(pl->sim,
+                   &(klefr_sim_event){
+                       .t_us = pl->next_us, .kind = KLEFR_EV_CALL, .fn = on_boundary, .arg = pl});
 }
 
 void klefr_profile_start(klefr_profile_player *pl, const klefr_profile *p, klefr_sim *sim,
@@ -321,6 +331,7 @@ void klefr_profile_start(klefr_profile_player *pl, const klefr_profile *p, klefr
     if (p->seg[0].duration_us == 0)
         on_boundary(pl, sim->t_us);
     else
-        klefr_sim_post(sim, &(klefr_sim_event){.t_us = pl->next_us, .kind = KLEFR_EV_CALL,
-                                               .fn = on_boundary, .arg = pl});
+        klefr_sim_post(
+            sim, &(klefr_sim_event){
+                     .t_us = pl->next_us, .kind = KLEFR_EV_CALL, .fn = on_boundary, .arg = pl});
 }

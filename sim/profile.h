@@ -43,8 +43,8 @@ typedef struct {
  * "file:line: message" in err. */
 int klefr_profile_load(klefr_profile *p, const char *path, const klefr_load *base, char *err,
                        size_t errlen);
-int klefr_profile_parse(klefr_profile *p, const char *name, const char *text, const klefr_load *base,
-                        char *err, size_t errlen);
+int klefr_profile_parse(klefr_profile *p, const char *name, const char *text,
+                        const klefr_load *base, char *err, size_t errlen);
 void klefr_profile_free(klefr_profile *p);
 
 /* Plays a profile on a sim: applies segment k at its start time through a
@@ -53,10 +53,10 @@ typedef struct {
     const klefr_profile *p;
     klefr_sim *sim;
     klefr_synth *synth;
-    size_t index;       /* segment playing now */
-    uint64_t next_us;   /* start of the next segment */
-    bool done;          /* past the last segment (no repeat): the last one holds */
-    int tariff_input;   /* level now, re-applied after a power-up */
+    size_t index;     /* segment playing now */
+    uint64_t next_us; /* start of the next segment */
+    bool done;        /* past the last segment (no repeat): the last one holds */
+    int tariff_input; /* level now, re-applied after a power-up */
 } klefr_profile_player;
 
 /* Apply segment 0 now (sim->t_us) and schedule the rest. */

@@ -37,18 +37,26 @@ static const struct {
     const char *arg;
     const char *help;
 } table[] = {
-    {"headless", no_argument, OPT_HEADLESS, NULL, "no window; print the registers as JSON at the end"},
+    {"headless", no_argument, OPT_HEADLESS, NULL,
+     "no window; print the registers as JSON at the end"},
     {"model", required_argument, OPT_MODEL, "N", "6921, 6922, 6923 or 6924 (default 6924)"},
-    {"serial", required_argument, OPT_SERIAL, "NNNNNNNN", "serial number, up to 8 digits (default 17060102)"},
-    {"duration", required_argument, OPT_DURATION, "TIME", "simulated time to run: 90, 90s, 15min, 1h30m, 2d"},
-    {"speed", required_argument, OPT_SPEED, "X|max", "1 = real time, 10 = ten times faster, max = flat out"},
-    {"load", required_argument, OPT_LOAD, "SPEC", "load at the terminals, e.g. 230V,10A,pf=0.5L (docs/cli.md)"},
+    {"serial", required_argument, OPT_SERIAL, "NNNNNNNN",
+     "serial number, up to 8 digits (default 17060102)"},
+    {"duration", required_argument, OPT_DURATION, "TIME",
+     "simulated time to run: 90, 90s, 15min, 1h30m, 2d"},
+    {"speed", required_argument, OPT_SPEED, "X|max",
+     "1 = real time, 10 = ten times faster, max = flat out"},
+    {"load", required_argument, OPT_LOAD, "SPEC",
+     "load at the terminals, e.g. 230V,10A,pf=0.5L (docs/cli.md)"},
     {"profile", required_argument, OPT_PROFILE, "FILE", "JSON load profile (segments of loads)"},
-    {"replay", required_argument, OPT_REPLAY, "FILE", "recorded waveforms: CSV or WAV (V and I channels)"},
-    {"replay-rate", required_argument, OPT_REPLAY_RATE, "HZ", "sample rate of a CSV without a time column"},
+    {"replay", required_argument, OPT_REPLAY, "FILE",
+     "recorded waveforms: CSV or WAV (V and I channels)"},
+    {"replay-rate", required_argument, OPT_REPLAY_RATE, "HZ",
+     "sample rate of a CSV without a time column"},
     {"v-scale", required_argument, OPT_V_SCALE, "VOLTS", "WAV: volts at full scale (default 500)"},
     {"i-scale", required_argument, OPT_I_SCALE, "AMPS", "WAV: amperes at full scale (default 200)"},
-    {"state-dir", required_argument, OPT_STATE_DIR, "DIR", "where the EEPROM file lives (default per user)"},
+    {"state-dir", required_argument, OPT_STATE_DIR, "DIR",
+     "where the EEPROM file lives (default per user)"},
     {"ephemeral", no_argument, OPT_EPHEMERAL, NULL, "keep the EEPROM in memory only"},
     {"seed", required_argument, OPT_SEED, "N", "seed of the simulated noise (default 1)"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
@@ -103,7 +111,9 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_HELP:
             klefr_cli_usage(out);
             return 1;
-        case OPT_HEADLESS: o->headless = true; break;
+        case OPT_HEADLESS:
+            o->headless = true;
+            break;
         case OPT_MODEL:
             o->model = (int)strtol(optarg, &e, 10);
             if (e == optarg || *e || !klefr_model_valid(o->model))
@@ -119,32 +129,44 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         }
         case OPT_DURATION:
             if (klefr_duration_parse(optarg, &o->duration_us) < 0)
-                return fail(err, errlen, name, optarg, "expected a time like 90, 90s, 15min, 1h30m, 2d");
+                return fail(err, errlen, name, optarg,
+                            "expected a time like 90, 90s, 15min, 1h30m, 2d");
             o->have_duration = true;
             break;
         case OPT_SPEED:
             if (!strcmp(optarg, "max"))
                 o->speed = 0;
             else if (!positive(optarg, &o->speed) || o->speed > 1e6)
-                return fail(err, errlen, name, optarg, "expected max or a ratio > 0 (1 = real time)");
+                return fail(err, errlen, name, optarg,
+                            "expected max or a ratio > 0 (1 = real time)");
             o->have_speed = true;
             break;
-        case OPT_LOAD: o->load = optarg; break;
-        case OPT_PROFILE: o->profile = optarg; break;
-        case OPT_REPLAY: o->replay = optarg; break;
+        case OPT_LOAD:
+            o->load = optarg;
+            break;
+        case OPT_PROFILE:
+            o->profile = optarg;
+            break;
+        case OPT_REPLAY:
+            o->replay = optarg;
+            break;
         case OPT_REPLAY_RATE:
         case OPT_V_SCALE:
         case OPT_I_SCALE:
             if (!positive(optarg, &x))
                 return fail(err, errlen, name, optarg, "expected a number > 0");
-            *(c == OPT_REPLAY_RATE ? &o->replay_rate : c == OPT_V_SCALE ? &o->v_scale : &o->i_scale) = x;
+            *(c == OPT_REPLAY_RATE ? &o->replay_rate
+              : c == OPT_V_SCALE   ? &o->v_scale
+                                   : &o->i_scale) = x;
             break;
         case OPT_STATE_DIR:
             if (!*optarg)
                 return fail(err, errlen, name, optarg, "empty directory name");
             o->state_dir = optarg;
             break;
-        case OPT_EPHEMERAL: o->ephemeral = true; break;
+        case OPT_EPHEMERAL:
+            o->ephemeral = true;
+            break;
         case OPT_SEED:
             errno = 0;
             o->seed = strtoull(optarg, &e, 0);
@@ -201,7 +223,8 @@ int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err,
     else if (xdg && xdg[0] == '/')
         snprintf(dir, sizeof dir, "%s/klefr-sim/%d-%s", xdg, o->model, o->serial_text);
     else if (home && home[0] == '/')
-        snprintf(dir, sizeof dir, "%s/.local/state/klefr-sim/%d-%s", home, o->model, o->serial_text);
+        snprintf(dir, sizeof dir, "%s/.local/state/klefr-sim/%d-%s", home, o->model,
+                 o->serial_text);
     else
         snprintf(dir, sizeof dir, "state/%d-%s", o->model, o->serial_text);
     size_t n = strlen(dir);

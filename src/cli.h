@@ -14,19 +14,19 @@ enum { KLEFR_EXIT_OK = 0, KLEFR_EXIT_RUNTIME = 1, KLEFR_EXIT_USAGE = 2 };
 typedef struct {
     bool headless;
     int model;
-    uint32_t serial;       /* 8 decimal digits as BCD, e.g. 0x17060102 */
+    uint32_t serial; /* 8 decimal digits as BCD, e.g. 0x17060102 */
     char serial_text[9];
     bool have_duration;
     uint64_t duration_us;
     bool have_speed;
-    double speed;          /* 0 = as fast as possible */
-    const char *load;      /* --load SPEC */
-    const char *profile;   /* --profile FILE */
-    const char *replay;    /* --replay FILE */
-    double replay_rate;    /* Hz, CSV without a time column */
+    double speed;            /* 0 = as fast as possible */
+    const char *load;        /* --load SPEC */
+    const char *profile;     /* --profile FILE */
+    const char *replay;      /* --replay FILE */
+    double replay_rate;      /* Hz, CSV without a time column */
     double v_scale, i_scale; /* WAV full scale, V / A; 0 = sidecar or default */
-    const char *state_dir; /* NULL = the default per-user directory */
-    bool ephemeral;        /* no EEPROM file: nothing persists */
+    const char *state_dir;   /* NULL = the default per-user directory */
+    bool ephemeral;          /* no EEPROM file: nothing persists */
     uint64_t seed;
 } klefr_cli;
 

@@ -70,11 +70,12 @@ static int setup_source(app *a, klefr_afe **afe)
         snprintf(msg, sizeof msg, "--load '%s': %s", a->opt.load, err);
         return input_error(msg);
     }
-    if (a->opt.profile && klefr_profile_load(&a->profile, a->opt.profile, &a->load, err, sizeof err) < 0)
+    if (a->opt.profile &&
+        klefr_profile_load(&a->profile, a->opt.profile, &a->load, err, sizeof err) < 0)
         return input_error(err);
     if (a->opt.replay) {
-        klefr_replay_opts ro = {.rate_hz = a->opt.replay_rate, .v_scale = a->opt.v_scale,
-                                .i_scale = a->opt.i_scale};
+        klefr_replay_opts ro = {
+            .rate_hz = a->opt.replay_rate, .v_scale = a->opt.v_scale, .i_scale = a->opt.i_scale};
         if (klefr_replay_open(&a->replay, a->opt.replay, &ro, err, sizeof err) < 0)
             return input_error(err);
         *afe = &a->replay.afe;
@@ -127,10 +128,11 @@ int main(int argc, char **argv)
     /* Speed: as asked; else flat out when headless with an end in sight,
      * real time otherwise. */
     bool bounded = run_end(&a) != KLEFR_LOOP_FOREVER || a.opt.replay;
-    a.loop = (klefr_loop){.sim = &a.sim,
-                          .speed = a.opt.have_speed ? a.opt.speed : (a.opt.headless && bounded ? 0 : 1),
-                          .t_end_us = run_end(&a),
-                          .stop = &stop_requested};
+    a.loop =
+        (klefr_loop){.sim = &a.sim,
+                     .speed = a.opt.have_speed ? a.opt.speed : (a.opt.headless && bounded ? 0 : 1),
+                     .t_end_us = run_end(&a),
+                     .stop = &stop_requested};
     /* Not headless: the panel attaches here (sets a.loop.hook / hook_arg). */
     /* Serial ports register their fds here with klefr_sim_add_fd(). */
 
@@ -140,8 +142,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: host too slow for --speed %g: %.3f s of virtual time skipped\n",
                 a.loop.speed, (double)a.loop.late_us / 1e6);
     if (a.opt.replay && a.replay.clipped)
-        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n", a.opt.replay,
-                (unsigned long long)a.replay.clipped);
+        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
+                a.opt.replay, (unsigned long long)a.replay.clipped);
 
     /* A clean stop is a power cut: the meter saves its registers. */
     klefr_sim_power(&a.sim, false);

@@ -5,10 +5,16 @@
 #include <stdio.h>
 
 /* Rounded so floats print as 229.998, not 229.99800109863281. */
-static double r3(double x) { return round(x * 1000.0) / 1000.0; }
+static double r3(double x)
+{
+    return round(x * 1000.0) / 1000.0;
+}
 
 /* micro-Wh (or micro-varh) to kWh (kvarh). */
-static double k(double micro) { return micro / 1e9; }
+static double k(double micro)
+{
+    return micro / 1e9;
+}
 
 static void per_tariff(cJSON *parent, const char *name, double t1, double t2, double sum)
 {
@@ -42,13 +48,17 @@ char *klefr_report_json(const klefr_sim *s, const char *end)
     per_tariff(e, "active_rev_kwh", k((double)klefr_act_rev_uwh(r, KLEFR_T1)),
                k((double)klefr_act_rev_uwh(r, KLEFR_T2)), k((double)klefr_act_rev_uwh(r, -1)));
     per_tariff(e, "active_total_kwh", k((double)klefr_total_active_uwh(m, KLEFR_T1)),
-               k((double)klefr_total_active_uwh(m, KLEFR_T2)), k((double)klefr_total_active_uwh(m, -1)));
+               k((double)klefr_total_active_uwh(m, KLEFR_T2)),
+               k((double)klefr_total_active_uwh(m, -1)));
     per_tariff(e, "reactive_fwd_kvarh", k((double)klefr_react_fwd_uvarh(r, KLEFR_T1)),
-               k((double)klefr_react_fwd_uvarh(r, KLEFR_T2)), k((double)klefr_react_fwd_uvarh(r, -1)));
+               k((double)klefr_react_fwd_uvarh(r, KLEFR_T2)),
+               k((double)klefr_react_fwd_uvarh(r, -1)));
     per_tariff(e, "reactive_rev_kvarh", k((double)klefr_react_rev_uvarh(r, KLEFR_T1)),
-               k((double)klefr_react_rev_uvarh(r, KLEFR_T2)), k((double)klefr_react_rev_uvarh(r, -1)));
+               k((double)klefr_react_rev_uvarh(r, KLEFR_T2)),
+               k((double)klefr_react_rev_uvarh(r, -1)));
     per_tariff(e, "reactive_total_kvarh", k((double)klefr_total_react_uvarh(r, KLEFR_T1)),
-               k((double)klefr_total_react_uvarh(r, KLEFR_T2)), k((double)klefr_total_react_uvarh(r, -1)));
+               k((double)klefr_total_react_uvarh(r, KLEFR_T2)),
+               k((double)klefr_total_react_uvarh(r, -1)));
     cJSON_AddNumberToObject(e, "day_fwd_kwh", k((double)r->day_fwd_uwh));
     cJSON_AddNumberToObject(j, "power_downs", r->power_downs);
 

@@ -12,9 +12,11 @@ START_TEST(clock_maps_wall_to_virtual)
 {
     klefr_clock c;
     klefr_clock_anchor(&c, 10.0, 1000000000u, 5000000u);
-    ck_assert_uint_eq(klefr_clock_virt_us(&c, 2000000000u), 15000000u); /* 1 s wall = 10 s virtual */
-    ck_assert_uint_eq(klefr_clock_virt_us(&c, 500000000u), 5000000u);   /* before the anchor */
-    ck_assert_uint_eq(klefr_clock_wall_ns(&c, 6000000u), 1100000000u);  /* 1 s virtual = 0.1 s wall */
+    ck_assert_uint_eq(klefr_clock_virt_us(&c, 2000000000u),
+                      15000000u);                                     /* 1 s wall = 10 s virtual */
+    ck_assert_uint_eq(klefr_clock_virt_us(&c, 500000000u), 5000000u); /* before the anchor */
+    ck_assert_uint_eq(klefr_clock_wall_ns(&c, 6000000u),
+                      1100000000u); /* 1 s virtual = 0.1 s wall */
     klefr_clock_anchor(&c, 1.0, 0, 0);
     ck_assert_uint_eq(klefr_clock_virt_us(&c, 10000000u), 10000u);
 }
@@ -29,7 +31,9 @@ static void boot(void)
     klefr_load_defaults(&l);
     klefr_synth_init(&synth, &l, NULL);
     char err[128];
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
+                                    err, sizeof err),
+                     0);
 }
 
 static unsigned hooks;

@@ -61,8 +61,10 @@ END_TEST
 
 START_TEST(errors_name_file_and_line)
 {
-    parse_bad("{\"segments\": [\n  {\"duration\": 10,\n   \"lod\": \"5A\"}\n]}", "day.json:3: unknown key \"lod\"");
-    parse_bad("{\"segments\": [\n  {\"duration\": 10}\n  {\"duration\": 10}\n]}", "day.json:3: not valid JSON");
+    parse_bad("{\"segments\": [\n  {\"duration\": 10,\n   \"lod\": \"5A\"}\n]}",
+              "day.json:3: unknown key \"lod\"");
+    parse_bad("{\"segments\": [\n  {\"duration\": 10}\n  {\"duration\": 10}\n]}",
+              "day.json:3: not valid JSON");
     parse_bad("[\n {\"duration\": 10},\n {\"duration\": 5, \"load\": \"230V,10X\"}\n]",
               "day.json:3: '10X': unknown unit");
     parse_bad("[\n {\"duration\": \"1 hour\"}\n]", "day.json:2: \"duration\" must be");
@@ -90,7 +92,9 @@ START_TEST(playback_changes_load_power_and_tariff)
     static klefr_synth synth;
     static klefr_sim sim;
     klefr_synth_init(&synth, &b, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
+                                    err, sizeof err),
+                     0);
     klefr_profile_player pl;
     klefr_profile_start(&pl, &p, &sim, &synth);
     ck_assert_double_eq_tol(synth.load.i_rms, 1, 1e-9);
@@ -116,7 +120,9 @@ START_TEST(example_profile_loads)
     klefr_profile p;
     klefr_load b = base();
     char err[512] = "";
-    ck_assert_msg(klefr_profile_load(&p, SCENARIOS_DIR "/household-day.json", &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(
+        klefr_profile_load(&p, SCENARIOS_DIR "/household-day.json", &b, err, sizeof err) == 0, "%s",
+        err);
     ck_assert_uint_eq(p.total_us, 86400000000ull); /* a whole day */
     klefr_profile_free(&p);
 }

@@ -14,7 +14,10 @@
 
 static char dir[] = "/tmp/klefr-replay-XXXXXX";
 
-static void setup(void) { ck_assert_ptr_nonnull(mkdtemp(dir)); }
+static void setup(void)
+{
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
 
 static void teardown(void)
 {
@@ -31,8 +34,14 @@ static const char *file(const char *name)
     return path;
 }
 
-static double v_at(double t) { return 230 * sqrt(2) * sin(2 * M_PI * 50 * t); }
-static double i_at(double t, double phi_deg) { return 10 * sqrt(2) * sin(2 * M_PI * 50 * t - phi_deg * M_PI / 180); }
+static double v_at(double t)
+{
+    return 230 * sqrt(2) * sin(2 * M_PI * 50 * t);
+}
+static double i_at(double t, double phi_deg)
+{
+    return 10 * sqrt(2) * sin(2 * M_PI * 50 * t - phi_deg * M_PI / 180);
+}
 
 /* Active energy (J) in the codes the replay produces, and the sample count. */
 static double replay_energy(klefr_replay *r, size_t *samples, size_t chunk)
@@ -54,8 +63,10 @@ static double replay_energy(klefr_replay *r, size_t *samples, size_t chunk)
 
 static void assert_close(double got, double want, double rel)
 {
-    if (getenv("SHOW")) printf("rel err %.2e\n", (got - want) / want);
-    ck_assert_msg(fabs(got - want) <= rel * fabs(want), "got %.6f, want %.6f (+-%.2f %%)", got, want, rel * 100);
+    if (getenv("SHOW"))
+        printf("rel err %.2e\n", (got - want) / want);
+    ck_assert_msg(fabs(got - want) <= rel * fabs(want), "got %.6f, want %.6f (+-%.2f %%)", got,
+                  want, rel * 100);
 }
 
 static void write_csv(const char *path, double rate, double seconds, double phi, bool time_col)
@@ -74,8 +85,14 @@ static void write_csv(const char *path, double rate, double seconds, double phi,
     fclose(f);
 }
 
-static void put16(FILE *f, unsigned x) { fputc((int)(x & 0xFF), f), fputc((int)(x >> 8 & 0xFF), f); }
-static void put32(FILE *f, uint32_t x) { put16(f, x & 0xFFFF), put16(f, x >> 16); }
+static void put16(FILE *f, unsigned x)
+{
+    fputc((int)(x & 0xFF), f), fputc((int)(x >> 8 & 0xFF), f);
+}
+static void put32(FILE *f, uint32_t x)
+{
+    put16(f, x & 0xFFFF), put16(f, x >> 16);
+}
 
 /* bits 16/24/32 PCM, or 32 float when is_float; full scale = vs volts / is amps. */
 static void write_wav(const char *path, unsigned rate, double seconds, int bits, bool is_float,
@@ -197,7 +214,8 @@ START_TEST(wav_16bit_ends_with_short_fill)
 }
 END_TEST
 
-static void expect_error(const char *name, const char *content, const klefr_replay_opts *o, const char *want)
+static void expect_error(const char *name, const char *content, const klefr_replay_opts *o,
+                         const char *want)
 {
     FILE *f = fopen(file(name), "w");
     fputs(content, f);
@@ -212,7 +230,8 @@ static void expect_error(const char *name, const char *content, const klefr_repl
 
 START_TEST(bad_files_give_file_line)
 {
-    expect_error("a.csv", "time,v,i\n0,1,2\n0.001,1,2\n0.002,x,2\n", NULL, ":4: column 2: 'x' is not a number");
+    expect_error("a.csv", "time,v,i\n0,1,2\n0.001,1,2\n0.002,x,2\n", NULL,
+                 ":4: column 2: 'x' is not a number");
     expect_error("b.csv", "# c\n0,1,2\n0.001,1\n", NULL, ":3: expected 3 values, found 2");
     expect_error("c.csv", "0,1,2\n0.001,1,2\n0.001,1,2\n", NULL, ":3: time 0.001 is not after");
     expect_error("d.csv", "time,volts,i\n", NULL, ":1: unknown column 'volts'");
@@ -249,7 +268,9 @@ START_TEST(meter_registers_match)
     static klefr_sim sim;
     char err[256] = "";
     ck_assert_msg(klefr_replay_open(&r, file("rec.wav"), NULL, err, sizeof err) == 0, "%s", err);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &r.afe, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &r.afe, NULL, err, sizeof err),
+        0);
     ck_assert(klefr_sim_run_until(&sim, 60000000));
     double wh = (double)klefr_act_fwd_uwh(&sim.meter.regs, -1) / 1e6;
     assert_close(wh, 2300.0 * 60 / 3600, 0.01);
