@@ -20,21 +20,29 @@ cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t er
     if (j)
         return j;
     const char *at = cJSON_GetErrorPtr();
-    if (!at || at < text || at > text + strlen(text))
-        at = end;
-    char near[24] = "";
-    if (at && *at) {
-        size_t k = 0;
-        while (k < sizeof near - 1 && at[k] && at[k] != '\n')
-            near[k] = at[k], k++;
-        near[k] = 0;
-    }
-    if (near[0])
-        snprintf(err, errlen, "%s:%d: not valid JSON near '%s'", name, klefr_text_line(text, at),
-                 near);
+    size_t len = strlen(text);
+    if (!at || at < text || at > text + len)
+        at = end ? end : text + len;
+    /* cJSON points at the bad token, or just past it (then at whitespace):
+     * report the line of that token and the text leading up to it. */
+    const char *p = at;
+    if (*p && !strchr(" \t\r\n", *p))
+        p++;
     else
-        snprintf(err, errlen, "%s:%d: not valid JSON (unexpected end)", name,
-                 klefr_text_line(text, at));
+        while (p > text && strchr(" \t\r\n", p[-1]))
+            p--;
+    const char *from = p;
+    while (from > text && p - from < 20 && from[-1] != '\n')
+        from--;
+    bool at_end = !*at || !at[strspn(at, " \t\r\n")];
+    int line = klefr_text_line(text, p > text ? p - 1 : p);
+    if (p == text)
+        snprintf(err, errlen, "%s:%d: not valid JSON (empty)", name, line);
+    else if (at_end && *at != '}' && *at != ']')
+        snprintf(err, errlen, "%s:%d: not valid JSON (unexpected end after '%.*s')", name, line,
+                 (int)(p - from), from);
+    else
+        snprintf(err, errlen, "%s:%d: not valid JSON at '%.*s'", name, line, (int)(p - from), from);
     return NULL;
 }
 

@@ -74,6 +74,9 @@ START_TEST(errors_name_file_and_line)
     parse_bad("[\n {\"duration\": 1,\n  \"tariff\": 3}]", "day.json:3: \"tariff\" must be 1 or 2");
     parse_bad("[{\"duration\": 1,\n \"pf\": \"0.8X\"}]", "day.json:2: 'pf=0.8X'");
     parse_bad("", "day.json:1: not valid JSON");
+    parse_bad("[\n {\"duration\": 1},\n]\n", "day.json:3: not valid JSON at ']'");
+    parse_bad("[\n {\"duration\": 1,\n  \"i\": 2,}\n]\n", "day.json:3: not valid JSON");
+    parse_bad("[\n {\"duration\": 1,\n  \"i\": 2\n", "day.json:3: not valid JSON (unexpected end");
     parse_bad("{\"events\": []}", "day.json:1: \"events\" is reserved");
 }
 END_TEST
