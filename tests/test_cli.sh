@@ -69,6 +69,14 @@ with open('$tmp/rec.csv','w') as f:
     fail "replay run: $(cat "$tmp/err") $(head -c 300 "$tmp/rec.out")"
   fi
 
+  # Paced: 1 s of virtual time at 50x ends by itself.
+  if "$sim" --headless --ephemeral --speed 50 --duration 1 --load 5A >"$tmp/paced.out" 2>"$tmp/err" &&
+     [ "$(json "$tmp/paced.out" '(j["end"], j["t_s"])')" = "('duration', 1)" ]; then
+    ok "--speed 50 --duration 1"
+  else
+    fail "paced run: $(cat "$tmp/err")"
+  fi
+
   # Determinism: the same scenario and seed twice give the same JSON.
   for n in 1 2; do
     "$sim" --headless --ephemeral --model 6922 --seed 7 --load 230V,10A,noise=0.5/0.05 \

@@ -179,6 +179,24 @@ START_TEST(wav_24bit_44k1)
 }
 END_TEST
 
+START_TEST(wav_32bit_pcm_options_win_over_sidecar)
+{
+    write_wav(file("rec.wav"), 8000, 1.0, 32, false, 400, 40);
+    FILE *f = fopen(file("rec.wav.json"), "w");
+    fputs("{\"v_scale\": 1, \"i_scale\": 1}\n", f);
+    fclose(f);
+    klefr_replay r;
+    char err[256] = "";
+    klefr_replay_opts o = {.v_scale = 400, .i_scale = 40};
+    ck_assert_msg(klefr_replay_open(&r, file("rec.wav"), &o, err, sizeof err) == 0, "%s", err);
+    size_t n;
+    double e = replay_energy(&r, &n, 64);
+    ck_assert_uint_eq(n, 4000);
+    assert_close(e, 2300.0 * n / KLEFR_FS_HZ, 0.002);
+    klefr_replay_close(&r);
+}
+END_TEST
+
 START_TEST(wav_float_with_sidecar_scale)
 {
     write_wav(file("rec.wav"), 8000, 1.0, 32, true, 400, 50);
@@ -288,6 +306,7 @@ int main(void)
     tcase_add_test(tc, csv_rate_pf_half);
     tcase_add_test(tc, csv_needs_rate_without_time);
     tcase_add_test(tc, wav_24bit_44k1);
+    tcase_add_test(tc, wav_32bit_pcm_options_win_over_sidecar);
     tcase_add_test(tc, wav_float_with_sidecar_scale);
     tcase_add_test(tc, wav_16bit_ends_with_short_fill);
     tcase_add_test(tc, bad_files_give_file_line);
