@@ -81,7 +81,9 @@ static int setup_source(app *a, klefr_afe **afe)
         *afe = &a->replay.afe;
         return 0;
     }
-    klefr_synth_init(&a->synth, &a->load, NULL);
+    /* A nominal ADC: no gain or offset error (calibration is not simulated here). */
+    static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
+    klefr_synth_init(&a->synth, &a->load, &adc);
     *afe = &a->synth.afe;
     return 0;
 }

@@ -29,7 +29,7 @@ static void boot(void)
 {
     klefr_load l;
     klefr_load_defaults(&l);
-    klefr_synth_init(&synth, &l, NULL);
+    klefr_synth_init(&synth, &l, &(klefr_adc_model){.gain_v = 1, .gain_i = 1});
     char err[128];
     ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
                                     err, sizeof err),

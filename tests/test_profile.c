@@ -94,7 +94,7 @@ START_TEST(playback_changes_load_power_and_tariff)
     ck_assert_msg(klefr_profile_parse(&p, "t.json", text, &b, err, sizeof err) == 0, "%s", err);
     static klefr_synth synth;
     static klefr_sim sim;
-    klefr_synth_init(&synth, &b, NULL);
+    klefr_synth_init(&synth, &b, &(klefr_adc_model){.gain_v = 1, .gain_i = 1});
     ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
                                     err, sizeof err),
                      0);
