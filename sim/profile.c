@@ -293,7 +293,9 @@ static void apply(klefr_profile_player *pl, uint64_t t_us)
         /* A fresh power-up has to see the input level again. */
         if (pl->tariff_input >= 0 && (s->tariff_input >= 0 || !was))
             klefr_meter_tariff_input(&sim->meter, pl->tariff_input != 0, t_us);
-        if (s->tariff)
+        /* Only the bus models take a tariff command (Modbus 6048, M-bus). */
+        bool has_cmd = klefr_model_has_modbus(sim->model) || klefr_model_has_mbus(sim->model);
+        if (s->tariff && has_cmd)
             klefr_meter_set_tariff(&sim->meter, (uint8_t)s->tariff, false, t_us);
     }
 }

@@ -26,7 +26,7 @@ typedef struct {
     klefr_load load;  /* at the terminals during the segment */
     bool power;       /* supply present (false = power cut) */
     int tariff_input; /* 6922 tariff input: -1 unchanged, 0 = T1, 1 = T2 */
-    int tariff;       /* 0 unchanged, 1 or 2: set by command, not saved */
+    int tariff;       /* 0 unchanged, 1 or 2: set by command, not saved (6923/6924) */
     int line;         /* where the segment starts in the file */
 } klefr_segment;
 

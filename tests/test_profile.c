@@ -118,6 +118,33 @@ START_TEST(playback_changes_load_power_and_tariff)
 }
 END_TEST
 
+/* The tariff command exists on the bus models only. */
+START_TEST(tariff_command_on_bus_models_only)
+{
+    static const klefr_model models[] = {KLEFR_MODEL_6921, KLEFR_MODEL_6924};
+    static const unsigned want[] = {1, 2};
+    for (int k = 0; k < 2; k++) {
+        klefr_profile p;
+        klefr_load b = base();
+        char err[256] = "";
+        ck_assert_int_eq(klefr_profile_parse(&p, "t.json", "[{\"duration\": 1, \"tariff\": 2}]", &b,
+                                             err, sizeof err),
+                         0);
+        static klefr_synth synth;
+        static klefr_sim sim;
+        klefr_synth_init(&synth, &b, &(klefr_adc_model){.gain_v = 1, .gain_i = 1});
+        ck_assert_int_eq(klefr_sim_init(&sim, models[k], KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
+                                        err, sizeof err),
+                         0);
+        klefr_profile_player pl;
+        klefr_profile_start(&pl, &p, &sim, &synth);
+        ck_assert(klefr_sim_run_until(&sim, 100000));
+        ck_assert_uint_eq(sim.meter.tariff, want[k]);
+        klefr_profile_free(&p);
+    }
+}
+END_TEST
+
 START_TEST(example_profile_loads)
 {
     klefr_profile p;
@@ -138,6 +165,7 @@ int main(void)
     tcase_add_test(tc, parses_segments_with_inheritance);
     tcase_add_test(tc, errors_name_file_and_line);
     tcase_add_test(tc, playback_changes_load_power_and_tariff);
+    tcase_add_test(tc, tariff_command_on_bus_models_only);
     tcase_add_test(tc, example_profile_loads);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
