@@ -2,10 +2,14 @@
  * (--load / --profile / --replay), the EEPROM file and the simulated meter,
  * runs the loop at the chosen speed, and on the way out cuts the supply (the
  * meter saves, like a real power cut) and prints the registers as JSON. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "afe_replay.h"
 #include "afe_synth.h"
@@ -32,6 +36,26 @@ static void catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One process per EEPROM file: a second one would overwrite the first's
+ * registers. The lock lives as long as the process. */
+static int lock_state(const char *eeprom_path)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s.lock", eeprom_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", eeprom_path,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return 0;
 }
 
 /* Everything one run needs; static storage (klefr_sim is large). */
@@ -119,6 +143,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
+    if (!a.opt.ephemeral && lock_state(a.eeprom_path) < 0)
+        return KLEFR_EXIT_RUNTIME;
     if (klefr_sim_init(&a.sim, (klefr_model)a.opt.model, a.opt.serial, afe,
                        a.opt.ephemeral ? NULL : a.eeprom_path, err, sizeof err) != 0) {
         fprintf(stderr, "klefr-sim: %s\n", err);

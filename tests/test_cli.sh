@@ -97,6 +97,14 @@ with open('$tmp/rec.csv','w') as f:
     fail "second run went backwards: $e1 then $e2 kWh"
   fi
 
+  # One process per state directory.
+  "$sim" --headless --state-dir "$tmp/state" --speed 1 --load 5A >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.5
+  expect_exit 1 "is in use by another klefr-sim" -- --headless --state-dir "$tmp/state" --duration 1
+  kill -TERM "$pid"
+  wait "$pid" || fail "SIGTERM: exit $?"
+
   # Real time without --duration: runs until SIGINT, then saves and prints.
   "$sim" --headless --ephemeral --speed 1 --load 5A >"$tmp/sig.out" 2>"$tmp/sig.err" &
   pid=$!
