@@ -6,7 +6,8 @@
  * the fds registered in sim->fds until the next slice is due or the hook is
  * due again, whichever is first. A readable fd gets ready(arg, t_us) with the
  * virtual time that corresponds to "now". If the host cannot keep up, the
- * clock is re-anchored instead of bursting to catch up (late_us counts it).
+ * clock is re-anchored instead of bursting to catch up (late_us counts the
+ * virtual time given up that way).
  *
  * Max mode: slices run back to back in chunks of KLEFR_LOOP_MAX_CHUNK_US of
  * virtual time; between chunks the fds are polled without waiting, the hook
@@ -64,7 +65,7 @@ typedef struct klefr_loop {
 
     /* Statistics. */
     uint64_t iterations;
-    uint64_t late_us; /* virtual time skipped by re-anchoring (host too slow) */
+    uint64_t late_us; /* virtual time the loop fell behind and gave up (host too slow) */
 } klefr_loop;
 
 klefr_loop_result klefr_loop_run(klefr_loop *l);

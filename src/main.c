@@ -167,7 +167,9 @@ int main(int argc, char **argv)
     catch_signals();
     klefr_loop_result res = klefr_loop_run(&a.loop);
     if (a.loop.late_us)
-        fprintf(stderr, "klefr-sim: host too slow for --speed %g: %.3f s of virtual time skipped\n",
+        fprintf(stderr,
+                "klefr-sim: the host could not keep up with --speed %g: %.3f s behind, "
+                "virtual time ran slower\n",
                 a.loop.speed, (double)a.loop.late_us / 1e6);
     if (a.opt.replay && a.replay.clipped)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
