@@ -6,8 +6,7 @@
  * the fds registered in sim->fds until the next slice is due or the hook is
  * due again, whichever is first. A readable fd gets ready(arg, t_us) with the
  * virtual time that corresponds to "now". If the host cannot keep up, the
- * clock is re-anchored instead of bursting to catch up (late_us counts the
- * virtual time given up that way).
+ * clock is re-anchored instead of bursting to catch up (reanchors counts it).
  *
  * Max mode: slices run back to back in chunks of KLEFR_LOOP_MAX_CHUNK_US of
  * virtual time; between chunks the fds are polled without waiting, the hook
@@ -65,7 +64,7 @@ typedef struct klefr_loop {
 
     /* Statistics. */
     uint64_t iterations;
-    uint64_t late_us; /* virtual time the loop fell behind and gave up (host too slow) */
+    uint64_t reanchors; /* times the paced clock fell behind and gave up (host too slow) */
 } klefr_loop;
 
 klefr_loop_result klefr_loop_run(klefr_loop *l);

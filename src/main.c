@@ -165,12 +165,14 @@ int main(int argc, char **argv)
     /* Serial ports register their fds here with klefr_sim_add_fd(). */
 
     catch_signals();
+    uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
-    if (a.loop.late_us)
+    if (a.loop.reanchors) {
+        double wall_s = (double)(klefr_wall_ns() - wall0) / 1e9;
         fprintf(stderr,
-                "klefr-sim: the host could not keep up with --speed %g: %.3f s behind, "
-                "virtual time ran slower\n",
-                a.loop.speed, (double)a.loop.late_us / 1e6);
+                "klefr-sim: the host could not keep up with --speed %g: ran at about %.0f\n",
+                a.loop.speed, wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0);
+    }
     if (a.opt.replay && a.replay.clipped)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
                 a.opt.replay, (unsigned long long)a.replay.clipped);
