@@ -138,6 +138,29 @@ START_TEST(csv_with_time_column_8k)
 }
 END_TEST
 
+/* Uneven sample times (a logger with jitter): linear interpolation. The
+ * expected energy is the analytic v*i at the ADC's own sample instants. */
+START_TEST(csv_uneven_times)
+{
+    FILE *f = fopen(file("rec.csv"), "w");
+    double t = 0;
+    for (int k = 0; t <= 1.0; k++, t += k % 2 ? 90e-6 : 130e-6)
+        fprintf(f, "%.9f %.6f %.6f\n", t, v_at(t), i_at(t, 0));
+    fclose(f);
+    klefr_replay r;
+    char err[256] = "";
+    ck_assert_msg(klefr_replay_open(&r, file("rec.csv"), NULL, err, sizeof err) == 0, "%s", err);
+    size_t n;
+    double e = replay_energy(&r, &n, 64);
+    ck_assert_uint_ge(n, 3999); /* up to the last point, about 1 s */
+    double want = 0;
+    for (size_t k = 0; k < n; k++)
+        want += v_at((double)k / KLEFR_FS_HZ) * i_at((double)k / KLEFR_FS_HZ, 0) / KLEFR_FS_HZ;
+    assert_close(e, want, 0.002);
+    klefr_replay_close(&r);
+}
+END_TEST
+
 START_TEST(csv_rate_pf_half)
 {
     write_csv(file("rec.csv"), 8000, 1.0, 60, false);
@@ -303,6 +326,7 @@ int main(void)
     TCase *tc = tcase_create("replay");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, csv_with_time_column_8k);
+    tcase_add_test(tc, csv_uneven_times);
     tcase_add_test(tc, csv_rate_pf_half);
     tcase_add_test(tc, csv_needs_rate_without_time);
     tcase_add_test(tc, wav_24bit_44k1);
