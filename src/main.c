@@ -1,62 +1,199 @@
-/* klefr-sim: the KLEFR 692x digital twin. SKELETON: the runtime work fills
- * in load profiles, replay, speed control, ports and the panel. */
-#include <getopt.h>
+/* klefr-sim: the KLEFR 692x digital twin. Wires the CLI, the load source
+ * (--load / --profile / --replay), the EEPROM file and the simulated meter,
+ * runs the loop at the chosen speed, and on the way out cuts the supply (the
+ * meter saves, like a real power cut) and prints the registers as JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
-#include "sim.h"
+#include "afe_replay.h"
+#include "afe_synth.h"
+#include "cli.h"
+#include "clock.h"
 #include "lcd_text_out.h"
+#include "load_spec.h"
+#include "profile.h"
+#include "report.h"
+#include "sim.h"
 
-static void usage(FILE *f)
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
 {
-    fprintf(f, "usage: klefr-sim [--headless] [--model 6921|6922|6923|6924] [--duration SECONDS]\n"
-                 "       [--lcd-text] [--press L|R|B@T[+D],...]\n");
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void catch_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: ppoll() returns at once */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* One process per EEPROM file: a second one would overwrite the first's
+ * registers. The lock lives as long as the process. */
+static int lock_state(const char *eeprom_path)
+{
+    char path[4300];
+    snprintf(path, sizeof path, "%s.lock", eeprom_path);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", eeprom_path,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return 0;
+}
+
+/* Everything one run needs; static storage (klefr_sim is large). */
+typedef struct {
+    klefr_cli opt;
+    klefr_load load;
+    klefr_synth synth;
+    klefr_replay replay;
+    klefr_profile profile;
+    klefr_profile_player player;
+    klefr_sim sim;
+    klefr_loop loop;
+    char eeprom_path[4200];
+} app;
+
+static int usage_error(const char *msg)
+{
+    fprintf(stderr, "klefr-sim: %s\n(try klefr-sim --help)\n", msg);
+    return KLEFR_EXIT_USAGE;
+}
+
+static int input_error(const char *msg)
+{
+    fprintf(stderr, "klefr-sim: %s\n", msg);
+    return KLEFR_EXIT_USAGE;
+}
+
+/* The load source: synthesis of --load / --profile, or a recording. */
+static int setup_source(app *a, klefr_afe **afe)
+{
+    char err[512];
+    klefr_load_defaults(&a->load);
+    a->load.seed = a->opt.seed;
+    if (a->opt.load && klefr_load_spec_parse(a->opt.load, &a->load, err, sizeof err) < 0) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "--load '%s': %s", a->opt.load, err);
+        return input_error(msg);
+    }
+    if (a->opt.profile &&
+        klefr_profile_load(&a->profile, a->opt.profile, &a->load, err, sizeof err) < 0)
+        return input_error(err);
+    if (a->opt.replay) {
+        klefr_replay_opts ro = {
+            .rate_hz = a->opt.replay_rate, .v_scale = a->opt.v_scale, .i_scale = a->opt.i_scale};
+        if (klefr_replay_open(&a->replay, a->opt.replay, &ro, err, sizeof err) < 0)
+            return input_error(err);
+        *afe = &a->replay.afe;
+        return 0;
+    }
+    /* A nominal ADC: no gain or offset error (calibration is not simulated here). */
+    static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
+    klefr_synth_init(&a->synth, &a->load, &adc);
+    *afe = &a->synth.afe;
+    return 0;
+}
+
+/* How long: --duration, else one pass of the profile, else until the
+ * recording ends or a signal comes. */
+static uint64_t run_end(const app *a)
+{
+    uint64_t end = KLEFR_LOOP_FOREVER;
+    if (a->opt.have_duration)
+        end = a->opt.duration_us;
+    else if (a->opt.profile && !a->profile.repeat)
+        end = a->profile.total_us;
+    if (end != KLEFR_LOOP_FOREVER)
+        end -= end % KLEFR_SIM_SLICE_US; /* whole slices */
+    return end;
 }
 
 int main(int argc, char **argv)
 {
-    int model = 6924;
-    double duration_s = 1.0;
-    int lcd_text = 0;
-    const char *press_spec = NULL;
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"duration", required_argument, 0, 'd'},
-                                         {"headless", no_argument, 0, 'H'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {"lcd-text", no_argument, 0, 'L'},
-                                         {"press", required_argument, 0, 'P'},
-                                         {0, 0, 0, 0}};
-    int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = atoi(optarg); break;
-        case 'd': duration_s = atof(optarg); break;
-        case 'H': break;
-        case 'h': usage(stdout); return 0;
-        case 'L': lcd_text = 1; break;
-        case 'P': press_spec = optarg; break;
-        default: usage(stderr); return 2;
-        }
-    }
-    if (!klefr_model_valid(model)) {
-        fprintf(stderr, "klefr-sim: --model %d: expected 6921, 6922, 6923 or 6924\n", model);
-        return 2;
-    }
-    static klefr_sim sim;
-    char err[256];
-    if (klefr_sim_init(&sim, (klefr_model)model, KLEFR_DEFAULT_SERIAL, NULL, NULL, err, sizeof err)) {
+    static app a;
+    char err[512];
+    int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
+    if (rc != 0)
+        return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
+
+    klefr_afe *afe = NULL;
+    if ((rc = setup_source(&a, &afe)) != 0)
+        return rc;
+
+    if (!a.opt.ephemeral &&
+        klefr_cli_eeprom_path(&a.opt, a.eeprom_path, sizeof a.eeprom_path, err, sizeof err) < 0) {
         fprintf(stderr, "klefr-sim: %s\n", err);
-        return 1;
+        return KLEFR_EXIT_RUNTIME;
     }
-    if (press_spec && klefr_press_post(&sim, press_spec) < 0) {
-        fprintf(stderr, "klefr-sim: --press %s: expected L|R|B@SECONDS[+HELD],...\n", press_spec);
-        return 2;
+    if (!a.opt.ephemeral && lock_state(a.eeprom_path) < 0)
+        return KLEFR_EXIT_RUNTIME;
+    if (klefr_sim_init(&a.sim, (klefr_model)a.opt.model, a.opt.serial, afe,
+                       a.opt.ephemeral ? NULL : a.eeprom_path, err, sizeof err) != 0) {
+        fprintf(stderr, "klefr-sim: %s\n", err);
+        return KLEFR_EXIT_RUNTIME;
     }
-    if (lcd_text)
-        klefr_lcd_text_follow(&sim, stdout);
-    klefr_sim_run_until(&sim, (uint64_t)(duration_s * 1e6));
-    klefr_sim_power(&sim, false);
-    printf("{\"model\": %d, \"t_s\": %.3f}\n", model, (double)sim.t_us / 1e6);
-    return 0;
+    if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0)
+        return usage_error("--press: expected L|R|B@SECONDS[+HELD],...");
+    if (a.opt.lcd_text)
+        klefr_lcd_text_follow(&a.sim, stdout);
+    if (a.opt.profile)
+        klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
+
+    /* Speed: as asked; else flat out when headless with an end in sight,
+     * real time otherwise. */
+    bool bounded = run_end(&a) != KLEFR_LOOP_FOREVER || a.opt.replay;
+    a.loop =
+        (klefr_loop){.sim = &a.sim,
+                     .speed = a.opt.have_speed ? a.opt.speed : (a.opt.headless && bounded ? 0 : 1),
+                     .t_end_us = run_end(&a),
+                     .stop = &stop_requested};
+    /* Not headless: the panel attaches here (sets a.loop.hook / hook_arg). */
+    /* Serial ports register their fds here with klefr_sim_add_fd(). */
+
+    catch_signals();
+    uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
+    klefr_loop_result res = klefr_loop_run(&a.loop);
+    if (a.loop.reanchors) {
+        double wall_s = (double)(klefr_wall_ns() - wall0) / 1e9;
+        fprintf(stderr,
+                "klefr-sim: the host could not keep up with --speed %g: ran at about %.0f\n",
+                a.loop.speed, wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0);
+    }
+    if (a.opt.replay && a.replay.clipped)
+        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
+                a.opt.replay, (unsigned long long)a.replay.clipped);
+
+    /* A clean stop is a power cut: the meter saves its registers. */
+    klefr_sim_power(&a.sim, false);
+
+    char *json = klefr_report_json(&a.sim, klefr_loop_result_to_str(res));
+    if (!json) {
+        fprintf(stderr, "klefr-sim: out of memory\n");
+        return KLEFR_EXIT_RUNTIME;
+    }
+    puts(json);
+    free(json);
+    fflush(stdout);
+    klefr_replay_close(&a.replay);
+    klefr_profile_free(&a.profile);
+    return KLEFR_EXIT_OK;
 }

@@ -1,0 +1,481 @@
+#include "afe_replay.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "klefr/config.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int32_t adc_code(double x, double full_scale, bool *clipped)
+{
+    double c = x / full_scale * KLEFR_ADC_FULL_SCALE;
+    bool clip = false;
+    if (c > KLEFR_ADC_FULL_SCALE - 1)
+        c = KLEFR_ADC_FULL_SCALE - 1, clip = true;
+    if (c < -KLEFR_ADC_FULL_SCALE)
+        c = -KLEFR_ADC_FULL_SCALE, clip = true;
+    if (clipped)
+        *clipped = clip;
+    return (int32_t)lrint(c);
+}
+
+int32_t klefr_adc_code_v(double volts, bool *clipped)
+{
+    return adc_code(volts, KLEFR_V_FULL_SCALE_PEAK, clipped);
+}
+
+int32_t klefr_adc_code_i(double amperes, bool *clipped)
+{
+    return adc_code(amperes, KLEFR_I_FULL_SCALE_PEAK, clipped);
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+#define CSV_LINE_MAX 1024
+
+static bool csv_skip(const char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    return *s == 0 || *s == '#';
+}
+
+/* Split a line into fields (modifies it). Returns the field count. */
+static int csv_split(char *s, char **field, int max)
+{
+    int n = 0;
+    char *hash = strchr(s, '#');
+    if (hash)
+        *hash = 0; /* trailing comment */
+    for (char *save = NULL, *tok = strtok_r(s, ",; \t\r\n", &save); tok;
+         tok = strtok_r(NULL, ",; \t\r\n", &save)) {
+        if (n == max)
+            return max + 1;
+        field[n++] = tok;
+    }
+    return n;
+}
+
+static bool csv_number(const char *s, double *x)
+{
+    char *e;
+    errno = 0;
+    *x = strtod(s, &e);
+    return e != s && *e == 0 && isfinite(*x) && errno != ERANGE;
+}
+
+/* A header names the columns; returns false when the line is data. */
+static int csv_header(klefr_replay *r, char **field, int n, char *err, size_t errlen)
+{
+    r->col_t = r->col_v = r->col_i = -1;
+    for (int k = 0; k < n; k++) {
+        const char *h = field[k];
+        if (!strcasecmp(h, "t") || !strcasecmp(h, "time") || !strcasecmp(h, "time_s") ||
+            !strcasecmp(h, "s"))
+            r->col_t = k;
+        else if (!strcasecmp(h, "v") || !strcasecmp(h, "u") || !strcasecmp(h, "voltage") ||
+                 !strcasecmp(h, "v_v"))
+            r->col_v = k;
+        else if (!strcasecmp(h, "i") || !strcasecmp(h, "current") || !strcasecmp(h, "i_a"))
+            r->col_i = k;
+        else
+            return fail(err, errlen, "%s:%llu: unknown column '%s' (expected time, v, i)", r->path,
+                        (unsigned long long)r->line, h);
+    }
+    if (r->col_v < 0 || r->col_i < 0)
+        return fail(err, errlen, "%s:%llu: the header needs columns v and i", r->path,
+                    (unsigned long long)r->line);
+    r->ncols = n;
+    return 0;
+}
+
+/* Read the next data line into a point. 1 = got one, 0 = end, -1 = error. */
+static int csv_next(klefr_replay *r, klefr_replay_point *p, char *err, size_t errlen)
+{
+    char line[CSV_LINE_MAX + 2];
+    while (fgets(line, sizeof line, r->f)) {
+        r->line++;
+        if (!strchr(line, '\n') && !feof(r->f))
+            return fail(err, errlen, "%s:%llu: line longer than %d characters", r->path,
+                        (unsigned long long)r->line, CSV_LINE_MAX);
+        if (csv_skip(line))
+            continue;
+        char *field[KLEFR_CSV_MAX_COLS];
+        int n = csv_split(line, field, KLEFR_CSV_MAX_COLS);
+        if (n == 0)
+            continue;
+        double x[KLEFR_CSV_MAX_COLS];
+        bool numeric = n <= KLEFR_CSV_MAX_COLS;
+        for (int k = 0; numeric && k < n; k++)
+            numeric = csv_number(field[k], &x[k]);
+        if (r->ncols == 0) { /* first line: a header, or data that fixes the layout */
+            if (n > KLEFR_CSV_MAX_COLS)
+                return fail(err, errlen, "%s:%llu: too many columns", r->path,
+                            (unsigned long long)r->line);
+            if (!numeric && isalpha((unsigned char)field[0][0])) {
+                if (csv_header(r, field, n, err, errlen) < 0)
+                    return -1;
+                continue;
+            }
+            if (n != 2 && n != 3)
+                return fail(err, errlen,
+                            "%s:%llu: expected 2 (v,i) or 3 (time,v,i) values, found %d", r->path,
+                            (unsigned long long)r->line, n);
+            r->ncols = n;
+            r->col_t = n == 3 ? 0 : -1;
+            r->col_v = n == 3 ? 1 : 0;
+            r->col_i = n == 3 ? 2 : 1;
+        }
+        if (n != r->ncols)
+            return fail(err, errlen, "%s:%llu: expected %d values, found %d", r->path,
+                        (unsigned long long)r->line, r->ncols, n);
+        for (int k = 0; k < n; k++)
+            if (!csv_number(field[k], &x[k]))
+                return fail(err, errlen, "%s:%llu: column %d: '%s' is not a number", r->path,
+                            (unsigned long long)r->line, k + 1, field[k]);
+        p->v = x[r->col_v];
+        p->i = x[r->col_i];
+        p->t = r->col_t >= 0 ? x[r->col_t] : (double)r->src_index / r->src_rate_hz;
+        return 1;
+    }
+    if (ferror(r->f))
+        return fail(err, errlen, "%s:%llu: read error", r->path, (unsigned long long)r->line);
+    return 0;
+}
+
+/* Check every line once, then rewind for the run. */
+static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size_t errlen)
+{
+    klefr_replay_point p, prev = {0};
+    uint64_t prev_line = 0;
+    int got;
+    r->src_rate_hz = o && o->rate_hz > 0 ? o->rate_hz : 0;
+    r->src_rate_hz =
+        r->src_rate_hz > 0 ? r->src_rate_hz : 1; /* placeholder until the layout is known */
+    while ((got = csv_next(r, &p, err, errlen)) == 1) {
+        if (r->src_index == 0 && r->col_t < 0 && !(o && o->rate_hz > 0))
+            return fail(err, errlen, "%s:%llu: no time column: give --replay-rate HZ", r->path,
+                        (unsigned long long)r->line);
+        if (r->src_index > 0 && r->col_t >= 0 && !(p.t > prev.t))
+            return fail(err, errlen, "%s:%llu: time %g is not after %g (line %llu)", r->path,
+                        (unsigned long long)r->line, p.t, prev.t, (unsigned long long)prev_line);
+        if (r->src_index == 0)
+            r->t0 = p.t;
+        prev = p;
+        prev_line = r->line;
+        r->src_index++;
+    }
+    if (got < 0)
+        return -1;
+    if (r->src_index < 2)
+        return fail(err, errlen, "%s:%llu: need at least 2 samples, found %llu", r->path,
+                    (unsigned long long)(r->line ? r->line : 1), (unsigned long long)r->src_index);
+    r->src_frames = r->src_index;
+    r->src_rate_hz = r->col_t < 0 ? o->rate_hz : 0;
+    r->duration_s = r->col_t < 0 ? (double)(r->src_frames - 1) / r->src_rate_hz : prev.t - r->t0;
+    rewind(r->f);
+    r->line = 0;
+    r->ncols = 0;
+    r->src_index = 0;
+    return 0;
+}
+
+/* ---- WAV ---------------------------------------------------------------- */
+
+static uint32_t le16(const uint8_t *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8;
+}
+static uint32_t le32(const uint8_t *b)
+{
+    return le16(b) | le16(b + 2) << 16;
+}
+
+/* FILE.json next to the recording: {"v_scale": volts, "i_scale": amperes}. */
+static int wav_sidecar(klefr_replay *r, char *err, size_t errlen)
+{
+    char side[4200];
+    snprintf(side, sizeof side, "%s.json", r->path);
+    FILE *f = fopen(side, "rb");
+    if (!f)
+        return 0;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(buf, &end, false);
+    if (!j) {
+        const char *at = cJSON_GetErrorPtr();
+        int line = 1;
+        for (const char *c = buf; at && c < at && *c; c++)
+            line += *c == '\n';
+        return fail(err, errlen, "%s:%d: not valid JSON", side, line);
+    }
+    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(j, "v_scale");
+    const cJSON *is = cJSON_GetObjectItemCaseSensitive(j, "i_scale");
+    int rc = 0;
+    if ((vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0)) ||
+        (is && (!cJSON_IsNumber(is) || is->valuedouble <= 0))) {
+        int line = 1;
+        const char *key =
+            vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0) ? "\"v_scale\"" : "\"i_scale\"";
+        const char *at = strstr(buf, key);
+        for (const char *c = buf; at && c < at; c++)
+            line += *c == '\n';
+        rc = fail(err, errlen, "%s:%d: v_scale and i_scale must be numbers > 0", side, line);
+    } else {
+        if (vs && r->v_scale == 0)
+            r->v_scale = vs->valuedouble;
+        if (is && r->i_scale == 0)
+            r->i_scale = is->valuedouble;
+    }
+    cJSON_Delete(j);
+    return rc;
+}
+
+static int wav_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size_t errlen)
+{
+    uint8_t h[12];
+    if (fread(h, 1, 12, r->f) != 12 || memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4))
+        return fail(err, errlen, "%s: not a RIFF/WAVE file", r->path);
+    bool have_fmt = false;
+    unsigned channels = 0, bits = 0, tag = 0;
+    uint32_t rate = 0;
+    for (;;) {
+        uint8_t c[8];
+        long at = ftell(r->f);
+        if (fread(c, 1, 8, r->f) != 8)
+            return fail(err, errlen, "%s: no data chunk", r->path);
+        uint32_t size = le32(c + 4);
+        if (!memcmp(c, "fmt ", 4)) {
+            uint8_t fmt[40];
+            if (size < 16 || size > sizeof fmt || fread(fmt, 1, size, r->f) != size)
+                return fail(err, errlen, "%s: offset %ld: bad fmt chunk", r->path, at);
+            if (size & 1)
+                fseek(r->f, 1, SEEK_CUR);
+            tag = le16(fmt);
+            channels = le16(fmt + 2);
+            rate = le32(fmt + 4);
+            bits = le16(fmt + 14);
+            if (tag == 0xFFFE &&
+                size >= 26) /* WAVE_FORMAT_EXTENSIBLE: the GUID starts with the tag */
+                tag = le16(fmt + 24);
+            have_fmt = true;
+        } else if (!memcmp(c, "data", 4)) {
+            if (!have_fmt)
+                return fail(err, errlen, "%s: offset %ld: data chunk before fmt chunk", r->path,
+                            at);
+            r->data_left = size;
+            break;
+        } else if (fseek(r->f, (long)size + (size & 1), SEEK_CUR) != 0) {
+            return fail(err, errlen, "%s: offset %ld: truncated chunk", r->path, at);
+        }
+    }
+    if (channels != 2)
+        return fail(err, errlen, "%s: %u channels; expected 2 (V, I)", r->path, channels);
+    if (tag == 1 && (bits == 16 || bits == 24 || bits == 32))
+        r->fmt_float = 0;
+    else if (tag == 3 && (bits == 32 || bits == 64))
+        r->fmt_float = 1;
+    else
+        return fail(err, errlen, "%s: format %u with %u bits; expected PCM 16/24/32 or float 32/64",
+                    r->path, tag, bits);
+    if (rate < 100 || rate > 10000000)
+        return fail(err, errlen, "%s: sample rate %u Hz out of range", r->path, rate);
+    r->bytes_per_sample = (int)bits / 8;
+    /* Recorders that stream write a huge data size: trust the file's length. */
+    long pos = ftell(r->f);
+    fseek(r->f, 0, SEEK_END);
+    long end = ftell(r->f);
+    fseek(r->f, pos, SEEK_SET);
+    uint64_t avail = end > pos ? (uint64_t)(end - pos) : 0;
+    if (r->data_left > avail)
+        r->data_left = avail;
+    uint64_t frame = 2u * (uint64_t)r->bytes_per_sample;
+    r->data_left -= r->data_left % frame;
+    r->src_frames = r->data_left / frame;
+    if (r->src_frames < 2)
+        return fail(err, errlen, "%s: need at least 2 frames, found %llu", r->path,
+                    (unsigned long long)r->src_frames);
+    r->src_rate_hz = rate;
+    r->duration_s = (double)(r->src_frames - 1) / rate;
+    r->v_scale = o ? o->v_scale : 0;
+    r->i_scale = o ? o->i_scale : 0;
+    if (wav_sidecar(r, err, errlen) < 0)
+        return -1;
+    if (r->v_scale <= 0)
+        r->v_scale = KLEFR_V_FULL_SCALE_PEAK;
+    if (r->i_scale <= 0)
+        r->i_scale = KLEFR_I_FULL_SCALE_PEAK;
+    return 0;
+}
+
+static double wav_sample(const klefr_replay *r, const uint8_t *b)
+{
+    switch (r->bytes_per_sample * 2 + r->fmt_float) {
+    case 4:
+        return (double)(int16_t)le16(b) / 32768.0;
+    case 6: {
+        int32_t x =
+            (int32_t)((uint32_t)b[0] << 8 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 24) >> 8;
+        return (double)x / 8388608.0;
+    }
+    case 8:
+        return (double)(int32_t)le32(b) / 2147483648.0;
+    case 9: {
+        uint32_t u = le32(b);
+        float x;
+        memcpy(&x, &u, 4);
+        return x;
+    }
+    case 17: {
+        uint64_t u = le32(b) | (uint64_t)le32(b + 4) << 32;
+        double x;
+        memcpy(&x, &u, 8);
+        return x;
+    }
+    }
+    return 0;
+}
+
+static int wav_next(klefr_replay *r, klefr_replay_point *p)
+{
+    uint8_t b[16];
+    size_t frame = 2u * (size_t)r->bytes_per_sample;
+    if (r->data_left < frame || fread(b, 1, frame, r->f) != frame)
+        return 0;
+    r->data_left -= frame;
+    p->t = (double)r->src_index / r->src_rate_hz;
+    p->v = wav_sample(r, b) * r->v_scale;
+    p->i = wav_sample(r, b + r->bytes_per_sample) * r->i_scale;
+    if (!isfinite(p->v) || !isfinite(p->i))
+        p->v = p->i = 0;
+    return 1;
+}
+
+/* ---- resampling ---------------------------------------------------------- */
+
+static bool next_point(klefr_replay *r, klefr_replay_point *p)
+{
+    char err[8];
+    int got = r->kind == KLEFR_REPLAY_CSV ? csv_next(r, p, err, sizeof err) : wav_next(r, p);
+    if (got != 1)
+        return false; /* CSV was checked at open: only a file changed under us fails here */
+    if (r->kind == KLEFR_REPLAY_CSV)
+        p->t -= r->t0;
+    r->src_index++;
+    return true;
+}
+
+static void shift(klefr_replay *r)
+{
+    for (int k = 0; k < 3; k++) {
+        r->w[k] = r->w[k + 1];
+        r->ok[k] = r->ok[k + 1];
+    }
+    r->ok[3] = r->ok[2] && next_point(r, &r->w[3]);
+}
+
+static double cubic(double p0, double p1, double p2, double p3, double u)
+{
+    return p1 + 0.5 * u *
+                    (p2 - p0 + u * (2 * p0 - 5 * p1 + 4 * p2 - p3 + u * (3 * (p1 - p2) + p3 - p0)));
+}
+
+static size_t replay_fill(klefr_afe *afe, int32_t *v, int32_t *i, size_t n)
+{
+    klefr_replay *r = (klefr_replay *)afe;
+    size_t k = 0;
+    while (k < n && !r->ended) {
+        double t = (double)r->out_n / KLEFR_FS_HZ;
+        while (r->ok[2] && r->w[2].t <= t)
+            shift(r);
+        if (!r->ok[2]) {
+            /* Past the last point: emit it only when it falls exactly here. */
+            if (r->ok[1] && r->w[1].t == t) {
+                v[k] = klefr_adc_code_v(r->w[1].v, NULL);
+                i[k] = klefr_adc_code_i(r->w[1].i, NULL);
+                k++;
+                r->out_n++;
+            }
+            r->ended = true;
+            break;
+        }
+        const klefr_replay_point *p1 = &r->w[1], *p2 = &r->w[2];
+        double dt = p2->t - p1->t, u = (t - p1->t) / dt;
+        bool uniform = r->ok[0] && r->ok[3] &&
+                       (r->src_rate_hz > 0 || (fabs(p1->t - r->w[0].t - dt) < 1e-6 * dt &&
+                                               fabs(r->w[3].t - p2->t - dt) < 1e-6 * dt));
+        double vv, ii;
+        if (uniform) {
+            vv = cubic(r->w[0].v, p1->v, p2->v, r->w[3].v, u);
+            ii = cubic(r->w[0].i, p1->i, p2->i, r->w[3].i, u);
+        } else {
+            vv = p1->v + u * (p2->v - p1->v);
+            ii = p1->i + u * (p2->i - p1->i);
+        }
+        bool cv, ci;
+        v[k] = klefr_adc_code_v(vv, &cv);
+        i[k] = klefr_adc_code_i(ii, &ci);
+        r->clipped += cv + ci;
+        k++;
+        r->out_n++;
+    }
+    return k;
+}
+
+int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts *o, char *err,
+                      size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    r->afe.fill = replay_fill;
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->f = fopen(path, "rb");
+    if (!r->f)
+        return fail(err, errlen, "%s: %s", path, strerror(errno));
+    uint8_t magic[4] = {0};
+    size_t got = fread(magic, 1, 4, r->f);
+    rewind(r->f);
+    size_t plen = strlen(path);
+    bool wav_name = plen > 4 && !strcasecmp(path + plen - 4, ".wav");
+    r->kind =
+        (got == 4 && !memcmp(magic, "RIFF", 4)) || wav_name ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
+    if (r->kind == KLEFR_REPLAY_CSV && o && o->rate_hz < 0) {
+        fail(err, errlen, "--replay-rate must be > 0");
+        klefr_replay_close(r);
+        return -1;
+    }
+    int rc =
+        r->kind == KLEFR_REPLAY_WAV ? wav_open(r, o, err, errlen) : csv_open(r, o, err, errlen);
+    if (rc < 0) {
+        klefr_replay_close(r);
+        return -1;
+    }
+    /* Prime the window: w[1] is the first point; w[0] is missing. */
+    r->ok[1] = next_point(r, &r->w[1]);
+    r->ok[2] = r->ok[1] && next_point(r, &r->w[2]);
+    r->ok[3] = r->ok[2] && next_point(r, &r->w[3]);
+    return 0;
+}
+
+void klefr_replay_close(klefr_replay *r)
+{
+    if (r->f)
+        fclose(r->f);
+    r->f = NULL;
+}

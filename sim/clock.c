@@ -1,0 +1,141 @@
+#include "clock.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <time.h>
+
+uint64_t klefr_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void klefr_clock_anchor(klefr_clock *c, double speed, uint64_t wall_ns, uint64_t virt_us)
+{
+    c->speed = speed;
+    c->wall0_ns = wall_ns;
+    c->virt0_us = virt_us;
+}
+
+uint64_t klefr_clock_virt_us(const klefr_clock *c, uint64_t wall_ns)
+{
+    if (wall_ns <= c->wall0_ns)
+        return c->virt0_us;
+    return c->virt0_us + (uint64_t)((double)(wall_ns - c->wall0_ns) * c->speed / 1000.0);
+}
+
+uint64_t klefr_clock_wall_ns(const klefr_clock *c, uint64_t virt_us)
+{
+    if (virt_us <= c->virt0_us)
+        return c->wall0_ns;
+    return c->wall0_ns + (uint64_t)((double)(virt_us - c->virt0_us) * 1000.0 / c->speed + 0.5);
+}
+
+const char *klefr_loop_result_to_str(klefr_loop_result r)
+{
+    switch (r) {
+    case KLEFR_LOOP_END:
+        return "duration";
+    case KLEFR_LOOP_STOPPED:
+        return "signal";
+    case KLEFR_LOOP_AFE_END:
+        return "replay-end";
+    case KLEFR_LOOP_QUIT:
+        return "quit";
+    }
+    return "?";
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* Wait for the fds until wall time deadline_ns (0 timeout when already past);
+ * readable ones get ready() with the virtual time of the moment. */
+static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
+{
+    klefr_sim *s = l->sim;
+    struct pollfd pfd[KLEFR_SIM_MAX_FDS];
+    for (int k = 0; k < s->nfds; k++)
+        pfd[k] = (struct pollfd){.fd = s->fds[k].fd, .events = POLLIN};
+    uint64_t now = klefr_wall_ns();
+    uint64_t wait = deadline_ns > now ? deadline_ns - now : 0;
+    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
+                          .tv_nsec = (long)(wait % 1000000000u)};
+    int r = ppoll(pfd, (nfds_t)s->nfds, &ts, NULL);
+    if (r <= 0)
+        return; /* timeout, or EINTR from a signal: the caller checks stop */
+    uint64_t t = c ? min_u64(klefr_clock_virt_us(c, klefr_wall_ns()), l->t_end_us) : s->t_us;
+    if (t < s->t_us)
+        t = s->t_us;
+    for (int k = 0; k < s->nfds; k++)
+        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
+            s->fds[k].ready(s->fds[k].arg, t);
+}
+
+static bool stopped(const klefr_loop *l)
+{
+    return l->stop && *l->stop;
+}
+
+static klefr_loop_result run_max(klefr_loop *l)
+{
+    klefr_sim *s = l->sim;
+    while (s->t_us + KLEFR_SIM_SLICE_US <= l->t_end_us) {
+        if (stopped(l))
+            return KLEFR_LOOP_STOPPED;
+        uint64_t end = l->t_end_us - s->t_us > KLEFR_LOOP_MAX_CHUNK_US
+                           ? s->t_us + KLEFR_LOOP_MAX_CHUNK_US
+                           : l->t_end_us;
+        if (!klefr_sim_run_until(s, end))
+            return KLEFR_LOOP_AFE_END;
+        l->iterations++;
+        if (s->nfds)
+            wait_fds(l, NULL, 0);
+        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+            return KLEFR_LOOP_QUIT;
+    }
+    return stopped(l) ? KLEFR_LOOP_STOPPED : KLEFR_LOOP_END;
+}
+
+static klefr_loop_result run_paced(klefr_loop *l)
+{
+    klefr_sim *s = l->sim;
+    klefr_clock c;
+    klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
+    const uint64_t hook_period_ns = 1000000000u / KLEFR_LOOP_HOOK_HZ;
+    for (;;) {
+        if (stopped(l))
+            return KLEFR_LOOP_STOPPED;
+        uint64_t iter_start = klefr_wall_ns();
+        uint64_t target = min_u64(klefr_clock_virt_us(&c, iter_start), l->t_end_us);
+        /* Run what is due, but give the hook its turn at least every period. */
+        while (s->t_us + KLEFR_SIM_SLICE_US <= target) {
+            if (!klefr_sim_run_until(s, s->t_us + KLEFR_SIM_SLICE_US))
+                return KLEFR_LOOP_AFE_END;
+            if (klefr_wall_ns() - iter_start >= hook_period_ns)
+                break;
+        }
+        l->iterations++;
+        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+            return KLEFR_LOOP_QUIT;
+        if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
+            return KLEFR_LOOP_END;
+        /* Too far behind (slow host, huge speed): drop the debt, don't burst. */
+        uint64_t due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
+        uint64_t now = klefr_wall_ns();
+        if (now > due_ns + KLEFR_LOOP_MAX_LAG_NS) {
+            l->reanchors++;
+            klefr_clock_anchor(&c, l->speed, now, s->t_us);
+            due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
+        }
+        wait_fds(l, &c, min_u64(due_ns, now + hook_period_ns));
+    }
+}
+
+klefr_loop_result klefr_loop_run(klefr_loop *l)
+{
+    return l->speed > 0 ? run_paced(l) : run_max(l);
+}

@@ -1,0 +1,154 @@
+#include "json_pos.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int klefr_text_line(const char *text, const char *at)
+{
+    int line = 1;
+    for (const char *c = text; at && c < at && *c; c++)
+        line += *c == '\n';
+    return line;
+}
+
+cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen)
+{
+    const char *end = NULL;
+    cJSON *j = cJSON_ParseWithOpts(text, &end, true);
+    if (j)
+        return j;
+    const char *at = cJSON_GetErrorPtr();
+    size_t len = strlen(text);
+    if (!at || at < text || at > text + len)
+        at = end ? end : text + len;
+    /* cJSON points at the bad token, or just past it (then at whitespace):
+     * report the line of that token and the text leading up to it. */
+    const char *p = at;
+    if (*p && !strchr(" \t\r\n", *p))
+        p++;
+    else
+        while (p > text && strchr(" \t\r\n", p[-1]))
+            p--;
+    const char *from = p;
+    while (from > text && p - from < 20 && from[-1] != '\n')
+        from--;
+    bool at_end = !*at || !at[strspn(at, " \t\r\n")];
+    int line = klefr_text_line(text, p > text ? p - 1 : p);
+    if (p == text)
+        snprintf(err, errlen, "%s:%d: not valid JSON (empty)", name, line);
+    else if (at_end && *at != '}' && *at != ']')
+        snprintf(err, errlen, "%s:%d: not valid JSON (unexpected end after '%.*s')", name, line,
+                 (int)(p - from), from);
+    else
+        snprintf(err, errlen, "%s:%d: not valid JSON at '%.*s'", name, line, (int)(p - from), from);
+    return NULL;
+}
+
+typedef struct {
+    const char *p;
+    int line;
+    int *out;
+    size_t n, cap;
+} scan;
+
+static void ws(scan *s)
+{
+    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n') {
+        s->line += *s->p == '\n';
+        s->p++;
+    }
+}
+
+static void skip_string(scan *s)
+{
+    s->p++; /* opening quote */
+    while (*s->p && *s->p != '"') {
+        if (*s->p == '\\' && s->p[1])
+            s->p++;
+        s->p++;
+    }
+    if (*s->p)
+        s->p++;
+}
+
+static int value(scan *s)
+{
+    ws(s);
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 64;
+        int *o = realloc(s->out, cap * sizeof *o);
+        if (!o)
+            return -1;
+        s->out = o;
+        s->cap = cap;
+    }
+    s->out[s->n++] = s->line;
+    char c = *s->p;
+    if (c == '{' || c == '[') {
+        char close = c == '{' ? '}' : ']';
+        s->p++;
+        ws(s);
+        while (*s->p && *s->p != close) {
+            if (c == '{') {
+                skip_string(s); /* key */
+                ws(s);
+                if (*s->p == ':')
+                    s->p++;
+            }
+            if (value(s) < 0)
+                return -1;
+            ws(s);
+            if (*s->p == ',')
+                s->p++;
+            ws(s);
+        }
+        if (*s->p)
+            s->p++;
+    } else if (c == '"') {
+        skip_string(s);
+    } else {
+        while (*s->p && !strchr(",]} \t\r\n", *s->p))
+            s->p++;
+    }
+    return 0;
+}
+
+int klefr_json_lines_init(klefr_json_lines *jl, const cJSON *root, const char *text)
+{
+    scan s = {.p = text, .line = 1};
+    if (!strncmp(s.p, "\xEF\xBB\xBF", 3))
+        s.p += 3;
+    int rc = value(&s);
+    jl->root = root;
+    jl->line = s.out;
+    jl->n = s.n;
+    return rc;
+}
+
+void klefr_json_lines_free(klefr_json_lines *jl)
+{
+    free(jl->line);
+    jl->line = NULL;
+    jl->n = 0;
+}
+
+static int walk(const cJSON *node, const cJSON *item, size_t *k)
+{
+    if (node == item)
+        return 1;
+    (*k)++;
+    for (const cJSON *c = node->child; c; c = c->next)
+        if (walk(c, item, k))
+            return 1;
+    return 0;
+}
+
+int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item)
+{
+    size_t k = 0;
+    if (!jl->root || !walk(jl->root, item, &k) || k >= jl->n)
+        return 0;
+    return jl->line[k];
+}

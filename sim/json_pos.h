@@ -1,0 +1,31 @@
+/* Source lines of the values in a cJSON tree (cJSON keeps none), so input
+ * files can report "file:line: message".
+ *
+ * A light scanner walks the text in the order cJSON parsed it and records
+ * the line of every value; a pre-order walk of the tree gives the same order,
+ * so the k-th node of the walk starts at the k-th recorded line. */
+#ifndef KLEFR_SIM_JSON_POS_H
+#define KLEFR_SIM_JSON_POS_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct {
+    const cJSON *root;
+    int *line; /* line of the k-th value, pre-order */
+    size_t n;
+} klefr_json_lines;
+
+/* text must be what root was parsed from. Returns 0 or -1 (out of memory). */
+int klefr_json_lines_init(klefr_json_lines *jl, const cJSON *root, const char *text);
+void klefr_json_lines_free(klefr_json_lines *jl);
+/* Line (1-based) where item's value starts; 0 if item is not in the tree. */
+int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item);
+
+/* Line of position at in text (e.g. cJSON_GetErrorPtr()). */
+int klefr_text_line(const char *text, const char *at);
+
+/* Parse text; on a syntax error write "name:line: not valid JSON ..." to err. */
+cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen);
+
+#endif

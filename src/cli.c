@@ -1,0 +1,258 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "klefr/config.h"
+#include "klefr/types.h"
+#include "load_spec.h"
+
+enum {
+    OPT_HELP = 'h',
+    OPT_HEADLESS = 0x100,
+    OPT_MODEL,
+    OPT_SERIAL,
+    OPT_DURATION,
+    OPT_SPEED,
+    OPT_LOAD,
+    OPT_PROFILE,
+    OPT_REPLAY,
+    OPT_REPLAY_RATE,
+    OPT_V_SCALE,
+    OPT_I_SCALE,
+    OPT_STATE_DIR,
+    OPT_EPHEMERAL,
+    OPT_SEED,
+    OPT_LCD_TEXT,
+    OPT_PRESS,
+};
+
+static const struct {
+    const char *name;
+    int has_arg;
+    int id;
+    const char *arg;
+    const char *help;
+} table[] = {
+    {"headless", no_argument, OPT_HEADLESS, NULL,
+     "no window; print the registers as JSON at the end"},
+    {"model", required_argument, OPT_MODEL, "N", "6921, 6922, 6923 or 6924 (default 6924)"},
+    {"serial", required_argument, OPT_SERIAL, "NNNNNNNN",
+     "serial number, up to 8 digits (default 17060102)"},
+    {"duration", required_argument, OPT_DURATION, "TIME",
+     "simulated time to run: 90, 90s, 15min, 1h30m, 2d"},
+    {"speed", required_argument, OPT_SPEED, "X|max",
+     "1 = real time, 10 = ten times faster, max = flat out"},
+    {"load", required_argument, OPT_LOAD, "SPEC",
+     "load at the terminals, e.g. 230V,10A,pf=0.5L (docs/cli.md)"},
+    {"profile", required_argument, OPT_PROFILE, "FILE", "JSON load profile (segments of loads)"},
+    {"replay", required_argument, OPT_REPLAY, "FILE",
+     "recorded waveforms: CSV or WAV (V and I channels)"},
+    {"replay-rate", required_argument, OPT_REPLAY_RATE, "HZ",
+     "sample rate of a CSV without a time column"},
+    {"v-scale", required_argument, OPT_V_SCALE, "VOLTS", "WAV: volts at full scale (default 500)"},
+    {"i-scale", required_argument, OPT_I_SCALE, "AMPS", "WAV: amperes at full scale (default 200)"},
+    {"state-dir", required_argument, OPT_STATE_DIR, "DIR",
+     "where the EEPROM file lives (default per user)"},
+    {"ephemeral", no_argument, OPT_EPHEMERAL, NULL, "keep the EEPROM in memory only"},
+    {"seed", required_argument, OPT_SEED, "N", "seed of the simulated noise (default 1)"},
+    {"lcd-text", no_argument, OPT_LCD_TEXT, NULL, "print the LCD as text whenever it changes"},
+    {"press", required_argument, OPT_PRESS, "L|R|B@T[+D],...",
+     "press buttons at T s for D s (L left, R right, B both; default 0.2 s)"},
+    {"help", no_argument, OPT_HELP, NULL, "this text"},
+};
+#define NOPTS (sizeof table / sizeof table[0])
+
+void klefr_cli_usage(FILE *f)
+{
+    fprintf(f, "usage: klefr-sim [OPTION]...\n"
+               "A digital twin of the KLEFR 692x single-phase energy meter.\n\n");
+    for (size_t k = 0; k < NOPTS; k++) {
+        char left[48];
+        snprintf(left, sizeof left, "--%s%s%s", table[k].name, table[k].arg ? " " : "",
+                 table[k].arg ? table[k].arg : "");
+        fprintf(f, "  %-24s %s\n", left, table[k].help);
+    }
+    fprintf(f, "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or input. See docs/cli.md.\n");
+}
+
+static int fail(char *err, size_t errlen, const char *opt, const char *arg, const char *why)
+{
+    snprintf(err, errlen, "--%s '%s': %s", opt, arg, why);
+    return -1;
+}
+
+static bool positive(const char *s, double *x)
+{
+    char *e;
+    *x = strtod(s, &e);
+    return e != s && !*e && isfinite(*x) && *x > 0;
+}
+
+int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen)
+{
+    *o = (klefr_cli){.model = KLEFR_MODEL_6924, .serial = KLEFR_DEFAULT_SERIAL, .seed = 1};
+    snprintf(o->serial_text, sizeof o->serial_text, "%08x", (unsigned)KLEFR_DEFAULT_SERIAL);
+    struct option opts[NOPTS + 1];
+    for (size_t k = 0; k < NOPTS; k++)
+        opts[k] = (struct option){table[k].name, table[k].has_arg, NULL, table[k].id};
+    opts[NOPTS] = (struct option){0, 0, 0, 0};
+    optind = 1;
+    opterr = 0;
+    int c, idx;
+    while ((c = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
+        const char *name = NULL;
+        for (size_t k = 0; k < NOPTS; k++)
+            if (table[k].id == c)
+                name = table[k].name;
+        char *e;
+        double x;
+        switch (c) {
+        case OPT_HELP:
+            klefr_cli_usage(out);
+            return 1;
+        case OPT_HEADLESS:
+            o->headless = true;
+            break;
+        case OPT_MODEL:
+            o->model = (int)strtol(optarg, &e, 10);
+            if (e == optarg || *e || !klefr_model_valid(o->model))
+                return fail(err, errlen, name, optarg, "expected 6921, 6922, 6923 or 6924");
+            break;
+        case OPT_SERIAL: {
+            size_t n = strlen(optarg);
+            if (n == 0 || n > 8 || strspn(optarg, "0123456789") != n)
+                return fail(err, errlen, name, optarg, "expected 1 to 8 decimal digits");
+            snprintf(o->serial_text, sizeof o->serial_text, "%08lu", strtoul(optarg, NULL, 10));
+            o->serial = (uint32_t)strtoul(o->serial_text, NULL, 16); /* digits as BCD */
+            break;
+        }
+        case OPT_DURATION:
+            if (klefr_duration_parse(optarg, &o->duration_us) < 0)
+                return fail(err, errlen, name, optarg,
+                            "expected a time like 90, 90s, 15min, 1h30m, 2d");
+            o->have_duration = true;
+            break;
+        case OPT_SPEED:
+            if (!strcmp(optarg, "max"))
+                o->speed = 0;
+            else if (!positive(optarg, &o->speed) || o->speed > 1e6)
+                return fail(err, errlen, name, optarg,
+                            "expected max or a ratio > 0 (1 = real time)");
+            o->have_speed = true;
+            break;
+        case OPT_LOAD:
+            o->load = optarg;
+            break;
+        case OPT_PROFILE:
+            o->profile = optarg;
+            break;
+        case OPT_REPLAY:
+            o->replay = optarg;
+            break;
+        case OPT_REPLAY_RATE:
+        case OPT_V_SCALE:
+        case OPT_I_SCALE:
+            if (!positive(optarg, &x))
+                return fail(err, errlen, name, optarg, "expected a number > 0");
+            *(c == OPT_REPLAY_RATE ? &o->replay_rate
+              : c == OPT_V_SCALE   ? &o->v_scale
+                                   : &o->i_scale) = x;
+            break;
+        case OPT_STATE_DIR:
+            if (!*optarg)
+                return fail(err, errlen, name, optarg, "empty directory name");
+            o->state_dir = optarg;
+            break;
+        case OPT_EPHEMERAL:
+            o->ephemeral = true;
+            break;
+        case OPT_LCD_TEXT:
+            o->lcd_text = true;
+            break;
+        case OPT_PRESS:
+            o->press = optarg;
+            break;
+        case OPT_SEED:
+            errno = 0;
+            o->seed = strtoull(optarg, &e, 0);
+            if (e == optarg || *e || errno || optarg[0] == '-')
+                return fail(err, errlen, name, optarg, "expected an unsigned integer");
+            break;
+        case ':':
+            snprintf(err, errlen, "%s: needs an argument", argv[optind - 1]);
+            return -1;
+        default:
+            snprintf(err, errlen, "%s: unknown option", argv[optind - 1]);
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "'%s': unexpected argument", argv[optind]);
+        return -1;
+    }
+    if (o->load && o->replay) {
+        snprintf(err, errlen, "--load and --replay exclude each other (the recording is the load)");
+        return -1;
+    }
+    if (o->profile && o->replay) {
+        snprintf(err, errlen, "--profile and --replay exclude each other");
+        return -1;
+    }
+    if (o->ephemeral && o->state_dir) {
+        snprintf(err, errlen, "--ephemeral and --state-dir exclude each other");
+        return -1;
+    }
+    return 0;
+}
+
+static int mkdirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        int r = mkdir(path, 0777);
+        *p = '/';
+        if (r != 0 && errno != EEXIST)
+            return -1;
+    }
+    return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err, size_t errlen)
+{
+    char dir[4096];
+    const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    if (o->state_dir)
+        snprintf(dir, sizeof dir, "%s", o->state_dir);
+    else if (xdg && xdg[0] == '/')
+        snprintf(dir, sizeof dir, "%s/klefr-sim/%d-%s", xdg, o->model, o->serial_text);
+    else if (home && home[0] == '/')
+        snprintf(dir, sizeof dir, "%s/.local/state/klefr-sim/%d-%s", home, o->model,
+                 o->serial_text);
+    else
+        snprintf(dir, sizeof dir, "state/%d-%s", o->model, o->serial_text);
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        dir[--n] = 0;
+    if (mkdirs(dir) != 0) {
+        snprintf(err, errlen, "state directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
+        snprintf(err, errlen, "state directory %s: not a writable directory", dir);
+        return -1;
+    }
+    if ((size_t)snprintf(path, len, "%s/eeprom.bin", dir) >= len) {
+        snprintf(err, errlen, "state directory %s: path too long", dir);
+        return -1;
+    }
+    return 0;
+}

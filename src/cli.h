@@ -1,0 +1,45 @@
+/* Command line of klefr-sim. One row per option in the table in cli.c:
+ * to add one, add a field here, a row there and a case in klefr_cli_parse. */
+#ifndef KLEFR_CLI_H
+#define KLEFR_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (docs/cli.md). */
+enum { KLEFR_EXIT_OK = 0, KLEFR_EXIT_RUNTIME = 1, KLEFR_EXIT_USAGE = 2 };
+
+typedef struct {
+    bool headless;
+    int model;
+    uint32_t serial; /* 8 decimal digits as BCD, e.g. 0x17060102 */
+    char serial_text[9];
+    bool have_duration;
+    uint64_t duration_us;
+    bool have_speed;
+    double speed;            /* 0 = as fast as possible */
+    const char *load;        /* --load SPEC */
+    const char *profile;     /* --profile FILE */
+    const char *replay;      /* --replay FILE */
+    double replay_rate;      /* Hz, CSV without a time column */
+    double v_scale, i_scale; /* WAV full scale, V / A; 0 = sidecar or default */
+    const char *state_dir;   /* NULL = the default per-user directory */
+    bool ephemeral;          /* no EEPROM file: nothing persists */
+    uint64_t seed;
+    bool lcd_text;           /* --lcd-text: print LCD changes */
+    const char *press;       /* --press SPEC: queued button presses */
+} klefr_cli;
+
+/* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1
+ * with a message in err (exit code 2). */
+int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen);
+void klefr_cli_usage(FILE *f);
+
+/* The EEPROM file: DIR/eeprom.bin, DIR = --state-dir, else
+ * $XDG_STATE_HOME/klefr-sim/MODEL-SERIAL, else ~/.local/state/klefr-sim/...,
+ * else ./state/MODEL-SERIAL. Creates DIR. Returns 0 or -1 with err. */
+int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err, size_t errlen);
+
+#endif

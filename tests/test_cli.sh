@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# klefr-sim command line: help, input errors as file:line with exit 2,
+# determinism, state directory, clean stop on SIGINT.
+# usage: test_cli.sh KLEFR_SIM SCENARIOS_DIR [basic|persist]
+set -uo pipefail
+sim=$1
+scen=$2
+part=${3:-basic}
+py=/usr/bin/python3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect_exit CODE STDERR_SUBSTRING -- ARGS...
+expect_exit() {
+  local want=$1 msg=$2
+  shift 3
+  "$sim" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  if [ "$rc" != "$want" ]; then
+    fail "$* -> exit $rc, want $want; stderr: $(cat "$tmp/err")"
+  elif [ -n "$msg" ] && ! grep -qF -- "$msg" "$tmp/err"; then
+    fail "$* -> stderr '$(cat "$tmp/err")' lacks '$msg'"
+  else
+    ok "$* -> exit $rc"
+  fi
+}
+
+# json FILE EXPR: evaluate a Python expression on the parsed JSON as j
+json() { "$py" -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+if [ "$part" = basic ]; then
+  "$sim" --help >"$tmp/help" 2>&1 && grep -q -- "--load SPEC" "$tmp/help" && ok "--help exits 0" || fail "--help"
+
+  expect_exit 2 "--load '230V,10X': '10X': unknown unit" -- --headless --ephemeral --load 230V,10X --duration 1
+  expect_exit 2 "'pf=1.5': power factor must be -1..1" -- --headless --ephemeral --load pf=1.5 --duration 1
+  expect_exit 2 "unknown option" -- --headless --bogus
+  expect_exit 2 "--model '6925'" -- --model 6925
+  expect_exit 2 "--duration '1 hour'" -- --duration "1 hour"
+  expect_exit 2 "--speed '-1'" -- --speed -1
+  expect_exit 2 "exclude each other" -- --load 5A --replay x.csv
+
+  printf '{\n  "segments": [\n    {"duration": 10}\n    {"duration": 10}\n  ]\n}\n' >"$tmp/bad.json"
+  expect_exit 2 "$tmp/bad.json:4: not valid JSON" -- --headless --ephemeral --profile "$tmp/bad.json"
+  printf '[\n  {"duration": 10},\n  {"duration": 10, "pf": 3}\n]\n' >"$tmp/bad2.json"
+  expect_exit 2 "$tmp/bad2.json:3: 'pf=3'" -- --headless --ephemeral --profile "$tmp/bad2.json"
+  expect_exit 2 "$tmp/missing.json: cannot open" -- --headless --ephemeral --profile "$tmp/missing.json"
+
+  printf 'time,v,i\n0,0,0\n0.001,1,1\n0.002,oops,1\n' >"$tmp/bad.csv"
+  expect_exit 2 "$tmp/bad.csv:4: column 2: 'oops' is not a number" -- --headless --ephemeral --replay "$tmp/bad.csv"
+  printf 'v,i\n1,2\n3,4\n' >"$tmp/norate.csv"
+  expect_exit 2 "$tmp/norate.csv:2: no time column" -- --headless --ephemeral --replay "$tmp/norate.csv"
+  printf 'not a wave file' >"$tmp/bad.wav"
+  expect_exit 2 "$tmp/bad.wav: not a RIFF/WAVE file" -- --headless --ephemeral --replay "$tmp/bad.wav"
+
+  # A recording plays to its end, then the run stops.
+  "$py" -c "
+import math
+with open('$tmp/rec.csv','w') as f:
+    for k in range(8000):
+        t=k/8000; f.write('%.6f,%.4f\n' % (325.27*math.sin(2*math.pi*50*t), 14.142*math.sin(2*math.pi*50*t)))"
+  if "$sim" --headless --ephemeral --replay "$tmp/rec.csv" --replay-rate 8000 >"$tmp/rec.out" 2>"$tmp/err" &&
+     [ "$(json "$tmp/rec.out" '(j["end"], j["t_s"])')" = "('replay-end', 1)" ]; then
+    ok "replay ends with the recording"
+  else
+    fail "replay run: $(cat "$tmp/err") $(head -c 300 "$tmp/rec.out")"
+  fi
+
+  # Paced: 1 s of virtual time at 50x ends by itself.
+  if "$sim" --headless --ephemeral --speed 50 --duration 1 --load 5A >"$tmp/paced.out" 2>"$tmp/err" &&
+     [ "$(json "$tmp/paced.out" '(j["end"], j["t_s"])')" = "('duration', 1)" ]; then
+    ok "--speed 50 --duration 1"
+  else
+    fail "paced run: $(cat "$tmp/err")"
+  fi
+
+  # Determinism: the same scenario and seed twice give the same JSON.
+  for n in 1 2; do
+    "$sim" --headless --ephemeral --model 6922 --seed 7 --load 230V,10A,noise=0.5/0.05 \
+      --profile "$scen/household-day.json" --duration 30min >"$tmp/det$n" || fail "determinism run $n"
+  done
+  cmp -s "$tmp/det1" "$tmp/det2" && ok "same seed, same output" || fail "outputs differ: $(diff "$tmp/det1" "$tmp/det2" | head)"
+
+  # State directory: the second run starts from what the first one saved.
+  for n in 1 2; do
+    "$sim" --headless --state-dir "$tmp/state" --load 230V,10A,pf=1 --duration 10min >"$tmp/run$n" ||
+      fail "state run $n"
+  done
+  e1=$(json "$tmp/run1" 'j["energy"]["active_fwd_kwh"]["total"]')
+  e2=$(json "$tmp/run2" 'j["energy"]["active_fwd_kwh"]["total"]')
+  if "$py" -c "import sys; sys.exit(0 if $e2 >= $e1 else 1)"; then
+    ok "second run's registers >= first run's ($e1, $e2 kWh)"
+  else
+    fail "second run went backwards: $e1 then $e2 kWh"
+  fi
+
+  # One process per state directory.
+  "$sim" --headless --state-dir "$tmp/state" --speed 1 --load 5A >/dev/null 2>&1 &
+  pid=$!
+  sleep 0.5
+  expect_exit 1 "is in use by another klefr-sim" -- --headless --state-dir "$tmp/state" --duration 1
+  kill -TERM "$pid"
+  wait "$pid" || fail "SIGTERM: exit $?"
+
+  # Real time without --duration: runs until SIGINT, then saves and prints.
+  "$sim" --headless --ephemeral --speed 1 --load 5A >"$tmp/sig.out" 2>"$tmp/sig.err" &
+  pid=$!
+  sleep 1
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  if [ "$rc" = 0 ] && [ "$(json "$tmp/sig.out" '(j["end"], j["power_downs"])')" = "('signal', 1)" ]; then
+    ok "SIGINT stops cleanly"
+  else
+    fail "SIGINT: exit $rc, $(cat "$tmp/sig.err") $(head -c 200 "$tmp/sig.out")"
+  fi
+fi
+
+if [ "$part" = persist ]; then
+  # Needs the metering and store work: energy and the power-down counter
+  # continue across runs (a clean stop is a power cut with a save).
+  for n in 1 2; do
+    "$sim" --headless --state-dir "$tmp/state" --load 230V,10A,pf=1 --duration 10min >"$tmp/run$n" ||
+      fail "state run $n"
+  done
+  e1=$(json "$tmp/run1" 'j["energy"]["active_fwd_kwh"]["total"]')
+  e2=$(json "$tmp/run2" 'j["energy"]["active_fwd_kwh"]["total"]')
+  d1=$(json "$tmp/run1" 'j["power_downs"]')
+  d2=$(json "$tmp/run2" 'j["power_downs"]')
+  if "$py" -c "import sys; e1,e2=$e1,$e2; sys.exit(0 if abs(e1-0.38333)<0.004 and abs(e2-2*e1)<0.002*e1+1e-6 else 1)"; then
+    ok "energy continues: $e1 then $e2 kWh"
+  else
+    fail "energy does not continue: $e1 then $e2 kWh (want ~0.3833 then ~0.7667)"
+  fi
+  [ "$d1" = 1 ] && [ "$d2" = 2 ] && ok "power downs 1 then 2" || fail "power downs $d1 then $d2, want 1 then 2"
+fi
+
+[ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }
