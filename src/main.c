@@ -68,6 +68,8 @@ int main(int argc, char **argv)
     if (trace_modbus) {
         sim.trace = trace_stderr;
         sim.trace_arg = NULL;
+    } else {
+        sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
     }
     klefr_ports *ports = klefr_ports_open(&sim, &popts);
     if (!ports && (klefr_model_has_modbus(sim.model) || klefr_model_has_mbus(sim.model)))

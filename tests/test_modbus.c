@@ -72,7 +72,7 @@ static void send_bytes(const uint8_t *b, size_t n)
         T += 1146;
         klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
     }
-    T += 10000;
+    T += 30000;
     klefr_meter_tick(&M, T);
 }
 
@@ -332,7 +332,7 @@ START_TEST(bad_crc_and_junk_are_silent_and_harmless)
         T += 1146;
         klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], k == 3 ? KLEFR_RX_ERR_FRAMING : 0, T);
     }
-    T += 10000;
+    T += 30000;
     klefr_meter_tick(&M, T);
     ck_assert_uint_eq(F.ntx, 0);
     expect("01 03 40 02 00 01 30 0A", "01 03 02 69 24 96 0F");

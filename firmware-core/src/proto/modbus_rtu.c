@@ -362,6 +362,11 @@ static void scan(klefr_meter *m, uint64_t t_us)
         if (need <= 0 || s->len < need)
             return;
         if (need > KLEFR_MBRTU_BUF || s->bad) {
+            if (tracing(m)) {
+                trace_hex(m, "rx", s->buf, s->len, t_us);
+                trace_text(m, "discarded: ", s->bad ? "UART framing/parity error" : "too long",
+                           t_us);
+            }
             s->dropped += s->len;
             s->len = 0;
             s->bad = false;
@@ -408,7 +413,8 @@ static void silence(klefr_meter *m, uint64_t t_us)
     }
     if (tracing(m)) {
         trace_hex(m, "rx", s->buf, s->len, t_us);
-        trace_text(m, "discarded (t3.5 silence, incomplete or bad)", "", t_us);
+        trace_text(m, "discarded: ", s->bad ? "UART framing/parity error" : "incomplete at t3.5 silence",
+                   t_us);
     }
     s->dropped += s->len;
     s->len = 0;
@@ -449,7 +455,11 @@ void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
     if (!klefr_model_has_modbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
+    /* The tick may run before bytes stamped earlier are handed over (the
+     * platform batches them), so silence is only judged here after a grace
+     * of two tick periods; the next byte judges it exactly. */
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
-    if (s->len && t_us > s->last_rx_us + klefr_mbrtu_t35_us(&cfg))
-        silence(m, t_us);
+    uint64_t end = s->last_rx_us + klefr_mbrtu_t35_us(&cfg);
+    if (s->len && t_us > end + KLEFR_MBRTU_TICK_GRACE_US)
+        silence(m, end);
 }
