@@ -27,7 +27,10 @@ help=$("$sim" --help 2>&1 || true)
 live=0
 extra=()
 if grep -q -- '--load' <<<"$help"; then live=1; extra+=(--load 230V,10A,pf=1); fi
-if grep -q -- '--speed' <<<"$help"; then extra+=(--speed 1); fi
+if grep -q -- '--speed' <<<"$help"; then extra+=(--speed 1); fi # real time: masters need it
+# A private state directory: nothing persists between tests or leaks into ~.
+export KLEFR_STATE_DIR=$dir
+if grep -q -- '--state-dir' <<<"$help"; then extra+=(--state-dir "$dir"); fi
 
 start_sim() { # extra klefr-sim options...
   if [ -n "$pid" ]; then kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; fi
