@@ -32,9 +32,15 @@ start() { # name command...
 }
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
 
-run() { # name -> appends "req_per_s median_ms" to $dir/name.res
-  "$client" "$dir/link" 9600 E 1 bench 0x5000 44 "$secs" |
-    sed -n 's/.*req_per_s=\([0-9.]*\) median_rtt_ms=\([0-9.]*\).*/\1 \2/p' >>"$dir/$1.res"
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; } # user + system of the slave
+run() { # name -> appends "req_per_s median_ms slave_cpu_us_per_request" to $dir/name.res
+  local c0 out req
+  c0=$(cpu_ticks)
+  out=$("$client" "$dir/link" 9600 E 1 bench 0x5000 44 "$secs")
+  req=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' <<<"$out")
+  awk -v c="$(( $(cpu_ticks) - c0 ))" -v hz="$(getconf CLK_TCK)" -v n="$req" \
+    -v line="$(sed -n 's/.*req_per_s=\([0-9.]*\) median_rtt_ms=\([0-9.]*\).*/\1 \2/p' <<<"$out")" \
+    'BEGIN { printf "%s %.1f\n", line, c / hz * 1e6 / n }' >>"$dir/$1.res"
 }
 
 for r in $(seq "$rounds"); do
@@ -45,22 +51,23 @@ for r in $(seq "$rounds"); do
   run pymodbus; stop
   start ceiling "$build/tests/mb_null_responder" "$dir/link"
   run ceiling; stop
-  echo "round $r done" >&2
+  echo "round $r: $(tail -qn1 "$dir"/{klefr,pymodbus,ceiling}.res | tr '\n' '|')" >&2
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-declare -A rps ms
+declare -A rps ms cpu
 for n in klefr pymodbus ceiling; do
   rps[$n]=$(cut -d' ' -f1 "$dir/$n.res" | median)
   ms[$n]=$(cut -d' ' -f2 "$dir/$n.res" | median)
+  cpu[$n]=$(cut -d' ' -f3 "$dir/$n.res" | median)
 done
-echo "| Slave on the pty (libmodbus master, 44 registers, $secs s x $rounds rounds) | requests/s | median round trip |"
-echo "|---|---:|---:|"
+echo "| Slave on the pty (libmodbus master, 44 registers, $secs s x $rounds rounds, medians) | requests/s | median round trip | slave CPU per request |"
+echo "|---|---:|---:|---:|"
 for n in klefr pymodbus ceiling; do
   label=$n
   case $n in klefr) label="klefr-sim --model 6924 (line timing off)";; pymodbus) label="pymodbus 3.0 RTU server";;
     ceiling) label="do-nothing C responder (transport ceiling)";; esac
-  printf '| %s | %.0f | %.3f ms |\n' "$label" "${rps[$n]}" "${ms[$n]}"
+  printf '| %s | %.0f | %.3f ms | %.1f us |\n' "$label" "${rps[$n]}" "${ms[$n]}" "${cpu[$n]}"
 done
 awk -v k="${rps[klefr]}" -v c="${rps[ceiling]}" -v p="${rps[pymodbus]}" \
   'BEGIN { printf "\nklefr-sim / ceiling = %.1f %%; klefr-sim / pymodbus = %.2fx; ceiling / pymodbus = %.2fx\n", 100 * k / c, k / p, c / p }'

@@ -48,6 +48,8 @@ typedef struct {
     tx_frame txq[TXQ];
     int txq_head, txq_n;
     uint64_t rx_bytes, tx_bytes, rx_garbled, tx_dropped;
+    uint64_t last_read_wall_us; /* wall clock of the last read (baud check) */
+    uint32_t master_baud;       /* the pty's baud at the last check */
 } line;
 
 struct klefr_ports {
@@ -71,6 +73,13 @@ int klefr_ports_onoff(const char *s)
     if (!strcmp(s, "off") || !strcmp(s, "0") || !strcmp(s, "no"))
         return 0;
     return -1;
+}
+
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 static klefr_uart_cfg line_cfg(const line *l)
@@ -152,8 +161,14 @@ static void rx_ready(void *arg, uint64_t now)
     klefr_uart_cfg c = line_cfg(l);
     uint8_t flags = 0;
     if (p->check_baud && !l->is_serial && s->uart_cfg[l->port].baud) {
-        uint32_t master = klefr_pty_master_baud(&l->pty);
-        if (master && master != s->uart_cfg[l->port].baud)
+        /* Reading the pty's baud costs a syscall: within a burst of traffic
+         * (< 1 ms wall clock between reads) the master cannot have reopened
+         * the port with other settings, so the last answer stands. */
+        uint64_t wall = mono_us();
+        if (wall - l->last_read_wall_us > 1000)
+            l->master_baud = klefr_pty_master_baud(&l->pty);
+        l->last_read_wall_us = wall;
+        if (l->master_baud && l->master_baud != s->uart_cfg[l->port].baud)
             flags = KLEFR_RX_ERR_FRAMING;
     }
     l->rx_bytes += (uint64_t)n;
@@ -303,12 +318,6 @@ static void on_signal(int sig)
     stop_flag = 1;
 }
 
-static uint64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 void klefr_ports_run(klefr_sim *sim, double duration_s)
 {
