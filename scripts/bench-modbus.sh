@@ -44,13 +44,13 @@ run() { # name -> appends "req_per_s median_ms slave_cpu_us_per_request" to $dir
 }
 
 for r in $(seq "$rounds"); do
+  start ceiling "$build/tests/mb_null_responder" "$dir/link"
+  run ceiling; stop
   start klefr "$build/src/klefr-sim" --headless --model 6924 --line-timing off \
     --modbus-port "$dir/link" --duration 100000
   run klefr; stop
   start pymodbus /usr/bin/python3 "$root/scripts/bench/pymodbus_pty_server.py" "$dir/link"
   run pymodbus; stop
-  start ceiling "$build/tests/mb_null_responder" "$dir/link"
-  run ceiling; stop
   echo "round $r: $(tail -qn1 "$dir"/{klefr,pymodbus,ceiling}.res | tr '\n' '|')" >&2
 done
 
@@ -69,5 +69,11 @@ for n in klefr pymodbus ceiling; do
     ceiling) label="do-nothing C responder (transport ceiling)";; esac
   printf '| %s | %.0f | %.3f ms | %.1f us |\n' "$label" "${rps[$n]}" "${ms[$n]}" "${cpu[$n]}"
 done
+# The machine may be shared: the ratio of neighbouring runs is steadier
+# than the ratio of medians.
+paired=$(paste -d' ' "$dir/klefr.res" "$dir/ceiling.res" "$dir/pymodbus.res" |
+  awk '{ print $1 / $4 }' | median)
+paired_py=$(paste -d' ' "$dir/klefr.res" "$dir/pymodbus.res" | awk '{ print $1 / $4 }' | median)
+awk -v a="$paired" -v b="$paired_py" 'BEGIN { printf "median of per-round ratios: klefr-sim / ceiling = %.1f %%, klefr-sim / pymodbus = %.2fx\n", 100 * a, b }'
 awk -v k="${rps[klefr]}" -v c="${rps[ceiling]}" -v p="${rps[pymodbus]}" \
-  'BEGIN { printf "\nklefr-sim / ceiling = %.1f %%; klefr-sim / pymodbus = %.2fx; ceiling / pymodbus = %.2fx\n", 100 * k / c, k / p, c / p }'
+  'BEGIN { printf "klefr-sim / ceiling = %.1f %%; klefr-sim / pymodbus = %.2fx; ceiling / pymodbus = %.2fx (ratios of the medians)\n", 100 * k / c, k / p, c / p }'

@@ -256,8 +256,8 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
     p->check_baud = o->check_baud;
     char sd[4096];
     const char *state_dir = o->state_dir ? o->state_dir : default_state_dir(sd, sizeof sd);
-    /* The bus port (terminals 10/11) exists on the 6923 (M-bus) and the 6924
-     * (Modbus). The optical port is the IEC 62056-21 helper's to open. */
+    /* Every model has the optical port (IEC 62056-21); the bus port
+     * (terminals 10/11) exists on the 6923 (M-bus) and the 6924 (Modbus). */
     const char *bus = klefr_model_has_modbus(sim->model) ? "modbus"
                       : klefr_model_has_mbus(sim->model) ? "mbus"
                                                           : NULL;
@@ -266,19 +266,21 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
         p->lines[k].port = (klefr_port)k;
         p->lines[k].fd = -1;
     }
-    if (bus) {
-        line *l = &p->lines[KLEFR_PORT_BUS];
-        l->name = bus;
-        if (open_line(p, l, o->path[KLEFR_PORT_BUS], state_dir)) {
+    const char *names[KLEFR_PORT_COUNT] = {[KLEFR_PORT_IR] = "ir", [KLEFR_PORT_BUS] = bus};
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
+        line *l = &p->lines[k];
+        if (!names[k])
+            continue;
+        l->name = names[k];
+        if (open_line(p, l, o->path[k], state_dir)) {
             klefr_ports_close(p);
             return NULL;
         }
-        if (!o->quiet) {
-            printf("%s: %s (link: %s)%s\n", bus, l->is_serial ? l->link : l->pty.slave_path,
+        if (!o->quiet)
+            printf("%s: %s (link: %s)%s\n", l->name, l->is_serial ? l->link : l->pty.slave_path,
                    l->is_serial ? "serial" : l->link, p->line_timing ? "" : " [no line timing]");
-            fflush(stdout);
-        }
     }
+    fflush(stdout);
     sim->uart_tx = ports_tx;
     sim->uart_tx_arg = p;
     return p;
