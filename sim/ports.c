@@ -120,17 +120,31 @@ static void tx_due(void *arg, uint64_t t_us)
     }
 }
 
+/* KLEFR_EV_CALL: a real port follows the meter's line settings, which may
+ * change when a reply has been sent (baud or parity written). */
+static void serial_follow(void *arg, uint64_t t_us)
+{
+    line *l = arg;
+    (void)t_us;
+    klefr_serial_config(&l->ser, &l->owner->sim->uart_cfg[l->port]);
+}
+
 static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uint64_t t_us)
 {
     klefr_ports *p = arg;
     line *l = &p->lines[port];
     if (!l->open)
         return;
+    klefr_uart_cfg c = line_cfg(l);
+    if (l->is_serial) /* after the firmware's next ticks past the reply's end */
+        klefr_sim_post(p->sim, &(klefr_sim_event){
+                                   .t_us = t_us + (uint64_t)n * klefr_mbrtu_char_us(&c) +
+                                           3 * KLEFR_SIM_SLICE_US,
+                                   .kind = KLEFR_EV_CALL, .fn = serial_follow, .arg = l});
     if (!p->line_timing) {
         host_write(l, d, n);
         return;
     }
-    klefr_uart_cfg c = line_cfg(l);
     uint64_t start = t_us > l->tx_free_us ? t_us : l->tx_free_us;
     uint64_t end = start + (uint64_t)n * klefr_mbrtu_char_us(&c);
     l->tx_free_us = end;
