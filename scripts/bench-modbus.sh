@@ -18,6 +18,7 @@ build=${KLEFR_BUILD:-$root/build}
 client=$build/tests/mb_client
 [ -x "$client" ] || { echo "bench-modbus: $client missing (libmodbus-dev?)" >&2; exit 1; }
 dir=$(mktemp -d)
+export KLEFR_STATE_DIR=$dir # the ir link too goes there, not into a running twin's
 pid=
 cleanup() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi; rm -rf "$dir"; }
 trap cleanup EXIT
