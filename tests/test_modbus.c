@@ -42,6 +42,16 @@ static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
 
 static const klefr_hal HAL = {.uart_write = f_write, .uart_config = f_config};
 
+static char TRACE[16384];
+static void f_trace(void *arg, const char *line)
+{
+    (void)arg;
+    strncat(TRACE, line, sizeof TRACE - strlen(TRACE) - 2);
+    strcat(TRACE, "\n");
+}
+static const klefr_hal HAL_TRACE = {.uart_write = f_write, .uart_config = f_config,
+                                    .trace = f_trace};
+
 static void setup(void)
 {
     memset(&F, 0, sizeof F);
@@ -324,6 +334,24 @@ START_TEST(bad_crc_and_junk_are_silent_and_harmless)
     /* a truncated frame, silence, then a good one */
     expect("01 03 40 02", "");
     expect("01 03 40 02 00 01 30 0A", "01 03 02 69 24 96 0F");
+    /* a pause longer than t3.5 inside a frame splits it: both parts are junk */
+    uint8_t g[8];
+    hex("01 03 40 02 00 01 30 0A", g);
+    F.ntx = 0;
+    for (int k = 0; k < 8; k++) {
+        T += k == 3 ? 5000 : 1146;
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, g[k], 0, T);
+    }
+    T += 30000;
+    klefr_meter_tick(&M, T);
+    ck_assert_uint_eq(F.ntx, 0);
+    /* a pause shorter than t3.5 does not (t1.5 is not enforced) */
+    F.ntx = 0;
+    for (int k = 0; k < 8; k++) {
+        T += k == 3 ? 3500 : 1146;
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, g[k], 0, T);
+    }
+    ck_assert_uint_eq(F.ntx, 7);
     /* a UART framing error poisons the frame it is in */
     uint8_t b[8];
     hex("01 03 40 02 00 01 30 0A", b);
@@ -364,6 +392,24 @@ START_TEST(communication_icon_timer)
 }
 END_TEST
 
+START_TEST(trace_frames_decoded)
+{
+    TRACE[0] = 0;
+    klefr_meter_init(&M, &HAL_TRACE, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, T);
+    M.meas.v_rms = 230.0f;
+    M.meas.freq_hz = 50.0f;
+    send("01 03 50 00 00 2C 55 17");
+    send("01 06 40 03 00 0A EC 0E"); /* bad CRC */
+    send("01 06 40 10 00 31 5C 14"); /* bad CRC for this value, too */
+    ck_assert_ptr_nonnull(strstr(TRACE, "modbus: rx 01 03 50 00 00 2C 55 17 t="));
+    ck_assert_ptr_nonnull(strstr(TRACE, "rx addr=1 fc=03 read reg=0x5000 count=44 crc=ok"));
+    ck_assert_ptr_nonnull(strstr(TRACE, "tx addr=1 fc=03 bytes=88"));
+    ck_assert_ptr_nonnull(strstr(TRACE, " voltage=230.000 l1_voltage=230.000 frequency=50.000 "));
+    ck_assert_ptr_nonnull(strstr(TRACE, "write reg=0x4003 (modbus_id) value=0x000A crc=BAD"));
+    ck_assert_uint_eq(M.settings.modbus_id, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("modbus");
@@ -383,6 +429,7 @@ int main(void)
     tcase_add_test(tc, bad_crc_and_junk_are_silent_and_harmless);
     tcase_add_test(tc, unknown_function_delimited_by_silence);
     tcase_add_test(tc, communication_icon_timer);
+    tcase_add_test(tc, trace_frames_decoded);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -157,6 +157,73 @@ static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_
 
 static bool tracing(const klefr_meter *m) { return m->hal->trace != NULL; }
 
+/* A float with 3 decimals (no printf in the firmware). */
+static void tf(tbuf *b, float f)
+{
+    if (f != f) {
+        ts(b, "nan");
+        return;
+    }
+    if (f < 0) {
+        ts(b, "-");
+        f = -f;
+    }
+    if (f > 1e15f) {
+        ts(b, "inf");
+        return;
+    }
+    uint64_t milli = (uint64_t)((double)f * 1000.0 + 0.5);
+    tu(b, milli / 1000u, 1);
+    ts(b, ".");
+    tu(b, milli % 1000u, 3);
+}
+
+/* The values of a read reply, by register name (three-phase-only rows,
+ * always 0 here, are left out). */
+static void trace_values(klefr_meter *m, uint16_t start, uint16_t qty, const uint8_t *data,
+                         uint64_t t_us)
+{
+    char line[1024];
+    tbuf b = {line, 0, sizeof line};
+    ts(&b, "modbus: values");
+    for (uint32_t a = start; a < (uint32_t)start + qty;) {
+        const klefr_mbreg *r = klefr_mbmap_find((uint16_t)a);
+        const uint8_t *d = data + 2 * (a - start);
+        if (!r || r->addr != a || a + r->len > (uint32_t)start + qty) {
+            a++;
+            continue;
+        }
+        a += r->len;
+        if (r->three_phase)
+            continue;
+        uint32_t raw = r->len == 2 ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | d[2] << 8 | d[3]
+                                   : (uint32_t)d[0] << 8 | d[1];
+        ts(&b, " ");
+        ts(&b, r->name);
+        ts(&b, "=");
+        switch (r->type) {
+        case KLEFR_MBT_FLOAT: tf(&b, klefr_mb_bits_float(raw)); break;
+        case KLEFR_MBT_SIGNED:
+            if (raw & 0x8000u) {
+                ts(&b, "-");
+                raw = 0x10000u - raw;
+            }
+            tu(&b, raw, 1);
+            break;
+        case KLEFR_MBT_HEX:
+            ts(&b, "0x");
+            th(&b, raw, r->len * 4);
+            break;
+        default: {
+            char c[4] = {'\'', (char)(raw >= 32 && raw < 127 ? raw : '?'), '\'', 0};
+            ts(&b, c);
+        }
+        }
+    }
+    ttime(&b, t_us);
+    klefr_meter_trace(m, line);
+}
+
 /* One decoded line for a request or a reply. */
 static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, bool crc_ok,
                          uint64_t t_us)
@@ -357,6 +424,8 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
         if (tracing(m)) {
             trace_hex(m, "tx", out, len, t_tx);
             trace_decode(m, "tx", out, len, true, t_tx);
+            if ((out[1] == 3 || out[1] == 4) && len > 5)
+                trace_values(m, (uint16_t)(f[2] << 8 | f[3]), out[2] / 2, out + 3, t_tx);
         }
         m->hal->uart_write(m->hal->arg, KLEFR_PORT_BUS, out, len, t_tx);
     }
