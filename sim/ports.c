@@ -137,10 +137,12 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
         return;
     klefr_uart_cfg c = line_cfg(l);
     if (l->is_serial) /* after the firmware's next ticks past the reply's end */
-        klefr_sim_post(p->sim, &(klefr_sim_event){
-                                   .t_us = t_us + (uint64_t)n * klefr_mbrtu_char_us(&c) +
-                                           3 * KLEFR_SIM_SLICE_US,
-                                   .kind = KLEFR_EV_CALL, .fn = serial_follow, .arg = l});
+        klefr_sim_post(p->sim,
+                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_mbrtu_char_us(&c) +
+                                                  3 * KLEFR_SIM_SLICE_US,
+                                          .kind = KLEFR_EV_CALL,
+                                          .fn = serial_follow,
+                                          .arg = l});
     if (!p->line_timing) {
         host_write(l, d, n);
         return;
@@ -156,8 +158,8 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
     memcpy(f->data, d, n);
     f->len = n;
     f->t_write = l->is_serial ? start : end;
-    klefr_sim_post(p->sim, &(klefr_sim_event){.t_us = f->t_write, .kind = KLEFR_EV_CALL,
-                                               .fn = tx_due, .arg = l});
+    klefr_sim_post(p->sim, &(klefr_sim_event){
+                               .t_us = f->t_write, .kind = KLEFR_EV_CALL, .fn = tx_due, .arg = l});
 }
 
 /* The fd is readable: take the master's bytes onto the line. */
@@ -197,8 +199,10 @@ static void rx_ready(void *arg, uint64_t now)
         }
         uint64_t t = (l->rx_free_us > now ? l->rx_free_us : now) + char_us;
         l->rx_free_us = t;
-        klefr_sim_post(s, &(klefr_sim_event){.t_us = t, .kind = KLEFR_EV_UART_RX,
-                                             .port = (uint8_t)l->port, .byte = buf[k],
+        klefr_sim_post(s, &(klefr_sim_event){.t_us = t,
+                                             .kind = KLEFR_EV_UART_RX,
+                                             .port = (uint8_t)l->port,
+                                             .byte = buf[k],
                                              .flags = flags});
     }
 }
@@ -246,8 +250,7 @@ static int open_line(klefr_ports *p, line *l, const char *path, const char *stat
             }
         }
         if (klefr_pty_link(&l->pty, l->link)) {
-            fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", l->name, l->link,
-                    strerror(errno));
+            fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", l->name, l->link, strerror(errno));
             klefr_pty_close(&l->pty);
             return -1;
         }
@@ -274,7 +277,7 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
      * (terminals 10/11) exists on the 6923 (M-bus) and the 6924 (Modbus). */
     const char *bus = klefr_model_has_modbus(sim->model) ? "modbus"
                       : klefr_model_has_mbus(sim->model) ? "mbus"
-                                                          : NULL;
+                                                         : NULL;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
         p->lines[k].owner = p;
         p->lines[k].port = (klefr_port)k;
@@ -333,7 +336,6 @@ static void on_signal(int sig)
     (void)sig;
     stop_flag = 1;
 }
-
 
 void klefr_ports_run(klefr_sim *sim, double duration_s)
 {

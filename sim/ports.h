@@ -14,11 +14,12 @@ typedef struct {
     /* Where the symlink to the pty goes, or "serial:/dev/ttyUSB0" for a real
      * port. NULL: <state_dir>/<name> (name: ir; modbus or mbus for the bus). */
     const char *path[KLEFR_PORT_COUNT];
-    const char *state_dir; /* NULL: $KLEFR_STATE_DIR, $XDG_RUNTIME_DIR/klefr-sim, /tmp/klefr-sim-UID */
-    int line_timing;       /* 1 on, 0 off (fast), -1 auto: off when headless */
+    const char
+        *state_dir;  /* NULL: $KLEFR_STATE_DIR, $XDG_RUNTIME_DIR/klefr-sim, /tmp/klefr-sim-UID */
+    int line_timing; /* 1 on, 0 off (fast), -1 auto: off when headless */
     bool headless;
-    bool check_baud;       /* a master at another baud is not understood (default on) */
-    bool quiet;            /* do not print the port lines */
+    bool check_baud; /* a master at another baud is not understood (default on) */
+    bool quiet;      /* do not print the port lines */
 } klefr_ports_opts;
 
 typedef struct klefr_ports klefr_ports;

@@ -84,5 +84,8 @@ int klefr_serial_config(klefr_serial *s, const klefr_uart_cfg *cfg)
     (void)cfg;
     return -1;
 }
-void klefr_serial_close(klefr_serial *s) { (void)s; }
+void klefr_serial_close(klefr_serial *s)
+{
+    (void)s;
+}
 #endif

@@ -49,8 +49,8 @@ static void f_trace(void *arg, const char *line)
     strncat(TRACE, line, sizeof TRACE - strlen(TRACE) - 2);
     strcat(TRACE, "\n");
 }
-static const klefr_hal HAL_TRACE = {.uart_write = f_write, .uart_config = f_config,
-                                    .trace = f_trace};
+static const klefr_hal HAL_TRACE = {
+    .uart_write = f_write, .uart_config = f_config, .trace = f_trace};
 
 static void setup(void)
 {
@@ -101,7 +101,8 @@ static void expect(const char *req, const char *reply)
     send(req);
     ck_assert_uint_eq(F.ntx, n);
     for (size_t k = 0; k < n; k++)
-        ck_assert_msg(F.tx[k] == want[k], "%s: byte %zu is %02X, want %02X", req, k, F.tx[k], want[k]);
+        ck_assert_msg(F.tx[k] == want[k], "%s: byte %zu is %02X, want %02X", req, k, F.tx[k],
+                      want[k]);
 }
 
 START_TEST(crc_check_values)
@@ -228,7 +229,8 @@ START_TEST(block_reads_whole_map)
     send("01 03 50 00 00 2C 55 17"); /* mbpoll -r 0x5001 -c 22 */
     ck_assert_uint_eq(F.ntx, 3 + 88 + 2);
     ck_assert_uint_eq(F.tx[2], 88);
-    uint32_t p = (uint32_t)F.tx[3 + 0x24] << 24 | F.tx[3 + 0x25] << 16 | F.tx[3 + 0x26] << 8 | F.tx[3 + 0x27];
+    uint32_t p = (uint32_t)F.tx[3 + 0x24] << 24 | F.tx[3 + 0x25] << 16 | F.tx[3 + 0x26] << 8 |
+                 F.tx[3 + 0x27];
     ck_assert_float_eq_tol(klefr_mb_bits_float(p), 2.3f, 1e-6f);
     uint32_t l2v = (uint32_t)F.tx[3 + 8] << 24 | F.tx[3 + 9] << 16;
     ck_assert_uint_eq(l2v, 0); /* three-phase-only: 0 */
@@ -249,11 +251,11 @@ END_TEST
 
 START_TEST(exceptions_like_libmodbus)
 {
-    expect("01 05 00 00 FF 00 8C 3A", "01 85 01 83 50");      /* illegal function */
-    expect("01 03 50 00 00 00 54 CA", "01 83 03 01 31");      /* qty 0 */
-    expect("01 03 50 00 00 7E D4 EA", "01 83 03 01 31");      /* qty 126 */
-    expect("01 03 00 00 00 0A C5 CD", "01 83 02 C0 F1");      /* unmapped */
-    expect("01 06 40 00 00 01 5D CA", "01 86 02 C3 A1");      /* read-only */
+    expect("01 05 00 00 FF 00 8C 3A", "01 85 01 83 50"); /* illegal function */
+    expect("01 03 50 00 00 00 54 CA", "01 83 03 01 31"); /* qty 0 */
+    expect("01 03 50 00 00 7E D4 EA", "01 83 03 01 31"); /* qty 126 */
+    expect("01 03 00 00 00 0A C5 CD", "01 83 02 C0 F1"); /* unmapped */
+    expect("01 06 40 00 00 01 5D CA", "01 86 02 C3 A1"); /* read-only */
     ck_assert_uint_eq(M.settings.modbus_id, 1);
 }
 END_TEST
@@ -280,10 +282,10 @@ START_TEST(write_values_out_of_range)
     klefr_settings before = M.settings;
     write_value(0x4003, 0, 3);
     write_value(0x4003, 248, 3);
-    write_value(0x4004, 300, 3);   /* three-phase only */
+    write_value(0x4004, 300, 3); /* three-phase only */
     write_value(0x4004, 600, 3);
     write_value(0x4004, 19200, 3);
-    write_value(0x400F, 11, 3);    /* three-phase only */
+    write_value(0x400F, 11, 3); /* three-phase only */
     write_value(0x400F, 2, 3);
     write_value(0x4010, 0x0031, 3);
     write_value(0x4010, 0x001A, 3); /* not a decimal digit */
@@ -291,7 +293,7 @@ START_TEST(write_values_out_of_range)
     write_value(0x4011, 4, 3);
     write_value(0x4016, 5, 3);
     write_value(0x6048, 3, 3);
-    write_value(0x400D, 1, 2);     /* two registers: FC 10 only */
+    write_value(0x400D, 1, 2); /* two registers: FC 10 only */
     ck_assert(memcmp(&before, &M.settings, sizeof before) == 0);
     write_value(0x4004, 2400, 0);
     write_value(0x4004, 1200, 0);

@@ -23,8 +23,14 @@ float klefr_mb_bits_float(uint32_t bits)
     return f;
 }
 
-static uint32_t fb(double v) { return klefr_mb_float_bits((float)v); }
-static double kwh(uint64_t uwh) { return (double)uwh / 1e9; }
+static uint32_t fb(double v)
+{
+    return klefr_mb_float_bits((float)v);
+}
+static double kwh(uint64_t uwh)
+{
+    return (double)uwh / 1e9;
+}
 
 /* 0..9999 as four BCD nibbles (the manual's "HEX" type). */
 static uint16_t to_bcd(unsigned v)
@@ -46,35 +52,84 @@ static bool from_bcd(uint16_t h, unsigned *v)
 }
 
 /* ---- identity and settings (0x4000) ---- */
-static uint32_t g_serial(const klefr_meter *m) { return m->serial; }
+static uint32_t g_serial(const klefr_meter *m)
+{
+    return m->serial;
+}
 /* Meter code: the model number in BCD (0x6924). */
-static uint32_t g_meter_code(const klefr_meter *m) { return to_bcd((unsigned)m->model % 10000u); }
-static uint32_t g_id(const klefr_meter *m) { return m->settings.modbus_id; }
-static uint32_t g_baud(const klefr_meter *m) { return m->settings.baud; }
-static uint32_t g_proto(const klefr_meter *m) { (void)m; return fb(KLEFR_PROTO_VERSION); }
-static uint32_t g_sw(const klefr_meter *m) { (void)m; return fb(KLEFR_SW_VERSION); }
-static uint32_t g_hw(const klefr_meter *m) { (void)m; return fb(KLEFR_HW_VERSION); }
+static uint32_t g_meter_code(const klefr_meter *m)
+{
+    return to_bcd((unsigned)m->model % 10000u);
+}
+static uint32_t g_id(const klefr_meter *m)
+{
+    return m->settings.modbus_id;
+}
+static uint32_t g_baud(const klefr_meter *m)
+{
+    return m->settings.baud;
+}
+static uint32_t g_proto(const klefr_meter *m)
+{
+    (void)m;
+    return fb(KLEFR_PROTO_VERSION);
+}
+static uint32_t g_sw(const klefr_meter *m)
+{
+    (void)m;
+    return fb(KLEFR_SW_VERSION);
+}
+static uint32_t g_hw(const klefr_meter *m)
+{
+    (void)m;
+    return fb(KLEFR_HW_VERSION);
+}
 /* Meter amps: the maximum current of the 5(100) A meter. */
-static uint32_t g_amps(const klefr_meter *m) { (void)m; return (uint32_t)KLEFR_IMAX_A; }
-static uint32_t g_s0(const klefr_meter *m) { return fb(m->settings.s0_rate_centi / 100.0); }
-static uint32_t g_calc(const klefr_meter *m) { return m->settings.calc_code; }
-static uint32_t g_lcd(const klefr_meter *m) { return to_bcd(m->settings.lcd_cycle_s); }
+static uint32_t g_amps(const klefr_meter *m)
+{
+    (void)m;
+    return (uint32_t)KLEFR_IMAX_A;
+}
+static uint32_t g_s0(const klefr_meter *m)
+{
+    return fb(m->settings.s0_rate_centi / 100.0);
+}
+static uint32_t g_calc(const klefr_meter *m)
+{
+    return m->settings.calc_code;
+}
+static uint32_t g_lcd(const klefr_meter *m)
+{
+    return to_bcd(m->settings.lcd_cycle_s);
+}
 static uint32_t g_parity(const klefr_meter *m)
 {
     switch (m->settings.parity) {
-    case KLEFR_PARITY_NONE: return 2;
-    case KLEFR_PARITY_ODD: return 3;
-    default: return 1;
+    case KLEFR_PARITY_NONE:
+        return 2;
+    case KLEFR_PARITY_ODD:
+        return 3;
+    default:
+        return 1;
     }
 }
 /* 'F' forward, 'R' reverse, as the character code. */
-static uint32_t g_dir(const klefr_meter *m) { return m->meas.reverse ? 'R' : 'F'; }
-static uint32_t g_error(const klefr_meter *m) { return m->error; }
+static uint32_t g_dir(const klefr_meter *m)
+{
+    return m->meas.reverse ? 'R' : 'F';
+}
+static uint32_t g_error(const klefr_meter *m)
+{
+    return m->error;
+}
 static uint32_t g_pdc(const klefr_meter *m)
 {
     return m->regs.power_downs > 32767u ? 32767u : m->regs.power_downs;
 }
-static uint32_t g_quad(const klefr_meter *m) { return m->meas.valid ? m->meas.quadrant : 1u; }
+static uint32_t g_quad(const klefr_meter *m)
+{
+    return m->meas.valid ? m->meas.quadrant : 1u;
+}
 static uint32_t g_checksum(const klefr_meter *m)
 {
     return m->hal->program_crc ? m->hal->program_crc(m->hal->arg) : KLEFR_PROGRAM_CRC_EXPECTED;
@@ -154,39 +209,120 @@ static uint8_t s_pdc(klefr_meter *m, const uint16_t *r, uint64_t t)
 }
 
 /* ---- instantaneous values (0x5000) ---- */
-static uint32_t g_v(const klefr_meter *m) { return fb(m->meas.v_rms); }
-static uint32_t g_f(const klefr_meter *m) { return fb(m->meas.freq_hz); }
-static uint32_t g_i(const klefr_meter *m) { return fb(m->meas.i_rms); }
-static uint32_t g_p(const klefr_meter *m) { return fb(m->meas.p_w / 1000.0); }
-static uint32_t g_q(const klefr_meter *m) { return fb(m->meas.q_var / 1000.0); }
-static uint32_t g_s(const klefr_meter *m) { return fb(m->meas.s_va / 1000.0); }
-static uint32_t g_pf(const klefr_meter *m) { return fb(m->meas.pf); }
+static uint32_t g_v(const klefr_meter *m)
+{
+    return fb(m->meas.v_rms);
+}
+static uint32_t g_f(const klefr_meter *m)
+{
+    return fb(m->meas.freq_hz);
+}
+static uint32_t g_i(const klefr_meter *m)
+{
+    return fb(m->meas.i_rms);
+}
+static uint32_t g_p(const klefr_meter *m)
+{
+    return fb(m->meas.p_w / 1000.0);
+}
+static uint32_t g_q(const klefr_meter *m)
+{
+    return fb(m->meas.q_var / 1000.0);
+}
+static uint32_t g_s(const klefr_meter *m)
+{
+    return fb(m->meas.s_va / 1000.0);
+}
+static uint32_t g_pf(const klefr_meter *m)
+{
+    return fb(m->meas.pf);
+}
 
 /* ---- energies (0x6000) ---- */
 static uint32_t tot_act(const klefr_meter *m, int t)
 {
     return fb((double)klefr_total_active_uwh(m, t) / 1e9);
 }
-static uint32_t g_tot(const klefr_meter *m) { return tot_act(m, -1); }
-static uint32_t g_tot1(const klefr_meter *m) { return tot_act(m, KLEFR_T1); }
-static uint32_t g_tot2(const klefr_meter *m) { return tot_act(m, KLEFR_T2); }
-static uint32_t g_fwd(const klefr_meter *m) { return fb(kwh(klefr_act_fwd_uwh(&m->regs, -1))); }
-static uint32_t g_fwd1(const klefr_meter *m) { return fb(kwh(klefr_act_fwd_uwh(&m->regs, KLEFR_T1))); }
-static uint32_t g_fwd2(const klefr_meter *m) { return fb(kwh(klefr_act_fwd_uwh(&m->regs, KLEFR_T2))); }
-static uint32_t g_rev(const klefr_meter *m) { return fb(kwh(klefr_act_rev_uwh(&m->regs, -1))); }
-static uint32_t g_rev1(const klefr_meter *m) { return fb(kwh(klefr_act_rev_uwh(&m->regs, KLEFR_T1))); }
-static uint32_t g_rev2(const klefr_meter *m) { return fb(kwh(klefr_act_rev_uwh(&m->regs, KLEFR_T2))); }
-static uint32_t g_rt(const klefr_meter *m) { return fb(kwh(klefr_total_react_uvarh(&m->regs, -1))); }
-static uint32_t g_rt1(const klefr_meter *m) { return fb(kwh(klefr_total_react_uvarh(&m->regs, KLEFR_T1))); }
-static uint32_t g_rt2(const klefr_meter *m) { return fb(kwh(klefr_total_react_uvarh(&m->regs, KLEFR_T2))); }
-static uint32_t g_rf(const klefr_meter *m) { return fb(kwh(klefr_react_fwd_uvarh(&m->regs, -1))); }
-static uint32_t g_rf1(const klefr_meter *m) { return fb(kwh(klefr_react_fwd_uvarh(&m->regs, KLEFR_T1))); }
-static uint32_t g_rf2(const klefr_meter *m) { return fb(kwh(klefr_react_fwd_uvarh(&m->regs, KLEFR_T2))); }
-static uint32_t g_rr(const klefr_meter *m) { return fb(kwh(klefr_react_rev_uvarh(&m->regs, -1))); }
-static uint32_t g_rr1(const klefr_meter *m) { return fb(kwh(klefr_react_rev_uvarh(&m->regs, KLEFR_T1))); }
-static uint32_t g_rr2(const klefr_meter *m) { return fb(kwh(klefr_react_rev_uvarh(&m->regs, KLEFR_T2))); }
-static uint32_t g_tariff(const klefr_meter *m) { return m->tariff; }
-static uint32_t g_day(const klefr_meter *m) { return fb(kwh(m->regs.day_fwd_uwh)); }
+static uint32_t g_tot(const klefr_meter *m)
+{
+    return tot_act(m, -1);
+}
+static uint32_t g_tot1(const klefr_meter *m)
+{
+    return tot_act(m, KLEFR_T1);
+}
+static uint32_t g_tot2(const klefr_meter *m)
+{
+    return tot_act(m, KLEFR_T2);
+}
+static uint32_t g_fwd(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_fwd_uwh(&m->regs, -1)));
+}
+static uint32_t g_fwd1(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_fwd_uwh(&m->regs, KLEFR_T1)));
+}
+static uint32_t g_fwd2(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_fwd_uwh(&m->regs, KLEFR_T2)));
+}
+static uint32_t g_rev(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_rev_uwh(&m->regs, -1)));
+}
+static uint32_t g_rev1(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_rev_uwh(&m->regs, KLEFR_T1)));
+}
+static uint32_t g_rev2(const klefr_meter *m)
+{
+    return fb(kwh(klefr_act_rev_uwh(&m->regs, KLEFR_T2)));
+}
+static uint32_t g_rt(const klefr_meter *m)
+{
+    return fb(kwh(klefr_total_react_uvarh(&m->regs, -1)));
+}
+static uint32_t g_rt1(const klefr_meter *m)
+{
+    return fb(kwh(klefr_total_react_uvarh(&m->regs, KLEFR_T1)));
+}
+static uint32_t g_rt2(const klefr_meter *m)
+{
+    return fb(kwh(klefr_total_react_uvarh(&m->regs, KLEFR_T2)));
+}
+static uint32_t g_rf(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_fwd_uvarh(&m->regs, -1)));
+}
+static uint32_t g_rf1(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_fwd_uvarh(&m->regs, KLEFR_T1)));
+}
+static uint32_t g_rf2(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_fwd_uvarh(&m->regs, KLEFR_T2)));
+}
+static uint32_t g_rr(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_rev_uvarh(&m->regs, -1)));
+}
+static uint32_t g_rr1(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_rev_uvarh(&m->regs, KLEFR_T1)));
+}
+static uint32_t g_rr2(const klefr_meter *m)
+{
+    return fb(kwh(klefr_react_rev_uvarh(&m->regs, KLEFR_T2)));
+}
+static uint32_t g_tariff(const klefr_meter *m)
+{
+    return m->tariff;
+}
+static uint32_t g_day(const klefr_meter *m)
+{
+    return fb(kwh(m->regs.day_fwd_uwh));
+}
 
 /* 01/02 saved, 11/12 (0x000B/0x000C) not saved. The manual prints the codes
  * like hex bytes, so 0x0011/0x0012 are accepted as "not saved" too. */
@@ -215,9 +351,18 @@ static uint8_t s_day(klefr_meter *m, const uint16_t *r, uint64_t t)
 #define H KLEFR_MBT_HEX
 #define A KLEFR_MBT_ASCII
 /* addr, len, type, 3-phase only, getter, setter, write fc, name */
-#define RO(a, l, t, g, n) {a, l, t, false, g, NULL, 0, n}
-#define RW(a, l, t, g, s, fc, n) {a, l, t, false, g, s, fc, n}
-#define P3(a, l, t, n) {a, l, t, true, NULL, NULL, 0, n}
+#define RO(a, l, t, g, n)                                                                          \
+    {                                                                                              \
+        a, l, t, false, g, NULL, 0, n                                                              \
+    }
+#define RW(a, l, t, g, s, fc, n)                                                                   \
+    {                                                                                              \
+        a, l, t, false, g, s, fc, n                                                                \
+    }
+#define P3(a, l, t, n)                                                                             \
+    {                                                                                              \
+        a, l, t, true, NULL, NULL, 0, n                                                            \
+    }
 #define E(a, g, n) RO(a, 2, F, g, n)
 
 const klefr_mbreg klefr_mbmap[] = {

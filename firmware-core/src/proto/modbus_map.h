@@ -19,9 +19,9 @@ typedef enum {
 
 typedef struct {
     uint16_t addr;
-    uint8_t len;        /* registers: 1 or 2 */
-    uint8_t type;       /* klefr_mbt */
-    bool three_phase;   /* "*3 phase version only": reads as 0 on the 692x */
+    uint8_t len;      /* registers: 1 or 2 */
+    uint8_t type;     /* klefr_mbt */
+    bool three_phase; /* "*3 phase version only": reads as 0 on the 692x */
     /* Raw value: float bits for KLEFR_MBT_FLOAT, else the register(s). */
     uint32_t (*get)(const struct klefr_meter *m);
     /* Write: regs[len] from the request; returns a KLEFR_MBEX_* code. NULL =

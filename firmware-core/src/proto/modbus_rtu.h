@@ -30,13 +30,13 @@ enum {
 typedef struct {
     uint8_t buf[KLEFR_MBRTU_BUF]; /* bytes of the frame being received */
     uint16_t len;
-    bool bad;                     /* a byte of this frame had a UART error */
-    uint64_t last_rx_us;          /* end of the last received byte */
-    uint64_t tx_end_us;           /* end of the reply on the line */
-    bool cfg_pending;             /* line settings change after the reply */
-    uint32_t frames;              /* good frames for this meter */
-    uint32_t crc_errors;          /* frames dropped for a bad CRC */
-    uint32_t dropped;             /* junk bytes / UART errors / overflows */
+    bool bad;            /* a byte of this frame had a UART error */
+    uint64_t last_rx_us; /* end of the last received byte */
+    uint64_t tx_end_us;  /* end of the reply on the line */
+    bool cfg_pending;    /* line settings change after the reply */
+    uint32_t frames;     /* good frames for this meter */
+    uint32_t crc_errors; /* frames dropped for a bad CRC */
+    uint32_t dropped;    /* junk bytes / UART errors / overflows */
 } klefr_mbrtu;
 
 void klefr_mbrtu_init(struct klefr_meter *m, uint64_t t_us);
