@@ -48,8 +48,19 @@ int main(int argc, char **argv)
         case 'd': duration_s = atof(optarg); break;
         case 'H': popts.headless = true; break;
         case 'P': popts.path[KLEFR_PORT_BUS] = optarg; break;
-        case 'L': popts.line_timing = klefr_ports_onoff(optarg); break;
-        case 'B': popts.check_baud = klefr_ports_onoff(optarg) == 1; break;
+        case 'L':
+        case 'B': {
+            int on = klefr_ports_onoff(optarg);
+            if (on < 0) {
+                fprintf(stderr, "klefr-sim: --%s: expected on or off\n", c == 'L' ? "line-timing" : "baud-check");
+                return 2;
+            }
+            if (c == 'L')
+                popts.line_timing = on;
+            else
+                popts.check_baud = on;
+            break;
+        }
         case 'T': trace_modbus = trace_modbus || strstr(optarg, "modbus") != NULL; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
