@@ -366,6 +366,17 @@ START_TEST(bad_crc_and_junk_are_silent_and_harmless)
     klefr_meter_tick(&M, T);
     ck_assert_uint_eq(F.ntx, 0);
     expect("01 03 40 02 00 01 30 0A", "01 03 02 69 24 96 0F");
+    /* 300 bytes of junk, then a good frame, no silence anywhere */
+    {
+        uint8_t j[308];
+        memset(j, 0x44, 300);
+        hex("01 03 40 02 00 01 30 0A", j + 300);
+        F.ntx = 0;
+        send_bytes(j, sizeof j);
+        ck_assert_uint_eq(F.ntx, 7);
+    }
+    /* an FC 10 header with a byte count no frame can have (> 256 bytes) */
+    expect("01 10 40 0D 00 7F FE 01 03 40 02 00 01 30 0A", "01 03 02 69 24 96 0F");
     /* random garbage, many times, between good frames */
     srand(1);
     for (int r = 0; r < 200; r++) {

@@ -468,13 +468,18 @@ static void scan(klefr_meter *m, uint64_t t_us)
         int need = expected_len(s->buf, s->len);
         if (need < 0 && !s->bad && resync_unknown(s))
             continue;
+        if (need > KLEFR_MBRTU_BUF && !s->bad) {
+            /* No RTU frame is that long: not a frame start. */
+            s->dropped++;
+            drop(s, 1);
+            continue;
+        }
         if (need <= 0 || s->len < need)
             return;
-        if (need > KLEFR_MBRTU_BUF || s->bad) {
+        if (s->bad) {
             if (tracing(m)) {
                 trace_hex(m, "rx", s->buf, s->len, t_us);
-                trace_text(m, "discarded: ", s->bad ? "UART framing/parity error" : "too long",
-                           t_us);
+                trace_text(m, "discarded: ", "UART framing/parity error", t_us);
             }
             s->dropped += s->len;
             s->len = 0;
@@ -549,10 +554,9 @@ void klefr_mbrtu_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
     s->last_rx_us = t_us;
     if (flags)
         s->bad = true;
-    if (s->len == KLEFR_MBRTU_BUF) {
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = true;
+    if (s->len == KLEFR_MBRTU_BUF) { /* a long run of junk: keep the newest bytes */
+        s->dropped++;
+        drop(s, 1);
     }
     s->buf[s->len++] = byte;
     scan(m, t_us);
