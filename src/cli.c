@@ -30,6 +30,10 @@ enum {
     OPT_SEED,
     OPT_LCD_TEXT,
     OPT_PRESS,
+    OPT_MODBUS_PORT,
+    OPT_LINE_TIMING,
+    OPT_BAUD_CHECK,
+    OPT_TRACE,
 };
 
 static const struct {
@@ -64,6 +68,13 @@ static const struct {
     {"lcd-text", no_argument, OPT_LCD_TEXT, NULL, "print the LCD as text whenever it changes"},
     {"press", required_argument, OPT_PRESS, "L|R|B@T[+D],...",
      "press buttons at T s for D s (L left, R right, B both; default 0.2 s)"},
+    {"modbus-port", required_argument, OPT_MODBUS_PORT, "PATH|serial:DEV",
+     "symlink to the Modbus pty (default <state-dir>/modbus), or a real port"},
+    {"line-timing", required_argument, OPT_LINE_TIMING, "on|off",
+     "deliver bytes when the wire would (default on; off with --headless)"},
+    {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
+     "a master at another baud rate is not understood (default on)"},
+    {"trace", required_argument, OPT_TRACE, "modbus", "log every Modbus frame to stderr"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -96,7 +107,11 @@ static bool positive(const char *s, double *x)
 
 int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen)
 {
-    *o = (klefr_cli){.model = KLEFR_MODEL_6924, .serial = KLEFR_DEFAULT_SERIAL, .seed = 1};
+    *o = (klefr_cli){.model = KLEFR_MODEL_6924,
+                     .serial = KLEFR_DEFAULT_SERIAL,
+                     .seed = 1,
+                     .line_timing = -1,
+                     .baud_check = 1};
     snprintf(o->serial_text, sizeof o->serial_text, "%08x", (unsigned)KLEFR_DEFAULT_SERIAL);
     struct option opts[NOPTS + 1];
     for (size_t k = 0; k < NOPTS; k++)
@@ -177,6 +192,22 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             break;
         case OPT_PRESS:
             o->press = optarg;
+            break;
+        case OPT_MODBUS_PORT:
+            o->modbus_port = optarg;
+            break;
+        case OPT_LINE_TIMING:
+        case OPT_BAUD_CHECK: {
+            int on = !strcmp(optarg, "on") ? 1 : !strcmp(optarg, "off") ? 0 : -1;
+            if (on < 0)
+                return fail(err, errlen, name, optarg, "expected on or off");
+            *(c == OPT_LINE_TIMING ? &o->line_timing : &o->baud_check) = on;
+            break;
+        }
+        case OPT_TRACE:
+            if (strcmp(optarg, "modbus") != 0)
+                return fail(err, errlen, name, optarg, "expected modbus");
+            o->trace_modbus = true;
             break;
         case OPT_SEED:
             errno = 0;

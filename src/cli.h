@@ -30,6 +30,10 @@ typedef struct {
     uint64_t seed;
     bool lcd_text;           /* --lcd-text: print LCD changes */
     const char *press;       /* --press SPEC: queued button presses */
+    const char *modbus_port; /* --modbus-port PATH or serial:DEV */
+    int line_timing;         /* 1 on, 0 off, -1 auto (off when headless) */
+    int baud_check;          /* 1 on, 0 off */
+    bool trace_modbus;       /* --trace modbus */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

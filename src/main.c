@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
+#include "ports.h"
 #include "profile.h"
 #include "report.h"
 #include "sim.h"
@@ -71,6 +72,12 @@ typedef struct {
     klefr_loop loop;
     char eeprom_path[4200];
 } app;
+
+static void trace_stderr(void *arg, const char *line)
+{
+    (void)arg;
+    fprintf(stderr, "%s\n", line);
+}
 
 static int usage_error(const char *msg)
 {
@@ -167,7 +174,29 @@ int main(int argc, char **argv)
                      .t_end_us = run_end(&a),
                      .stop = &stop_requested};
     /* Not headless: the panel attaches here (sets a.loop.hook / hook_arg). */
-    /* Serial ports register their fds here with klefr_sim_add_fd(). */
+    /* Serial ports: one pty (or real port) per protocol port, polled by the loop. */
+    char state_dir[4200] = "";
+    if (!a.opt.ephemeral) {
+        snprintf(state_dir, sizeof state_dir, "%s", a.eeprom_path);
+        char *slash = strrchr(state_dir, '/');
+        if (slash)
+            *slash = 0;
+    }
+    klefr_ports_opts popts;
+    klefr_ports_opts_init(&popts);
+    popts.path[KLEFR_PORT_BUS] = a.opt.modbus_port;
+    popts.state_dir = state_dir[0] ? state_dir : NULL;
+    popts.headless = a.opt.headless;
+    popts.line_timing = a.opt.line_timing;
+    popts.check_baud = a.opt.baud_check != 0;
+    if (a.opt.trace_modbus) {
+        a.sim.trace = trace_stderr;
+    } else {
+        a.sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
+    }
+    klefr_ports *ports = klefr_ports_open(&a.sim, &popts);
+    if (!ports)
+        return KLEFR_EXIT_RUNTIME;
 
     catch_signals();
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
@@ -184,6 +213,7 @@ int main(int argc, char **argv)
 
     /* A clean stop is a power cut: the meter saves its registers. */
     klefr_sim_power(&a.sim, false);
+    klefr_ports_close(ports);
 
     char *json = klefr_report_json(&a.sim, klefr_loop_result_to_str(res));
     if (!json) {

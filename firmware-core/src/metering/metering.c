@@ -13,8 +13,8 @@
  * powers, nothing is registered. Starting at 20 mA PF 1 is 4.6 W at Un. */
 #define KLEFR_NOLOAD_W 2.0
 #define KLEFR_NOLOAD_VAR 2.0
-/* Blocks shorter than this (the first, partial one) do not update the
- * display values nor judge the supply. */
+/* Blocks shorter than this do not update the display values nor judge the
+ * supply. */
 #define KLEFR_MIN_BLOCK 40u
 /* Power-fail re-arms when the voltage is back above this. */
 #define KLEFR_POWER_BACK_V (KLEFR_POWER_FAIL_V + 20.0)
@@ -117,7 +117,8 @@ void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t 
     klefr_pulse_add(m, KLEFR_OUT_S0_REV, m->settings.s0_rate_centi, rev, p, t0, t_end_us);
     mt->samples_done += b->n;
 
-    if (b->n >= KLEFR_MIN_BLOCK) {
+    /* The start-up block (DC trackers not yet set) is not shown either. */
+    if (b->n >= KLEFR_MIN_BLOCK && !b->startup) {
         update_meas(m, b, v, i, p, q);
         power_fail_check(m, v, t_end_us);
     }

@@ -1,0 +1,94 @@
+#include "uart_pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+static const struct {
+    speed_t code;
+    uint32_t baud;
+} speeds[] = {{B300, 300},   {B600, 600},     {B1200, 1200},   {B2400, 2400},   {B4800, 4800},
+              {B9600, 9600}, {B19200, 19200}, {B38400, 38400}, {B57600, 57600}, {B115200, 115200}};
+
+static speed_t to_speed(uint32_t baud)
+{
+    for (size_t k = 0; k < sizeof speeds / sizeof speeds[0]; k++)
+        if (speeds[k].baud == baud)
+            return speeds[k].code;
+    return B9600;
+}
+
+int klefr_pty_open(klefr_pty *p, uint32_t baud)
+{
+    p->fd = p->slave_fd = -1;
+    p->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    if (p->fd < 0 || grantpt(p->fd) || unlockpt(p->fd) ||
+        ptsname_r(p->fd, p->slave_path, sizeof p->slave_path))
+        goto fail;
+    p->slave_fd = open(p->slave_path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (p->slave_fd < 0)
+        goto fail;
+    /* Raw from the start: a master that opens the port before configuring it
+     * must not see our replies echoed or bytes cooked. */
+    struct termios tio;
+    if (tcgetattr(p->slave_fd, &tio))
+        goto fail;
+    cfmakeraw(&tio);
+    cfsetispeed(&tio, to_speed(baud));
+    cfsetospeed(&tio, to_speed(baud));
+    if (tcsetattr(p->slave_fd, TCSANOW, &tio))
+        goto fail;
+    return 0;
+fail:;
+    int e = errno;
+    klefr_pty_close(p);
+    errno = e;
+    return -1;
+}
+
+void klefr_pty_close(klefr_pty *p)
+{
+    if (p->fd >= 0)
+        close(p->fd);
+    if (p->slave_fd >= 0)
+        close(p->slave_fd);
+    p->fd = p->slave_fd = -1;
+}
+
+uint32_t klefr_pty_master_baud(const klefr_pty *p)
+{
+    struct termios tio;
+    if (tcgetattr(p->slave_fd, &tio))
+        return 0;
+    speed_t s = cfgetospeed(&tio);
+    for (size_t k = 0; k < sizeof speeds / sizeof speeds[0]; k++)
+        if (speeds[k].code == s)
+            return speeds[k].baud;
+    return 0;
+}
+
+int klefr_pty_link(const klefr_pty *p, const char *link_path)
+{
+    struct stat st;
+    if (lstat(link_path, &st) == 0 && !S_ISLNK(st.st_mode)) {
+        errno = EEXIST;
+        return -1;
+    }
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", link_path, (long)getpid());
+    unlink(tmp);
+    if (symlink(p->slave_path, tmp))
+        return -1;
+    if (rename(tmp, link_path)) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* Host bottom of a virtual serial port: a pseudo-terminal. Plain C types only;
+ * the line model in ports.c never sees termios. */
+#ifndef KLEFR_SIM_UART_PTY_H
+#define KLEFR_SIM_UART_PTY_H
+
+#include <stdint.h>
+
+typedef struct {
+    int fd;       /* our (ptmx) side, non-blocking */
+    int slave_fd; /* the slave, held open so masters may close and reopen it */
+    char slave_path[64];
+} klefr_pty;
+
+/* Open a pty in raw 8-bit mode at baud. Returns 0 or -1 with errno. */
+int klefr_pty_open(klefr_pty *p, uint32_t baud);
+void klefr_pty_close(klefr_pty *p);
+
+/* The baud rate the master's side set (tcgetattr on the pty); 0 unknown.
+ * Parity and character size are invisible on a Linux pty. */
+uint32_t klefr_pty_master_baud(const klefr_pty *p);
+
+/* Point a symlink at the slave, atomically replacing an old symlink. */
+int klefr_pty_link(const klefr_pty *p, const char *link_path);
+
+#endif
