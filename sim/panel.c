@@ -33,6 +33,8 @@ struct klefr_panel {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     klefr_canvas cv;
+    klefr_canvas bg; /* static layer, redrawn when the size changes */
+    bool bg_valid;
     bool dirty;
     uint64_t last_draw_ms;
     int shots;
@@ -234,7 +236,9 @@ static bool canvas_fit(klefr_panel *p, int w, int h)
     if (p->cv.px && p->cv.w == w && p->cv.h == h)
         return true;
     klefr_canvas_free(&p->cv);
-    if (!klefr_canvas_init(&p->cv, w, h))
+    klefr_canvas_free(&p->bg);
+    p->bg_valid = false;
+    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h))
         return false;
     if (p->ren) {
         if (p->tex)
@@ -254,7 +258,12 @@ static void render(klefr_panel *p)
         return;
     klefr_panel_view v;
     view_fill(p, &v);
-    klefr_panel_draw(&p->cv, &p->L, &v);
+    if (!p->bg_valid) {
+        klefr_panel_draw_static(&p->bg, &p->L, &v);
+        p->bg_valid = true;
+    }
+    memcpy(p->cv.px, p->bg.px, (size_t)w * (size_t)h * sizeof *p->cv.px);
+    klefr_panel_draw_dynamic(&p->cv, &p->L, &v);
     SDL_UpdateTexture(p->tex, NULL, p->cv.px, w * 4);
     SDL_RenderClear(p->ren);
     SDL_RenderCopy(p->ren, p->tex, NULL, NULL);
@@ -527,6 +536,7 @@ void klefr_panel_close(klefr_panel *p)
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
     klefr_canvas_free(&p->cv);
+    klefr_canvas_free(&p->bg);
     klefr_panel_layout_free(&p->L);
     free(p);
 }

@@ -8,7 +8,7 @@ bool klefr_canvas_init(klefr_canvas *c, int w, int h)
 {
     memset(c, 0, sizeof *c);
     c->px = malloc((size_t)w * (size_t)h * sizeof *c->px);
-    c->acc = malloc(((size_t)w + 2) * sizeof *c->acc);
+    c->acc = malloc(2 * ((size_t)w + 2) * sizeof *c->acc);
     if (!c->px || !c->acc) {
         klefr_canvas_free(c);
         return false;
@@ -21,6 +21,7 @@ bool klefr_canvas_init(klefr_canvas *c, int w, int h)
 
 void klefr_canvas_free(klefr_canvas *c)
 {
+    klefr_canvas_free_glyphs(c);
     free(c->px);
     free(c->acc);
     c->px = NULL;
@@ -58,8 +59,10 @@ static inline void blend(uint32_t *p, uint32_t color, float cov)
     *p = out;
 }
 
-/* Add a horizontal span [xa, xb) of weight w to the coverage row. */
-static void span(float *acc, int x0, int x1, float xa, float xb, float w)
+/* Add a horizontal span [xa, xb) of weight w to the coverage row: partial
+ * end pixels go straight into area[], the run between them into the
+ * running-sum deltas of cover[] (so long spans cost O(1)). */
+static void span(float *area, float *cover, int x0, int x1, float xa, float xb, float w)
 {
     if (xa < (float)x0)
         xa = (float)x0;
@@ -69,14 +72,14 @@ static void span(float *acc, int x0, int x1, float xa, float xb, float w)
         return;
     int ia = (int)floorf(xa), ib = (int)floorf(xb);
     if (ia == ib) {
-        acc[ia - x0] += (xb - xa) * w;
+        area[ia - x0] += (xb - xa) * w;
         return;
     }
-    acc[ia - x0] += ((float)(ia + 1) - xa) * w;
-    for (int k = ia + 1; k < ib; k++)
-        acc[k - x0] += w;
+    area[ia - x0] += ((float)(ia + 1) - xa) * w;
+    cover[ia + 1 - x0] += w;
+    cover[ib - x0] -= w;
     if (ib <= x1)
-        acc[ib - x0] += (xb - (float)ib) * w;
+        area[ib - x0] += (xb - (float)ib) * w;
 }
 
 #define SUBY 5
@@ -108,7 +111,8 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
         return;
     float xs[64];
     for (int y = y0; y <= y1; y++) {
-        memset(c->acc, 0, (size_t)(x1 - x0 + 2) * sizeof *c->acc);
+        float *area = c->acc, *cover = c->acc + (x1 - x0 + 2);
+        memset(c->acc, 0, 2 * (size_t)(x1 - x0 + 2) * sizeof *c->acc);
         bool any = false;
         for (int s = 0; s < SUBY; s++) {
             float sy = (float)y + ((float)s + 0.5f) / SUBY;
@@ -127,7 +131,7 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
                 }
             }
             for (int k = 0; k + 1 < nx; k += 2) {
-                span(c->acc, x0, x1, xs[k], xs[k + 1], 1.0f / SUBY);
+                span(area, cover, x0, x1, xs[k], xs[k + 1], 1.0f / SUBY);
                 any = true;
             }
         }
@@ -139,9 +143,14 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
             col = klefr_rgba_mix(c0, c1, fminf(fmaxf(t, 0.0f), 1.0f));
         }
         uint32_t *row = c->px + (size_t)y * (size_t)c->w;
+        bool opaque = (col >> 24) == 0xff;
+        float run = 0;
         for (int x = x0; x <= x1; x++) {
-            float cov = c->acc[x - x0];
-            if (cov > 0.002f)
+            run += cover[x - x0];
+            float cov = run + area[x - x0];
+            if (cov > 0.998f && opaque)
+                row[x] = col;
+            else if (cov > 0.002f)
                 blend(&row[x], col, cov > 1.0f ? 1.0f : cov);
         }
     }
@@ -285,6 +294,86 @@ static float glyph_alpha(const klefr_glyph *g, float gx, float gy)
     return (float)(g->alpha[y * g->w + x] - 'A') / 15.0f;
 }
 
+/* Rendered glyphs, per canvas: (font, pixel size, char, quarter-pixel
+ * offset) -> 8-bit coverage. Text is drawn every frame; rasterising each
+ * glyph once keeps that cheap. */
+#define GCACHE_N 2048
+struct klefr_glyph_cache {
+    struct gentry {
+        const klefr_font *f;
+        int k64;
+        char ch;
+        uint8_t sub;
+        int ox, oy, w, h;
+        uint8_t *a;
+    } e[GCACHE_N];
+    int used;
+};
+
+static void gcache_clear(struct klefr_glyph_cache *gc)
+{
+    for (int k = 0; k < GCACHE_N; k++) {
+        free(gc->e[k].a);
+        gc->e[k] = (struct gentry){0};
+    }
+    gc->used = 0;
+}
+
+void klefr_canvas_free_glyphs(klefr_canvas *c)
+{
+    if (c->glyphs) {
+        gcache_clear(c->glyphs);
+        free(c->glyphs);
+        c->glyphs = NULL;
+    }
+}
+
+static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, float k, char ch, int sub)
+{
+    if (!c->glyphs && !(c->glyphs = calloc(1, sizeof *c->glyphs)))
+        return NULL;
+    struct klefr_glyph_cache *gc = c->glyphs;
+    int k64 = (int)lroundf(k * 64.0f);
+    unsigned h = ((unsigned)(uintptr_t)f * 31u + (unsigned)k64 * 131u + (unsigned char)ch * 7u + (unsigned)sub) % GCACHE_N;
+    for (unsigned n = 0; n < GCACHE_N; n++, h = (h + 1) % GCACHE_N) {
+        struct gentry *e = &gc->e[h];
+        if (e->f == f && e->k64 == k64 && e->ch == ch && e->sub == sub)
+            return e;
+        if (e->f)
+            continue;
+        if (gc->used > GCACHE_N * 3 / 4) { /* full: start again */
+            gcache_clear(gc);
+            return gcache_get(c, f, k, ch, sub);
+        }
+        const klefr_glyph *g = glyph(f, ch);
+        float gx0 = (float)sub / 4.0f + (float)g->x0 * k, gy0 = (float)g->y0 * k;
+        e->ox = (int)floorf(gx0);
+        e->oy = (int)floorf(gy0);
+        e->w = (int)ceilf(gx0 + (float)g->w * k) - e->ox;
+        e->h = (int)ceilf(gy0 + (float)g->h * k) - e->oy;
+        e->a = calloc((size_t)(e->w > 0 ? e->w : 1) * (size_t)(e->h > 0 ? e->h : 1), 1);
+        if (!e->a)
+            return NULL;
+        const int ss = 4;
+        for (int py = 0; py < e->h; py++)
+            for (int px = 0; px < e->w; px++) {
+                float a = 0;
+                for (int sy = 0; sy < ss; sy++)
+                    for (int sx = 0; sx < ss; sx++)
+                        a += glyph_alpha(g, ((float)(e->ox + px) + ((float)sx + 0.5f) / ss - gx0) / k,
+                                         ((float)(e->oy + py) + ((float)sy + 0.5f) / ss - gy0) / k);
+                e->a[py * e->w + px] = (uint8_t)lroundf(a / (ss * ss) * 255.0f);
+            }
+        e->f = f;
+        e->k64 = k64;
+        e->ch = ch;
+        e->sub = (uint8_t)sub;
+        gc->used++;
+        return e;
+    }
+    return NULL;
+}
+
 float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size, uint32_t color,
                     int align, const char *s)
 {
@@ -294,25 +383,25 @@ float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, floa
     else if (align == KLEFR_ALIGN_RIGHT)
         x -= tw;
     float k = size / (float)f->px * c->scale; /* pixels per glyph pixel */
-    float pen = x * c->scale + c->ox, base = y * c->scale + c->oy;
-    const int ss = 4;
+    float pen = x * c->scale + c->ox;
+    int base = (int)lroundf(y * c->scale + c->oy);
     for (; *s; s++) {
-        const klefr_glyph *g = glyph(f, *s);
-        float gx0 = pen + (float)g->x0 * k, gy0 = base + (float)g->y0 * k;
-        int px0 = (int)floorf(gx0), py0 = (int)floorf(gy0);
-        int px1 = (int)ceilf(gx0 + (float)g->w * k), py1 = (int)ceilf(gy0 + (float)g->h * k);
-        for (int py = py0 < 0 ? 0 : py0; py < py1 && py < c->h; py++) {
-            for (int px = px0 < 0 ? 0 : px0; px < px1 && px < c->w; px++) {
-                float a = 0;
-                for (int sy = 0; sy < ss; sy++)
-                    for (int sx = 0; sx < ss; sx++)
-                        a += glyph_alpha(g, ((float)px + ((float)sx + 0.5f) / ss - gx0) / k,
-                                         ((float)py + ((float)sy + 0.5f) / ss - gy0) / k);
-                if (a > 0)
-                    blend(&c->px[(size_t)py * (size_t)c->w + (size_t)px], color, a / (ss * ss));
+        int ip = (int)floorf(pen), sub = (int)((pen - (float)ip) * 4.0f) & 3;
+        const struct gentry *e = gcache_get(c, f, k, *s, sub);
+        if (e) {
+            for (int py = 0; py < e->h; py++) {
+                int yy = base + e->oy + py;
+                if (yy < 0 || yy >= c->h)
+                    continue;
+                for (int px = 0; px < e->w; px++) {
+                    int xx = ip + e->ox + px;
+                    uint8_t a = e->a[py * e->w + px];
+                    if (a && xx >= 0 && xx < c->w)
+                        blend(&c->px[(size_t)yy * (size_t)c->w + (size_t)xx], color, (float)a / 255.0f);
+                }
             }
         }
-        pen += (float)g->adv4 / 4.0f * k;
+        pen += (float)glyph(f, *s)->adv4 / 4.0f * k;
     }
     return tw;
 }

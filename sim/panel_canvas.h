@@ -13,13 +13,15 @@
 typedef struct {
     int w, h;
     uint32_t *px;   /* w*h pixels 0xAARRGGBB, A always 0xff */
-    float *acc;     /* scratch coverage row, w+2 */
+    float *acc;     /* scratch coverage rows, 2*(w+2) */
     /* Transform from layout units to pixels: px = u * scale + off. */
     float scale, ox, oy;
+    struct klefr_glyph_cache *glyphs; /* rendered glyphs, made on first use */
 } klefr_canvas;
 
 bool klefr_canvas_init(klefr_canvas *c, int w, int h);
-void klefr_canvas_free(klefr_canvas *c);
+void klefr_canvas_free(klefr_canvas *c); /* also frees the glyph cache */
+void klefr_canvas_free_glyphs(klefr_canvas *c);
 void klefr_canvas_clear(klefr_canvas *c, uint32_t argb);
 
 /* Colours carry alpha: 0xAARRGGBB with AA < ff blends. */

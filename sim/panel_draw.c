@@ -342,6 +342,10 @@ bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L, 
 
 /* ---- the meter ------------------------------------------------------------ */
 
+/* What a draw call paints: the static layer is cached by panel.c and only
+ * the dynamic one is drawn every frame. */
+enum { ST = 1, DY = 2 };
+
 static void screw(klefr_canvas *c, float x, float y, float r)
 {
     klefr_cv_circle(c, x, y + 1.5f, r + 2, 0x40000000u);
@@ -411,11 +415,10 @@ static void draw_button(klefr_canvas *c, const klefr_panel_layout *L, const klef
     klefr_cv_poly(c, p, 3, 0xff3b3f44);
 }
 
-static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void meter_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, float mx, float my,
+                         float mw, float mh, float lx, float ly, float ledx, float ledy, float ledr)
 {
     const cJSON *J = L->json;
-    float mx = jnum(J, "meter.x", 0), my = jnum(J, "meter.y", 0), mw = jnum(J, "meter.w", 358),
-          mh = jnum(J, "meter.h", 925);
     uint32_t body = jcol(J, "meter.body", 0xffe4e5e0), shade = jcol(J, "meter.body_shade", 0xffc9cac4);
     float fy = my + jnum(J, "meter.front_y", 240), fh = jnum(J, "meter.front_h", 450);
     /* shadow, DIN rail behind, body */
@@ -443,15 +446,10 @@ static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     terminal(c, mx + jnum(t, "x", 0), my + jnum(t, "y", 0), 120, 84, 24, jstr(t, "label", ""), 18);
     cJSON_ArrayForEach(t, jget(J, "meter.terminals_bottom"))
     terminal(c, mx + jnum(t, "x", 0), my + jnum(t, "y", 0), 120, 84, 24, jstr(t, "label", ""), 18);
-    /* S0 outputs: not on a real meter's front; drawn as small indicator lamps */
     for (int o = 0; o < 2; o++) {
         const cJSON *s = cJSON_GetArrayItem(jget(J, "meter.s0"), o);
         float x = mx + jnum(s, "x", 0), y = my + jnum(s, "y", 0);
-        bool on = v->powered && v->out_on[o == 0 ? KLEFR_OUT_S0_FWD : KLEFR_OUT_S0_REV];
         klefr_cv_circle(c, x - 27, y - 4, 5.5f, 0xff5d6166);
-        klefr_cv_circle(c, x - 27, y - 4, 4, on ? 0xff39e36a : 0xff2d4a35);
-        if (on)
-            klefr_cv_circle(c, x - 27, y - 4, 9, 0x5539e36a);
         klefr_cv_text(c, &klefr_font_bold, x - 19, y + 1, 12, 0xff3b3f44, KLEFR_ALIGN_LEFT, jstr(s, "label", ""));
     }
     /* brand and model */
@@ -459,21 +457,10 @@ static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     klefr_cv_text(c, &klefr_font_bold, mx + mw - 30, fy + 38, 17, 0xff3b3f44, KLEFR_ALIGN_RIGHT,
                   model_str(v->model));
     /* the LCD in its bezel */
-    float lx = mx + jnum(J, "meter.lcd.x", 29), ly = my + jnum(J, "meter.lcd.y", 300);
     klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, jcol(J, "meter.lcd_bezel", 0xff3a3d40));
     klefr_cv_rrect(c, lx - 3, ly - 3, L->glass_w + 6, L->glass_h + 6, 6, 0xff202326);
-    draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
-    if (v->backlight && v->powered) /* glow spilling onto the bezel */
-        klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
     /* red pulse LED and its rate, the IR port */
-    float ledx = mx + jnum(J, "meter.led.x", 60), ledy = my + jnum(J, "meter.led.y", 520), ledr = jnum(J, "meter.led.r", 9);
-    bool led = v->powered && v->out_on[KLEFR_OUT_LED];
     klefr_cv_circle(c, ledx, ledy, ledr + 3, 0xff8a8f95);
-    klefr_cv_circle(c, ledx, ledy, ledr, led ? 0xffff2a1a : 0xff6b1f1a);
-    if (led) {
-        klefr_cv_circle(c, ledx, ledy, ledr * 2.6f, 0x40ff3020u);
-        klefr_cv_circle(c, ledx - 2, ledy - 2, ledr * 0.4f, 0xc0ffd0c0u);
-    }
     klefr_cv_text(c, &klefr_font_regular, ledx + ledr + 10, ledy + 6, 15, 0xff3b3f44, KLEFR_ALIGN_LEFT,
                   jstr(J, "meter.led.label", "10000 imp/kWh"));
     float irx = mx + jnum(J, "meter.ir.x", 296), iry = my + jnum(J, "meter.ir.y", 522), irr = jnum(J, "meter.ir.r", 16);
@@ -481,8 +468,6 @@ static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     klefr_cv_circle(c, irx, iry, irr, 0xff1b1d22);
     klefr_cv_circle(c, irx - irr * 0.35f, iry - irr * 0.35f, irr * 0.25f, 0x30ffffffu);
     klefr_cv_text(c, &klefr_font_regular, irx, iry + irr + 18, 12, 0xff5a5f66, KLEFR_ALIGN_CENTER, "IR");
-    draw_button(c, L, v, 0);
-    draw_button(c, L, v, 1);
     /* ratings */
     klefr_cv_text(c, &klefr_font_regular, mx + mw / 2, fy + fh - 14, 14, 0xff3b3f44, KLEFR_ALIGN_CENTER,
                   "230 V  5(100) A  50 Hz  class B");
@@ -491,10 +476,44 @@ static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     klefr_cv_rect(c, mx + mw / 2 - 16, my + mh - 33, 32, 6, 0xff8f949a);
 }
 
+static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
+{
+    const cJSON *J = L->json;
+    float mx = jnum(J, "meter.x", 0), my = jnum(J, "meter.y", 0), mw = jnum(J, "meter.w", 358),
+          mh = jnum(J, "meter.h", 925);
+    float lx = mx + jnum(J, "meter.lcd.x", 29), ly = my + jnum(J, "meter.lcd.y", 300);
+    float ledx = mx + jnum(J, "meter.led.x", 60), ledy = my + jnum(J, "meter.led.y", 520), ledr = jnum(J, "meter.led.r", 9);
+    if (layer & ST)
+        meter_static(c, L, v, mx, my, mw, mh, lx, ly, ledx, ledy, ledr);
+    if (layer & DY) {
+        for (int o = 0; o < 2; o++) { /* S0 outputs: indicator lamps (not on a real meter's front) */
+            const cJSON *s = cJSON_GetArrayItem(jget(J, "meter.s0"), o);
+            float x = mx + jnum(s, "x", 0), y = my + jnum(s, "y", 0);
+            bool on = v->powered && v->out_on[o == 0 ? KLEFR_OUT_S0_FWD : KLEFR_OUT_S0_REV];
+            klefr_cv_circle(c, x - 27, y - 4, 4, on ? 0xff39e36a : 0xff2d4a35);
+            if (on)
+                klefr_cv_circle(c, x - 27, y - 4, 9, 0x5539e36a);
+        }
+        draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
+        if (v->backlight && v->powered) /* glow spilling onto the bezel */
+            klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
+        bool led = v->powered && v->out_on[KLEFR_OUT_LED];
+        klefr_cv_circle(c, ledx, ledy, ledr, led ? 0xffff2a1a : 0xff6b1f1a);
+        if (led) {
+            klefr_cv_circle(c, ledx, ledy, ledr * 2.6f, 0x40ff3020u);
+            klefr_cv_circle(c, ledx - 2, ledy - 2, ledr * 0.4f, 0xc0ffd0c0u);
+        }
+        draw_button(c, L, v, 0);
+        draw_button(c, L, v, 1);
+    }
+}
+
 /* ---- side panel ------------------------------------------------------------ */
 
-static void card(klefr_canvas *c, const klefr_panel_layout *L, const char *key, const char *title)
+static void card(klefr_canvas *c, const klefr_panel_layout *L, const char *key, const char *title, int layer)
 {
+    if (!(layer & ST))
+        return;
     char p[64];
     snprintf(p, sizeof p, "side.%s.x", key);
     float x = jnum(L->json, p, 0);
@@ -519,12 +538,14 @@ static void row(klefr_canvas *c, const klefr_panel_layout *L, float x, float y, 
                   unit);
 }
 
-static void draw_readings(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_readings(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.readings.x", 0) + 18, y = jnum(J, "side.readings.y", 0) + 58,
           w = jnum(J, "side.readings.w", 360) - 36;
-    card(c, L, "readings", "Readings");
+    card(c, L, "readings", "Readings", layer);
+    if (!(layer & DY))
+        return;
     const klefr_meter *m = v->m;
     bool ok = m && v->powered && m->meas.valid;
     char b[48];
@@ -588,13 +609,16 @@ static void grid(klefr_canvas *c, float x, float y, float w, float h, int nx, in
                       k * 2 == ny ? 0xff4a525e : 0xff343a44);
 }
 
-static void draw_scope(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_scope(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.scope.x", 0) + 16, y = jnum(J, "side.scope.y", 0) + 42, w = jnum(J, "side.scope.w", 500) - 32,
           h = jnum(J, "side.scope.h", 250) - 58;
-    card(c, L, "scope", "Scope (ADC, 40 ms)");
-    grid(c, x, y, w, h, 8, 4);
+    card(c, L, "scope", "Scope (ADC, 40 ms)", layer);
+    if (layer & ST)
+        grid(c, x, y, w, h, 8, 4);
+    if (!(layer & DY))
+        return;
     enum { SHOW = 160 }; /* 40 ms at 4 kHz */
     if (!v->scope_v || v->scope_n < 2 * SHOW || v->scope_cap < 2 * SHOW)
         return;
@@ -641,17 +665,23 @@ static void arrow(klefr_canvas *c, float x0, float y0, float x1, float y1, float
     klefr_cv_poly(c, p, 3, col);
 }
 
-static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.phasor.x", 0), y = jnum(J, "side.phasor.y", 0), w = jnum(J, "side.phasor.w", 250),
           h = jnum(J, "side.phasor.h", 208);
-    card(c, L, "phasor", "Phasors (P-Q plane)");
+    card(c, L, "phasor", "Phasors (P-Q plane)", layer);
     float cx = x + w / 2, cy = y + 36 + (h - 36) / 2, r = fminf(w, h - 36) / 2 - 16;
-    klefr_cv_ring(c, cx, cy, r, 1.2f, 0, 2 * (float)M_PI, 0xff4a525e);
+    if (layer & ST) {
+        klefr_cv_ring(c, cx, cy, r, 1.2f, 0, 2 * (float)M_PI, 0xff4a525e);
     klefr_cv_ring(c, cx, cy, r / 2, 1, 0, 2 * (float)M_PI, 0xff3d444e);
     klefr_cv_line(c, cx - r - 6, cy, cx + r + 6, cy, 1, 0xff4a525e);
     klefr_cv_line(c, cx, cy - r - 6, cx, cy + r + 6, 1, 0xff4a525e);
+        klefr_cv_text(c, &klefr_font_regular, cx + r + 4, cy - 6, 12, 0xff7d8793, KLEFR_ALIGN_RIGHT, "P");
+        klefr_cv_text(c, &klefr_font_regular, cx + 6, cy - r + 10, 12, 0xff7d8793, KLEFR_ALIGN_LEFT, "Q");
+    }
+    if (!(layer & DY))
+        return;
     const klefr_meter *m = v->m;
     unsigned q = m && v->powered && m->meas.valid ? m->meas.quadrant : 0;
     static const float qx[4] = {1, -1, -1, 1}, qy[4] = {-1, -1, 1, 1};
@@ -661,8 +691,6 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
         klefr_cv_text(c, &klefr_font_bold, cx + qx[k] * r * 0.72f, cy + qy[k] * r * 0.72f + 6, 14,
                       q == k + 1 ? jcol(J, "side.accent", 0) : 0xff5f6874, KLEFR_ALIGN_CENTER, s);
     }
-    klefr_cv_text(c, &klefr_font_regular, cx + r + 4, cy - 6, 12, 0xff7d8793, KLEFR_ALIGN_RIGHT, "P");
-    klefr_cv_text(c, &klefr_font_regular, cx + 6, cy - r + 10, 12, 0xff7d8793, KLEFR_ALIGN_LEFT, "Q");
     arrow(c, cx, cy, cx + r * 0.92f, cy, 2.6f, jcol(J, "side.v_color", 0));
     if (q) {
         double phi = atan2(m->meas.q_var, m->meas.p_w);
@@ -676,13 +704,16 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
     }
 }
 
-static void draw_trend(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_trend(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.trend.x", 0) + 14, y = jnum(J, "side.trend.y", 0) + 40, w = jnum(J, "side.trend.w", 300) - 28,
           h = jnum(J, "side.trend.h", 208) - 54;
-    card(c, L, "trend", "Power trend");
-    grid(c, x, y, w, h, 6, 4);
+    card(c, L, "trend", "Power trend", layer);
+    if (layer & ST)
+        grid(c, x, y, w, h, 6, 4);
+    if (!(layer & DY))
+        return;
     unsigned n = v->trend_n < v->trend_cap ? v->trend_n : v->trend_cap;
     if (!v->trend_p || n < 2)
         return;
@@ -721,12 +752,12 @@ static void button_box(klefr_canvas *c, const klefr_panel_layout *L, const klefr
                   KLEFR_ALIGN_CENTER, label);
 }
 
-static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.controls.x", 0), y = jnum(J, "side.controls.y", 0);
     uint32_t dim = jcol(J, "side.dim", 0xff9aa3ad), txt = jcol(J, "side.text", 0xffffffff);
-    card(c, L, "controls", v->has_load ? "Load and supply" : "Supply (no synthetic load attached)");
+    card(c, L, "controls", v->has_load ? "Load and supply" : "Supply (no synthetic load attached)", layer);
     const klefr_load *ld = &v->load;
     bool exp = v->has_load && fabs(ld->phi_deg) > 90;
     double phi = exp ? (ld->phi_deg > 0 ? ld->phi_deg - 180 : ld->phi_deg + 180) : ld->phi_deg;
@@ -741,8 +772,18 @@ static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const kl
                 {"Power factor", KLEFR_CTL_PF_DOWN, KLEFR_CTL_PF_UP, 494, 78},
                 {"Voltage", KLEFR_CTL_V_DOWN, KLEFR_CTL_V_UP, 24, 136},
                 {"Frequency", KLEFR_CTL_F_DOWN, KLEFR_CTL_F_UP, 494, 136}};
+    if (layer & ST) {
+        for (int k = 0; k < 4; k++)
+            klefr_cv_text(c, &klefr_font_regular, x + rows[k].lx, y + rows[k].ly, 17, dim, KLEFR_ALIGN_LEFT, rows[k].label);
+        klefr_cv_text(c, &klefr_font_regular, x + 24, y + 262, 17, dim, KLEFR_ALIGN_LEFT, "Speed");
+        klefr_cv_text(c, &klefr_font_regular, x + 24, y + 302, 14, dim, KLEFR_ALIGN_LEFT,
+                      "Keys: Left / Right = meter buttons (hold), Space or Down = both, +/- current, [ ] power factor,");
+        klefr_cv_text(c, &klefr_font_regular, x + 24, y + 321, 14, dim, KLEFR_ALIGN_LEFT,
+                      "E import/export, V / shift+V voltage, , . frequency, T tariff input, P supply, 0-4 speed, F12 screenshot");
+    }
+    if (!(layer & DY))
+        return;
     for (int k = 0; k < 4; k++) {
-        klefr_cv_text(c, &klefr_font_regular, x + rows[k].lx, y + rows[k].ly, 17, dim, KLEFR_ALIGN_LEFT, rows[k].label);
         button_box(c, L, v, rows[k].down, "-", false, v->has_load);
         button_box(c, L, v, rows[k].up, "+", false, v->has_load);
         rect rd = ctl_rect(L, rows[k].down), ru = ctl_rect(L, rows[k].up);
@@ -765,23 +806,20 @@ static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const kl
     button_box(c, L, v, KLEFR_CTL_TARIFF, !has_ti ? "Tariff input (6922)" : v->t2_input ? "Tariff input: T2" : "Tariff input: T1",
                has_ti && v->t2_input, has_ti);
     button_box(c, L, v, KLEFR_CTL_POWER, v->powered ? "Supply ON (cut)" : "Supply OFF (restore)", !v->powered, true);
-    klefr_cv_text(c, &klefr_font_regular, x + 24, y + 262, 17, dim, KLEFR_ALIGN_LEFT, "Speed");
     static const char *const sp[] = {"Pause", "1x", "10x", "100x", "Max"};
     static const double spv[] = {0, 1, 10, 100, KLEFR_SPEED_MAX};
     for (int k = 0; k < 5; k++)
         button_box(c, L, v, (klefr_ctl)(KLEFR_CTL_SPEED_PAUSE + k), sp[k], v->speed == spv[k], true);
-    klefr_cv_text(c, &klefr_font_regular, x + 24, y + 302, 14, dim, KLEFR_ALIGN_LEFT,
-                  "Keys: Left / Right = meter buttons (hold), Space or Down = both, +/- current, [ ] power factor,");
-    klefr_cv_text(c, &klefr_font_regular, x + 24, y + 321, 14, dim, KLEFR_ALIGN_LEFT,
-                  "E import/export, V / shift+V voltage, , . frequency, T tariff input, P supply, 0-4 speed, F12 screenshot");
 }
 
-static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.status.x", 0), y = jnum(J, "side.status.y", 0);
     uint32_t dim = jcol(J, "side.dim", 0xff9aa3ad), txt = jcol(J, "side.text", 0xffffffff);
-    card(c, L, "status", "Meter time");
+    card(c, L, "status", "Meter time", layer);
+    if (!(layer & DY))
+        return;
     char b[160];
     unsigned long long t = (unsigned long long)v->t_s;
     snprintf(b, sizeof b, "%llu d %02llu:%02llu:%02llu", t / 86400, t / 3600 % 24, t / 60 % 60, t % 60);
@@ -802,15 +840,31 @@ static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klef
     button_box(c, L, v, KLEFR_CTL_SHOT, "Screenshot", false, true);
 }
 
+static void draw_layers(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v, int layer)
+{
+    fit(c, L);
+    if (layer & ST)
+        klefr_canvas_clear(c, jcol(L->json, "background", 0xff2b2f36));
+    draw_meter(c, L, v, layer);
+    draw_readings(c, L, v, layer);
+    draw_scope(c, L, v, layer);
+    draw_phasor(c, L, v, layer);
+    draw_trend(c, L, v, layer);
+    draw_controls(c, L, v, layer);
+    draw_status(c, L, v, layer);
+}
+
 void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
 {
-    klefr_canvas_clear(c, jcol(L->json, "background", 0xff2b2f36));
-    fit(c, L);
-    draw_meter(c, L, v);
-    draw_readings(c, L, v);
-    draw_scope(c, L, v);
-    draw_phasor(c, L, v);
-    draw_trend(c, L, v);
-    draw_controls(c, L, v);
-    draw_status(c, L, v);
+    draw_layers(c, L, v, ST | DY);
+}
+
+void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+{
+    draw_layers(c, L, v, ST);
+}
+
+void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+{
+    draw_layers(c, L, v, DY);
 }

@@ -107,6 +107,12 @@ typedef struct {
 /* Fit the layout into the canvas (sets its transform) and draw. */
 void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
 
+/* The same in two layers: the static one (housing, cards, grids, labels;
+ * depends only on the canvas size, model and has_load) and the dynamic one
+ * drawn over a copy of it every frame. */
+void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
+void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
+
 /* Just the LCD glass, filling the canvas (reference images). */
 void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const klefr_lcd_fb *fb,
                           bool backlight, bool powered);
