@@ -33,8 +33,11 @@ struct klefr_panel {
     SDL_Renderer *ren;
     SDL_Texture *tex;
     klefr_canvas cv;
-    klefr_canvas bg; /* static layer, redrawn when the size changes */
-    bool bg_valid;
+    klefr_canvas bg;  /* static layer, redrawn when the size changes */
+    klefr_canvas mid; /* static layer + LCD glass, redrawn when the LCD changes */
+    bool bg_valid, mid_valid;
+    klefr_lcd_fb mid_lcd;
+    bool mid_bl, mid_pw;
     bool dirty;
     uint64_t last_draw_ms;
     int shots;
@@ -237,8 +240,9 @@ static bool canvas_fit(klefr_panel *p, int w, int h)
         return true;
     klefr_canvas_free(&p->cv);
     klefr_canvas_free(&p->bg);
-    p->bg_valid = false;
-    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h))
+    klefr_canvas_free(&p->mid);
+    p->bg_valid = p->mid_valid = false;
+    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h) || !klefr_canvas_init(&p->mid, w, h))
         return false;
     if (p->ren) {
         if (p->tex)
@@ -258,11 +262,23 @@ static void render(klefr_panel *p)
         return;
     klefr_panel_view v;
     view_fill(p, &v);
+    size_t bytes = (size_t)w * (size_t)h * sizeof *p->cv.px;
     if (!p->bg_valid) {
         klefr_panel_draw_static(&p->bg, &p->L, &v);
         p->bg_valid = true;
+        p->mid_valid = false;
     }
-    memcpy(p->cv.px, p->bg.px, (size_t)w * (size_t)h * sizeof *p->cv.px);
+    if (!p->mid_valid || memcmp(&p->mid_lcd, &v.lcd, sizeof v.lcd) || p->mid_bl != v.backlight ||
+        p->mid_pw != v.powered) {
+        memcpy(p->mid.px, p->bg.px, bytes);
+        klefr_panel_draw_glass(&p->mid, &p->L, &v);
+        p->mid_lcd = v.lcd;
+        p->mid_bl = v.backlight;
+        p->mid_pw = v.powered;
+        p->mid_valid = true;
+    }
+    memcpy(p->cv.px, p->mid.px, bytes);
+    v.skip_glass = true;
     klefr_panel_draw_dynamic(&p->cv, &p->L, &v);
     SDL_UpdateTexture(p->tex, NULL, p->cv.px, w * 4);
     SDL_RenderClear(p->ren);
@@ -537,6 +553,7 @@ void klefr_panel_close(klefr_panel *p)
     }
     klefr_canvas_free(&p->cv);
     klefr_canvas_free(&p->bg);
+    klefr_canvas_free(&p->mid);
     klefr_panel_layout_free(&p->L);
     free(p);
 }

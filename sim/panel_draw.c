@@ -494,9 +494,11 @@ static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr
             if (on)
                 klefr_cv_circle(c, x - 27, y - 4, 9, 0x5539e36a);
         }
-        draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
-        if (v->backlight && v->powered) /* glow spilling onto the bezel */
-            klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
+        if (!v->skip_glass) {
+            draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
+            if (v->backlight && v->powered) /* glow spilling onto the bezel */
+                klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
+        }
         bool led = v->powered && v->out_on[KLEFR_OUT_LED];
         klefr_cv_circle(c, ledx, ledy, ledr, led ? 0xffff2a1a : 0xff6b1f1a);
         if (led) {
@@ -867,4 +869,14 @@ void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L, const
 void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
 {
     draw_layers(c, L, v, DY);
+}
+
+void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+{
+    const cJSON *J = L->json;
+    fit(c, L);
+    float lx = jnum(J, "meter.x", 0) + jnum(J, "meter.lcd.x", 29), ly = jnum(J, "meter.y", 0) + jnum(J, "meter.lcd.y", 300);
+    draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
+    if (v->backlight && v->powered)
+        klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
 }

@@ -102,6 +102,7 @@ typedef struct {
     klefr_load load;
     bool t2_input;
     klefr_ctl hover, pressed;
+    bool skip_glass;       /* dynamic layer: the LCD glass is already drawn (cached) */
 } klefr_panel_view;
 
 /* Fit the layout into the canvas (sets its transform) and draw. */
@@ -112,6 +113,8 @@ void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_
  * drawn over a copy of it every frame. */
 void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
 void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
+/* Only the LCD glass of the panel (changes a few times a second at most). */
+void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
 
 /* Just the LCD glass, filling the canvas (reference images). */
 void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const klefr_lcd_fb *fb,
