@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "png.h"
 
@@ -45,13 +46,8 @@ int klefr_png_write(const char *path, const uint32_t *px, int w, int h)
 {
     size_t row = (size_t)w * 3 + 1, raw_len = row * (size_t)h;
     uint8_t *raw = malloc(raw_len);
-    size_t nblk = raw_len / 65535 + 1;
-    uint8_t *z = malloc(raw_len + nblk * 5 + 6);
-    if (!raw || !z) {
-        free(raw);
-        free(z);
+    if (!raw)
         return -1;
-    }
     for (int y = 0; y < h; y++) {
         uint8_t *r = raw + row * (size_t)y;
         r[0] = 0; /* filter: none */
@@ -62,30 +58,13 @@ int klefr_png_write(const char *path, const uint32_t *px, int w, int h)
             r[3 + 3 * x] = (uint8_t)p;
         }
     }
-    /* zlib: header, stored blocks, Adler-32 */
-    size_t zn = 0;
-    z[zn++] = 0x78;
-    z[zn++] = 0x01;
-    uint32_t a = 1, b = 0;
-    for (size_t off = 0;;) {
-        size_t n = raw_len - off > 65535 ? 65535 : raw_len - off;
-        z[zn++] = off + n == raw_len ? 1 : 0;
-        z[zn++] = (uint8_t)n;
-        z[zn++] = (uint8_t)(n >> 8);
-        z[zn++] = (uint8_t)~n;
-        z[zn++] = (uint8_t)(~n >> 8);
-        memcpy(z + zn, raw + off, n);
-        zn += n;
-        off += n;
-        if (off == raw_len)
-            break;
+    uLongf zn = compressBound((uLong)raw_len);
+    uint8_t *z = malloc(zn);
+    if (!z || compress2(z, &zn, raw, (uLong)raw_len, 6) != Z_OK) {
+        free(raw);
+        free(z);
+        return -1;
     }
-    for (size_t k = 0; k < raw_len; k++) {
-        a = (a + raw[k]) % 65521u;
-        b = (b + a) % 65521u;
-    }
-    be32(z + zn, b << 16 | a);
-    zn += 4;
     int rc = -1;
     FILE *f = fopen(path, "wb");
     if (f) {
@@ -148,28 +127,9 @@ uint32_t *klefr_png_read(const char *path, int *w, int *h)
     size_t row = (size_t)W * 3 + 1;
     uint32_t *px = ok && W > 0 && H > 0 ? malloc((size_t)W * (size_t)H * 4) : NULL;
     uint8_t *raw = px ? malloc(row * (size_t)H) : NULL;
-    size_t rn = 0;
     if (raw) {
-        size_t q = 2;
-        for (;;) { /* stored blocks only */
-            if (q + 5 > zn || (z[q] & 6) != 0) {
-                ok = 0;
-                break;
-            }
-            int last = z[q] & 1;
-            size_t n = (size_t)z[q + 1] | (size_t)z[q + 2] << 8;
-            q += 5;
-            if (q + n > zn || rn + n > row * (size_t)H) {
-                ok = 0;
-                break;
-            }
-            memcpy(raw + rn, z + q, n);
-            rn += n;
-            q += n;
-            if (last)
-                break;
-        }
-        ok = ok && rn == row * (size_t)H;
+        uLongf rn = (uLongf)(row * (size_t)H);
+        ok = ok && uncompress(raw, &rn, z, (uLong)zn) == Z_OK && rn == row * (size_t)H;
         for (int y = 0; ok && y < H; y++) {
             const uint8_t *r = raw + row * (size_t)y;
             ok = r[0] == 0;
