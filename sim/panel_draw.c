@@ -219,8 +219,8 @@ static void draw_glass(klefr_canvas *c, const klefr_panel_layout *L, float x, fl
     float unlit = jnum(J, "meter.unlit_alpha", 0.085f);
     klefr_cv_rrect_grad(c, x, y, L->glass_w * k, L->glass_h * k, L->glass_r * k, g0, g1);
     /* a soft sheen on the upper part of the glass */
-    klefr_cv_rrect(c, x + 2 * k, y + 2 * k, L->glass_w * k - 4 * k, L->glass_h * k * 0.38f, L->glass_r * k,
-                   0x12ffffffu);
+    klefr_cv_rrect_grad(c, x + 2 * k, y + 2 * k, L->glass_w * k - 4 * k, L->glass_h * k * 0.45f, L->glass_r * k,
+                        0x16ffffffu, 0x00ffffffu);
     uint32_t on = with_alpha(seg, 0.9f), off = with_alpha(seg, unlit);
     klefr_lcd_fb blank = {0};
     if (!powered)
@@ -551,7 +551,7 @@ static void draw_readings(klefr_canvas *c, const klefr_panel_layout *L, const kl
     const klefr_meter *m = v->m;
     bool ok = m && v->powered && m->meas.valid;
     char b[48];
-    const float dy = 23.0f;
+    const float dy = 22.0f;
 #define VAL(fmt, x_) (ok ? (snprintf(b, sizeof b, fmt, x_), b) : "--")
     row(c, L, x, y, w, "Voltage", VAL("%.1f", m->meas.v_rms), "V");
     row(c, L, x, y += dy, w, "Current", VAL("%.3f", m->meas.i_rms), "A");
