@@ -113,11 +113,15 @@ static double step(const double *tab, int n, double x, int dir)
     return tab[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-static bool exporting(const klefr_load *l) { return fabs(l->phi_deg) > 90.0 + 1e-9; }
+static bool exporting(const klefr_load *l)
+{
+    return fabs(l->phi_deg) > 90.0 + 1e-9;
+}
 
 static void load_change(klefr_panel *p, klefr_ctl c)
 {
-    static const double amps[] = {0, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 16, 20, 32, 40, 63, 80, 100};
+    static const double amps[] = {0,  0.02, 0.05, 0.1, 0.25, 0.5, 1,  2.5, 5,
+                                  10, 16,   20,   32,  40,   63,  80, 100};
     static const double phis[] = {-90, -60, -36.87, -25.84, 0, 25.84, 36.87, 60, 90};
     static const double volts[] = {0, 50, 100, 150, 196, 207, 230, 253, 265};
     static const double freqs[] = {45, 47.5, 49, 49.5, 50, 50.5, 51, 52.5, 55};
@@ -128,16 +132,35 @@ static void load_change(klefr_panel *p, klefr_ctl c)
     bool exp = exporting(l);
     double phi = exp ? (l->phi_deg > 0 ? l->phi_deg - 180 : l->phi_deg + 180) : l->phi_deg;
     switch (c) {
-    case KLEFR_CTL_I_DOWN: l->i_rms = step(amps, N(amps), l->i_rms, -1); break;
-    case KLEFR_CTL_I_UP: l->i_rms = step(amps, N(amps), l->i_rms, +1); break;
-    case KLEFR_CTL_PF_DOWN: phi = step(phis, N(phis), phi, -1); break;
-    case KLEFR_CTL_PF_UP: phi = step(phis, N(phis), phi, +1); break;
-    case KLEFR_CTL_V_DOWN: l->v_rms = step(volts, N(volts), l->v_rms, -1); break;
-    case KLEFR_CTL_V_UP: l->v_rms = step(volts, N(volts), l->v_rms, +1); break;
-    case KLEFR_CTL_F_DOWN: l->freq_hz = step(freqs, N(freqs), l->freq_hz, -1); break;
-    case KLEFR_CTL_F_UP: l->freq_hz = step(freqs, N(freqs), l->freq_hz, +1); break;
-    case KLEFR_CTL_DIR: exp = !exp; break;
-    default: return;
+    case KLEFR_CTL_I_DOWN:
+        l->i_rms = step(amps, N(amps), l->i_rms, -1);
+        break;
+    case KLEFR_CTL_I_UP:
+        l->i_rms = step(amps, N(amps), l->i_rms, +1);
+        break;
+    case KLEFR_CTL_PF_DOWN:
+        phi = step(phis, N(phis), phi, -1);
+        break;
+    case KLEFR_CTL_PF_UP:
+        phi = step(phis, N(phis), phi, +1);
+        break;
+    case KLEFR_CTL_V_DOWN:
+        l->v_rms = step(volts, N(volts), l->v_rms, -1);
+        break;
+    case KLEFR_CTL_V_UP:
+        l->v_rms = step(volts, N(volts), l->v_rms, +1);
+        break;
+    case KLEFR_CTL_F_DOWN:
+        l->freq_hz = step(freqs, N(freqs), l->freq_hz, -1);
+        break;
+    case KLEFR_CTL_F_UP:
+        l->freq_hz = step(freqs, N(freqs), l->freq_hz, +1);
+        break;
+    case KLEFR_CTL_DIR:
+        exp = !exp;
+        break;
+    default:
+        return;
     }
 #undef N
     /* export = the current reversed: phi + 180, kept in (-180, 180] */
@@ -158,11 +181,21 @@ static void control(klefr_panel *p, klefr_ctl c)
         p->power = !p->sim->powered;
         post(p, (klefr_sim_event){.kind = KLEFR_EV_POWER, .byte = p->power});
         break;
-    case KLEFR_CTL_SPEED_PAUSE: klefr_panel_set_speed(p, 0); break;
-    case KLEFR_CTL_SPEED_1: klefr_panel_set_speed(p, 1); break;
-    case KLEFR_CTL_SPEED_10: klefr_panel_set_speed(p, 10); break;
-    case KLEFR_CTL_SPEED_100: klefr_panel_set_speed(p, 100); break;
-    case KLEFR_CTL_SPEED_MAX: klefr_panel_set_speed(p, KLEFR_PANEL_SPEED_MAX); break;
+    case KLEFR_CTL_SPEED_PAUSE:
+        klefr_panel_set_speed(p, 0);
+        break;
+    case KLEFR_CTL_SPEED_1:
+        klefr_panel_set_speed(p, 1);
+        break;
+    case KLEFR_CTL_SPEED_10:
+        klefr_panel_set_speed(p, 10);
+        break;
+    case KLEFR_CTL_SPEED_100:
+        klefr_panel_set_speed(p, 100);
+        break;
+    case KLEFR_CTL_SPEED_MAX:
+        klefr_panel_set_speed(p, KLEFR_PANEL_SPEED_MAX);
+        break;
     case KLEFR_CTL_SHOT: {
         char name[64];
         snprintf(name, sizeof name, "klefr-panel-%d.png", ++p->shots);
@@ -170,7 +203,9 @@ static void control(klefr_panel *p, klefr_ctl c)
             fprintf(stderr, "klefr-panel: saved %s\n", name);
         break;
     }
-    default: load_change(p, c); break;
+    default:
+        load_change(p, c);
+        break;
     }
 }
 
@@ -242,12 +277,14 @@ static bool canvas_fit(klefr_panel *p, int w, int h)
     klefr_canvas_free(&p->bg);
     klefr_canvas_free(&p->mid);
     p->bg_valid = p->mid_valid = false;
-    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h) || !klefr_canvas_init(&p->mid, w, h))
+    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h) ||
+        !klefr_canvas_init(&p->mid, w, h))
         return false;
     if (p->ren) {
         if (p->tex)
             SDL_DestroyTexture(p->tex);
-        p->tex = SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
+        p->tex =
+            SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
     }
     p->dirty = true;
     return true;
@@ -308,11 +345,15 @@ static klefr_ctl hit(klefr_panel *p, int x, int y)
 static uint8_t key_buttons(SDL_Keycode k)
 {
     switch (k) {
-    case SDLK_LEFT: return KLEFR_BTN_LEFT;
-    case SDLK_RIGHT: return KLEFR_BTN_RIGHT;
+    case SDLK_LEFT:
+        return KLEFR_BTN_LEFT;
+    case SDLK_RIGHT:
+        return KLEFR_BTN_RIGHT;
     case SDLK_SPACE:
-    case SDLK_DOWN: return KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT;
-    default: return 0;
+    case SDLK_DOWN:
+        return KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT;
+    default:
+        return 0;
     }
 }
 
@@ -321,24 +362,41 @@ static klefr_ctl key_control(SDL_Keycode k)
     switch (k) {
     case SDLK_PLUS:
     case SDLK_EQUALS:
-    case SDLK_KP_PLUS: return KLEFR_CTL_I_UP;
+    case SDLK_KP_PLUS:
+        return KLEFR_CTL_I_UP;
     case SDLK_MINUS:
-    case SDLK_KP_MINUS: return KLEFR_CTL_I_DOWN;
-    case SDLK_RIGHTBRACKET: return KLEFR_CTL_PF_UP;
-    case SDLK_LEFTBRACKET: return KLEFR_CTL_PF_DOWN;
-    case SDLK_e: return KLEFR_CTL_DIR;
-    case SDLK_v: return KLEFR_CTL_V_UP;
-    case SDLK_PERIOD: return KLEFR_CTL_F_UP;
-    case SDLK_COMMA: return KLEFR_CTL_F_DOWN;
-    case SDLK_t: return KLEFR_CTL_TARIFF;
-    case SDLK_p: return KLEFR_CTL_POWER;
-    case SDLK_0: return KLEFR_CTL_SPEED_PAUSE;
-    case SDLK_1: return KLEFR_CTL_SPEED_1;
-    case SDLK_2: return KLEFR_CTL_SPEED_10;
-    case SDLK_3: return KLEFR_CTL_SPEED_100;
-    case SDLK_4: return KLEFR_CTL_SPEED_MAX;
-    case SDLK_F12: return KLEFR_CTL_SHOT;
-    default: return KLEFR_CTL_NONE;
+    case SDLK_KP_MINUS:
+        return KLEFR_CTL_I_DOWN;
+    case SDLK_RIGHTBRACKET:
+        return KLEFR_CTL_PF_UP;
+    case SDLK_LEFTBRACKET:
+        return KLEFR_CTL_PF_DOWN;
+    case SDLK_e:
+        return KLEFR_CTL_DIR;
+    case SDLK_v:
+        return KLEFR_CTL_V_UP;
+    case SDLK_PERIOD:
+        return KLEFR_CTL_F_UP;
+    case SDLK_COMMA:
+        return KLEFR_CTL_F_DOWN;
+    case SDLK_t:
+        return KLEFR_CTL_TARIFF;
+    case SDLK_p:
+        return KLEFR_CTL_POWER;
+    case SDLK_0:
+        return KLEFR_CTL_SPEED_PAUSE;
+    case SDLK_1:
+        return KLEFR_CTL_SPEED_1;
+    case SDLK_2:
+        return KLEFR_CTL_SPEED_10;
+    case SDLK_3:
+        return KLEFR_CTL_SPEED_100;
+    case SDLK_4:
+        return KLEFR_CTL_SPEED_MAX;
+    case SDLK_F12:
+        return KLEFR_CTL_SHOT;
+    default:
+        return KLEFR_CTL_NONE;
     }
 }
 
@@ -346,7 +404,8 @@ static klefr_ctl key_control(SDL_Keycode k)
 static bool handle(klefr_panel *p, const SDL_Event *e)
 {
     switch (e->type) {
-    case SDL_QUIT: return false;
+    case SDL_QUIT:
+        return false;
     case SDL_WINDOWEVENT:
         if (e->window.event == SDL_WINDOWEVENT_CLOSE)
             return false;
@@ -411,7 +470,8 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
     return true;
 }
@@ -450,8 +510,9 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     char title[64];
     snprintf(title, sizeof title, "KLEFR %d - digital twin", (int)sim->model);
-    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, o->width > 0 ? o->width : 1120,
-                              o->height > 0 ? o->height : 768, SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                              o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
+                              SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     p->ren = p->win ? SDL_CreateRenderer(p->win, -1, 0) : NULL;
     if (p->win && !p->ren)
         p->ren = SDL_CreateRenderer(p->win, -1, SDL_RENDERER_SOFTWARE);
@@ -469,7 +530,8 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
 {
     uint64_t now = wall_ms();
     if (now - p->speed_t0_ms >= 500) {
-        p->actual_speed = (double)(p->sim->t_us - p->speed_t0_us) / 1000.0 / (double)(now - p->speed_t0_ms);
+        p->actual_speed =
+            (double)(p->sim->t_us - p->speed_t0_us) / 1000.0 / (double)(now - p->speed_t0_ms);
         p->speed_t0_ms = now;
         p->speed_t0_us = p->sim->t_us;
     }
@@ -477,7 +539,8 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
     if (p->headless)
         return true;
     SDL_Event e;
-    bool moving = p->speed != 0 && p->sim->powered;
+    bool moving =
+        p->speed != 0 && !(SDL_GetWindowFlags(p->win) & (SDL_WINDOW_MINIMIZED | SDL_WINDOW_HIDDEN));
     if (!moving && !p->dirty && wait_ms > 0 && SDL_WaitEventTimeout(&e, wait_ms)) {
         if (!handle(p, &e))
             return false;
@@ -494,7 +557,10 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
     return true;
 }
 
-double klefr_panel_speed(const klefr_panel *p) { return p->speed; }
+double klefr_panel_speed(const klefr_panel *p)
+{
+    return p->speed;
+}
 
 void klefr_panel_set_speed(klefr_panel *p, double speed)
 {
@@ -502,7 +568,10 @@ void klefr_panel_set_speed(klefr_panel *p, double speed)
     p->dirty = true;
 }
 
-uint8_t klefr_panel_held(const klefr_panel *p) { return p->held; }
+uint8_t klefr_panel_held(const klefr_panel *p)
+{
+    return p->held;
+}
 
 int klefr_panel_screenshot(klefr_panel *p, const char *path, int w, int h)
 {

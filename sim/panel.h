@@ -24,18 +24,19 @@ typedef struct klefr_panel klefr_panel;
 #define KLEFR_PANEL_SPEED_MAX (-1.0)
 
 typedef struct {
-    const char *assets_dir;     /* NULL: $KLEFR_ASSETS, else the source tree's assets/ */
-    const char *const *ports;   /* virtual serial port paths to show */
+    const char *assets_dir;   /* NULL: $KLEFR_ASSETS, else the source tree's assets/ */
+    const char *const *ports; /* virtual serial port paths to show */
     int nports;
-    struct klefr_synth *synth;  /* the load the controls change; NULL = no load controls */
-    double speed;               /* initial: 0 paused, >0 ratio, KLEFR_PANEL_SPEED_MAX */
-    int width, height;          /* window size in screen points; 0 = default */
-    bool headless;              /* no window and no SDL: screenshots only */
+    struct klefr_synth *synth; /* the load the controls change; NULL = no load controls */
+    double speed;              /* initial: 0 paused, >0 ratio, KLEFR_PANEL_SPEED_MAX */
+    int width, height;         /* window size in screen points; 0 = default */
+    bool headless;             /* no window and no SDL: screenshots only */
 } klefr_panel_opts;
 
 /* Open the window (or just load the assets when headless). NULL + err on failure
  * (no display, bad assets). */
-klefr_panel *klefr_panel_open(struct klefr_sim *sim, const klefr_panel_opts *o, char *err, int errlen);
+klefr_panel *klefr_panel_open(struct klefr_sim *sim, const klefr_panel_opts *o, char *err,
+                              int errlen);
 
 /* Call once per main-loop iteration: handles input (posting events at the
  * meter's current time), samples the trend, draws at most 60 times a second

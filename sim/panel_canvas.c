@@ -87,7 +87,8 @@ static void span(float *area, float *cover, int x0, int x1, float xa, float xb, 
 
 /* Even-odd scanline fill in pixel coordinates with SUBY sub-scanlines and
  * exact horizontal coverage. */
-static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0, uint32_t c1, float gy1)
+static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0, uint32_t c1,
+                 float gy1)
 {
     if (n < 3)
         return;
@@ -98,7 +99,8 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
         miny = fminf(miny, p[2 * k + 1]);
         maxy = fmaxf(maxy, p[2 * k + 1]);
     }
-    int x0 = (int)floorf(minx), x1 = (int)floorf(maxx), y0 = (int)floorf(miny), y1 = (int)floorf(maxy);
+    int x0 = (int)floorf(minx), x1 = (int)floorf(maxx), y0 = (int)floorf(miny),
+        y1 = (int)floorf(maxy);
     if (x0 < 0)
         x0 = 0;
     if (y0 < 0)
@@ -254,7 +256,8 @@ void klefr_cv_ring(klefr_canvas *c, float cx, float cy, float r, float width, fl
     klefr_cv_poly(c, p, 2 * n, color);
 }
 
-void klefr_cv_line(klefr_canvas *c, float x0, float y0, float x1, float y1, float width, uint32_t color)
+void klefr_cv_line(klefr_canvas *c, float x0, float y0, float x1, float y1, float width,
+                   uint32_t color)
 {
     float dx = x1 - x0, dy = y1 - y0, len = sqrtf(dx * dx + dy * dy);
     if (len < 1e-6f)
@@ -328,13 +331,16 @@ void klefr_canvas_free_glyphs(klefr_canvas *c)
     }
 }
 
-static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, float k, char ch, int sub)
+static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, float k, char ch,
+                                       int sub)
 {
     if (!c->glyphs && !(c->glyphs = calloc(1, sizeof *c->glyphs)))
         return NULL;
     struct klefr_glyph_cache *gc = c->glyphs;
     int k64 = (int)lroundf(k * 64.0f);
-    unsigned h = ((unsigned)(uintptr_t)f * 31u + (unsigned)k64 * 131u + (unsigned char)ch * 7u + (unsigned)sub) % GCACHE_N;
+    unsigned h = ((unsigned)(uintptr_t)f * 31u + (unsigned)k64 * 131u + (unsigned char)ch * 7u +
+                  (unsigned)sub) %
+                 GCACHE_N;
     for (unsigned n = 0; n < GCACHE_N; n++, h = (h + 1) % GCACHE_N) {
         struct gentry *e = &gc->e[h];
         if (e->f == f && e->k64 == k64 && e->ch == ch && e->sub == sub)
@@ -360,7 +366,8 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
                 float a = 0;
                 for (int sy = 0; sy < ss; sy++)
                     for (int sx = 0; sx < ss; sx++)
-                        a += glyph_alpha(g, ((float)(e->ox + px) + ((float)sx + 0.5f) / ss - gx0) / k,
+                        a += glyph_alpha(g,
+                                         ((float)(e->ox + px) + ((float)sx + 0.5f) / ss - gx0) / k,
                                          ((float)(e->oy + py) + ((float)sy + 0.5f) / ss - gy0) / k);
                 e->a[py * e->w + px] = (uint8_t)lroundf(a / (ss * ss) * 255.0f);
             }
@@ -374,8 +381,8 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
     return NULL;
 }
 
-float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size, uint32_t color,
-                    int align, const char *s)
+float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size,
+                    uint32_t color, int align, const char *s)
 {
     float tw = klefr_text_width(f, size, s);
     if (align == KLEFR_ALIGN_CENTER)
@@ -397,7 +404,8 @@ float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, floa
                     int xx = ip + e->ox + px;
                     uint8_t a = e->a[py * e->w + px];
                     if (a && xx >= 0 && xx < c->w)
-                        blend(&c->px[(size_t)yy * (size_t)c->w + (size_t)xx], color, (float)a / 255.0f);
+                        blend(&c->px[(size_t)yy * (size_t)c->w + (size_t)xx], color,
+                              (float)a / 255.0f);
                 }
             }
         }

@@ -12,8 +12,8 @@
 
 typedef struct {
     int w, h;
-    uint32_t *px;   /* w*h pixels 0xAARRGGBB, A always 0xff */
-    float *acc;     /* scratch coverage rows, 2*(w+2) */
+    uint32_t *px; /* w*h pixels 0xAARRGGBB, A always 0xff */
+    float *acc;   /* scratch coverage rows, 2*(w+2) */
     /* Transform from layout units to pixels: px = u * scale + off. */
     float scale, ox, oy;
     struct klefr_glyph_cache *glyphs; /* rendered glyphs, made on first use */
@@ -45,8 +45,8 @@ void klefr_cv_polyline(klefr_canvas *c, const float *xy, int n, float width, uin
 
 enum { KLEFR_ALIGN_LEFT = 0, KLEFR_ALIGN_CENTER = 1, KLEFR_ALIGN_RIGHT = 2 };
 /* Text at a baseline; returns its width in layout units. */
-float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size, uint32_t color,
-                    int align, const char *s);
+float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size,
+                    uint32_t color, int align, const char *s);
 float klefr_text_width(const klefr_font *f, float size, const char *s);
 
 #endif

@@ -84,25 +84,25 @@ typedef struct {
     klefr_lcd_fb lcd;
     bool out_on[KLEFR_OUT_COUNT];
     uint64_t out_count[KLEFR_OUT_COUNT];
-    uint8_t held;          /* KLEFR_BTN_* held now */
-    double hold_s[2];      /* how long each has been held, meter time */
-    const klefr_meter *m;  /* measurements and registers; NULL = none */
+    uint8_t held;                     /* KLEFR_BTN_* held now */
+    double hold_s[2];                 /* how long each has been held, meter time */
+    const klefr_meter *m;             /* measurements and registers; NULL = none */
     const int32_t *scope_v, *scope_i; /* ring of recent ADC codes */
-    uint64_t scope_n;      /* samples written so far */
+    uint64_t scope_n;                 /* samples written so far */
     unsigned scope_cap;
     const float *trend_p, *trend_q; /* ring of power samples */
     unsigned trend_n, trend_cap;
     double trend_dt_s;
     const char *const *ports;
     int nports;
-    double speed;          /* set speed: 0 paused, >0 ratio, KLEFR_SPEED_MAX */
-    double actual_speed;   /* measured ratio of meter time to wall time */
-    double t_s;            /* meter time */
+    double speed;        /* set speed: 0 paused, >0 ratio, KLEFR_SPEED_MAX */
+    double actual_speed; /* measured ratio of meter time to wall time */
+    double t_s;          /* meter time */
     bool has_load;
     klefr_load load;
     bool t2_input;
     klefr_ctl hover, pressed;
-    bool skip_glass;       /* dynamic layer: the LCD glass is already drawn (cached) */
+    bool skip_glass; /* dynamic layer: the LCD glass is already drawn (cached) */
 } klefr_panel_view;
 
 /* Fit the layout into the canvas (sets its transform) and draw. */
@@ -111,20 +111,23 @@ void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_
 /* The same in two layers: the static one (housing, cards, grids, labels;
  * depends only on the canvas size, model and has_load) and the dynamic one
  * drawn over a copy of it every frame. */
-void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
-void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
+void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L,
+                             const klefr_panel_view *v);
+void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L,
+                              const klefr_panel_view *v);
 /* Only the LCD glass of the panel (changes a few times a second at most). */
-void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
+void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L,
+                            const klefr_panel_view *v);
 
 /* Just the LCD glass, filling the canvas (reference images). */
 void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const klefr_lcd_fb *fb,
                           bool backlight, bool powered);
 
 /* What is under pixel (px, py) of a canvas drawn by klefr_panel_draw. */
-klefr_ctl klefr_panel_hit(const klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                          float px, float py);
+klefr_ctl klefr_panel_hit(const klefr_canvas *c, const klefr_panel_layout *L,
+                          const klefr_panel_view *v, float px, float py);
 /* Pixel centre of a control. */
-bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L, klefr_ctl id, float *px,
-                            float *py);
+bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L, klefr_ctl id,
+                            float *px, float *py);
 
 #endif

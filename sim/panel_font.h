@@ -11,7 +11,7 @@ typedef struct {
 } klefr_glyph;
 
 typedef struct {
-    int px;      /* nominal pixel size the bitmaps were rendered at */
+    int px; /* nominal pixel size the bitmaps were rendered at */
     int ascent, descent;
     const klefr_glyph *glyphs; /* 32..126 */
 } klefr_font;

@@ -39,7 +39,9 @@ static int chunk(FILE *f, const char *type, const uint8_t *data, size_t len)
     crc = klefr_png_crc32(crc, data, len);
     uint8_t tail[4];
     be32(tail, crc);
-    return fwrite(hdr, 1, 8, f) == 8 && fwrite(data, 1, len, f) == len && fwrite(tail, 1, 4, f) == 4 ? 0 : -1;
+    return fwrite(hdr, 1, 8, f) == 8 && fwrite(data, 1, len, f) == len && fwrite(tail, 1, 4, f) == 4
+               ? 0
+               : -1;
 }
 
 int klefr_png_write(const char *path, const uint32_t *px, int w, int h)
@@ -77,8 +79,8 @@ int klefr_png_write(const char *path, const uint32_t *px, int w, int h)
         ihdr[10] = 0; /* deflate */
         ihdr[11] = 0;
         ihdr[12] = 0; /* no interlace */
-        rc = fwrite(sig, 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) == 0 && chunk(f, "IDAT", z, zn) == 0 &&
-                     chunk(f, "IEND", NULL, 0) == 0
+        rc = fwrite(sig, 1, 8, f) == 8 && chunk(f, "IHDR", ihdr, 13) == 0 &&
+                     chunk(f, "IDAT", z, zn) == 0 && chunk(f, "IEND", NULL, 0) == 0
                  ? 0
                  : -1;
         if (fclose(f) != 0)
@@ -134,8 +136,8 @@ uint32_t *klefr_png_read(const char *path, int *w, int *h)
             const uint8_t *r = raw + row * (size_t)y;
             ok = r[0] == 0;
             for (int x = 0; x < W; x++)
-                px[(size_t)y * (size_t)W + (size_t)x] =
-                    0xff000000u | (uint32_t)r[1 + 3 * x] << 16 | (uint32_t)r[2 + 3 * x] << 8 | r[3 + 3 * x];
+                px[(size_t)y * (size_t)W + (size_t)x] = 0xff000000u | (uint32_t)r[1 + 3 * x] << 16 |
+                                                        (uint32_t)r[2 + 3 * x] << 8 | r[3 + 3 * x];
         }
     }
     free(raw);

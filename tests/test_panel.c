@@ -31,14 +31,25 @@ static uint8_t seg7(char ch)
 static uint16_t seg14(char ch)
 {
     switch (ch) {
-    case 'T': return KLEFR_SEG14_A | KLEFR_SEG14_I | KLEFR_SEG14_L;
-    case 'O': return 0x3f;
-    case 'A': return KLEFR_SEG14_A | KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_G1 | KLEFR_SEG14_G2;
-    case 'L': return KLEFR_SEG14_D | KLEFR_SEG14_E | KLEFR_SEG14_F;
-    case 'K': return KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_G1 | KLEFR_SEG14_J | KLEFR_SEG14_M;
-    case 'W': return KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_K | KLEFR_SEG14_M;
-    case 'H': return KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_G1 | KLEFR_SEG14_G2;
-    default: return 0;
+    case 'T':
+        return KLEFR_SEG14_A | KLEFR_SEG14_I | KLEFR_SEG14_L;
+    case 'O':
+        return 0x3f;
+    case 'A':
+        return KLEFR_SEG14_A | KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F |
+               KLEFR_SEG14_G1 | KLEFR_SEG14_G2;
+    case 'L':
+        return KLEFR_SEG14_D | KLEFR_SEG14_E | KLEFR_SEG14_F;
+    case 'K':
+        return KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_G1 | KLEFR_SEG14_J | KLEFR_SEG14_M;
+    case 'W':
+        return KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_K |
+               KLEFR_SEG14_M;
+    case 'H':
+        return KLEFR_SEG14_B | KLEFR_SEG14_C | KLEFR_SEG14_E | KLEFR_SEG14_F | KLEFR_SEG14_G1 |
+               KLEFR_SEG14_G2;
+    default:
+        return 0;
     }
 }
 
@@ -75,7 +86,10 @@ static void setup(void)
     ck_assert_msg(klefr_panel_layout_load(&L, KLEFR_ASSETS_DIR, err, sizeof err) == 0, "%s", err);
 }
 
-static void teardown(void) { klefr_panel_layout_free(&L); }
+static void teardown(void)
+{
+    klefr_panel_layout_free(&L);
+}
 
 /* Pixels darker than the glass: the visible (set) segments. */
 static long dark_pixels(const klefr_canvas *c)
@@ -181,7 +195,9 @@ static void open_panel(void)
     setenv("SDL_VIDEODRIVER", "offscreen", 1);
     char err[256];
     klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL, err, sizeof err), 0);
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
+                                    err, sizeof err),
+                     0);
     klefr_panel_opts o = {.synth = &synth, .speed = 1, .width = 700, .height = 480};
     panel = klefr_panel_open(&sim, &o, err, sizeof err);
     ck_assert_msg(panel != NULL, "%s", err);

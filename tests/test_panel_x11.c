@@ -38,9 +38,12 @@ START_TEST(xdotool_presses_right_button)
     setenv("SDL_VIDEODRIVER", "x11", 1);
     char err[256];
     klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL, err, sizeof err), 0);
-    klefr_panel *p = klefr_panel_open(&sim, &(klefr_panel_opts){.synth = &synth, .speed = 1, .width = 840, .height = 576},
-                                      err, sizeof err);
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
+                                    err, sizeof err),
+                     0);
+    klefr_panel *p = klefr_panel_open(
+        &sim, &(klefr_panel_opts){.synth = &synth, .speed = 1, .width = 840, .height = 576}, err,
+        sizeof err);
     ck_assert_msg(p != NULL, "%s", err);
     for (double t0 = wall(); wall() - t0 < 0.5;) /* map and draw the window */
         klefr_panel_frame(p, 10);
@@ -52,7 +55,9 @@ START_TEST(xdotool_presses_right_button)
      * the LCD shows the next page */
     klefr_lcd_fb before = sim.out.lcd;
     snprintf(cmd, sizeof cmd,
-             "xdotool search --sync --onlyvisible --name 'KLEFR 6924' mousemove --window %%1 %d %d mousedown 1", x, y);
+             "xdotool search --sync --onlyvisible --name 'KLEFR 6924' mousemove --window %%1 %d %d "
+             "mousedown 1",
+             x, y);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_msg(pump_until(p, KLEFR_BTN_RIGHT), "the press did not reach the panel");
     klefr_sim_run_until(&sim, sim.t_us + 200000);
@@ -61,11 +66,16 @@ START_TEST(xdotool_presses_right_button)
     klefr_sim_run_until(&sim, sim.t_us + 1000000);
     klefr_lcd_fb blank = {0};
     if (memcmp(&before, &blank, sizeof blank) != 0) /* firmware with menus: the page changed */
-        ck_assert_msg(memcmp(&before, &sim.out.lcd, sizeof before) != 0, "the LCD did not change after a click");
+        ck_assert_msg(memcmp(&before, &sim.out.lcd, sizeof before) != 0,
+                      "the LCD did not change after a click");
     else
-        fprintf(stderr, "note: the firmware draws nothing on the LCD yet (ui stub): LCD change not checked\n");
+        fprintf(
+            stderr,
+            "note: the firmware draws nothing on the LCD yet (ui stub): LCD change not checked\n");
     snprintf(cmd, sizeof cmd,
-             "xdotool search --sync --onlyvisible --name 'KLEFR 6924' mousemove --window %%1 %d %d mousedown 1", x, y);
+             "xdotool search --sync --onlyvisible --name 'KLEFR 6924' mousemove --window %%1 %d %d "
+             "mousedown 1",
+             x, y);
     ck_assert_int_eq(system(cmd), 0);
     ck_assert_msg(pump_until(p, KLEFR_BTN_RIGHT), "the press did not reach the panel");
     uint64_t t_press = sim.t_us;
