@@ -608,10 +608,20 @@ bool klefr_panel_control_pos(klefr_panel *p, int ctl, int *x, int *y)
     return true;
 }
 
+static void call_nothing(void *arg, uint64_t t_us)
+{
+    (void)arg;
+    (void)t_us;
+}
+
 void klefr_panel_close(klefr_panel *p)
 {
     if (!p)
         return;
+    /* load changes still queued must not reach a freed panel */
+    for (size_t k = 0; k < p->sim->nev; k++)
+        if (p->sim->ev[k].kind == KLEFR_EV_CALL && p->sim->ev[k].arg == p)
+            p->sim->ev[k].fn = call_nothing;
     if (p->tex)
         SDL_DestroyTexture(p->tex);
     if (p->ren)

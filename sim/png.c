@@ -39,7 +39,8 @@ static int chunk(FILE *f, const char *type, const uint8_t *data, size_t len)
     crc = klefr_png_crc32(crc, data, len);
     uint8_t tail[4];
     be32(tail, crc);
-    return fwrite(hdr, 1, 8, f) == 8 && fwrite(data, 1, len, f) == len && fwrite(tail, 1, 4, f) == 4
+    return fwrite(hdr, 1, 8, f) == 8 && (len == 0 || fwrite(data, 1, len, f) == len) &&
+                   fwrite(tail, 1, 4, f) == 4
                ? 0
                : -1;
 }
