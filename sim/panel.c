@@ -425,12 +425,17 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
         break;
     }
     case SDL_MOUSEBUTTONDOWN: {
-        if (e->button.button != SDL_BUTTON_LEFT)
+        bool both = e->button.button == SDL_BUTTON_RIGHT; /* right click on a button: both */
+        if (e->button.button != SDL_BUTTON_LEFT && !both)
             break;
         klefr_ctl h = hit(p, e->button.x, e->button.y);
+        if (both && h != KLEFR_CTL_BTN_LEFT && h != KLEFR_CTL_BTN_RIGHT)
+            break;
         p->pressed = h;
         if (h == KLEFR_CTL_BTN_LEFT || h == KLEFR_CTL_BTN_RIGHT) {
-            p->mouse_held = h == KLEFR_CTL_BTN_LEFT ? KLEFR_BTN_LEFT : KLEFR_BTN_RIGHT;
+            p->mouse_held = both                      ? KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT
+                            : h == KLEFR_CTL_BTN_LEFT ? KLEFR_BTN_LEFT
+                                                      : KLEFR_BTN_RIGHT;
             SDL_CaptureMouse(SDL_TRUE);
             buttons_update(p);
         } else if (h != KLEFR_CTL_NONE) {
@@ -440,7 +445,7 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
         break;
     }
     case SDL_MOUSEBUTTONUP:
-        if (e->button.button != SDL_BUTTON_LEFT)
+        if (e->button.button != SDL_BUTTON_LEFT && e->button.button != SDL_BUTTON_RIGHT)
             break;
         p->pressed = KLEFR_CTL_NONE;
         if (p->mouse_held) {

@@ -7,6 +7,7 @@
  * never calls the firmware: input becomes klefr_sim events posted at the
  * meter's current time, delivered by the simulation loop.
  *
+ * Mouse: press and hold a meter button; a right click on either holds both.
  * Keys: Left/Right = left/right button, Space or Down = both buttons,
  * +/- current, [ ] power factor, E import/export, V voltage, , . frequency,
  * T tariff input (6922), P supply cut/restore, 0 pause, 1 1x, 2 10x,

@@ -220,13 +220,13 @@ static const klefr_sim_event *queued(klefr_sim_event_kind kind)
     return best;
 }
 
-static void mouse(int ctl, bool down)
+static void mouse_button(int ctl, bool down, int button)
 {
     int x, y;
     ck_assert(klefr_panel_control_pos(panel, ctl, &x, &y));
     SDL_Event e = {0};
     e.type = down ? SDL_MOUSEBUTTONDOWN : SDL_MOUSEBUTTONUP;
-    e.button.button = SDL_BUTTON_LEFT;
+    e.button.button = (uint8_t)button;
     e.button.state = down ? SDL_PRESSED : SDL_RELEASED;
     e.button.x = x;
     e.button.y = y;
@@ -241,6 +241,11 @@ static void key(SDL_Keycode k, bool down)
     e.key.keysym.sym = k;
     SDL_PushEvent(&e);
     ck_assert(klefr_panel_frame(panel, 0));
+}
+
+static void mouse(int ctl, bool down)
+{
+    mouse_button(ctl, down, SDL_BUTTON_LEFT);
 }
 
 START_TEST(mouse_hold_right_button_5s)
@@ -268,7 +273,7 @@ START_TEST(mouse_hold_right_button_5s)
 }
 END_TEST
 
-START_TEST(keys_space_is_both_buttons)
+START_TEST(space_or_right_click_is_both_buttons)
 {
     open_panel();
     key(SDLK_LEFT, true);
@@ -281,6 +286,10 @@ START_TEST(keys_space_is_both_buttons)
     key(SDLK_SPACE, false);
     klefr_sim_run_until(&sim, 3010000);
     ck_assert_uint_eq(sim.meter.ui.held, 0);
+    mouse_button(KLEFR_CTL_BTN_LEFT, true, SDL_BUTTON_RIGHT); /* right click: both */
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->byte, KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
+    mouse_button(KLEFR_CTL_BTN_LEFT, false, SDL_BUTTON_RIGHT);
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->byte, 0);
     close_panel();
 }
 END_TEST
@@ -337,7 +346,7 @@ int main(void)
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mouse_hold_right_button_5s);
-    tcase_add_test(tc, keys_space_is_both_buttons);
+    tcase_add_test(tc, space_or_right_click_is_both_buttons);
     tcase_add_test(tc, controls_change_load_supply_tariff_speed);
     tcase_add_test(tc, window_close_ends_the_run);
     suite_add_tcase(s, tc);
