@@ -855,11 +855,11 @@ static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const kl
                           KLEFR_ALIGN_LEFT, rows[k].label);
         klefr_cv_text(c, &klefr_font_regular, x + 24, y + 262, 17, dim, KLEFR_ALIGN_LEFT, "Speed");
         klefr_cv_text(c, &klefr_font_regular, x + 24, y + 302, 14, dim, KLEFR_ALIGN_LEFT,
-                      "Keys: Left / Right = meter buttons (hold), Space or Down = both, +/- "
-                      "current, [ ] power factor,");
+                      "Keys: Left / Right = meter buttons (hold); Space, Down or right click = "
+                      "both; +/- current; [ ] PF;");
         klefr_cv_text(c, &klefr_font_regular, x + 24, y + 321, 14, dim, KLEFR_ALIGN_LEFT,
-                      "E import/export, V / shift+V voltage, , . frequency, T tariff input, P "
-                      "supply, 0-4 speed, F12 screenshot");
+                      "E import/export; V / shift+V voltage; , . frequency; T tariff input; P "
+                      "supply; 0-4 speed; F12 screenshot");
     }
     if (!(layer & DY))
         return;

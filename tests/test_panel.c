@@ -167,6 +167,64 @@ START_TEST(lcd_reference_images)
 }
 END_TEST
 
+/* The whole panel from a fixed snapshot: layout, hold ring at 3.5 s, LED and
+ * S0 lamp on, scope, trend, controls. */
+START_TEST(panel_reference_image)
+{
+    static int32_t sv[1024], si[1024];
+    static float tp[240], tq[240];
+    for (int k = 0; k < 1024; k++) {
+        double w = 2 * M_PI * 50.0 * k / 4000.0;
+        sv[k] = (int32_t)(sin(w) * 230 * sqrt(2) / 500 * 8388608);
+        si[k] = (int32_t)(sin(w - 0.6435) * 10 * sqrt(2) / 200 * 8388608);
+    }
+    for (int k = 0; k < 240; k++) {
+        tp[k] = k < 120 ? 1150.0f : 1840.0f;
+        tq[k] = k < 120 ? 0.0f : 1380.0f;
+    }
+    static const char *const ports[] = {"/dev/pts/7 (Modbus RTU, terminals 10/11)", "/dev/pts/8 (IR)"};
+    klefr_panel_view v = {.model = KLEFR_MODEL_6924,
+                          .powered = true,
+                          .backlight = true,
+                          .lcd = fb_energy(),
+                          .out_on = {true, true, false},
+                          .out_count = {1234, 123, 4},
+                          .held = KLEFR_BTN_RIGHT,
+                          .hold_s = {0, 3.5},
+                          .scope_v = sv,
+                          .scope_i = si,
+                          .scope_n = 1024,
+                          .scope_cap = 1024,
+                          .trend_p = tp,
+                          .trend_q = tq,
+                          .trend_n = 240,
+                          .trend_cap = 240,
+                          .trend_dt_s = 0.5,
+                          .ports = ports,
+                          .nports = 2,
+                          .speed = 10,
+                          .actual_speed = 10,
+                          .t_s = 3723,
+                          .has_load = true,
+                          .load = {.v_rms = 230, .i_rms = 10, .phi_deg = 36.87, .freq_hz = 50},
+                          .hover = KLEFR_CTL_SPEED_1};
+    klefr_canvas c;
+    ck_assert(klefr_canvas_init(&c, 840, 576));
+    klefr_panel_draw(&c, &L, &v);
+    check_ref(&c, "panel_fixed");
+    /* the cached layers give the same picture */
+    klefr_canvas bg;
+    ck_assert(klefr_canvas_init(&bg, 840, 576));
+    klefr_panel_draw_static(&bg, &L, &v);
+    klefr_panel_draw_glass(&bg, &L, &v);
+    v.skip_glass = true;
+    klefr_panel_draw_dynamic(&bg, &L, &v);
+    ck_assert_mem_eq(bg.px, c.px, (size_t)840 * 576 * 4);
+    klefr_canvas_free(&bg);
+    klefr_canvas_free(&c);
+}
+END_TEST
+
 START_TEST(png_round_trip)
 {
     uint32_t px[3 * 70000 / 3];
@@ -341,6 +399,7 @@ int main(void)
     TCase *tc = tcase_create("lcd");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, lcd_reference_images);
+    tcase_add_test(tc, panel_reference_image);
     tcase_add_test(tc, png_round_trip);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
