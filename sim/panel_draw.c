@@ -735,7 +735,7 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
     const cJSON *J = L->json;
     float x = jnum(J, "side.phasor.x", 0), y = jnum(J, "side.phasor.y", 0),
           w = jnum(J, "side.phasor.w", 250), h = jnum(J, "side.phasor.h", 208);
-    card(c, L, "phasor", "Phasors (P-Q plane)", layer);
+    card(c, L, "phasor", "Phasors", layer);
     float cx = x + w / 2, cy = y + 36 + (h - 36) / 2, r = fminf(w, h - 36) / 2 - 16;
     if (layer & ST) {
         klefr_cv_ring(c, cx, cy, r, 1.2f, 0, 2 * (float)M_PI, 0xff4a525e);
@@ -767,8 +767,8 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
             arrow(c, cx, cy, cx + len * (float)cos(phi), cy - len * (float)sin(phi), 2.6f,
                   jcol(J, "side.i_color", 0));
         char s[32];
-        snprintf(s, sizeof s, "phi %.1f deg", phi * 180 / M_PI);
-        klefr_cv_text(c, &klefr_font_regular, x + w - 14, y + 28, 14, 0xffb7c0ca, KLEFR_ALIGN_RIGHT,
+        snprintf(s, sizeof s, "%.1f deg", phi * 180 / M_PI);
+        klefr_cv_text(c, &klefr_font_regular, x + w - 14, y + 27, 14, 0xffb7c0ca, KLEFR_ALIGN_RIGHT,
                       s);
     }
 }
