@@ -50,7 +50,8 @@ struct klefr_panel {
     uint64_t press_us[2];
     klefr_ctl hover, pressed;
 
-    klefr_load load; /* what the controls last set (applied by an event) */
+    klefr_load load;   /* what the controls last set (applied by an event) */
+    bool load_pending; /* that event is still queued */
     bool t2_input;
     bool power;
 
@@ -96,6 +97,7 @@ static void apply_load(void *arg, uint64_t t_us)
     (void)t_us;
     if (p->synth)
         klefr_synth_set_load(p->synth, &p->load);
+    p->load_pending = false;
 }
 
 static int nearest(const double *tab, int n, double x)
@@ -128,6 +130,8 @@ static void load_change(klefr_panel *p, klefr_ctl c)
 #define N(t) ((int)(sizeof t / sizeof t[0]))
     if (!p->synth)
         return;
+    if (!p->load_pending) /* a scenario may have changed the load meanwhile */
+        p->load = p->synth->load;
     klefr_load *l = &p->load;
     bool exp = exporting(l);
     double phi = exp ? (l->phi_deg > 0 ? l->phi_deg - 180 : l->phi_deg + 180) : l->phi_deg;
@@ -165,7 +169,10 @@ static void load_change(klefr_panel *p, klefr_ctl c)
 #undef N
     /* export = the current reversed: phi + 180, kept in (-180, 180] */
     l->phi_deg = exp ? (phi > 0 ? phi - 180 : phi + 180) : phi;
-    post(p, (klefr_sim_event){.kind = KLEFR_EV_CALL, .fn = apply_load, .arg = p});
+    if (!p->load_pending)
+        post(p, (klefr_sim_event){.kind = KLEFR_EV_CALL, .fn = apply_load, .arg = p});
+    p->load_pending = true;
+    p->dirty = true;
 }
 
 static void control(klefr_panel *p, klefr_ctl c)
@@ -244,7 +251,7 @@ static void view_fill(klefr_panel *p, klefr_panel_view *v)
     v->actual_speed = p->actual_speed;
     v->t_s = (double)s->t_us / 1e6;
     v->has_load = p->synth != NULL;
-    v->load = p->load;
+    v->load = p->load_pending || !p->synth ? p->load : p->synth->load;
     v->t2_input = p->t2_input;
     v->hover = p->hover;
     v->pressed = p->pressed;

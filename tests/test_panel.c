@@ -373,6 +373,13 @@ START_TEST(controls_change_load_supply_tariff_speed)
     mouse(KLEFR_CTL_POWER, true);
     klefr_sim_run_until(&sim, 300000);
     ck_assert(sim.powered);
+    /* a scenario changed the load meanwhile: the next step starts from it */
+    klefr_load l = synth.load;
+    l.i_rms = 20;
+    klefr_synth_set_load(&synth, &l);
+    mouse(KLEFR_CTL_I_UP, true);
+    klefr_sim_run_until(&sim, 400000);
+    ck_assert(synth.load.i_rms == 32);
     mouse(KLEFR_CTL_SPEED_100, true);
     ck_assert(klefr_panel_speed(panel) == 100);
     key(SDLK_0, true);
