@@ -231,22 +231,41 @@ static void draw_glass(klefr_canvas *c, const klefr_panel_layout *L, float x, fl
     klefr_lcd_fb blank = {0};
     if (!powered)
         fb = &blank;
-    for (int d = 0; d < KLEFR_LCD_DIGITS; d++)
-        for (int s = 0; s < 8; s++)
-            poly_at(c, &L->digit.seg[s], x + (L->digits_x + (float)d * L->digits_pitch) * k,
-                    y + L->digits_y * k, k, fb->digits[d] >> s & 1u ? on : off);
-    for (int d = 0; d < KLEFR_LCD_CHARS; d++)
-        for (int s = 0; s < 15; s++)
-            poly_at(c, &L->chr.seg[s], x + (L->chars_x + (float)d * L->chars_pitch) * k,
-                    y + L->chars_y * k, k, fb->chars[d] >> s & 1u ? on : off);
-    for (int i = 0; i < L->nicons; i++) {
-        const klefr_lcd_icon *ic = &L->icons[i];
-        uint32_t col = fb->icons & ic->bit ? on : off;
-        for (int j = 0; j < ic->npolys; j++)
-            poly_at(c, &ic->polys[j], x, y, k, col);
-        if (ic->text[0])
-            klefr_cv_text(c, &klefr_font_bold, x + ic->x * k, y + ic->y * k, ic->size * k, col,
-                          KLEFR_ALIGN_LEFT, ic->text);
+    /* pass 0: the shadow a dark segment casts on the reflector behind the
+     * liquid crystal (offset down-right); pass 1: the segments */
+    uint32_t shadow = with_alpha(seg, lit ? jnum(J, "meter.shadow_alpha_lit", 0.07f)
+                                          : jnum(J, "meter.shadow_alpha", 0.14f));
+    float so = jnum(J, "meter.shadow_offset", 1.4f) * k;
+    for (int pass = 0; pass < 2; pass++) {
+        float dx = pass ? 0 : so;
+        for (int d = 0; d < KLEFR_LCD_DIGITS; d++)
+            for (int s = 0; s < 8; s++) {
+                bool set = fb->digits[d] >> s & 1u;
+                if (pass || set)
+                    poly_at(c, &L->digit.seg[s],
+                            x + dx + (L->digits_x + (float)d * L->digits_pitch) * k,
+                            y + dx + L->digits_y * k, k, pass ? (set ? on : off) : shadow);
+            }
+        for (int d = 0; d < KLEFR_LCD_CHARS; d++)
+            for (int s = 0; s < 15; s++) {
+                bool set = fb->chars[d] >> s & 1u;
+                if (pass || set)
+                    poly_at(c, &L->chr.seg[s],
+                            x + dx + (L->chars_x + (float)d * L->chars_pitch) * k,
+                            y + dx + L->chars_y * k, k, pass ? (set ? on : off) : shadow);
+            }
+        for (int i = 0; i < L->nicons; i++) {
+            const klefr_lcd_icon *ic = &L->icons[i];
+            bool set = fb->icons & ic->bit;
+            if (!pass && !set)
+                continue;
+            uint32_t col = pass ? (set ? on : off) : shadow;
+            for (int j = 0; j < ic->npolys; j++)
+                poly_at(c, &ic->polys[j], x + dx, y + dx, k, col);
+            if (ic->text[0])
+                klefr_cv_text(c, &klefr_font_bold, x + dx + ic->x * k, y + dx + ic->y * k,
+                              ic->size * k, col, KLEFR_ALIGN_LEFT, ic->text);
+        }
     }
 }
 
