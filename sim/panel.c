@@ -32,6 +32,7 @@ struct klefr_panel {
     SDL_Window *win;
     SDL_Renderer *ren;
     SDL_Texture *tex;
+    SDL_Cursor *hand, *arrow;
     klefr_canvas cv;
     klefr_canvas bg;  /* static layer, redrawn when the size changes */
     klefr_canvas mid; /* static layer + LCD glass, redrawn when the LCD changes */
@@ -428,6 +429,8 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
         if (h != p->hover) {
             p->hover = h;
             p->dirty = true;
+            if (p->hand && p->arrow)
+                SDL_SetCursor(h != KLEFR_CTL_NONE ? p->hand : p->arrow);
         }
         break;
     }
@@ -534,6 +537,8 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
         return NULL;
     }
     SDL_SetWindowMinimumSize(p->win, 560, 384);
+    p->hand = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_HAND);
+    p->arrow = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_ARROW);
     p->dirty = true;
     return p;
 }
@@ -634,6 +639,10 @@ void klefr_panel_close(klefr_panel *p)
     for (size_t k = 0; k < p->sim->nev; k++)
         if (p->sim->ev[k].kind == KLEFR_EV_CALL && p->sim->ev[k].arg == p)
             p->sim->ev[k].fn = call_nothing;
+    if (p->hand)
+        SDL_FreeCursor(p->hand);
+    if (p->arrow)
+        SDL_FreeCursor(p->arrow);
     if (p->tex)
         SDL_DestroyTexture(p->tex);
     if (p->ren)
