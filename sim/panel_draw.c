@@ -339,21 +339,32 @@ static rect ctl_rect(const klefr_panel_layout *L, klefr_ctl id)
     }
 }
 
-static void fit(klefr_canvas *c, const klefr_panel_layout *L)
+/* The whole layout, or only the meter in a tall narrow window (a trainer
+ * can put the meter beside slides). */
+static bool fit(klefr_canvas *c, const klefr_panel_layout *L)
 {
-    float W = jnum(L->json, "size.w", 1400), H = jnum(L->json, "size.h", 960);
+    const cJSON *J = L->json;
+    float X = 0, Y = 0, W = jnum(J, "size.w", 1400), H = jnum(J, "size.h", 960);
+    bool meter_only = (float)c->w < (float)c->h * jnum(J, "meter_only.below_aspect", 0);
+    if (meter_only) {
+        X = jnum(J, "meter_only.x", 0);
+        Y = jnum(J, "meter_only.y", 0);
+        W = jnum(J, "meter_only.w", W);
+        H = jnum(J, "meter_only.h", H);
+    }
     c->scale = fminf((float)c->w / W, (float)c->h / H);
-    c->ox = ((float)c->w - W * c->scale) / 2;
-    c->oy = ((float)c->h - H * c->scale) / 2;
+    c->ox = ((float)c->w - W * c->scale) / 2 - X * c->scale;
+    c->oy = ((float)c->h - H * c->scale) / 2 - Y * c->scale;
+    return meter_only;
 }
 
 klefr_ctl klefr_panel_hit(const klefr_canvas *c, const klefr_panel_layout *L,
                           const klefr_panel_view *v, float px, float py)
 {
     klefr_canvas t = *c;
-    fit(&t, L);
+    bool meter_only = fit(&t, L);
     float ux = (px - t.ox) / t.scale, uy = (py - t.oy) / t.scale;
-    for (int id = 1; id < KLEFR_CTL_COUNT; id++) {
+    for (int id = 1; id < (meter_only ? KLEFR_CTL_I_DOWN : KLEFR_CTL_COUNT); id++) {
         rect r = ctl_rect(L, (klefr_ctl)id);
         if (!v->has_load && id >= KLEFR_CTL_I_DOWN && id <= KLEFR_CTL_DIR)
             continue;
@@ -958,10 +969,12 @@ static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klef
 static void draw_layers(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
                         int layer)
 {
-    fit(c, L);
+    bool meter_only = fit(c, L);
     if (layer & ST)
         klefr_canvas_clear(c, jcol(L->json, "background", 0xff2b2f36));
     draw_meter(c, L, v, layer);
+    if (meter_only)
+        return;
     draw_readings(c, L, v, layer);
     draw_scope(c, L, v, layer);
     draw_phasor(c, L, v, layer);

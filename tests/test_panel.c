@@ -225,6 +225,28 @@ START_TEST(panel_reference_image)
 }
 END_TEST
 
+/* A tall narrow window shows only the meter, larger; its buttons still work
+ * and the hidden side controls do not. */
+START_TEST(tall_window_shows_only_the_meter)
+{
+    klefr_canvas wide = {.w = 1400, .h = 960}, tall = {.w = 450, .h = 960};
+    klefr_panel_view v = {.model = KLEFR_MODEL_6924};
+    float wx, wy, tx, ty;
+    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_BTN_RIGHT, &wx, &wy));
+    ck_assert(klefr_panel_ctl_center(&tall, &L, KLEFR_CTL_BTN_RIGHT, &tx, &ty));
+    ck_assert_int_eq(klefr_panel_hit(&tall, &L, &v, tx, ty), KLEFR_CTL_BTN_RIGHT);
+    ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_BTN_RIGHT);
+    ck_assert(tx > wx); /* centred and zoomed */
+    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_SPEED_1, &wx, &wy));
+    ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_SPEED_1);
+    for (float x = 0; x < 450; x += 5)
+        for (float y = 0; y < 960; y += 5) {
+            klefr_ctl h = klefr_panel_hit(&tall, &L, &v, x, y);
+            ck_assert(h == KLEFR_CTL_NONE || h == KLEFR_CTL_BTN_LEFT || h == KLEFR_CTL_BTN_RIGHT);
+        }
+}
+END_TEST
+
 START_TEST(png_round_trip)
 {
     uint32_t px[3 * 70000 / 3];
@@ -407,6 +429,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, lcd_reference_images);
     tcase_add_test(tc, panel_reference_image);
+    tcase_add_test(tc, tall_window_shows_only_the_meter);
     tcase_add_test(tc, png_round_trip);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
