@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$tmp"
 "$build/src/klefr-sim" --model 6922 >/dev/null &
 pid=\$!
-w=\$(xdotool search --sync --name KLEFR | head -1)
+w=\$(xdotool search --sync --onlyvisible --name KLEFR | head -1)
 sleep 0.5
 xdotool key --window \$w bracketright bracketright plus t
 sleep 9

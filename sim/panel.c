@@ -528,6 +528,14 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                               o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
+    /* The pixels are made on the CPU: on X11 (no HiDPI scaling there) the
+     * software path blits them straight to the window, where GL through Mesa
+     * llvmpipe (Xvfb, VMs) costs three times the CPU. SDL_RENDER_DRIVER and
+     * SDL_FRAMEBUFFER_ACCELERATION in the environment still win. */
+    if (p->win && !strcmp(SDL_GetCurrentVideoDriver(), "x11")) {
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
+    }
     p->ren = p->win ? SDL_CreateRenderer(p->win, -1, 0) : NULL;
     if (p->win && !p->ren)
         p->ren = SDL_CreateRenderer(p->win, -1, SDL_RENDERER_SOFTWARE);
