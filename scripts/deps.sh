@@ -3,7 +3,8 @@
 # Safe to run again: it only installs packages that are missing.
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libsdl2-dev libserialport-dev libcjson-dev check
-      libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio xvfb xauth)
+      libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio xvfb xauth xdotool
+      zlib1g-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -80,10 +80,15 @@ static bool stopped(const klefr_loop *l)
     return l->stop && *l->stop;
 }
 
+/* Internal result: the hook changed speed or pause; pick the mode again. */
+#define LOOP_MODE_CHANGED ((klefr_loop_result)-1)
+
 static klefr_loop_result run_max(klefr_loop *l)
 {
     klefr_sim *s = l->sim;
     while (s->t_us + KLEFR_SIM_SLICE_US <= l->t_end_us) {
+        if (l->paused || l->speed > 0)
+            return LOOP_MODE_CHANGED;
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
         uint64_t end = l->t_end_us - s->t_us > KLEFR_LOOP_MAX_CHUNK_US
@@ -109,6 +114,10 @@ static klefr_loop_result run_paced(klefr_loop *l)
     for (;;) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
+        if (l->paused || l->speed <= 0)
+            return LOOP_MODE_CHANGED;
+        if (l->speed != c.speed)
+            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
         uint64_t iter_start = klefr_wall_ns();
         uint64_t target = min_u64(klefr_clock_virt_us(&c, iter_start), l->t_end_us);
         /* Run what is due, but give the hook its turn at least every period. */
@@ -135,7 +144,28 @@ static klefr_loop_result run_paced(klefr_loop *l)
     }
 }
 
+/* Paused: virtual time stands still; the hook and the fds are still served
+ * (bytes arrive at the frozen time and wait in the event queue). */
+static klefr_loop_result run_paused(klefr_loop *l)
+{
+    klefr_sim *s = l->sim;
+    const uint64_t hook_period_ns = 1000000000u / KLEFR_LOOP_HOOK_HZ;
+    while (l->paused) {
+        if (stopped(l))
+            return KLEFR_LOOP_STOPPED;
+        l->iterations++;
+        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+            return KLEFR_LOOP_QUIT;
+        wait_fds(l, NULL, klefr_wall_ns() + hook_period_ns);
+    }
+    return LOOP_MODE_CHANGED;
+}
+
 klefr_loop_result klefr_loop_run(klefr_loop *l)
 {
-    return l->speed > 0 ? run_paced(l) : run_max(l);
+    klefr_loop_result r;
+    do
+        r = l->paused ? run_paused(l) : l->speed > 0 ? run_paced(l) : run_max(l);
+    while (r == LOOP_MODE_CHANGED);
+    return r;
 }

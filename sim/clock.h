@@ -10,7 +10,10 @@
  *
  * Max mode: slices run back to back in chunks of KLEFR_LOOP_MAX_CHUNK_US of
  * virtual time; between chunks the fds are polled without waiting, the hook
- * runs and the stop flag is checked. */
+ * runs and the stop flag is checked.
+ *
+ * The hook may change speed and paused between iterations (the panel's speed
+ * buttons): the loop re-anchors its clock and switches mode. */
 #ifndef KLEFR_SIM_CLOCK_H
 #define KLEFR_SIM_CLOCK_H
 
@@ -53,6 +56,7 @@ const char *klefr_loop_result_to_str(klefr_loop_result r);
 typedef struct klefr_loop {
     klefr_sim *sim;
     double speed;                      /* 0 = as fast as possible, else virtual s per wall s */
+    bool paused;                       /* virtual time stands still (the hook still runs) */
     uint64_t t_end_us;                 /* stop when virtual time reaches it; KLEFR_LOOP_FOREVER */
     const volatile sig_atomic_t *stop; /* optional: nonzero = stop now */
 

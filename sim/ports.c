@@ -302,6 +302,15 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
     return p;
 }
 
+int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size)
+{
+    const line *l = &p->lines[port];
+    if (!l->open)
+        return -1;
+    snprintf(buf, size, "%s: %s", l->name, l->is_serial ? l->link : l->pty.slave_path);
+    return 0;
+}
+
 void klefr_ports_close(klefr_ports *p)
 {
     if (!p)

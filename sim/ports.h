@@ -7,6 +7,7 @@
 #define KLEFR_SIM_PORTS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "sim.h"
 
@@ -34,6 +35,10 @@ int klefr_ports_onoff(const char *s);
  * (message printed to stderr). */
 klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o);
 void klefr_ports_close(klefr_ports *p);
+
+/* "modbus: /dev/pts/7" for an open port, for the panel. 0, or -1 if the
+ * model has no such port. */
+int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size);
 
 
 #endif

@@ -187,6 +187,10 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
         size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
         if (s->afe && n == 0)
             return false;
+        for (size_t k = 0; k < n; k++, s->scope_n++) { /* scope tap for the panel */
+            s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = v[k];
+            s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = i[k];
+        }
         if (s->powered && n)
             klefr_meter_adc(&s->meter, v, i, n, s->t_us);
         s->t_us += KLEFR_SIM_SLICE_US;

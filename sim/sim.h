@@ -55,6 +55,9 @@ typedef struct {
 
 #define KLEFR_SIM_MAX_FDS 8
 
+/* Recent ADC samples kept for the panel's scope (a power of two). */
+#define KLEFR_SIM_SCOPE_N 1024u
+
 typedef struct klefr_sim {
     klefr_meter meter;
     klefr_hal hal;
@@ -81,6 +84,11 @@ typedef struct klefr_sim {
     /* Trace sink; NULL = off. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
+
+    /* Scope tap: the last KLEFR_SIM_SCOPE_N ADC codes of each channel, a ring
+     * indexed by sample number % KLEFR_SIM_SCOPE_N; scope_n = samples so far. */
+    int32_t scope_v[KLEFR_SIM_SCOPE_N], scope_i[KLEFR_SIM_SCOPE_N];
+    uint64_t scope_n;
 } klefr_sim;
 
 /* Set up the hardware and power the meter up at t = 0. eeprom_path NULL =

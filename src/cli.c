@@ -34,6 +34,7 @@ enum {
     OPT_LINE_TIMING,
     OPT_BAUD_CHECK,
     OPT_TRACE,
+    OPT_SCREENSHOT,
 };
 
 static const struct {
@@ -75,6 +76,8 @@ static const struct {
     {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
      "a master at another baud rate is not understood (default on)"},
     {"trace", required_argument, OPT_TRACE, "modbus", "log every Modbus frame to stderr"},
+    {"screenshot", required_argument, OPT_SCREENSHOT, "FILE.png",
+     "save the front panel as PNG at the end of the run"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -204,6 +207,9 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             *(c == OPT_LINE_TIMING ? &o->line_timing : &o->baud_check) = on;
             break;
         }
+        case OPT_SCREENSHOT:
+            o->screenshot = optarg;
+            break;
         case OPT_TRACE:
             if (strcmp(optarg, "modbus") != 0)
                 return fail(err, errlen, name, optarg, "expected modbus");

@@ -34,6 +34,7 @@ typedef struct {
     int line_timing;         /* 1 on, 0 off, -1 auto (off when headless) */
     int baud_check;          /* 1 on, 0 off */
     bool trace_modbus;       /* --trace modbus */
+    const char *screenshot;  /* --screenshot FILE.png */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

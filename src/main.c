@@ -17,6 +17,7 @@
 #include "clock.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
+#include "panel.h"
 #include "ports.h"
 #include "profile.h"
 #include "report.h"
@@ -70,8 +71,37 @@ typedef struct {
     klefr_profile_player player;
     klefr_sim sim;
     klefr_loop loop;
+    klefr_panel *panel;
     char eeprom_path[4200];
+    char port_labels[KLEFR_PORT_COUNT][4200];
+    const char *ports[KLEFR_PORT_COUNT];
+    int nports;
 } app;
+
+/* Once per loop iteration: the window draws and turns input into sim
+ * events; its speed buttons steer the loop. */
+static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+{
+    app *a = arg;
+    (void)sim;
+    (void)t_us;
+    if (!klefr_panel_frame(a->panel, 0))
+        return false;
+    double sp = klefr_panel_speed(a->panel);
+    a->loop.paused = sp == 0;
+    if (sp != 0)
+        a->loop.speed = sp < 0 ? 0 : sp;
+    return true;
+}
+
+static bool have_display(void)
+{
+    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (getenv(v[k]) && *getenv(v[k]))
+            return true;
+    return false;
+}
 
 static void trace_stderr(void *arg, const char *line)
 {
@@ -142,6 +172,11 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
 
+    if (!a.opt.headless && !have_display()) {
+        fprintf(stderr, "klefr-sim: no display: running headless\n");
+        a.opt.headless = true;
+    }
+
     klefr_afe *afe = NULL;
     if ((rc = setup_source(&a, &afe)) != 0)
         return rc;
@@ -173,7 +208,6 @@ int main(int argc, char **argv)
                      .speed = a.opt.have_speed ? a.opt.speed : (a.opt.headless && bounded ? 0 : 1),
                      .t_end_us = run_end(&a),
                      .stop = &stop_requested};
-    /* Not headless: the panel attaches here (sets a.loop.hook / hook_arg). */
     /* Serial ports: one pty (or real port) per protocol port, polled by the loop. */
     char state_dir[4200] = "";
     if (!a.opt.ephemeral) {
@@ -197,6 +231,26 @@ int main(int argc, char **argv)
     klefr_ports *ports = klefr_ports_open(&a.sim, &popts);
     if (!ports)
         return KLEFR_EXIT_RUNTIME;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++)
+        if (klefr_ports_label(ports, (klefr_port)k, a.port_labels[a.nports], sizeof a.port_labels[0]) == 0) {
+            a.ports[a.nports] = a.port_labels[a.nports];
+            a.nports++;
+        }
+
+    /* The window (the display was checked above). */
+    if (!a.opt.headless) {
+        klefr_panel_opts po = {.ports = a.ports,
+                               .nports = a.nports,
+                               .synth = a.opt.replay ? NULL : &a.synth,
+                               .speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX};
+        a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
+        if (!a.panel) {
+            fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
+            return KLEFR_EXIT_RUNTIME;
+        }
+        a.loop.hook = panel_hook;
+        a.loop.hook_arg = &a;
+    }
 
     catch_signals();
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
@@ -210,6 +264,20 @@ int main(int argc, char **argv)
     if (a.opt.replay && a.replay.clipped)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
                 a.opt.replay, (unsigned long long)a.replay.clipped);
+
+    if (a.opt.screenshot) {
+        if (!a.panel)
+            a.panel = klefr_panel_open(&a.sim,
+                                       &(klefr_panel_opts){.ports = a.ports,
+                                                           .nports = a.nports,
+                                                           .synth = a.opt.replay ? NULL : &a.synth,
+                                                           .headless = true},
+                                       err, sizeof err);
+        if (!a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0)
+            fprintf(stderr, "klefr-sim: --screenshot %s: %s\n", a.opt.screenshot,
+                    a.panel ? "cannot write the file" : err);
+    }
+    klefr_panel_close(a.panel);
 
     /* A clean stop is a power cut: the meter saves its registers. */
     klefr_sim_power(&a.sim, false);
