@@ -28,7 +28,7 @@ start() { # name command...
   rm -f "$dir/link"
   "$@" >"$dir/$name.out" 2>"$dir/$name.err" &
   pid=$!
-  for _ in $(seq 200); do [ -L "$dir/link" ] && grep -q . "$dir/$name.out" && return 0; sleep 0.05; done
+  for _ in $(seq 200); do [ -L "$dir/link" ] && cat "$dir/$name.out" "$dir/$name.err" | grep -q . && return 0; sleep 0.05; done
   echo "bench-modbus: $name did not start" >&2; cat "$dir/$name.err" >&2; exit 1
 }
 stop() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=; }
@@ -47,8 +47,8 @@ run() { # name -> appends "req_per_s median_ms slave_cpu_us_per_request" to $dir
 for r in $(seq "$rounds"); do
   start ceiling "$build/tests/mb_null_responder" "$dir/link"
   run ceiling; stop
-  start klefr "$build/src/klefr-sim" --headless --model 6924 --line-timing off \
-    --modbus-port "$dir/link" --duration 100000
+  start klefr "$build/src/klefr-sim" --headless --ephemeral --model 6924 --line-timing off \
+    --speed 1 --modbus-port "$dir/link" --duration 100000
   run klefr; stop
   start pymodbus /usr/bin/python3 "$root/scripts/bench/pymodbus_pty_server.py" "$dir/link"
   run pymodbus; stop

@@ -568,6 +568,8 @@ void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
     if (!klefr_model_has_modbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
+    if (!s->len)
+        return; /* nothing buffered: no silence to judge */
     /* The tick may run before bytes stamped earlier are handed over (the
      * platform batches them), so silence is only judged here after a grace
      * of two tick periods; the next byte judges it exactly. */

@@ -216,8 +216,11 @@ bool klefr_page_visible(const klefr_meter *m, uint16_t idx)
  * without it (a fresh EEPROM: 0) means the factory set of the model. */
 uint32_t klefr_scroll_mask(const klefr_meter *m)
 {
-    if (m->settings.scroll_mask & 1u)
-        return m->settings.scroll_mask;
+    return (m->settings.scroll_mask & 1u) ? m->settings.scroll_mask : m->ui.factory_mask;
+}
+
+uint32_t klefr_factory_scroll_mask(const klefr_meter *m)
+{
     uint32_t mask = 1u;
     for (uint16_t i = 0; i < klefr_page_count; i++)
         if (klefr_pages[i].bit != NOBIT && (klefr_pages[i].def_scroll & model_bit(m->model)))

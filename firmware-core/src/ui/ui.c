@@ -49,6 +49,7 @@ void klefr_ui_init(klefr_meter *m, uint64_t t_us)
     memset(&m->ui, 0, sizeof m->ui);
     memset(&m->ui.fb, 0xFF, sizeof m->ui.fb); /* forces the first lcd_update */
     m->ui.last_press_us = t_us;
+    m->ui.factory_mask = klefr_factory_scroll_mask(m);
     klefr_menu_init(m, t_us);
     backlight(m, t_us);
     redraw(m, t_us);

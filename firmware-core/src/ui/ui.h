@@ -80,6 +80,7 @@ typedef struct {
     bool backlight; /* output state last sent */
     bool backlight_known;
     uint64_t backlight_until_us;
+    uint32_t factory_mask; /* the model's default scroll pages (computed at init) */
 } klefr_ui;
 
 void klefr_ui_init(struct klefr_meter *m, uint64_t t_us);

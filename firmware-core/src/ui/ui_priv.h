@@ -94,6 +94,8 @@ bool klefr_page_visible(const struct klefr_meter *m, uint16_t idx);
 bool klefr_page_in_scroll(const struct klefr_meter *m, uint16_t idx);
 /* Effective scroll mask: the saved one, or the model's factory set. */
 uint32_t klefr_scroll_mask(const struct klefr_meter *m);
+/* The model's default pages in the automatic scroll (bit 0 always set). */
+uint32_t klefr_factory_scroll_mask(const struct klefr_meter *m);
 /* Next/previous visible page of the same menu (wraps); first of a menu. */
 uint16_t klefr_page_step(const struct klefr_meter *m, uint16_t idx, int dir);
 uint16_t klefr_page_first(const struct klefr_meter *m, uint8_t menu);
