@@ -12,7 +12,7 @@ cat >"$tmp/demo.sh" <<DEMO
 #!/usr/bin/env bash
 set -euo pipefail
 cd "$tmp"
-"$build/src/klefr-sim" --model 6922 >/dev/null &
+"$build/src/klefr-sim" --model 6922 --ephemeral --load 230V,5A >/dev/null &
 pid=\$!
 w=\$(xdotool search --sync --onlyvisible --name KLEFR | head -1)
 sleep 0.5

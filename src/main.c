@@ -127,6 +127,10 @@ static int setup_source(app *a, klefr_afe **afe)
     char err[512];
     klefr_load_defaults(&a->load);
     a->load.seed = a->opt.seed;
+    /* A window with nothing asked for shows the meter at its basic current
+     * (5 A), so the LED flashes and the registers count; headless: no load. */
+    if (!a->opt.headless && !a->opt.load && !a->opt.profile && !a->opt.replay)
+        a->load.i_rms = KLEFR_IB_A;
     if (a->opt.load && klefr_load_spec_parse(a->opt.load, &a->load, err, sizeof err) < 0) {
         char msg[700];
         snprintf(msg, sizeof msg, "--load '%s': %s", a->opt.load, err);
