@@ -1,4 +1,5 @@
 /* Virtual clock pacing and the main loop (no assertions on wall timing). */
+#include "check_run.h"
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -134,9 +135,5 @@ int main(void)
     tcase_add_test(tc, paced_mode_polls_fds);
     tcase_add_test(tc, stop_flag_stops_both_modes);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -1,4 +1,5 @@
 /* The --load grammar and durations. */
+#include "check_run.h"
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -146,9 +147,5 @@ int main(void)
     tcase_add_test(tc, bad_specs);
     tcase_add_test(tc, durations);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

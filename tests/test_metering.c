@@ -2,6 +2,7 @@
  * starting and no-load, calc codes, tariffs, day counter, pulses, power-fail,
  * determinism. Runs the real firmware on the synthetic AFE through the sim
  * loop; each point lasts a few simulated seconds. */
+#include "check_run.h"
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -724,9 +725,5 @@ int main(void)
     suite_add_tcase(s, tc("synth_drift", synth_amplitude_no_drift));
     suite_add_tcase(s, tc("synth_continuity", synth_set_load_continuous));
     suite_add_tcase(s, tc("synth_noise", synth_noise_and_offsets));
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -1,5 +1,6 @@
 /* Modbus RTU slave: golden frames (manual A3.2 write table), exceptions,
  * framing robustness, timing of replies and line-setting changes. */
+#include "check_run.h"
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -467,9 +468,5 @@ int main(void)
     tcase_add_test(tc, communication_icon_timer);
     tcase_add_test(tc, trace_frames_decoded);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -3,6 +3,7 @@
  * simulation events at the right meter times. Runs with SDL's offscreen
  * video driver: no display needed.
  * Regenerate the reference images: KLEFR_UPDATE_REFS=1 meson test panel. */
+#include "check_run.h"
 #include <SDL.h>
 #include <check.h>
 #include <math.h>
@@ -439,9 +440,5 @@ int main(void)
     tcase_add_test(tc, controls_change_load_supply_tariff_speed);
     tcase_add_test(tc, window_close_ends_the_run);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

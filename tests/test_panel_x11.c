@@ -1,6 +1,7 @@
 /* Panel in a real X11 window (run under xvfb-run): xdotool presses the right
  * button with the mouse, the press reaches the firmware as a
  * KLEFR_EV_BUTTONS event, the release too. Skips (77) without xdotool. */
+#include "check_run.h"
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,9 +101,5 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, xdotool_presses_right_button);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -2,6 +2,7 @@
  * meter at the virtual times a 9600-baud wire would deliver them, the reply
  * leaves when its last byte would have, a master at the wrong baud is not
  * understood, and fast mode answers at once. Virtual time only: no sleeps. */
+#include "check_run.h"
 #include <check.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -156,9 +157,5 @@ int main(void)
     tcase_add_test(tc, master_at_wrong_baud_is_not_understood);
     tcase_add_test(tc, fast_mode_answers_at_once);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -1,4 +1,5 @@
 /* Load profiles: parsing, file:line errors, and playback on the sim. */
+#include "check_run.h"
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -168,9 +169,5 @@ int main(void)
     tcase_add_test(tc, tariff_command_on_bus_models_only);
     tcase_add_test(tc, example_profile_loads);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

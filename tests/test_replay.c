@@ -2,6 +2,7 @@
  * through the AFE; the energy in the ADC codes it produced must match the
  * analytic value. Case "meter" (CK_RUN_CASE=meter) goes end to end through
  * the firmware's registers. */
+#include "check_run.h"
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -341,9 +342,5 @@ int main(void)
     tcase_set_timeout(tm, 60);
     tcase_add_test(tm, meter_registers_match);
     suite_add_tcase(s, tm);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -1,4 +1,5 @@
 /* Smoke: the simulated meter boots, runs and powers down. */
+#include "check_run.h"
 #include <check.h>
 #include <stdlib.h>
 
@@ -22,9 +23,5 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, boots_and_runs);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

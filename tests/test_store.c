@@ -1,5 +1,6 @@
 /* Settings and non-volatile storage: image layout, two-copy protocol under
  * power cuts, Err 01 / Err 02, power-down counter, periodic save. */
+#include "check_run.h"
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -774,9 +775,5 @@ int main(void)
     tcase_add_test(tc, eeprom_writes_in_pages_and_cuts);
     suite_add_tcase(s, tc);
 
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(s);
 }

@@ -1,6 +1,7 @@
 /* LCD, buttons and menus (manual 7.1-7.17, 8.1): every procedure of the
  * manual as button presses at virtual times, with the LCD read back as text
  * after each step. Menu map: docs/lcd-and-menus.md. */
+#include "check_run.h"
 #include <check.h>
 #include <stdlib.h>
 
@@ -879,9 +880,5 @@ static Suite *ui_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(ui_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return klefr_check_run(ui_suite());
 }
