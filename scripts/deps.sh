@@ -15,3 +15,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Third-party masters from the npm registry (node-mbus builds libmbus;
+# smartmeter-obis), installed into tests/node from its lock file.
+if ! command -v npm >/dev/null; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm node-gyp >/dev/null
+fi
+node_dir=$(cd "$(dirname "$0")/.." && pwd)/tests/node
+if [ ! -f "$node_dir/node_modules/.klefr-installed" ] ||
+   [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.klefr-installed" ]; then
+  echo "deps: npm install in tests/node"
+  (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  touch "$node_dir/node_modules/.klefr-installed"
+fi
