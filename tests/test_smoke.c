@@ -17,11 +17,39 @@ START_TEST(boots_and_runs)
 }
 END_TEST
 
+/* Appendix 1: the 6922's tariff input selects T2 while voltage is present; a
+ * command overrides it until the input changes again; other models have no
+ * input (docs/manual-choices.md). */
+START_TEST(tariff_input_and_command)
+{
+    static klefr_sim sim;
+    char err[128];
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, NULL, NULL, err, sizeof err), 0);
+    klefr_meter *m = &sim.meter;
+    ck_assert_uint_eq(m->tariff, 1);
+    klefr_meter_tariff_input(m, true, 1000);
+    ck_assert_uint_eq(m->tariff, 2);
+    ck_assert(klefr_meter_set_tariff(m, 1, false, 2000)); /* command: T1, not saved */
+    ck_assert_uint_eq(m->tariff, 1);
+    klefr_meter_tariff_input(m, true, 3000); /* same level: no change */
+    ck_assert_uint_eq(m->tariff, 1);
+    klefr_meter_tariff_input(m, false, 4000);
+    klefr_meter_tariff_input(m, true, 5000);
+    ck_assert_uint_eq(m->tariff, 2);
+    ck_assert(!klefr_meter_set_tariff(m, 3, true, 6000));
+
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, NULL, err, sizeof err), 0);
+    klefr_meter_tariff_input(&sim.meter, true, 1000);
+    ck_assert_uint_eq(sim.meter.tariff, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("smoke");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, boots_and_runs);
+    tcase_add_test(tc, tariff_input_and_command);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }
