@@ -109,6 +109,7 @@ static void set_state(klefr_meter *m, klefr_iec_state st, uint64_t t_us)
     s->len = 0;
     s->bad = false;
     s->want_bcc = false;
+    s->in_msg = false;
 }
 
 /* ---- line settings: change only when the meter's last message left ---- */
@@ -408,6 +409,7 @@ static void append(klefr_iec *s, uint8_t c)
         s->dropped += s->len;
         s->len = 0;
         s->bad = false;
+        s->in_msg = false;
         return;
     }
     s->buf[s->len++] = c;
@@ -506,6 +508,7 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         s->len = 0;
         s->bad = false;
         s->want_bcc = false;
+        s->in_msg = false;
         if (m->hal->trace) {
             uint8_t t[KLEFR_IEC_BUF + 2];
             t[0] = KLEFR_IEC_SOH;
@@ -526,9 +529,10 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         s->dropped += s->len;
         s->len = 0;
         s->bad = err;
+        s->in_msg = true;
         return;
     }
-    if (!s->len && !s->bad) {
+    if (!s->in_msg) {
         if (c == KLEFR_IEC_NAK && !err && s->last_len) {
             trace(m, "rx <NAK>: repeat", NULL, 0, t_us);
             reply(m, s->last, s->last_len, t_us);
@@ -559,9 +563,20 @@ void klefr_iec_init(klefr_meter *m, uint64_t t_us)
     switch_baud(m, KLEFR_IEC_START_BAUD, t_us);
 }
 
+/* The optical port is half duplex: a master that sends has heard the end
+ * of our last message (it may be early in virtual time when the platform
+ * delivers bytes without line timing), so the line is ours again. */
+static void line_turned(klefr_meter *m, uint64_t t_us)
+{
+    if (m->iec.tx_end_us > t_us)
+        m->iec.tx_end_us = t_us;
+}
+
 void klefr_iec_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 {
     klefr_iec *s = &m->iec;
+    if (!flags)
+        line_turned(m, t_us);
     apply_cfg(m, t_us);
     s->last_us = t_us;
     /* 7E1: bit 7 is the parity bit (or 0 on a line without parity). */

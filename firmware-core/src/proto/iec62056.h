@@ -53,6 +53,7 @@ typedef struct {
     uint8_t buf[KLEFR_IEC_BUF]; /* the message being received (bit 7 stripped) */
     uint16_t len;
     bool bad;          /* a byte of it had a UART error */
+    bool in_msg;       /* programming: SOH seen */
     bool want_bcc;     /* programming: ETX seen, the BCC byte comes next */
     uint8_t last[KLEFR_IEC_LAST]; /* last programming reply, for NAK */
     uint16_t last_len;
