@@ -2,7 +2,7 @@
 # Integration: klefr-sim's optical port (IEC 62056-21) on a pty, read by a
 # third-party master (smartmeter-obis) and programmed by our own script.
 #   iec_masters.sh PART KLEFR_SIM SRCDIR
-# PART: readout | readout-timed | programming. Exit 77 (skip) only when the
+# PART: readout | readout-timed | programming | baud-check. Exit 77 (skip) only when the
 # master PART needs is not installed (scripts/deps.sh installs them).
 set -euo pipefail
 part=$1 sim=$2 src=$3
@@ -12,7 +12,7 @@ need() { echo "SKIP: $1 not installed (scripts/deps.sh installs it)"; exit 77; }
 case $part in
   readout*) command -v node >/dev/null && [ -d "$src/node/node_modules/smartmeter-obis" ] ||
       need "node + smartmeter-obis (tests/node)" ;;
-  programming) $py -c 'import serial' 2>/dev/null || need python3-serial ;;
+  programming|baud-check) $py -c 'import serial' 2>/dev/null || need python3-serial ;;
 esac
 
 dir=$(mktemp -d)
@@ -53,6 +53,10 @@ programming)
   start_sim --line-timing on
   $py "$src/iec_prog.py" "$port" 17060102 || fail "programming round trip"
   grep -q 'iec: written calc code' "$dir/sim.err" || fail "--trace iec did not log the write"
+  ;;
+baud-check) # the pty's baud is compared with the meter's (--baud-check on)
+  start_sim --line-timing on
+  $py "$src/iec_prog.py" "$port" 17060102 --baud-check || fail "baud check"
   ;;
 esac
 echo "iec-$part: ok"

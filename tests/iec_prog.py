@@ -3,7 +3,10 @@ like the KLEFR IR PC software (manual appendix 4): read the meter address,
 log in (P1), write the calculation code (W1), read it back (R1), break (B0),
 then check the readout shows the new total (16.8.0 follows the calc code).
 
-    /usr/bin/python3 iec_prog.py PORT [SERIAL]
+    /usr/bin/python3 iec_prog.py PORT [SERIAL] [--baud-check]
+
+--baud-check: a master that stays at 300 baud after the option select is not
+understood (klefr-sim compares the pty's baud with the meter's).
 
 A pty carries no parity (docs/protocols/iec62056-21.md): the port is opened
 8N1 at 300 baud and bytes are sent as plain 7-bit ASCII. Exit 0 when all
@@ -59,7 +62,7 @@ def prog(port, cmd, data=None):
     return read_block(port)
 
 
-def sign_on(port, serial_no, mode):
+def sign_on(port, serial_no, mode, switch=True):
     port.baudrate = 300
     port.reset_input_buffer()
     port.write(b"/?" + serial_no.encode() + b"!\r\n")
@@ -72,13 +75,34 @@ def sign_on(port, serial_no, mode):
     # baud (6 characters at 300 baud); a pty's drain does not wait for that.
     port.flush()
     time.sleep(6 * 10 / 300 + 0.02)
+    if switch:
+        port.baudrate = 9600
+
+
+def baud_check(port, serial_no):
+    sign_on(port, serial_no, b"1", switch=False)
+    read_block(port)  # P0 (a pty passes it whatever the baud)
+    msg = b"R1" + STX + b"0.0.0()" + ETX
+    port.write(SOH + msg + bcc(msg))
+    time.sleep(1.0)
+    if port.in_waiting:
+        fail("a master still at 300 baud was answered: %r" % port.read(port.in_waiting))
+    print("ok: a master still at 300 baud is not understood")
     port.baudrate = 9600
+    if prog(port, "R1", "0.0.0()") != STX + b"0.0.0(" + serial_no.encode() + b")" + ETX:
+        fail("R1 at 9600 after the garbled message")
+    print("ok: at 9600 baud the meter answers")
+    port.write(SOH + b"B0" + ETX + bcc(b"B0" + ETX))
+    print("iec baud check: ok")
 
 
 def main():
     path = sys.argv[1]
     serial_no = sys.argv[2] if len(sys.argv) > 2 else "17060102"
     port = serial.Serial(path, 300, bytesize=8, parity="N", stopbits=1, timeout=0.5)
+    if "--baud-check" in sys.argv:
+        baud_check(port, serial_no)
+        return
 
     sign_on(port, serial_no, b"1")
     p0 = read_block(port)

@@ -445,6 +445,24 @@ START_TEST(break_nak_bad_bcc)
     send_raw(bad, sizeof bad - 1);
     ck_assert_str_eq(F.tx, "\x15");
     ck_assert_uint_eq(M.iec.bcc_errors, 1);
+    /* a message with a UART error inside: NAK; at the wrong baud (every
+     * byte garbled) nothing is recognised: silence */
+    char msg[32] = "\x01R1\x02" "0.0.0()\x03";
+    size_t n = strlen(msg);
+    msg[n] = (char)bcc_of(msg + 1, n - 1);
+    clear_tx();
+    for (size_t k = 0; k <= n; k++)
+        klefr_meter_uart_rx(&M, KLEFR_PORT_IR, (uint8_t)msg[k], k == 4 ? KLEFR_RX_ERR_PARITY : 0,
+                            T += 1042);
+    T += 300000;
+    klefr_meter_tick(&M, T);
+    ck_assert_str_eq(F.tx, "\x15");
+    clear_tx();
+    for (size_t k = 0; k <= n; k++)
+        klefr_meter_uart_rx(&M, KLEFR_PORT_IR, (uint8_t)msg[k], KLEFR_RX_ERR_FRAMING, T += 1042);
+    T += 300000;
+    klefr_meter_tick(&M, T);
+    ck_assert_uint_eq(F.ntx, 0);
     /* NAK: the meter repeats its last message */
     expect_data(prog("R1", "0.0.0()"), "0.0.0(17060102)");
     send("\x15");

@@ -525,15 +525,24 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         command(m, msg, n, t_us);
         return;
     }
+    if (err) { /* a garbled character is no control character */
+        if (!s->in_msg) {
+            s->dropped++;
+            return;
+        }
+        s->bad = true;
+        append(s, c);
+        return;
+    }
     if (c == KLEFR_IEC_SOH) {
         s->dropped += s->len;
         s->len = 0;
-        s->bad = err;
+        s->bad = false;
         s->in_msg = true;
         return;
     }
     if (!s->in_msg) {
-        if (c == KLEFR_IEC_NAK && !err && s->last_len) {
+        if (c == KLEFR_IEC_NAK && s->last_len) {
             trace(m, "rx <NAK>: repeat", NULL, 0, t_us);
             reply(m, s->last, s->last_len, t_us);
         } else {
@@ -541,7 +550,6 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         }
         return;
     }
-    s->bad |= err;
     append(s, c);
     if (c == KLEFR_IEC_ETX && s->len)
         s->want_bcc = true;
