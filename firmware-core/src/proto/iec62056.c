@@ -439,8 +439,8 @@ static void on_idle(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
     if (!ok)
         return;
     m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
-    send_identification(m, t_us);
     set_state(m, KLEFR_IEC_IDENTIFIED, t_us);
+    send_identification(m, t_us);
 }
 
 /* IDENTIFIED: ACK 0 Z Y CR LF selects the mode and the baud. */
