@@ -63,8 +63,10 @@ static int f_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
     return 0;
 }
 
-static const klefr_hal HAL = {.uart_write = f_write, .uart_config = f_config,
-                              .nvm_read = f_nvm_read, .nvm_write = f_nvm_write};
+static const klefr_hal HAL = {.uart_write = f_write,
+                              .uart_config = f_config,
+                              .nvm_read = f_nvm_read,
+                              .nvm_write = f_nvm_write};
 
 static void boot(klefr_model model)
 {
@@ -138,7 +140,8 @@ static void expect_data(const char *reply, const char *text)
 static void enter_programming(void)
 {
     send("/?!\r\n");
-    send("\x06" "051\r\n");
+    send("\x06"
+         "051\r\n");
     ck_assert_int_eq(M.iec.state, KLEFR_IEC_PROGRAMMING);
     ck_assert_uint_eq(F.cfg.baud, 9600);
 }
@@ -221,11 +224,18 @@ START_TEST(readout_content_and_bcc)
     M.regs.act_rev_uwh[KLEFR_T1] = 500000000ull;
     M.regs.react_fwd_uvarh[KLEFR_T1] = 2000000ull;
     M.regs.power_downs = 3;
-    M.meas = (klefr_measure){.v_rms = 230.04f, .i_rms = 10.0f, .freq_hz = 50.0f, .p_w = 2300.0f,
-                             .s_va = 2300.0f, .pf = 1.0f, .quadrant = 1, .valid = true};
+    M.meas = (klefr_measure){.v_rms = 230.04f,
+                             .i_rms = 10.0f,
+                             .freq_hz = 50.0f,
+                             .p_w = 2300.0f,
+                             .s_va = 2300.0f,
+                             .pf = 1.0f,
+                             .quadrant = 1,
+                             .valid = true};
     send("/?!\r\n");
     uint64_t t_ack_start = T;
-    send("\x06" "050\r\n");
+    send("\x06"
+         "050\r\n");
     uint64_t t_ack_end = T - 300000;
     (void)t_ack_start;
     ck_assert_uint_eq(F.cfg.baud, 9600);
@@ -275,21 +285,24 @@ START_TEST(readout_follows_calc_code_and_model)
     M.regs.act_rev_uwh[KLEFR_T1] = 2000000000ull;
     M.settings.calc_code = 9; /* forward - reverse */
     send("/?!\r\n");
-    send("\x06" "050\r\n");
+    send("\x06"
+         "050\r\n");
     ck_assert_ptr_nonnull(strstr(F.tx, "16.8.0(000003.000*kWh)"));
     ck_assert_ptr_nonnull(strstr(F.tx, "15.8.0(000007.000*kWh)"));
     M.settings.calc_code = 6; /* reverse - forward: negative */
     T += 1000000;
     klefr_meter_tick(&M, T);
     send("/?!\r\n");
-    send("\x06" "050\r\n");
+    send("\x06"
+         "050\r\n");
     ck_assert_ptr_nonnull(strstr(F.tx, "16.8.0(-000003.000*kWh)"));
     /* single-tariff 6921: no tariff registers */
     memset(F.eeprom, 0xFF, sizeof F.eeprom);
     boot(KLEFR_MODEL_6921);
     send("/?!\r\n");
     ck_assert_str_eq(F.tx, "/KLF5KLEFR6921\r\n");
-    send("\x06" "050\r\n");
+    send("\x06"
+         "050\r\n");
     ck_assert_ptr_nonnull(strstr(F.tx, "1.8.0("));
     ck_assert_ptr_null(strstr(F.tx, "1.8.1("));
 }
@@ -298,13 +311,15 @@ END_TEST
 START_TEST(option_select_baud_and_errors)
 {
     send("/?!\r\n");
-    send("\x06" "030\r\n"); /* lower than offered: 2400 */
+    send("\x06"
+         "030\r\n"); /* lower than offered: 2400 */
     ck_assert_uint_eq(F.cfg.baud, 2400);
     ck_assert_ptr_nonnull(strstr(F.tx, "32.7.0("));
     T = M.iec.tx_end_us + 1000;
     klefr_meter_tick(&M, T);
     send("/?!\r\n");
-    send("\x06" "060\r\n"); /* 19200: more than offered */
+    send("\x06"
+         "060\r\n"); /* 19200: more than offered */
     ck_assert_uint_eq(F.ntx, 0);
     ck_assert_int_eq(M.iec.state, KLEFR_IEC_IDLE);
     ck_assert_uint_eq(F.cfg.baud, 300);
@@ -319,7 +334,8 @@ END_TEST
 START_TEST(programming_password)
 {
     send("/?!\r\n");
-    send("\x06" "051\r\n");
+    send("\x06"
+         "051\r\n");
     char p0[32] = "\x01P0\x02(17060102)\x03";
     size_t n = strlen(p0);
     p0[n] = (char)bcc_of(p0 + 1, n - 1);
@@ -441,13 +457,16 @@ START_TEST(break_nak_bad_bcc)
 {
     enter_programming();
     /* a bad BCC asks for a repeat */
-    const char bad[] = "\x01R1\x02" "0.0.0()\x03" "\x7f";
+    const char bad[] = "\x01R1\x02"
+                       "0.0.0()\x03"
+                       "\x7f";
     send_raw(bad, sizeof bad - 1);
     ck_assert_str_eq(F.tx, "\x15");
     ck_assert_uint_eq(M.iec.bcc_errors, 1);
     /* a message with a UART error inside: NAK; at the wrong baud (every
      * byte garbled) nothing is recognised: silence */
-    char msg[32] = "\x01R1\x02" "0.0.0()\x03";
+    char msg[32] = "\x01R1\x02"
+                   "0.0.0()\x03";
     size_t n = strlen(msg);
     msg[n] = (char)bcc_of(msg + 1, n - 1);
     clear_tx();

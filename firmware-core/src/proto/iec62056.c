@@ -63,7 +63,11 @@ static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, 
         line[k++] = *p++;
     for (size_t i = 0; i < n && k < sizeof line - 24; i++) {
         uint8_t c = d[i] & 0x7Fu;
-        const char *s = c < 7 ? names[c] : c == '\r' ? "<CR>" : c == '\n' ? "<LF>" : c == 0x15 ? "<NAK>" : NULL;
+        const char *s = c < 7       ? names[c]
+                        : c == '\r' ? "<CR>"
+                        : c == '\n' ? "<LF>"
+                        : c == 0x15 ? "<NAK>"
+                                    : NULL;
         if (i == n - 1 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && n > 2 &&
             d[n - 2] == KLEFR_IEC_ETX)
             s = "<BCC>";
@@ -120,7 +124,8 @@ static void apply_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     s->baud = s->next_baud;
-    klefr_uart_cfg cfg = {.baud = s->baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
+    klefr_uart_cfg cfg = {
+        .baud = s->baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg);
 }
@@ -144,9 +149,9 @@ typedef struct {
     klefr_meter *m;
     uint8_t buf[KLEFR_IEC_CHUNK];
     size_t n;
-    uint64_t t;    /* start of the next piece on the line */
-    uint8_t bcc;   /* running BCC */
-    bool in_bcc;   /* after the first SOH/STX */
+    uint64_t t;     /* start of the next piece on the line */
+    uint8_t bcc;    /* running BCC */
+    bool in_bcc;    /* after the first SOH/STX */
     bool trace_all; /* trace the message as one text (short messages) */
 } writer;
 
@@ -246,7 +251,8 @@ static size_t skip_zeros(const char *s, size_t n, const char **out)
  * ignored on both sides). */
 static bool sign_on_for_us(const klefr_meter *m, const uint8_t *b, size_t n)
 {
-    if (n < 5 || b[0] != '/' || b[1] != '?' || b[n - 3] != '!' || b[n - 2] != '\r' || b[n - 1] != '\n')
+    if (n < 5 || b[0] != '/' || b[1] != '?' || b[n - 3] != '!' || b[n - 2] != '\r' ||
+        b[n - 1] != '\n')
         return false;
     size_t alen = n - 5;
     if (!alen)
@@ -466,8 +472,8 @@ static void on_identified(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         return;
     trace(m, "rx ", s->buf, s->len, t_us);
     const uint8_t *b = s->buf;
-    bool ok = !s->bad && s->len == 6 && b[1] == '0' && b[2] >= '0' &&
-              b[2] <= KLEFR_IEC_BAUD_CHAR && (b[3] == '0' || b[3] == '1') && b[4] == '\r';
+    bool ok = !s->bad && s->len == 6 && b[1] == '0' && b[2] >= '0' && b[2] <= KLEFR_IEC_BAUD_CHAR &&
+              (b[3] == '0' || b[3] == '1') && b[4] == '\r';
     if (!ok) { /* not a valid option select: the session ends */
         to_idle(m, t_us);
         return;

@@ -41,10 +41,10 @@ enum {
 #define KLEFR_IEC_VALUE 24  /* longest value text, unit included */
 
 typedef enum {
-    KLEFR_IEC_IDLE = 0,   /* 300 baud, waiting for a sign-on /?..! */
-    KLEFR_IEC_IDENTIFIED, /* identification sent, waiting for ACK 0 Z Y */
-    KLEFR_IEC_READOUT,    /* data message going out at the new baud */
-    KLEFR_IEC_PROGRAMMING,/* P0 sent: P1, R1, W1, B0 at the new baud */
+    KLEFR_IEC_IDLE = 0,    /* 300 baud, waiting for a sign-on /?..! */
+    KLEFR_IEC_IDENTIFIED,  /* identification sent, waiting for ACK 0 Z Y */
+    KLEFR_IEC_READOUT,     /* data message going out at the new baud */
+    KLEFR_IEC_PROGRAMMING, /* P0 sent: P1, R1, W1, B0 at the new baud */
     KLEFR_IEC_STATE_COUNT
 } klefr_iec_state;
 
@@ -52,14 +52,14 @@ typedef struct {
     klefr_iec_state state;
     uint8_t buf[KLEFR_IEC_BUF]; /* the message being received (bit 7 stripped) */
     uint16_t len;
-    bool bad;          /* a byte of it had a UART error */
-    bool in_msg;       /* programming: SOH seen */
-    bool want_bcc;     /* programming: ETX seen, the BCC byte comes next */
+    bool bad;                     /* a byte of it had a UART error */
+    bool in_msg;                  /* programming: SOH seen */
+    bool want_bcc;                /* programming: ETX seen, the BCC byte comes next */
     uint8_t last[KLEFR_IEC_LAST]; /* last programming reply, for NAK */
     uint16_t last_len;
-    bool logged_in;      /* P1 with the right password */
-    uint32_t baud;       /* the port's baud now */
-    uint32_t next_baud;  /* applied once the line is idle (cfg_pending) */
+    bool logged_in;     /* P1 with the right password */
+    uint32_t baud;      /* the port's baud now */
+    uint32_t next_baud; /* applied once the line is idle (cfg_pending) */
     bool cfg_pending;
     uint64_t tx_end_us;  /* end of the meter's last message on the line */
     uint64_t last_us;    /* last traffic (inactivity timeout) */
