@@ -34,6 +34,8 @@ typedef struct {
     int line_timing;         /* 1 on, 0 off, -1 auto (off when headless) */
     int baud_check;          /* 1 on, 0 off */
     bool trace_modbus;       /* --trace modbus */
+    const char *ir_port;     /* --ir-port PATH or serial:DEV */
+    bool trace_iec;          /* --trace iec */
     const char *screenshot;  /* --screenshot FILE.png */
 } klefr_cli;
 

@@ -105,8 +105,11 @@ static bool have_display(void)
 
 static void trace_stderr(void *arg, const char *line)
 {
-    (void)arg;
-    fprintf(stderr, "%s\n", line);
+    const klefr_cli *o = arg;
+    /* Lines carry their module's prefix: print the ones asked for. */
+    bool iec = !strncmp(line, "iec: ", 5);
+    if (iec ? o->trace_iec : o->trace_modbus)
+        fprintf(stderr, "%s\n", line);
 }
 
 static int usage_error(const char *msg)
@@ -223,12 +226,14 @@ int main(int argc, char **argv)
     klefr_ports_opts popts;
     klefr_ports_opts_init(&popts);
     popts.path[KLEFR_PORT_BUS] = a.opt.modbus_port;
+    popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
     popts.state_dir = state_dir[0] ? state_dir : NULL;
     popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
-    if (a.opt.trace_modbus) {
+    if (a.opt.trace_modbus || a.opt.trace_iec) {
         a.sim.trace = trace_stderr;
+        a.sim.trace_arg = &a.opt;
     } else {
         a.sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
     }

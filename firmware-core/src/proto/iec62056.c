@@ -1,0 +1,623 @@
+/* IEC 62056-21 optical port, mode C: sign-on, identification, option
+ * select, data readout and programming mode. One handler per state.
+ *
+ *   master  /?[addr]!CRLF          ACK 0 Z Y CRLF
+ *   meter          |tr| /KLF5ident CRLF      <switch to Z>|tr| data or P0 ...
+ *           300 baud ----------------------------------->|<- Z baud ------->
+ *
+ *   IDLE --sign-on--> IDENTIFIED --Y=0--> READOUT --data left--> IDLE (300)
+ *                                --Y=1--> PROGRAMMING --B0 / 120 s--> IDLE (300)
+ *
+ * The line is 7E1; on a pty parity is invisible, so bit 7 of every received
+ * byte is ignored, and the meter sends plain 7-bit ASCII. */
+#include "proto/iec62056.h"
+
+#include <string.h>
+
+#include "klefr/meter.h"
+
+static const char *const state_names[KLEFR_IEC_STATE_COUNT] = {
+    [KLEFR_IEC_IDLE] = "IDLE",
+    [KLEFR_IEC_IDENTIFIED] = "IDENTIFIED",
+    [KLEFR_IEC_READOUT] = "READOUT",
+    [KLEFR_IEC_PROGRAMMING] = "PROGRAMMING",
+};
+
+const char *klefr_iec_state_to_str(klefr_iec_state st)
+{
+    return st < KLEFR_IEC_STATE_COUNT ? state_names[st] : "?";
+}
+
+uint8_t klefr_iec_bcc(const uint8_t *data, size_t len)
+{
+    uint8_t b = 0;
+    for (size_t k = 0; k < len; k++)
+        b ^= data[k];
+    return b & 0x7Fu;
+}
+
+uint32_t klefr_iec_baud_of(char z)
+{
+    static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 19200};
+    return z >= '0' && z <= '6' ? bauds[z - '0'] : 0;
+}
+
+/* 7E1: 10 bits a character. */
+static uint32_t char_us(uint32_t baud)
+{
+    return (10u * 1000000u + baud - 1) / baud;
+}
+
+/* ---- trace: text with control characters named ---- */
+static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
+{
+    static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "", "<ACK>"};
+    if (!m->hal->trace)
+        return;
+    char line[240];
+    size_t k = 0;
+    const char *p = "iec: ";
+    while (*p && k < sizeof line - 1)
+        line[k++] = *p++;
+    for (p = what; *p && k < sizeof line - 1;)
+        line[k++] = *p++;
+    for (size_t i = 0; i < n && k < sizeof line - 24; i++) {
+        uint8_t c = d[i] & 0x7Fu;
+        const char *s = c < 7       ? names[c]
+                        : c == '\r' ? "<CR>"
+                        : c == '\n' ? "<LF>"
+                        : c == 0x15 ? "<NAK>"
+                                    : NULL;
+        if (i == n - 1 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && n > 2 &&
+            d[n - 2] == KLEFR_IEC_ETX)
+            s = "<BCC>";
+        if (s && *s)
+            while (*s)
+                line[k++] = *s++;
+        else if (c >= 32 && c < 127)
+            line[k++] = (char)c;
+        else
+            line[k++] = '?';
+    }
+    p = " t=";
+    while (*p)
+        line[k++] = *p++;
+    char num[24];
+    int nd = 0;
+    uint64_t ms = t_us / 1000u;
+    do {
+        num[nd++] = (char)('0' + ms % 10u);
+        ms /= 10u;
+    } while (ms);
+    while (nd && k < sizeof line - 4)
+        line[k++] = num[--nd];
+    line[k++] = 'm';
+    line[k++] = 's';
+    line[k] = 0;
+    klefr_meter_trace(m, line);
+}
+
+static void set_state(klefr_meter *m, klefr_iec_state st, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (s->state == st)
+        return;
+    if (m->hal->trace) {
+        char what[64] = "state ";
+        strcat(what, klefr_iec_state_to_str(s->state));
+        strcat(what, " -> ");
+        strcat(what, klefr_iec_state_to_str(st));
+        trace(m, what, NULL, 0, t_us);
+    }
+    s->state = st;
+    s->len = 0;
+    s->bad = false;
+    s->want_bcc = false;
+    s->in_msg = false;
+}
+
+/* ---- line settings: change only when the meter's last message left ---- */
+static void apply_cfg(klefr_meter *m, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (!s->cfg_pending || t_us < s->tx_end_us)
+        return;
+    s->cfg_pending = false;
+    s->baud = s->next_baud;
+    klefr_uart_cfg cfg = {
+        .baud = s->baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
+    if (m->hal->uart_config)
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg);
+}
+
+static void switch_baud(klefr_meter *m, uint32_t baud, uint64_t t_us)
+{
+    m->iec.next_baud = baud;
+    m->iec.cfg_pending = true;
+    apply_cfg(m, t_us);
+}
+
+static void to_idle(klefr_meter *m, uint64_t t_us)
+{
+    set_state(m, KLEFR_IEC_IDLE, t_us);
+    m->iec.logged_in = false;
+    switch_baud(m, KLEFR_IEC_START_BAUD, t_us);
+}
+
+/* ---- transmit: pieces of KLEFR_IEC_CHUNK, back to back on the line ---- */
+typedef struct {
+    klefr_meter *m;
+    uint8_t buf[KLEFR_IEC_CHUNK];
+    size_t n;
+    uint64_t t;     /* start of the next piece on the line */
+    uint8_t bcc;    /* running BCC */
+    bool in_bcc;    /* after the first SOH/STX */
+    bool trace_all; /* trace the message as one text (short messages) */
+} writer;
+
+static void w_flush(writer *w)
+{
+    klefr_meter *m = w->m;
+    if (!w->n)
+        return;
+    if (m->hal->uart_write)
+        m->hal->uart_write(m->hal->arg, KLEFR_PORT_IR, w->buf, w->n, w->t);
+    w->t += (uint64_t)w->n * char_us(m->iec.baud);
+    m->iec.tx_end_us = w->t;
+    m->comm_until_us = w->t + KLEFR_IEC_ICON_US;
+    w->n = 0;
+}
+
+static void w_byte(writer *w, uint8_t c)
+{
+    if (w->in_bcc)
+        w->bcc ^= c;
+    else if (c == KLEFR_IEC_SOH || c == KLEFR_IEC_STX)
+        w->in_bcc = true;
+    if (w->n == sizeof w->buf)
+        w_flush(w);
+    w->buf[w->n++] = c;
+}
+
+static void w_str(writer *w, const char *s)
+{
+    while (*s)
+        w_byte(w, (uint8_t)*s++);
+}
+
+static void w_bcc(writer *w)
+{
+    w_byte(w, w->bcc & 0x7Fu);
+}
+
+static writer w_begin(klefr_meter *m, uint64_t t_us)
+{
+    return (writer){.m = m, .t = t_us + KLEFR_IEC_REACTION_US};
+}
+
+/* A short programming-mode reply: kept for a NAK to repeat. */
+static void reply(klefr_meter *m, const uint8_t *d, size_t n, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (n > KLEFR_IEC_LAST)
+        n = KLEFR_IEC_LAST;
+    if (d != s->last)
+        memcpy(s->last, d, n);
+    s->last_len = (uint16_t)n;
+    trace(m, "tx ", d, n, t_us + KLEFR_IEC_REACTION_US);
+    writer w = w_begin(m, t_us);
+    for (size_t k = 0; k < n; k++)
+        w_byte(&w, d[k]);
+    w_flush(&w);
+}
+
+/* STX text ETX BCC (a programming-mode data message). */
+static void reply_data(klefr_meter *m, const char *text, uint64_t t_us)
+{
+    uint8_t b[KLEFR_IEC_LAST];
+    size_t n = 0;
+    b[n++] = KLEFR_IEC_STX;
+    while (*text && n < sizeof b - 2)
+        b[n++] = (uint8_t)*text++;
+    b[n++] = KLEFR_IEC_ETX;
+    b[n] = klefr_iec_bcc(b + 1, n - 1);
+    reply(m, b, n + 1, t_us);
+}
+
+static void reply_error(klefr_meter *m, uint64_t t_us)
+{
+    reply_data(m, "(ERROR)", t_us);
+}
+
+static void reply_byte(klefr_meter *m, uint8_t c, uint64_t t_us)
+{
+    reply(m, &c, 1, t_us);
+}
+
+/* ---- messages ---- */
+
+/* Digits without leading zeros (an address of only zeros is "0"). */
+static size_t skip_zeros(const char *s, size_t n, const char **out)
+{
+    while (n > 1 && *s == '0') {
+        s++;
+        n--;
+    }
+    *out = s;
+    return n;
+}
+
+/* "/?" [address] "!" CR LF: empty address or our serial (leading zeros
+ * ignored on both sides). */
+static bool sign_on_for_us(const klefr_meter *m, const uint8_t *b, size_t n)
+{
+    if (n < 5 || b[0] != '/' || b[1] != '?' || b[n - 3] != '!' || b[n - 2] != '\r' ||
+        b[n - 1] != '\n')
+        return false;
+    size_t alen = n - 5;
+    if (!alen)
+        return true;
+    char serial[9];
+    klefr_iec_serial_text(m, serial);
+    const char *a, *sn;
+    size_t al = skip_zeros((const char *)b + 2, alen, &a);
+    size_t sl = skip_zeros(serial, 8, &sn);
+    return al == sl && !memcmp(a, sn, sl);
+}
+
+static void send_identification(klefr_meter *m, uint64_t t_us)
+{
+    static const char *const idents[] = {"KLEFR6921", "KLEFR6922", "KLEFR6923", "KLEFR6924"};
+    unsigned k = (unsigned)m->model - KLEFR_MODEL_6921;
+    writer w = w_begin(m, t_us);
+    w_str(&w, "/" KLEFR_IEC_MANUFACTURER);
+    w_byte(&w, KLEFR_IEC_BAUD_CHAR);
+    w_str(&w, idents[k < 4 ? k : 0]);
+    w_str(&w, "\r\n");
+    trace(m, "tx ", w.buf, w.n, w.t);
+    w_flush(&w);
+}
+
+/* STX data lines "!" CR LF ETX BCC, at the new baud. */
+static void send_readout(klefr_meter *m, uint64_t t_us)
+{
+    writer w = w_begin(m, t_us);
+    trace(m, "tx data readout", NULL, 0, w.t);
+    w_byte(&w, KLEFR_IEC_STX);
+    for (size_t k = 0; k < klefr_iec_items_len; k++) {
+        const klefr_iec_item *it = &klefr_iec_items[k];
+        if (!(it->flags & KLEFR_IEC_F_READOUT) || !klefr_iec_item_on_model(m, it))
+            continue;
+        char v[KLEFR_IEC_VALUE];
+        it->get(m, v);
+        w_str(&w, it->code);
+        w_byte(&w, '(');
+        w_str(&w, v);
+        w_str(&w, ")\r\n");
+    }
+    w_str(&w, "!\r\n");
+    w_byte(&w, KLEFR_IEC_ETX);
+    w_bcc(&w);
+    w_flush(&w);
+}
+
+static void send_p0(klefr_meter *m, uint64_t t_us)
+{
+    char serial[9];
+    klefr_iec_serial_text(m, serial);
+    uint8_t b[24];
+    size_t n = 0;
+    b[n++] = KLEFR_IEC_SOH;
+    b[n++] = 'P';
+    b[n++] = '0';
+    b[n++] = KLEFR_IEC_STX;
+    b[n++] = '(';
+    memcpy(b + n, serial, 8);
+    n += 8;
+    b[n++] = ')';
+    b[n++] = KLEFR_IEC_ETX;
+    b[n] = klefr_iec_bcc(b + 1, n - 1);
+    reply(m, b, n + 1, t_us);
+}
+
+/* The data set "addr(value)" after STX: split into address and value. */
+static bool data_set(const uint8_t *d, size_t n, const char **addr, size_t *alen, char *val,
+                     size_t vcap)
+{
+    const uint8_t *open = memchr(d, '(', n);
+    if (!open || n < 2 || d[n - 1] != ')')
+        return false;
+    size_t vl = (size_t)(d + n - 1 - open - 1);
+    if (vl >= vcap || memchr(open + 1, '(', vl) || memchr(open + 1, ')', vl))
+        return false;
+    *addr = (const char *)d;
+    *alen = (size_t)(open - d);
+    memcpy(val, open + 1, vl);
+    val[vl] = 0;
+    return true;
+}
+
+/* P1 (password): 1..8 digits, compared by value with the 4-digit password,
+ * so "1234" and "00001234" both open a meter whose password is 1234. */
+static bool password_ok(const klefr_meter *m, const char *v)
+{
+    size_t n = strlen(v);
+    uint32_t x = 0;
+    if (n < 1 || n > 8)
+        return false;
+    for (size_t k = 0; k < n; k++) {
+        if (v[k] < '0' || v[k] > '9')
+            return false;
+        x = x * 10u + (uint32_t)(v[k] - '0');
+    }
+    return x == m->settings.password;
+}
+
+/* A programming command with a good BCC: b = C D [STX data] ETX. */
+static void command(klefr_meter *m, const uint8_t *b, size_t n, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    char cmd = (char)b[0], d = n > 1 ? (char)b[1] : 0;
+    if (cmd == 'B') { /* break: no reply, back to 300 baud */
+        to_idle(m, t_us);
+        return;
+    }
+    const char *addr = NULL;
+    size_t alen = 0;
+    char val[KLEFR_IEC_BUF];
+    if (n < 5 || b[2] != KLEFR_IEC_STX || d != '1' ||
+        !data_set(b + 3, n - 4, &addr, &alen, val, sizeof val)) {
+        reply_error(m, t_us);
+        return;
+    }
+    if (cmd == 'P') {
+        s->logged_in = alen == 0 && password_ok(m, val);
+        if (s->logged_in)
+            reply_byte(m, KLEFR_IEC_ACK, t_us);
+        else
+            reply_error(m, t_us);
+        return;
+    }
+    const klefr_iec_item *it = klefr_iec_find(m, addr, alen);
+    if (cmd == 'R') {
+        if (!it || ((it->flags & KLEFR_IEC_F_LOGIN) && !s->logged_in)) {
+            reply_error(m, t_us);
+            return;
+        }
+        char text[KLEFR_IEC_VALUE + 16];
+        char v[KLEFR_IEC_VALUE];
+        it->get(m, v);
+        memcpy(text, it->code, strlen(it->code));
+        size_t k = strlen(it->code);
+        text[k++] = '(';
+        strcpy(text + k, v);
+        strcat(text, ")");
+        reply_data(m, text, t_us);
+        return;
+    }
+    if (cmd == 'W') {
+        if (!it || !it->set || !s->logged_in || it->set(m, val, t_us) != KLEFR_IEC_W_OK) {
+            reply_error(m, t_us);
+            return;
+        }
+        trace(m, "written ", (const uint8_t *)it->name, strlen(it->name), t_us);
+        reply_byte(m, KLEFR_IEC_ACK, t_us);
+        return;
+    }
+    reply_error(m, t_us);
+}
+
+/* ---- one handler per state ---- */
+
+static void append(klefr_iec *s, uint8_t c)
+{
+    if (s->len == KLEFR_IEC_BUF) { /* too long for any message: junk */
+        s->dropped += s->len;
+        s->len = 0;
+        s->bad = false;
+        s->in_msg = false;
+        return;
+    }
+    s->buf[s->len++] = c;
+}
+
+/* IDLE: collect "/" ... LF, answer a sign-on for us. */
+static void on_idle(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (c == '/') { /* a sign-on starts: anything before was junk */
+        s->dropped += s->len;
+        s->len = 0;
+        s->bad = false;
+    } else if (!s->len) {
+        if (c) /* leading NULs are wake-up characters */
+            s->dropped++;
+        return;
+    }
+    s->bad |= err;
+    append(s, c);
+    if (c != '\n' || !s->len)
+        return;
+    trace(m, "rx ", s->buf, s->len, t_us);
+    bool ok = !s->bad && sign_on_for_us(m, s->buf, s->len);
+    s->len = 0;
+    s->bad = false;
+    if (!ok)
+        return;
+    m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
+    set_state(m, KLEFR_IEC_IDENTIFIED, t_us);
+    send_identification(m, t_us);
+}
+
+/* IDENTIFIED: ACK 0 Z Y CR LF selects the mode and the baud. */
+static void on_identified(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (c == '/') { /* a new sign-on instead */
+        set_state(m, KLEFR_IEC_IDLE, t_us);
+        on_idle(m, c, err, t_us);
+        return;
+    }
+    if (c == KLEFR_IEC_ACK) {
+        s->dropped += s->len;
+        s->len = 0;
+        s->bad = false;
+    } else if (!s->len) {
+        s->dropped++;
+        return;
+    }
+    s->bad |= err;
+    append(s, c);
+    if (c != '\n' || !s->len)
+        return;
+    trace(m, "rx ", s->buf, s->len, t_us);
+    const uint8_t *b = s->buf;
+    bool ok = !s->bad && s->len == 6 && b[1] == '0' && b[2] >= '0' && b[2] <= KLEFR_IEC_BAUD_CHAR &&
+              (b[3] == '0' || b[3] == '1') && b[4] == '\r';
+    if (!ok) { /* not a valid option select: the session ends */
+        to_idle(m, t_us);
+        return;
+    }
+    bool prog = b[3] == '1';
+    s->sessions++;
+    m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
+    switch_baud(m, klefr_iec_baud_of((char)b[2]), t_us);
+    if (prog) {
+        set_state(m, KLEFR_IEC_PROGRAMMING, t_us);
+        s->logged_in = false;
+        send_p0(m, t_us);
+    } else {
+        set_state(m, KLEFR_IEC_READOUT, t_us);
+        send_readout(m, t_us);
+    }
+}
+
+/* READOUT: the data message is going out; the line is not listened to. */
+static void on_readout(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+{
+    (void)c;
+    (void)err;
+    (void)t_us;
+    m->iec.dropped++;
+}
+
+/* PROGRAMMING: SOH ... ETX BCC messages, or a bare NAK. */
+static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (s->want_bcc) {
+        uint8_t calc = klefr_iec_bcc(s->buf, s->len);
+        bool ok = !s->bad && !err && calc == c;
+        uint8_t msg[KLEFR_IEC_BUF];
+        size_t n = s->len;
+        memcpy(msg, s->buf, n);
+        s->len = 0;
+        s->bad = false;
+        s->want_bcc = false;
+        s->in_msg = false;
+        if (m->hal->trace) {
+            uint8_t t[KLEFR_IEC_BUF + 2];
+            t[0] = KLEFR_IEC_SOH;
+            memcpy(t + 1, msg, n);
+            t[n + 1] = c;
+            trace(m, ok ? "rx " : "rx (bad BCC) ", t, n + 2, t_us);
+        }
+        m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
+        if (!ok) {
+            s->bcc_errors++;
+            reply_byte(m, KLEFR_IEC_NAK, t_us);
+            return;
+        }
+        command(m, msg, n, t_us);
+        return;
+    }
+    if (err) { /* a garbled character is no control character */
+        if (!s->in_msg) {
+            s->dropped++;
+            return;
+        }
+        s->bad = true;
+        append(s, c);
+        return;
+    }
+    if (c == KLEFR_IEC_SOH) {
+        s->dropped += s->len;
+        s->len = 0;
+        s->bad = false;
+        s->in_msg = true;
+        return;
+    }
+    if (!s->in_msg) {
+        if (c == KLEFR_IEC_NAK && s->last_len) {
+            trace(m, "rx <NAK>: repeat", NULL, 0, t_us);
+            reply(m, s->last, s->last_len, t_us);
+        } else {
+            s->dropped++;
+        }
+        return;
+    }
+    append(s, c);
+    if (c == KLEFR_IEC_ETX && s->len)
+        s->want_bcc = true;
+}
+
+typedef void (*rx_handler)(klefr_meter *m, uint8_t c, bool err, uint64_t t_us);
+static const rx_handler handlers[KLEFR_IEC_STATE_COUNT] = {
+    [KLEFR_IEC_IDLE] = on_idle,
+    [KLEFR_IEC_IDENTIFIED] = on_identified,
+    [KLEFR_IEC_READOUT] = on_readout,
+    [KLEFR_IEC_PROGRAMMING] = on_programming,
+};
+
+void klefr_iec_init(klefr_meter *m, uint64_t t_us)
+{
+    memset(&m->iec, 0, sizeof m->iec);
+    m->iec.state = KLEFR_IEC_IDLE;
+    m->iec.last_us = t_us;
+    switch_baud(m, KLEFR_IEC_START_BAUD, t_us);
+}
+
+/* The optical port is half duplex: a master that sends has heard the end
+ * of our last message (it may be early in virtual time when the platform
+ * delivers bytes without line timing), so the line is ours again. */
+static void line_turned(klefr_meter *m, uint64_t t_us)
+{
+    if (m->iec.tx_end_us > t_us)
+        m->iec.tx_end_us = t_us;
+}
+
+void klefr_iec_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    if (!flags)
+        line_turned(m, t_us);
+    apply_cfg(m, t_us);
+    s->last_us = t_us;
+    /* 7E1: bit 7 is the parity bit (or 0 on a line without parity). */
+    handlers[s->state](m, byte & 0x7Fu, flags != 0, t_us);
+}
+
+void klefr_iec_tick(klefr_meter *m, uint64_t t_us)
+{
+    klefr_iec *s = &m->iec;
+    apply_cfg(m, t_us);
+    uint64_t quiet_since = s->last_us > s->tx_end_us ? s->last_us : s->tx_end_us;
+    switch (s->state) {
+    case KLEFR_IEC_READOUT:
+        if (t_us >= s->tx_end_us)
+            to_idle(m, t_us);
+        break;
+    case KLEFR_IEC_IDENTIFIED:
+        if (t_us > quiet_since + KLEFR_IEC_ACK_TIMEOUT_US)
+            to_idle(m, t_us);
+        break;
+    case KLEFR_IEC_PROGRAMMING:
+        if (t_us > quiet_since + KLEFR_IEC_INACTIVITY_US) {
+            trace(m, "inactivity timeout", NULL, 0, t_us);
+            to_idle(m, t_us);
+        }
+        break;
+    default:
+        break;
+    }
+}
