@@ -17,6 +17,7 @@
 #include "klefr/types.h"
 
 #include "../../src/metering/metering.h"
+#include "../../src/proto/mbus.h"
 #include "../../src/proto/modbus_rtu.h"
 #include "../../src/store/store.h"
 #include "../../src/ui/ui.h"
@@ -41,6 +42,7 @@ typedef struct klefr_meter {
     klefr_store store;
     klefr_ui ui;
     klefr_mbrtu modbus;
+    klefr_mbus mbus;
 } klefr_meter;
 
 /* Power-up: read the EEPROM image (or defaults), check the program, start. */
