@@ -48,19 +48,19 @@ klefr_uart_cfg klefr_mbus_uart_cfg(const klefr_meter *m)
                             .stop_bits = 1};
 }
 
-static uint32_t bit_us(const klefr_uart_cfg *c)
+static uint32_t bits_us(const klefr_uart_cfg *c, uint32_t bits)
 {
-    return (1000000u + c->baud - 1) / c->baud;
+    return (bits * 1000000u + c->baud - 1) / c->baud;
 }
 
 static uint32_t char_us(const klefr_uart_cfg *c)
 {
-    return 11u * bit_us(c); /* start, 8 data, parity, stop */
+    return bits_us(c, 11u); /* start, 8 data, parity, stop */
 }
 
 static uint32_t idle_us(const klefr_uart_cfg *c)
 {
-    return KLEFR_MBUS_IDLE_BITS * bit_us(c);
+    return bits_us(c, KLEFR_MBUS_IDLE_BITS);
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
