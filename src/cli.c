@@ -31,6 +31,7 @@ enum {
     OPT_LCD_TEXT,
     OPT_PRESS,
     OPT_MODBUS_PORT,
+    OPT_MBUS_PORT,
     OPT_LINE_TIMING,
     OPT_BAUD_CHECK,
     OPT_TRACE,
@@ -71,11 +72,14 @@ static const struct {
      "press buttons at T s for D s (L left, R right, B both; default 0.2 s)"},
     {"modbus-port", required_argument, OPT_MODBUS_PORT, "PATH|serial:DEV",
      "symlink to the Modbus pty (default <state-dir>/modbus), or a real port"},
+    {"mbus-port", required_argument, OPT_MBUS_PORT, "PATH|serial:DEV",
+     "symlink to the M-bus pty (default <state-dir>/mbus), or a real port"},
     {"line-timing", required_argument, OPT_LINE_TIMING, "on|off",
      "deliver bytes when the wire would (default on; off with --headless)"},
     {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
      "a master at another baud rate is not understood (default on)"},
-    {"trace", required_argument, OPT_TRACE, "modbus", "log every Modbus frame to stderr"},
+    {"trace", required_argument, OPT_TRACE, "modbus|mbus",
+     "log every Modbus or M-bus frame to stderr"},
     {"screenshot", required_argument, OPT_SCREENSHOT, "FILE.png",
      "save the front panel as PNG at the end of the run"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
@@ -199,6 +203,9 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_MODBUS_PORT:
             o->modbus_port = optarg;
             break;
+        case OPT_MBUS_PORT:
+            o->mbus_port = optarg;
+            break;
         case OPT_LINE_TIMING:
         case OPT_BAUD_CHECK: {
             int on = !strcmp(optarg, "on") ? 1 : !strcmp(optarg, "off") ? 0 : -1;
@@ -211,9 +218,12 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->screenshot = optarg;
             break;
         case OPT_TRACE:
-            if (strcmp(optarg, "modbus") != 0)
-                return fail(err, errlen, name, optarg, "expected modbus");
-            o->trace_modbus = true;
+            if (!strcmp(optarg, "mbus"))
+                o->trace_mbus = true;
+            else if (!strcmp(optarg, "modbus"))
+                o->trace_modbus = true;
+            else
+                return fail(err, errlen, name, optarg, "expected modbus or mbus");
             break;
         case OPT_SEED:
             errno = 0;

@@ -222,12 +222,12 @@ int main(int argc, char **argv)
     }
     klefr_ports_opts popts;
     klefr_ports_opts_init(&popts);
-    popts.path[KLEFR_PORT_BUS] = a.opt.modbus_port;
+    popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.state_dir = state_dir[0] ? state_dir : NULL;
     popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
-    if (a.opt.trace_modbus) {
+    if (a.opt.trace_modbus || a.opt.trace_mbus) {
         a.sim.trace = trace_stderr;
     } else {
         a.sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
