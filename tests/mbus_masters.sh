@@ -70,6 +70,15 @@ read)
   # tcsetattr then changes only PARENB and fails with EINVAL, GUIDE 7.)
   err=$(master 4800 read 0 2>&1) && fail "a 4800-baud master was answered at 9600"
   grep -q 'No M-Bus response' <<<"$err" || fail "4800-baud master: $err"
+  # Junk and a truncated frame on the line, then a normal read.
+  $py - "$port" <<'EOF' || fail "writing junk"
+import sys, serial
+s = serial.Serial(sys.argv[1], 9600, timeout=0.3)
+s.write(bytes.fromhex("00 ff e5 16 10 5b 00 5c 16 68 4b 4b 68 08 00"))
+sys.exit(0 if s.read(10) == b"" else 1)
+EOF
+  out=$(master 9600 read 0) || fail "read after junk"
+  expect_eq "records after junk" "$(grep -c '^record=' <<<"$out")" 9
   # Line timing on: bytes take the time a 9600-baud wire would.
   start_sim --line-timing on
   out=$(master 9600 read 0) || fail "read with line timing"

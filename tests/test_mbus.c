@@ -500,6 +500,19 @@ START_TEST(baud_switch_after_e5)
 }
 END_TEST
 
+START_TEST(baud_from_the_menu_applies_at_the_next_tick)
+{
+    int configs = F.configs;
+    M.settings.baud = 1200; /* as ui/edit.c stores it */
+    T += 10000;
+    klefr_meter_tick(&M, T);
+    ck_assert_int_eq(F.configs, configs + 1);
+    ck_assert_uint_eq(F.cfg.baud, 1200);
+    klefr_meter_tick(&M, T + 10000);
+    ck_assert_int_eq(F.configs, configs + 1); /* once */
+}
+END_TEST
+
 START_TEST(reply_timing_and_icon)
 {
     uint8_t b[5];
@@ -568,6 +581,7 @@ int main(void)
     tcase_add_test(tc, secondary_selection_with_wildcards);
     tcase_add_test(tc, bad_checksum_and_junk_are_ignored);
     tcase_add_test(tc, baud_switch_after_e5);
+    tcase_add_test(tc, baud_from_the_menu_applies_at_the_next_tick);
     tcase_add_test(tc, reply_timing_and_icon);
     tcase_add_test(tc, other_models_ignore_the_bus);
     tcase_add_test(tc, trace_frames_decoded);

@@ -365,6 +365,7 @@ static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
+    s->baud = cfg.baud;
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg);
     if (tracing(m))
@@ -520,6 +521,9 @@ void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
     klefr_mbus *s = &m->mbus;
     if (!klefr_model_has_mbus(m->model))
         return;
+    /* A baud set in the menu (7.13) takes effect once no reply is on the line. */
+    if (s->baud != m->settings.baud)
+        s->cfg_pending = true;
     apply_pending_cfg(m, t_us);
     if (!s->len)
         return;
