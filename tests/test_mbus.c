@@ -526,10 +526,16 @@ START_TEST(reply_timing_and_icon)
     ck_assert_uint_ge(F.tx_t, T + 11 * 105);
     ck_assert_uint_le(F.tx_t, T + 330 * 105 + 50000);
     ck_assert_uint_gt(M.comm_until_us, F.tx_t);
-    /* Not for this meter: no icon. */
+    /* Not for this meter (another address, a selection of another meter,
+     * 253 while not selected): no icon. */
     setup();
     send("10 7B 05 80 16");
+    char f[100];
+    long_frame("53 FD 52 99 99 99 99 FF FF FF FF", f);
+    send(f);
+    send("10 40 FD 3D 16");
     ck_assert_uint_eq(M.comm_until_us, 0);
+    ck_assert_uint_eq(M.mbus.frames, 0);
 }
 END_TEST
 

@@ -384,8 +384,11 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     uint8_t out[KLEFR_MBUS_BUF];
     uint32_t before = s->frames;
     uint8_t a = n == 5 ? f[2] : f[5];
-    bool mine = a == m->settings.mbus_id || a >= KLEFR_MBUS_ADDR_SELECTED;
+    bool selected = s->selected;
     size_t len = klefr_mbus_handle(m, f, n, out, t_us);
+    /* For this meter: its address, a broadcast, or 253 while (or by being) selected. */
+    bool mine = a == m->settings.mbus_id || a >= KLEFR_MBUS_ADDR_BCAST_REPLY ||
+                (a == KLEFR_MBUS_ADDR_SELECTED && (selected || s->selected));
     if (!len && !mine)
         return;
     s->frames = before + 1;
