@@ -388,6 +388,13 @@ START_TEST(write_resets)
     ck_assert_uint_eq(M.regs.power_downs, 0);
     expect_long("53 00 51 0A FD 61 00 00", ""); /* unknown record */
     expect_long("53 00 51", "");                /* no record */
+    /* Several records in one frame: all or nothing. */
+    expect_long("53 00 51 09 FD 3A 04 01 7A 09", "E5");
+    ck_assert_uint_eq(M.settings.calc_code, 4);
+    ck_assert_uint_eq(M.settings.mbus_id, 9);
+    expect_long("53 09 51 09 FD 3A 05 01 7A FF", "");
+    ck_assert_uint_eq(M.settings.calc_code, 4);
+    ck_assert_uint_eq(M.settings.mbus_id, 9);
 }
 END_TEST
 
@@ -417,6 +424,8 @@ START_TEST(secondary_selection_with_wildcards)
     expect("10 40 FD 3D 16", "E5");
     ck_assert_uint_eq(read_ud(0xFD, r), 0);
     expect("10 40 FD 3D 16", "");
+    expect_long("53 FD 51 01 7A 05", ""); /* a write to 253: not selected */
+    ck_assert_uint_eq(M.settings.mbus_id, 0);
     /* Wildcards: ID nibbles, manufacturer FF FF, version FF, medium FF. */
     expect_long(select_body(b, "FF FF FF FF FF FF FF FF"), "E5");
     expect_long(select_body(b, "FF FF FF 1F FF FF FF FF"), "E5"); /* scan: first digit 1 */
