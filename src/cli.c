@@ -32,6 +32,7 @@ enum {
     OPT_PRESS,
     OPT_MODBUS_PORT,
     OPT_IR_PORT,
+    OPT_MBUS_PORT,
     OPT_LINE_TIMING,
     OPT_BAUD_CHECK,
     OPT_TRACE,
@@ -74,12 +75,14 @@ static const struct {
      "symlink to the Modbus pty (default <state-dir>/modbus), or a real port"},
     {"ir-port", required_argument, OPT_IR_PORT, "PATH|serial:DEV",
      "symlink to the optical port pty (default <state-dir>/ir), or a real port"},
+    {"mbus-port", required_argument, OPT_MBUS_PORT, "PATH|serial:DEV",
+     "symlink to the M-bus pty (default <state-dir>/mbus), or a real port"},
     {"line-timing", required_argument, OPT_LINE_TIMING, "on|off",
      "deliver bytes when the wire would (default on; off with --headless)"},
     {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
      "a master at another baud rate is not understood (default on)"},
-    {"trace", required_argument, OPT_TRACE, "modbus|iec",
-     "log every Modbus frame / IEC 62056-21 message to stderr"},
+    {"trace", required_argument, OPT_TRACE, "modbus,mbus,iec",
+     "log the frames of these protocols to stderr (comma-separated)"},
     {"screenshot", required_argument, OPT_SCREENSHOT, "FILE.png",
      "save the front panel as PNG at the end of the run"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
@@ -206,6 +209,9 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_IR_PORT:
             o->ir_port = optarg;
             break;
+        case OPT_MBUS_PORT:
+            o->mbus_port = optarg;
+            break;
         case OPT_LINE_TIMING:
         case OPT_BAUD_CHECK: {
             int on = !strcmp(optarg, "on") ? 1 : !strcmp(optarg, "off") ? 0 : -1;
@@ -218,12 +224,18 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->screenshot = optarg;
             break;
         case OPT_TRACE:
-            if (!strcmp(optarg, "modbus"))
-                o->trace_modbus = true;
-            else if (!strcmp(optarg, "iec"))
-                o->trace_iec = true;
-            else
-                return fail(err, errlen, name, optarg, "expected modbus or iec");
+            for (const char *w = optarg; *w;) {
+                size_t n = strcspn(w, ",");
+                if (n == 6 && !strncmp(w, "modbus", n))
+                    o->trace_modbus = true;
+                else if (n == 4 && !strncmp(w, "mbus", n))
+                    o->trace_mbus = true;
+                else if (n == 3 && !strncmp(w, "iec", n))
+                    o->trace_iec = true;
+                else
+                    return fail(err, errlen, name, optarg, "expected modbus, mbus or iec (comma-separated)");
+                w += n + (w[n] == ',');
+            }
             break;
         case OPT_SEED:
             errno = 0;

@@ -107,8 +107,10 @@ static void trace_stderr(void *arg, const char *line)
 {
     const klefr_cli *o = arg;
     /* Lines carry their module's prefix: print the ones asked for. */
-    bool iec = !strncmp(line, "iec: ", 5);
-    if (iec ? o->trace_iec : o->trace_modbus)
+    bool on = !strncmp(line, "iec: ", 5)    ? o->trace_iec
+              : !strncmp(line, "mbus: ", 6) ? o->trace_mbus
+                                            : o->trace_modbus;
+    if (on)
         fprintf(stderr, "%s\n", line);
 }
 
@@ -225,13 +227,13 @@ int main(int argc, char **argv)
     }
     klefr_ports_opts popts;
     klefr_ports_opts_init(&popts);
-    popts.path[KLEFR_PORT_BUS] = a.opt.modbus_port;
+    popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
     popts.state_dir = state_dir[0] ? state_dir : NULL;
     popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
-    if (a.opt.trace_modbus || a.opt.trace_iec) {
+    if (a.opt.trace_modbus || a.opt.trace_mbus || a.opt.trace_iec) {
         a.sim.trace = trace_stderr;
         a.sim.trace_arg = &a.opt;
     } else {

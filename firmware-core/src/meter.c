@@ -37,6 +37,7 @@ void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, u
     klefr_metering_init(m, t_us);
     klefr_mbrtu_init(m, t_us);
     klefr_iec_init(m, t_us);
+    klefr_mbus_init(m, t_us);
     klefr_ui_init(m, t_us);
 }
 
@@ -56,6 +57,7 @@ void klefr_meter_tick(klefr_meter *m, uint64_t t_us)
     klefr_metering_tick(m, t_us);
     klefr_mbrtu_tick(m, t_us);
     klefr_iec_tick(m, t_us);
+    klefr_mbus_tick(m, t_us);
     klefr_ui_tick(m, t_us);
     klefr_store_tick(m, t_us);
 }
@@ -69,6 +71,8 @@ void klefr_meter_uart_rx(klefr_meter *m, klefr_port port, uint8_t byte, uint8_t 
         klefr_mbrtu_rx(m, byte, flags, t_us);
     if (port == KLEFR_PORT_IR)
         klefr_iec_rx(m, byte, flags, t_us);
+    if (port == KLEFR_PORT_BUS && klefr_model_has_mbus(m->model))
+        klefr_mbus_rx(m, byte, flags, t_us);
 }
 
 void klefr_meter_buttons(klefr_meter *m, uint8_t held, uint64_t t_us)

@@ -18,6 +18,7 @@
 
 #include "../../src/metering/metering.h"
 #include "../../src/proto/iec62056.h"
+#include "../../src/proto/mbus.h"
 #include "../../src/proto/modbus_rtu.h"
 #include "../../src/store/store.h"
 #include "../../src/ui/ui.h"
@@ -43,6 +44,7 @@ typedef struct klefr_meter {
     klefr_ui ui;
     klefr_mbrtu modbus;
     klefr_iec iec; /* optical port (all models) */
+    klefr_mbus mbus;
 } klefr_meter;
 
 /* Power-up: read the EEPROM image (or defaults), check the program, start. */
