@@ -513,6 +513,7 @@ START_TEST(baud_from_the_menu_applies_at_the_next_tick)
 {
     int configs = F.configs;
     M.settings.baud = 1200; /* as ui/edit.c stores it */
+    klefr_meter_settings_changed(&M, T);
     T += 10000;
     klefr_meter_tick(&M, T);
     ck_assert_int_eq(F.configs, configs + 1);

@@ -421,6 +421,22 @@ START_TEST(unknown_function_delimited_by_silence)
 }
 END_TEST
 
+/* A baud or parity set in the menu (7.13, 7.14) or over IR reaches the UART
+ * at the next tick, without a restart. */
+START_TEST(settings_from_elsewhere_reach_the_uart)
+{
+    int configs = F.configs;
+    M.settings.baud = 2400;
+    M.settings.parity = KLEFR_PARITY_ODD;
+    klefr_meter_settings_changed(&M, T);
+    T += 10000;
+    klefr_meter_tick(&M, T);
+    ck_assert_int_eq(F.configs, configs + 1);
+    ck_assert_uint_eq(F.cfg.baud, 2400);
+    ck_assert_int_eq(F.cfg.parity, KLEFR_PARITY_ODD);
+}
+END_TEST
+
 START_TEST(communication_icon_timer)
 {
     ck_assert_uint_eq(M.comm_until_us, 0);
@@ -466,6 +482,7 @@ int main(void)
     tcase_add_test(tc, bad_crc_and_junk_are_silent_and_harmless);
     tcase_add_test(tc, unknown_function_delimited_by_silence);
     tcase_add_test(tc, communication_icon_timer);
+    tcase_add_test(tc, settings_from_elsewhere_reach_the_uart);
     tcase_add_test(tc, trace_frames_decoded);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);

@@ -109,6 +109,10 @@ bool klefr_meter_set_tariff(klefr_meter *m, uint8_t tariff, bool save, uint64_t 
 
 void klefr_meter_settings_changed(klefr_meter *m, uint64_t t_us)
 {
+    /* Whoever changed them (menu, IR, the bus itself), the bus UART follows
+     * the settings once no reply is on the line. */
+    m->modbus.cfg_pending = true;
+    m->mbus.cfg_pending = true;
     klefr_store_save(m, t_us);
 }
 

@@ -157,14 +157,6 @@ static klefr_iec_wres saved(klefr_meter *m, uint64_t t)
     return KLEFR_IEC_W_OK;
 }
 
-/* The bus port's line settings changed: the Modbus slave applies them after
- * its next reply has left the line (it owns the port). */
-static void bus_cfg_changed(klefr_meter *m)
-{
-    if (klefr_model_has_modbus(m->model))
-        m->modbus.cfg_pending = true;
-}
-
 static klefr_iec_wres s_calc(klefr_meter *m, const char *v, uint64_t t)
 {
     uint32_t x;
@@ -240,7 +232,6 @@ static klefr_iec_wres s_baud(klefr_meter *m, const char *v, uint64_t t)
     if (!parse_uint(v, 115200, &x) || !klefr_baud_valid(m->model, x))
         return KLEFR_IEC_W_BAD_VALUE;
     m->settings.baud = x;
-    bus_cfg_changed(m);
     return saved(m, t);
 }
 
@@ -258,7 +249,6 @@ static klefr_iec_wres s_parity(klefr_meter *m, const char *v, uint64_t t)
     if (!klefr_parity_valid(m->model, p))
         return KLEFR_IEC_W_BAD_VALUE;
     m->settings.parity = p;
-    bus_cfg_changed(m);
     return saved(m, t);
 }
 

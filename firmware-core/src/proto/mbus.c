@@ -524,9 +524,6 @@ void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
     klefr_mbus *s = &m->mbus;
     if (!klefr_model_has_mbus(m->model))
         return;
-    /* A baud set in the menu (7.13) takes effect once no reply is on the line. */
-    if (s->baud != m->settings.baud)
-        s->cfg_pending = true;
     apply_pending_cfg(m, t_us);
     if (!s->len)
         return;
