@@ -12,6 +12,7 @@
  *
  *   request ....|<- 33 bit times ->|reply (E5 / RSP_UD)|<- baud switch
  */
+#include "proto/trace_text.h"
 #include "proto/mbus.h"
 
 #include <string.h>
@@ -64,46 +65,6 @@ static uint32_t idle_us(const klefr_uart_cfg *c)
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
-typedef struct {
-    char *p;
-    size_t n, cap;
-} tbuf;
-
-static void ts(tbuf *b, const char *s)
-{
-    while (*s && b->n + 1 < b->cap)
-        b->p[b->n++] = *s++;
-    b->p[b->n] = 0;
-}
-
-static void tu(tbuf *b, uint64_t v, int min_digits)
-{
-    char d[24];
-    int k = 0;
-    do {
-        d[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v || k < min_digits);
-    while (k && b->n + 1 < b->cap)
-        b->p[b->n++] = d[--k];
-    b->p[b->n] = 0;
-}
-
-static void th(tbuf *b, uint32_t v, int digits)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (int s = (digits - 1) * 4; s >= 0 && b->n + 1 < b->cap; s -= 4)
-        b->p[b->n++] = hex[(v >> s) & 0xF];
-    b->p[b->n] = 0;
-}
-
-static void ttime(tbuf *b, uint64_t t_us)
-{
-    ts(b, " t=");
-    tu(b, t_us / 1000000u, 1);
-    ts(b, ".");
-    tu(b, t_us % 1000000u, 6);
-}
 
 static bool tracing(const klefr_meter *m)
 {
@@ -113,25 +74,25 @@ static bool tracing(const klefr_meter *m)
 static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
 {
     char line[KLEFR_MBUS_BUF * 3 + 64];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "mbus: ");
-    ts(&b, dir);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "mbus: ");
+    klefr_tb_str(&b, dir);
     for (size_t k = 0; k < n; k++) {
-        ts(&b, " ");
-        th(&b, f[k], 2);
+        klefr_tb_str(&b, " ");
+        klefr_tb_hex(&b, f[k], 2);
     }
-    ttime(&b, t_us);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
 static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
 {
     char line[160];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "mbus: ");
-    ts(&b, a);
-    ts(&b, c);
-    ttime(&b, t_us);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "mbus: ");
+    klefr_tb_str(&b, a);
+    klefr_tb_str(&b, c);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
@@ -156,62 +117,62 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
                          uint64_t t_us)
 {
     char line[256];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "mbus: ");
-    ts(&b, dir);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "mbus: ");
+    klefr_tb_str(&b, dir);
     if (n == 1) {
-        ts(&b, " ACK (E5)");
-        ttime(&b, t_us);
+        klefr_tb_str(&b, " ACK (E5)");
+        klefr_tb_time(&b, t_us);
         klefr_meter_trace(m, line);
         return;
     }
     const uint8_t *c = n == 5 ? f + 1 : f + 4;
-    ts(&b, " ");
-    ts(&b, c_to_str(c[0]));
-    ts(&b, " a=");
-    tu(&b, c[1], 1);
+    klefr_tb_str(&b, " ");
+    klefr_tb_str(&b, c_to_str(c[0]));
+    klefr_tb_str(&b, " a=");
+    klefr_tb_uint(&b, c[1], 1);
     if ((c[0] & 0x0Fu) == 0x0Bu || (c[0] & 0x0Fu) == 0x03u) {
-        ts(&b, " fcb=");
-        tu(&b, (c[0] & C_FCB) != 0, 1);
-        ts(&b, " fcv=");
-        tu(&b, (c[0] & C_FCV) != 0, 1);
+        klefr_tb_str(&b, " fcb=");
+        klefr_tb_uint(&b, (c[0] & C_FCB) != 0, 1);
+        klefr_tb_str(&b, " fcv=");
+        klefr_tb_uint(&b, (c[0] & C_FCV) != 0, 1);
     }
     if (n > 5) {
         uint8_t ci = c[2];
         const uint8_t *d = c + 3;
         size_t dn = n - 9;
-        ts(&b, " ci=");
-        th(&b, ci, 2);
+        klefr_tb_str(&b, " ci=");
+        klefr_tb_hex(&b, ci, 2);
         if (ci == CI_RSP_UD && dn >= 12) {
-            ts(&b, " id=");
-            th(&b, (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0], 8);
-            ts(&b, " access=");
-            tu(&b, d[8], 1);
-            ts(&b, " status=");
-            th(&b, d[9], 2);
-            ts(&b, " bytes=");
-            tu(&b, dn, 1);
+            klefr_tb_str(&b, " id=");
+            klefr_tb_hex(&b, (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0], 8);
+            klefr_tb_str(&b, " access=");
+            klefr_tb_uint(&b, d[8], 1);
+            klefr_tb_str(&b, " status=");
+            klefr_tb_hex(&b, d[9], 2);
+            klefr_tb_str(&b, " bytes=");
+            klefr_tb_uint(&b, dn, 1);
         } else if (ci == CI_SELECT && dn == 8) {
-            ts(&b, " select id=");
-            th(&b, (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0], 8);
-            ts(&b, " man=");
-            th(&b, (uint32_t)d[5] << 8 | d[4], 4);
-            ts(&b, " ver=");
-            th(&b, d[6], 2);
-            ts(&b, " med=");
-            th(&b, d[7], 2);
+            klefr_tb_str(&b, " select id=");
+            klefr_tb_hex(&b, (uint32_t)d[3] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[1] << 8 | d[0], 8);
+            klefr_tb_str(&b, " man=");
+            klefr_tb_hex(&b, (uint32_t)d[5] << 8 | d[4], 4);
+            klefr_tb_str(&b, " ver=");
+            klefr_tb_hex(&b, d[6], 2);
+            klefr_tb_str(&b, " med=");
+            klefr_tb_hex(&b, d[7], 2);
         } else if (ci == CI_DATA_SEND) {
-            ts(&b, " write ");
-            ts(&b, klefr_mbus_record_name(d, dn));
+            klefr_tb_str(&b, " write ");
+            klefr_tb_str(&b, klefr_mbus_record_name(d, dn));
         } else if (ci >= CI_BAUD_300 && ci <= CI_BAUD_9600) {
             static const char *bauds[] = {"300", "600", "1200", "2400", "4800", "9600"};
-            ts(&b, " baud=");
-            ts(&b, bauds[ci - CI_BAUD_300]);
+            klefr_tb_str(&b, " baud=");
+            klefr_tb_str(&b, bauds[ci - CI_BAUD_300]);
         } else if (ci == CI_APP_RESET) {
-            ts(&b, " application reset");
+            klefr_tb_str(&b, " application reset");
         }
     }
-    ttime(&b, t_us);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
@@ -222,27 +183,27 @@ static void trace_values(klefr_meter *m, const uint8_t *ud, size_t n, uint64_t t
                                   "forward", "forward_t1", "forward_t2",
                                   "reverse", "reverse_t1", "reverse_t2"};
     char line[512];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "mbus: values kWh");
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "mbus: values kWh");
     size_t k = 12;
     for (size_t r = 0; r < sizeof names / sizeof names[0] && k + 6 <= n; r++) {
         k += (ud[k] & 0x80u) ? 3 : 2; /* DIF [DIFE] VIF */
         const uint8_t *v = ud + k;
         k += 4;
-        ts(&b, " ");
-        ts(&b, names[r]);
-        ts(&b, "=");
+        klefr_tb_str(&b, " ");
+        klefr_tb_str(&b, names[r]);
+        klefr_tb_str(&b, "=");
         bool neg = (v[3] >> 4) == 0xF;
         uint64_t x = 0;
         for (int j = 3; j >= 0; j--)
             x = x * 100u + ((j == 3 && neg) ? 0u : (v[j] >> 4) * 10u) + (v[j] & 0xFu);
         if (neg)
-            ts(&b, "-");
-        tu(&b, x / 100u, 1);
-        ts(&b, ".");
-        tu(&b, x % 100u, 2);
+            klefr_tb_str(&b, "-");
+        klefr_tb_uint(&b, x / 100u, 1);
+        klefr_tb_str(&b, ".");
+        klefr_tb_uint(&b, x % 100u, 2);
     }
-    ttime(&b, t_us);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 

@@ -13,6 +13,7 @@
  *
  *   request ....|<- t3.5 + turnaround ->|reply.............|<- settings change
  */
+#include "proto/trace_text.h"
 #include "proto/modbus_rtu.h"
 
 #include <string.h>
@@ -79,69 +80,29 @@ uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *c)
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
-typedef struct {
-    char *p;
-    size_t n, cap;
-} tbuf;
-
-static void ts(tbuf *b, const char *s)
-{
-    while (*s && b->n + 1 < b->cap)
-        b->p[b->n++] = *s++;
-    b->p[b->n] = 0;
-}
-
-static void tu(tbuf *b, uint64_t v, int min_digits)
-{
-    char d[24];
-    int k = 0;
-    do {
-        d[k++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v || k < min_digits);
-    while (k && b->n + 1 < b->cap)
-        b->p[b->n++] = d[--k];
-    b->p[b->n] = 0;
-}
-
-static void th(tbuf *b, uint32_t v, int digits)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (int s = (digits - 1) * 4; s >= 0 && b->n + 1 < b->cap; s -= 4)
-        b->p[b->n++] = hex[(v >> s) & 0xF];
-    b->p[b->n] = 0;
-}
-
-static void ttime(tbuf *b, uint64_t t_us)
-{
-    ts(b, " t=");
-    tu(b, t_us / 1000000u, 1);
-    ts(b, ".");
-    tu(b, t_us % 1000000u, 6);
-}
 
 static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
 {
     char line[KLEFR_MBRTU_BUF * 3 + 64];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "modbus: ");
-    ts(&b, dir);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "modbus: ");
+    klefr_tb_str(&b, dir);
     for (size_t k = 0; k < n; k++) {
-        ts(&b, " ");
-        th(&b, f[k], 2);
+        klefr_tb_str(&b, " ");
+        klefr_tb_hex(&b, f[k], 2);
     }
-    ttime(&b, t_us);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
 static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
 {
     char line[160];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "modbus: ");
-    ts(&b, a);
-    ts(&b, c);
-    ttime(&b, t_us);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "modbus: ");
+    klefr_tb_str(&b, a);
+    klefr_tb_str(&b, c);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
@@ -151,24 +112,24 @@ static bool tracing(const klefr_meter *m)
 }
 
 /* A float with 3 decimals (no printf in the firmware). */
-static void tf(tbuf *b, float f)
+static void tf(klefr_tbuf *b, float f)
 {
     if (f != f) {
-        ts(b, "nan");
+        klefr_tb_str(b, "nan");
         return;
     }
     if (f < 0) {
-        ts(b, "-");
+        klefr_tb_str(b, "-");
         f = -f;
     }
     if (f > 1e15f) {
-        ts(b, "inf");
+        klefr_tb_str(b, "inf");
         return;
     }
     uint64_t milli = (uint64_t)((double)f * 1000.0 + 0.5);
-    tu(b, milli / 1000u, 1);
-    ts(b, ".");
-    tu(b, milli % 1000u, 3);
+    klefr_tb_uint(b, milli / 1000u, 1);
+    klefr_tb_str(b, ".");
+    klefr_tb_uint(b, milli % 1000u, 3);
 }
 
 /* The values of a read reply, by register name (three-phase-only rows,
@@ -177,8 +138,8 @@ static void trace_values(klefr_meter *m, uint16_t start, uint16_t qty, const uin
                          uint64_t t_us)
 {
     char line[1024];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "modbus: values");
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "modbus: values");
     for (uint32_t a = start; a < (uint32_t)start + qty;) {
         const klefr_mbreg *r = klefr_mbmap_find((uint16_t)a);
         const uint8_t *d = data + 2 * (a - start);
@@ -191,31 +152,31 @@ static void trace_values(klefr_meter *m, uint16_t start, uint16_t qty, const uin
             continue;
         uint32_t raw = r->len == 2 ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | d[2] << 8 | d[3]
                                    : (uint32_t)d[0] << 8 | d[1];
-        ts(&b, " ");
-        ts(&b, r->name);
-        ts(&b, "=");
+        klefr_tb_str(&b, " ");
+        klefr_tb_str(&b, r->name);
+        klefr_tb_str(&b, "=");
         switch (r->type) {
         case KLEFR_MBT_FLOAT:
             tf(&b, klefr_mb_bits_float(raw));
             break;
         case KLEFR_MBT_SIGNED:
             if (raw & 0x8000u) {
-                ts(&b, "-");
+                klefr_tb_str(&b, "-");
                 raw = 0x10000u - raw;
             }
-            tu(&b, raw, 1);
+            klefr_tb_uint(&b, raw, 1);
             break;
         case KLEFR_MBT_HEX:
-            ts(&b, "0x");
-            th(&b, raw, r->len * 4);
+            klefr_tb_str(&b, "0x");
+            klefr_tb_hex(&b, raw, r->len * 4);
             break;
         default: {
             char c[4] = {'\'', (char)(raw >= 32 && raw < 127 ? raw : '?'), '\'', 0};
-            ts(&b, c);
+            klefr_tb_str(&b, c);
         }
         }
     }
-    ttime(&b, t_us);
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
@@ -224,55 +185,55 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
                          uint64_t t_us)
 {
     char line[256];
-    tbuf b = {line, 0, sizeof line};
-    ts(&b, "modbus: ");
-    ts(&b, dir);
-    ts(&b, " addr=");
-    tu(&b, f[0], 1);
-    ts(&b, " fc=");
-    th(&b, f[1], 2);
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "modbus: ");
+    klefr_tb_str(&b, dir);
+    klefr_tb_str(&b, " addr=");
+    klefr_tb_uint(&b, f[0], 1);
+    klefr_tb_str(&b, " fc=");
+    klefr_tb_hex(&b, f[1], 2);
     bool reply = dir[0] == 't';
     if (f[1] & 0x80) {
-        ts(&b, " exception=");
-        th(&b, n > 2 ? f[2] : 0, 2);
+        klefr_tb_str(&b, " exception=");
+        klefr_tb_hex(&b, n > 2 ? f[2] : 0, 2);
     } else if ((f[1] == 3 || f[1] == 4) && !reply && n >= 8) {
-        ts(&b, " read reg=0x");
-        th(&b, (uint32_t)f[2] << 8 | f[3], 4);
-        ts(&b, " count=");
-        tu(&b, (uint32_t)f[4] << 8 | f[5], 1);
+        klefr_tb_str(&b, " read reg=0x");
+        klefr_tb_hex(&b, (uint32_t)f[2] << 8 | f[3], 4);
+        klefr_tb_str(&b, " count=");
+        klefr_tb_uint(&b, (uint32_t)f[4] << 8 | f[5], 1);
     } else if ((f[1] == 3 || f[1] == 4) && reply && n >= 3) {
-        ts(&b, " bytes=");
-        tu(&b, f[2], 1);
-        ts(&b, " values=");
+        klefr_tb_str(&b, " bytes=");
+        klefr_tb_uint(&b, f[2], 1);
+        klefr_tb_str(&b, " values=");
         for (size_t k = 3; k + 1 < n - 2 && k < 3 + 16; k += 2) {
-            th(&b, (uint32_t)f[k] << 8 | f[k + 1], 4);
-            ts(&b, " ");
+            klefr_tb_hex(&b, (uint32_t)f[k] << 8 | f[k + 1], 4);
+            klefr_tb_str(&b, " ");
         }
         if (f[2] > 16)
-            ts(&b, "...");
+            klefr_tb_str(&b, "...");
     } else if ((f[1] == 6 || f[1] == 0x10) && n >= 8) {
         uint16_t reg = (uint16_t)(f[2] << 8 | f[3]);
         const klefr_mbreg *r = klefr_mbmap_find(reg);
-        ts(&b, f[1] == 6 ? " write reg=0x" : " write-multiple reg=0x");
-        th(&b, reg, 4);
-        ts(&b, " (");
-        ts(&b, r ? r->name : "unmapped");
-        ts(&b, ") ");
+        klefr_tb_str(&b, f[1] == 6 ? " write reg=0x" : " write-multiple reg=0x");
+        klefr_tb_hex(&b, reg, 4);
+        klefr_tb_str(&b, " (");
+        klefr_tb_str(&b, r ? r->name : "unmapped");
+        klefr_tb_str(&b, ") ");
         if (f[1] == 6) {
-            ts(&b, "value=0x");
-            th(&b, (uint32_t)f[4] << 8 | f[5], 4);
+            klefr_tb_str(&b, "value=0x");
+            klefr_tb_hex(&b, (uint32_t)f[4] << 8 | f[5], 4);
         } else {
-            ts(&b, "count=");
-            tu(&b, (uint32_t)f[4] << 8 | f[5], 1);
+            klefr_tb_str(&b, "count=");
+            klefr_tb_uint(&b, (uint32_t)f[4] << 8 | f[5], 1);
             if (!reply && n >= 9) {
-                ts(&b, " values=");
+                klefr_tb_str(&b, " values=");
                 for (size_t k = 7; k + 1 < n - 2 && k < 7 + 8; k += 2)
-                    th(&b, (uint32_t)f[k] << 8 | f[k + 1], 4);
+                    klefr_tb_hex(&b, (uint32_t)f[k] << 8 | f[k + 1], 4);
             }
         }
     }
-    ts(&b, crc_ok ? " crc=ok" : " crc=BAD");
-    ttime(&b, t_us);
+    klefr_tb_str(&b, crc_ok ? " crc=ok" : " crc=BAD");
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
