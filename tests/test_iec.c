@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eeprom.h"
 #include "klefr/meter.h"
 
 typedef struct {
@@ -16,10 +17,10 @@ typedef struct {
     klefr_uart_cfg cfg;
     uint32_t bus_baud; /* last baud set on the bus port */
     int configs;
-    uint8_t eeprom[KLEFR_NVM_SIZE];
 } fake;
 
 static fake F;
+static klefr_eeprom EE; /* the simulator's EEPROM, in RAM */
 static klefr_meter M;
 static uint64_t T;
 
@@ -49,24 +50,11 @@ static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
     F.configs++;
 }
 
-static int f_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
-{
-    (void)arg;
-    memcpy(buf, F.eeprom + addr, len);
-    return 0;
-}
-
-static int f_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
-{
-    (void)arg;
-    memcpy(F.eeprom + addr, buf, len);
-    return 0;
-}
-
-static const klefr_hal HAL = {.uart_write = f_write,
+static const klefr_hal HAL = {.arg = &EE,
+                              .uart_write = f_write,
                               .uart_config = f_config,
-                              .nvm_read = f_nvm_read,
-                              .nvm_write = f_nvm_write};
+                              .nvm_read = klefr_eeprom_read,
+                              .nvm_write = klefr_eeprom_write};
 
 static void boot(klefr_model model)
 {
@@ -77,7 +65,7 @@ static void boot(klefr_model model)
 static void setup(void)
 {
     memset(&F, 0, sizeof F);
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     boot(KLEFR_MODEL_6922);
 }
 
@@ -297,7 +285,7 @@ START_TEST(readout_follows_calc_code_and_model)
          "050\r\n");
     ck_assert_ptr_nonnull(strstr(F.tx, "16.8.0(-000003.000*kWh)"));
     /* single-tariff 6921: no tariff registers */
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     boot(KLEFR_MODEL_6921);
     send("/?!\r\n");
     ck_assert_str_eq(F.tx, "/KLF5KLEFR6921\r\n");
@@ -420,7 +408,7 @@ END_TEST
 
 START_TEST(programming_bus_settings_per_model)
 {
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     boot(KLEFR_MODEL_6924);
     enter_programming();
     login();
@@ -437,7 +425,7 @@ START_TEST(programming_bus_settings_per_model)
     ck_assert_uint_eq(M.settings.modbus_id, 17);
     ck_assert_uint_eq(M.settings.baud, 4800);
 
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     boot(KLEFR_MODEL_6923);
     enter_programming();
     login();

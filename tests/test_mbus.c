@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eeprom.h"
 #include "klefr/meter.h"
 
 typedef struct {
@@ -16,10 +17,10 @@ typedef struct {
     uint64_t tx_t;
     klefr_uart_cfg cfg;
     int configs;
-    uint8_t eeprom[KLEFR_NVM_SIZE];
 } fake;
 
 static fake F;
+static klefr_eeprom EE; /* the simulator's EEPROM, in RAM */
 static klefr_meter M;
 static uint64_t T;
 
@@ -42,29 +43,11 @@ static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
     F.configs++;
 }
 
-/* A RAM EEPROM: written settings are saved like on the meter. */
-static int f_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
-{
-    (void)arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(buf, F.eeprom + addr, len);
-    return 0;
-}
-
-static int f_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
-{
-    (void)arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(F.eeprom + addr, buf, len);
-    return 0;
-}
-
-static const klefr_hal HAL = {.uart_write = f_write,
+static const klefr_hal HAL = {.arg = &EE,
+                              .uart_write = f_write,
                               .uart_config = f_config,
-                              .nvm_read = f_nvm_read,
-                              .nvm_write = f_nvm_write};
+                              .nvm_read = klefr_eeprom_read,
+                              .nvm_write = klefr_eeprom_write};
 
 static char TRACE[32768];
 static void f_trace(void *arg, const char *line)
@@ -73,10 +56,11 @@ static void f_trace(void *arg, const char *line)
     strncat(TRACE, line, sizeof TRACE - strlen(TRACE) - 2);
     strcat(TRACE, "\n");
 }
-static const klefr_hal HAL_TRACE = {.uart_write = f_write,
+static const klefr_hal HAL_TRACE = {.arg = &EE,
+                                    .uart_write = f_write,
                                     .uart_config = f_config,
-                                    .nvm_read = f_nvm_read,
-                                    .nvm_write = f_nvm_write,
+                                    .nvm_read = klefr_eeprom_read,
+                                    .nvm_write = klefr_eeprom_write,
                                     .trace = f_trace};
 
 /* One character at 9600 8E1: 11 bits. */
@@ -88,7 +72,7 @@ static uint32_t char_us(void)
 static void setup(void)
 {
     memset(&F, 0, sizeof F);
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     T = 1000000;
     klefr_meter_init(&M, &HAL, KLEFR_MODEL_6923, KLEFR_DEFAULT_SERIAL, T);
 }
@@ -208,13 +192,12 @@ START_TEST(golden_req_ud2_of_the_manual)
     send("10 5B 00 5B 16"); /* access 00 */
     ck_assert_uint_eq(F.ntx, 81);
     ck_assert_uint_eq(read_ud(0, r), 81); /* 7B: access 01 */
-    expect("10 5B 00 5B 16",
-           "68 4B 4B 68 08 00 72"
-           " 00 00 00 00 CD 25 01 02 02 00 00 00"
-           " 0C 04 14 48 60 01 8C 10 04 23 80 35 00 8C 20 04 91 67 24 01"
-           " 1C 04 46 13 69 00 9C 10 04 56 34 12 00 9C 20 04 90 78 56 00"
-           " 2C 04 68 34 91 00 AC 10 04 67 45 23 00 AC 20 04 01 89 67 00"
-           " 7C 16");
+    expect("10 5B 00 5B 16", "68 4B 4B 68 08 00 72"
+                             " 00 00 00 00 CD 25 01 02 02 00 00 00"
+                             " 0C 04 14 48 60 01 8C 10 04 23 80 35 00 8C 20 04 91 67 24 01"
+                             " 1C 04 46 13 69 00 9C 10 04 56 34 12 00 9C 20 04 90 78 56 00"
+                             " 2C 04 68 34 91 00 AC 10 04 67 45 23 00 AC 20 04 01 89 67 00"
+                             " 7C 16");
 }
 END_TEST
 
@@ -294,7 +277,7 @@ START_TEST(addresses_and_broadcasts)
     expect("10 7B FF 7A 16", "");
     uint8_t r[300];
     ck_assert_uint_eq(read_ud(0xFE, r), 81);
-    ck_assert_uint_eq(r[5], 0x00); /* answers with its own address */
+    ck_assert_uint_eq(r[5], 0x00);          /* answers with its own address */
     ck_assert_uint_eq(read_ud(0xFD, r), 0); /* not selected */
     /* A write broadcast without reply is executed silently. */
     expect_long("53 FF 51 01 7A 07", "");
@@ -447,8 +430,8 @@ END_TEST
 
 START_TEST(bad_checksum_and_junk_are_ignored)
 {
-    expect("10 5B 00 5C 16", ""); /* checksum */
-    expect("10 5B 00 5B 17", ""); /* stop byte */
+    expect("10 5B 00 5C 16", "");             /* checksum */
+    expect("10 5B 00 5B 17", "");             /* stop byte */
     expect("68 03 04 68 53 00 50 A3 16", ""); /* L != L */
     /* Junk glued in front of a frame, no idle between. */
     uint8_t r[300];

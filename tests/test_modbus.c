@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eeprom.h"
 #include "klefr/meter.h"
 #include "proto/modbus_map.h"
 
@@ -17,10 +18,10 @@ typedef struct {
     uint64_t tx_t;
     klefr_uart_cfg cfg;
     int configs;
-    uint8_t eeprom[KLEFR_NVM_SIZE];
 } fake;
 
 static fake F;
+static klefr_eeprom EE; /* the simulator's EEPROM, in RAM */
 static klefr_meter M;
 static uint64_t T;
 
@@ -42,27 +43,11 @@ static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
     F.configs++;
 }
 
-/* A RAM EEPROM: settings written by Modbus are saved like on the meter. */
-static int f_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
-{
-    (void)arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(buf, F.eeprom + addr, len);
-    return 0;
-}
-
-static int f_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
-{
-    (void)arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(F.eeprom + addr, buf, len);
-    return 0;
-}
-
-static const klefr_hal HAL = {.uart_write = f_write, .uart_config = f_config,
-                              .nvm_read = f_nvm_read, .nvm_write = f_nvm_write};
+static const klefr_hal HAL = {.arg = &EE,
+                              .uart_write = f_write,
+                              .uart_config = f_config,
+                              .nvm_read = klefr_eeprom_read,
+                              .nvm_write = klefr_eeprom_write};
 
 static char TRACE[16384];
 static void f_trace(void *arg, const char *line)
@@ -71,14 +56,17 @@ static void f_trace(void *arg, const char *line)
     strncat(TRACE, line, sizeof TRACE - strlen(TRACE) - 2);
     strcat(TRACE, "\n");
 }
-static const klefr_hal HAL_TRACE = {.uart_write = f_write, .uart_config = f_config,
-                                    .nvm_read = f_nvm_read, .nvm_write = f_nvm_write,
+static const klefr_hal HAL_TRACE = {.arg = &EE,
+                                    .uart_write = f_write,
+                                    .uart_config = f_config,
+                                    .nvm_read = klefr_eeprom_read,
+                                    .nvm_write = klefr_eeprom_write,
                                     .trace = f_trace};
 
 static void setup(void)
 {
     memset(&F, 0, sizeof F);
-    memset(F.eeprom, 0xFF, sizeof F.eeprom);
+    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
     T = 1000000;
     klefr_meter_init(&M, &HAL, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, T);
 }

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "eeprom.h"
 #include "klefr/meter.h"
 
 typedef struct {
@@ -18,7 +19,7 @@ typedef struct {
     unsigned backlight_calls;
     bool corrupt_program;
     char text[128];
-    uint8_t eeprom[KLEFR_NVM_SIZE];
+    klefr_eeprom eeprom; /* the simulator's EEPROM, in RAM */
 } harness;
 
 static void h_lcd(void *arg, const klefr_lcd_fb *fb, uint64_t t_us)
@@ -46,26 +47,20 @@ static uint32_t h_crc(void *arg)
 static int h_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
 {
     harness *h = arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(buf, h->eeprom + addr, len);
-    return 0;
+    return klefr_eeprom_read(&h->eeprom, addr, buf, len);
 }
 
 static int h_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
 {
     harness *h = arg;
-    if (addr > KLEFR_NVM_SIZE || len > KLEFR_NVM_SIZE - addr)
-        return -1;
-    memcpy(h->eeprom + addr, buf, len);
-    return 0;
+    return klefr_eeprom_write(&h->eeprom, addr, buf, len);
 }
 
 /* The HAL of a blank meter (EEPROM all 0xFF); callers may change it before
  * klefr_meter_init. */
 static void h_hal(harness *h)
 {
-    memset(h->eeprom, 0xFF, sizeof h->eeprom);
+    klefr_eeprom_open(&h->eeprom, NULL, NULL, 0); /* blank */
     h->hal.arg = h;
     h->hal.nvm_read = h_nvm_read;
     h->hal.nvm_write = h_nvm_write;
