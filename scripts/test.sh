@@ -3,7 +3,7 @@
 # Extra arguments go to `meson test` (e.g. a test name, --repeat 3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/deps.sh"
+"$root/scripts/deps.sh" --test
 "$root/scripts/build.sh"
 build=${KLEFR_BUILD:-$root/build}
 rc=0
