@@ -124,7 +124,7 @@ START_TEST(master_at_wrong_baud_is_not_understood)
     klefr_sim_run_until(&S, S.t_us + 200000);
     uint8_t buf[64];
     ck_assert_int_eq(read_reply(buf, sizeof buf, 50), 0);
-    ck_assert_uint_eq(S.meter.modbus.dropped, 8);
+    ck_assert_uint_eq(S.meter.modbus.rx.dropped, 8);
     /* back at 9600 after a pause: understood */
     open_master(B9600);
     ck_assert_int_eq(write(master, REQ, sizeof REQ), 8);

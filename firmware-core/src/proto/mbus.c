@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "klefr/meter.h"
+#include "proto/rxbuf.h"
 
 #define C_SND_NKE 0x40u
 #define C_SND_UD 0x53u  /* FCV set; 73 with FCB */
@@ -71,29 +72,16 @@ static bool tracing(const klefr_meter *m)
     return m->hal->trace != NULL;
 }
 
+#define PREFIX "mbus: "
+
 static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
 {
-    char line[KLEFR_MBUS_BUF * 3 + 64];
-    klefr_tbuf b = {line, 0, sizeof line};
-    klefr_tb_str(&b, "mbus: ");
-    klefr_tb_str(&b, dir);
-    for (size_t k = 0; k < n; k++) {
-        klefr_tb_str(&b, " ");
-        klefr_tb_hex(&b, f[k], 2);
-    }
-    klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_hex(m, PREFIX, dir, f, n, t_us);
 }
 
 static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
 {
-    char line[160];
-    klefr_tbuf b = {line, 0, sizeof line};
-    klefr_tb_str(&b, "mbus: ");
-    klefr_tb_str(&b, a);
-    klefr_tb_str(&b, c);
-    klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_text(m, PREFIX, a, c, t_us);
 }
 
 static const char *c_to_str(uint8_t c)
@@ -368,14 +356,6 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     apply_pending_cfg(m, t_us);
 }
 
-static void drop(klefr_mbus *s, size_t k)
-{
-    memmove(s->buf, s->buf + k, s->len - k);
-    s->len = (uint16_t)(s->len - k);
-    if (!s->len)
-        s->bad = false;
-}
-
 /* Length of the frame at b: >0 known, 0 need more bytes, -1 not a frame
  * start. */
 static int expected_len(const uint8_t *b, size_t n)
@@ -401,38 +381,33 @@ static bool check(const uint8_t *b, size_t need)
 static void scan(klefr_meter *m, uint64_t t_us)
 {
     klefr_mbus *s = &m->mbus;
-    while (s->len) {
-        int need = expected_len(s->buf, s->len);
+    klefr_rxbuf *r = &s->rx;
+    while (r->len) {
+        int need = expected_len(r->buf, r->len);
         if (need < 0) {
-            s->dropped++;
-            drop(s, 1);
+            r->dropped++;
+            klefr_rxbuf_drop(r, 1);
             continue;
         }
-        if (need == 0 || s->len < need)
+        if (need == 0 || r->len < need)
             return;
-        if (s->bad) {
-            if (tracing(m)) {
-                trace_hex(m, "rx", s->buf, s->len, t_us);
-                trace_text(m, "discarded: ", "UART framing/parity error", t_us);
-            }
-            s->dropped += s->len;
-            s->len = 0;
-            s->bad = false;
+        if (r->bad) { /* traced as the UART error */
+            klefr_rxbuf_discard(m, r, PREFIX, "UART framing/parity error", t_us);
             return;
         }
-        if (check(s->buf, (size_t)need)) {
+        if (check(r->buf, (size_t)need)) {
             uint8_t f[KLEFR_MBUS_BUF];
-            memcpy(f, s->buf, (size_t)need);
-            drop(s, (size_t)need);
+            memcpy(f, r->buf, (size_t)need);
+            klefr_rxbuf_drop(r, (size_t)need);
             frame(m, f, (size_t)need, t_us);
         } else {
             s->cs_errors++;
             if (tracing(m)) {
-                trace_hex(m, "rx", s->buf, (size_t)need, t_us);
+                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
                 trace_text(m, "discarded: ", "bad checksum or stop byte", t_us);
             }
-            s->dropped++;
-            drop(s, 1);
+            r->dropped++;
+            klefr_rxbuf_drop(r, 1);
         }
     }
 }
@@ -440,17 +415,7 @@ static void scan(klefr_meter *m, uint64_t t_us)
 /* The line went idle inside a frame: what is buffered is truncated. */
 static void silence(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
-    if (!s->len)
-        return;
-    if (tracing(m)) {
-        trace_hex(m, "rx", s->buf, s->len, t_us);
-        trace_text(m, "discarded: ", s->bad ? "UART framing/parity error" : "incomplete frame",
-                   t_us);
-    }
-    s->dropped += s->len;
-    s->len = 0;
-    s->bad = false;
+    klefr_rxbuf_discard(m, &m->mbus.rx, PREFIX, "incomplete frame", t_us);
 }
 
 void klefr_mbus_init(klefr_meter *m, uint64_t t_us)
@@ -464,32 +429,23 @@ void klefr_mbus_init(klefr_meter *m, uint64_t t_us)
 
 void klefr_mbus_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
+    klefr_rxbuf *r = &m->mbus.rx;
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
-    if (s->len && t_us > s->last_rx_us + idle_us(&cfg))
+    if (klefr_rxbuf_idle(r, t_us, idle_us(&cfg), 0))
         silence(m, t_us);
-    s->last_rx_us = t_us;
-    if (flags)
-        s->bad = true;
-    if (s->len == KLEFR_MBUS_BUF) {
-        s->dropped++;
-        drop(s, 1);
-    }
-    s->buf[s->len++] = byte;
+    klefr_rxbuf_put(r, byte, flags, t_us, KLEFR_MBUS_BUF);
     scan(m, t_us);
 }
 
 void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
+    klefr_rxbuf *r = &m->mbus.rx;
     if (!klefr_model_has_mbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
-    if (!s->len)
-        return;
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
-    uint64_t end = s->last_rx_us + idle_us(&cfg);
-    if (t_us > end + KLEFR_MBUS_TICK_GRACE_US)
-        silence(m, end);
+    uint32_t idle = idle_us(&cfg);
+    if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_MBUS_TICK_GRACE_US))
+        silence(m, r->last_rx_us + idle);
 }

@@ -13,11 +13,13 @@
 #include <stdint.h>
 
 #include "klefr/hal.h"
+#include "proto/rxbuf.h"
 
 struct klefr_meter;
 
 /* A long frame is at most 255 + 6 bytes. */
 #define KLEFR_MBUS_BUF 264
+_Static_assert(KLEFR_MBUS_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* The communication icon stays lit this long after a frame for this meter. */
 #define KLEFR_MBUS_ICON_US 1000000u
 /* A tick judges line silence only this long after it (as klefr_mbrtu_tick). */
@@ -40,10 +42,8 @@ enum {
 #define KLEFR_MBUS_MEDIUM 0x02u /* electricity */
 
 typedef struct {
-    uint8_t buf[KLEFR_MBUS_BUF]; /* bytes of the frame being received */
-    uint16_t len;
-    bool bad;            /* a byte of this frame had a UART error */
-    uint64_t last_rx_us; /* end of the last received byte */
+    klefr_rxbuf rx;      /* the frame being received; rx.dropped: junk bytes,
+                            UART errors, truncated frames */
     uint64_t tx_end_us;  /* end of the reply on the line */
     bool cfg_pending;    /* line settings change after the reply */
     uint32_t baud;       /* the baud last given to hal->uart_config */
@@ -53,7 +53,6 @@ typedef struct {
     uint8_t access;      /* access number of the next RSP_UD */
     uint32_t frames;     /* good frames for this meter */
     uint32_t cs_errors;  /* frames dropped for a bad checksum or stop byte */
-    uint32_t dropped;    /* junk bytes / UART errors / truncated frames */
 } klefr_mbus;
 
 void klefr_mbus_init(struct klefr_meter *m, uint64_t t_us);

@@ -20,6 +20,7 @@
 
 #include "klefr/meter.h"
 #include "proto/modbus_map.h"
+#include "proto/rxbuf.h"
 
 /* CRC-16/MODBUS by table: crc_table[i] is the bitwise CRC step applied 8
  * times to i (poly 0xA001 reflected); 512 bytes of flash. */
@@ -81,29 +82,16 @@ uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *c)
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
 
+#define PREFIX "modbus: "
+
 static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
 {
-    char line[KLEFR_MBRTU_BUF * 3 + 64];
-    klefr_tbuf b = {line, 0, sizeof line};
-    klefr_tb_str(&b, "modbus: ");
-    klefr_tb_str(&b, dir);
-    for (size_t k = 0; k < n; k++) {
-        klefr_tb_str(&b, " ");
-        klefr_tb_hex(&b, f[k], 2);
-    }
-    klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_hex(m, PREFIX, dir, f, n, t_us);
 }
 
 static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
 {
-    char line[160];
-    klefr_tbuf b = {line, 0, sizeof line};
-    klefr_tb_str(&b, "modbus: ");
-    klefr_tb_str(&b, a);
-    klefr_tb_str(&b, c);
-    klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_text(m, PREFIX, a, c, t_us);
 }
 
 static bool tracing(const klefr_meter *m)
@@ -399,22 +387,16 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     apply_pending_cfg(m, t_us);
 }
 
-static void drop(klefr_mbrtu *s, size_t k)
-{
-    memmove(s->buf, s->buf + k, s->len - k);
-    s->len = (uint16_t)(s->len - k);
-}
-
 /* Junk with an unknown function code in front of a good frame, with no
  * silence between: find a known frame that ends exactly here. */
-static bool resync_unknown(klefr_mbrtu *s)
+static bool resync_unknown(klefr_rxbuf *r)
 {
-    for (size_t k = 1; k + 4 <= s->len; k++) {
-        int need = expected_len(s->buf + k, s->len - k);
-        if (need > 0 && k + (size_t)need == s->len &&
-            klefr_crc16_modbus(s->buf + k, (size_t)need) == 0) {
-            s->dropped += (uint32_t)k;
-            drop(s, k);
+    for (size_t k = 1; k + 4 <= r->len; k++) {
+        int need = expected_len(r->buf + k, r->len - k);
+        if (need > 0 && k + (size_t)need == r->len &&
+            klefr_crc16_modbus(r->buf + k, (size_t)need) == 0) {
+            r->dropped += (uint32_t)k;
+            klefr_rxbuf_drop(r, k);
             return true;
         }
     }
@@ -425,45 +407,40 @@ static bool resync_unknown(klefr_mbrtu *s)
 static void scan(klefr_meter *m, uint64_t t_us)
 {
     klefr_mbrtu *s = &m->modbus;
-    while (s->len) {
-        int need = expected_len(s->buf, s->len);
-        if (need < 0 && !s->bad && resync_unknown(s))
+    klefr_rxbuf *r = &s->rx;
+    while (r->len) {
+        int need = expected_len(r->buf, r->len);
+        if (need < 0 && !r->bad && resync_unknown(r))
             continue;
-        if (need > KLEFR_MBRTU_BUF && !s->bad) {
+        if (need > KLEFR_MBRTU_BUF && !r->bad) {
             /* No RTU frame is that long: not a frame start. */
-            s->dropped++;
-            drop(s, 1);
+            r->dropped++;
+            klefr_rxbuf_drop(r, 1);
             continue;
         }
-        if (need <= 0 || s->len < need)
+        if (need <= 0 || r->len < need)
             return;
-        if (s->bad) {
-            if (tracing(m)) {
-                trace_hex(m, "rx", s->buf, s->len, t_us);
-                trace_text(m, "discarded: ", "UART framing/parity error", t_us);
-            }
-            s->dropped += s->len;
-            s->len = 0;
-            s->bad = false;
+        if (r->bad) { /* traced as the UART error */
+            klefr_rxbuf_discard(m, r, PREFIX, "UART framing/parity error", t_us);
             return;
         }
-        uint16_t crc = klefr_crc16_modbus(s->buf, (size_t)need - 2);
-        if (s->buf[need - 2] == (uint8_t)crc && s->buf[need - 1] == (uint8_t)(crc >> 8)) {
+        uint16_t crc = klefr_crc16_modbus(r->buf, (size_t)need - 2);
+        if (r->buf[need - 2] == (uint8_t)crc && r->buf[need - 1] == (uint8_t)(crc >> 8)) {
             if (tracing(m))
-                trace_hex(m, "rx", s->buf, (size_t)need, t_us);
+                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
             uint8_t f[KLEFR_MBRTU_BUF];
-            memcpy(f, s->buf, (size_t)need);
-            drop(s, (size_t)need);
+            memcpy(f, r->buf, (size_t)need);
+            klefr_rxbuf_drop(r, (size_t)need);
             frame(m, f, (size_t)need, t_us);
         } else {
             /* Not a frame here: resynchronise one byte later. */
             s->crc_errors++;
             if (tracing(m)) {
-                trace_hex(m, "rx", s->buf, (size_t)need, t_us);
-                trace_decode(m, "rx", s->buf, (size_t)need, false, t_us);
+                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
+                trace_decode(m, "rx", r->buf, (size_t)need, false, t_us);
             }
-            s->dropped++;
-            drop(s, 1);
+            r->dropped++;
+            klefr_rxbuf_drop(r, 1);
         }
     }
 }
@@ -472,28 +449,19 @@ static void scan(klefr_meter *m, uint64_t t_us)
  * is judged by its CRC; anything else left is junk or truncated. */
 static void silence(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbrtu *s = &m->modbus;
-    if (!s->len)
-        return;
-    if (!s->bad && s->len >= 4 && expected_len(s->buf, s->len) < 0 &&
-        klefr_crc16_modbus(s->buf, s->len) == 0) {
+    klefr_rxbuf *r = &m->modbus.rx;
+    if (!r->bad && r->len >= 4 && expected_len(r->buf, r->len) < 0 &&
+        klefr_crc16_modbus(r->buf, r->len) == 0) {
         uint8_t f[KLEFR_MBRTU_BUF];
-        size_t n = s->len;
-        memcpy(f, s->buf, n);
-        s->len = 0;
+        size_t n = r->len;
+        memcpy(f, r->buf, n);
+        r->len = 0;
         if (tracing(m))
             trace_hex(m, "rx", f, n, t_us);
         frame(m, f, n, t_us);
         return;
     }
-    if (tracing(m)) {
-        trace_hex(m, "rx", s->buf, s->len, t_us);
-        trace_text(m, "discarded: ",
-                   s->bad ? "UART framing/parity error" : "incomplete at t3.5 silence", t_us);
-    }
-    s->dropped += s->len;
-    s->len = 0;
-    s->bad = false;
+    klefr_rxbuf_discard(m, r, PREFIX, "incomplete at t3.5 silence", t_us);
 }
 
 void klefr_mbrtu_init(klefr_meter *m, uint64_t t_us)
@@ -507,35 +475,26 @@ void klefr_mbrtu_init(klefr_meter *m, uint64_t t_us)
 
 void klefr_mbrtu_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 {
-    klefr_mbrtu *s = &m->modbus;
+    klefr_rxbuf *r = &m->modbus.rx;
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
-    if (s->len && t_us > s->last_rx_us + klefr_mbrtu_t35_us(&cfg))
+    if (klefr_rxbuf_idle(r, t_us, klefr_mbrtu_t35_us(&cfg), 0))
         silence(m, t_us);
-    s->last_rx_us = t_us;
-    if (flags)
-        s->bad = true;
-    if (s->len == KLEFR_MBRTU_BUF) { /* a long run of junk: keep the newest bytes */
-        s->dropped++;
-        drop(s, 1);
-    }
-    s->buf[s->len++] = byte;
+    klefr_rxbuf_put(r, byte, flags, t_us, KLEFR_MBRTU_BUF);
     scan(m, t_us);
 }
 
 void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbrtu *s = &m->modbus;
+    klefr_rxbuf *r = &m->modbus.rx;
     if (!klefr_model_has_modbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
-    if (!s->len)
-        return; /* nothing buffered: no silence to judge */
     /* The tick may run before bytes stamped earlier are handed over (the
      * platform batches them), so silence is only judged here after a grace
      * of two tick periods; the next byte judges it exactly. */
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
-    uint64_t end = s->last_rx_us + klefr_mbrtu_t35_us(&cfg);
-    if (s->len && t_us > end + KLEFR_MBRTU_TICK_GRACE_US)
-        silence(m, end);
+    uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
+    if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_MBRTU_TICK_GRACE_US))
+        silence(m, r->last_rx_us + t35);
 }

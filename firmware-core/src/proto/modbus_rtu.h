@@ -7,10 +7,12 @@
 #include <stdint.h>
 
 #include "klefr/hal.h"
+#include "proto/rxbuf.h"
 
 struct klefr_meter;
 
-#define KLEFR_MBRTU_BUF 256
+#define KLEFR_MBRTU_BUF 256 /* receive buffer capacity (of rx.buf) */
+_Static_assert(KLEFR_MBRTU_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* Extra slave reaction time on top of t3.5 before the reply starts. */
 #define KLEFR_MBRTU_TURNAROUND_US 500u
 /* A tick judges t3.5 silence only this long after it (klefr_mbrtu_tick). */
@@ -28,15 +30,12 @@ enum {
 };
 
 typedef struct {
-    uint8_t buf[KLEFR_MBRTU_BUF]; /* bytes of the frame being received */
-    uint16_t len;
-    bool bad;            /* a byte of this frame had a UART error */
-    uint64_t last_rx_us; /* end of the last received byte */
+    klefr_rxbuf rx;      /* the frame being received; rx.dropped: junk bytes,
+                            UART errors, overflows */
     uint64_t tx_end_us;  /* end of the reply on the line */
     bool cfg_pending;    /* line settings change after the reply */
     uint32_t frames;     /* good frames for this meter */
     uint32_t crc_errors; /* frames dropped for a bad CRC */
-    uint32_t dropped;    /* junk bytes / UART errors / overflows */
 } klefr_mbrtu;
 
 void klefr_mbrtu_init(struct klefr_meter *m, uint64_t t_us);

@@ -1,5 +1,7 @@
 #include "proto/trace_text.h"
 
+#include "klefr/meter.h"
+
 void klefr_tb_str(klefr_tbuf *b, const char *s)
 {
     while (*s && b->n + 1 < b->cap)
@@ -34,4 +36,31 @@ void klefr_tb_time(klefr_tbuf *b, uint64_t t_us)
     klefr_tb_uint(b, t_us / 1000000u, 1);
     klefr_tb_str(b, ".");
     klefr_tb_uint(b, t_us % 1000000u, 6);
+}
+
+void klefr_trace_hex(klefr_meter *m, const char *prefix, const char *dir, const uint8_t *f,
+                     size_t n, uint64_t t_us)
+{
+    char line[KLEFR_TRACE_HEX_MAX * 3 + 64];
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, prefix);
+    klefr_tb_str(&b, dir);
+    for (size_t k = 0; k < n; k++) {
+        klefr_tb_str(&b, " ");
+        klefr_tb_hex(&b, f[k], 2);
+    }
+    klefr_tb_time(&b, t_us);
+    klefr_meter_trace(m, line);
+}
+
+void klefr_trace_text(klefr_meter *m, const char *prefix, const char *a, const char *c,
+                      uint64_t t_us)
+{
+    char line[160];
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, prefix);
+    klefr_tb_str(&b, a);
+    klefr_tb_str(&b, c);
+    klefr_tb_time(&b, t_us);
+    klefr_meter_trace(m, line);
 }

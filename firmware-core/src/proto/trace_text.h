@@ -20,4 +20,15 @@ void klefr_tb_hex(klefr_tbuf *b, uint32_t v, int digits);
 /* " t=S.UUUUUU" */
 void klefr_tb_time(klefr_tbuf *b, uint64_t t_us);
 
+struct klefr_meter;
+
+/* Longest frame one hex trace line holds whole (an M-bus long frame). */
+#define KLEFR_TRACE_HEX_MAX 264
+/* "<prefix><dir> XX XX .. t=.." to the meter's trace sink. */
+void klefr_trace_hex(struct klefr_meter *m, const char *prefix, const char *dir, const uint8_t *f,
+                     size_t n, uint64_t t_us);
+/* "<prefix><a><c> t=.." to the meter's trace sink. */
+void klefr_trace_text(struct klefr_meter *m, const char *prefix, const char *a, const char *c,
+                      uint64_t t_us);
+
 #endif
