@@ -39,7 +39,7 @@ bool klefr_rxbuf_idle(const klefr_rxbuf *r, uint64_t t_us, uint32_t gap_us, uint
 /* Throw away all buffered bytes (counted as dropped). With a trace sink,
  * two lines: "<prefix>rx XX .." and "<prefix>discarded: <why>", why being
  * the UART error when the frame is marked bad. */
-void klefr_rxbuf_discard(struct klefr_meter *m, klefr_rxbuf *r, const char *prefix,
-                         const char *why, uint64_t t_us);
+void klefr_rxbuf_discard(struct klefr_meter *m, klefr_rxbuf *r, const char *prefix, const char *why,
+                         uint64_t t_us);
 
 #endif
