@@ -44,12 +44,37 @@ START_TEST(tariff_input_and_command)
 }
 END_TEST
 
+/* The single-tariff 6921 has no T2: a command cannot select it, and a saved
+ * T2 (an image from another model) loads as T1. */
+START_TEST(single_tariff_6921_refuses_t2)
+{
+    static klefr_sim sim;
+    char err[128];
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL, NULL, NULL, err, sizeof err), 0);
+    klefr_meter *m = &sim.meter;
+    ck_assert(!klefr_meter_set_tariff(m, 2, true, 1000));
+    ck_assert(!klefr_meter_set_tariff(m, 2, false, 1000));
+    ck_assert_uint_eq(m->tariff, 1);
+    ck_assert_uint_eq(m->settings.tariff, 1);
+    ck_assert(klefr_meter_set_tariff(m, 1, true, 2000));
+
+    klefr_settings s;
+    klefr_settings_defaults(&s, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL);
+    s.tariff = 2;
+    ck_assert_int_eq(klefr_settings_validate(&s, KLEFR_MODEL_6921, KLEFR_DEFAULT_SERIAL), 1);
+    ck_assert_uint_eq(s.tariff, 1);
+    s.tariff = 2;
+    ck_assert_int_eq(klefr_settings_validate(&s, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL), 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("smoke");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, boots_and_runs);
     tcase_add_test(tc, tariff_input_and_command);
+    tcase_add_test(tc, single_tariff_6921_refuses_t2);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

@@ -11,6 +11,7 @@ bool klefr_model_valid(int model)
 bool klefr_model_has_modbus(klefr_model model) { return model == KLEFR_MODEL_6924; }
 bool klefr_model_has_mbus(klefr_model model) { return model == KLEFR_MODEL_6923; }
 bool klefr_model_has_tariff_input(klefr_model model) { return model == KLEFR_MODEL_6922; }
+bool klefr_model_has_tariffs(klefr_model model) { return model != KLEFR_MODEL_6921; }
 
 void klefr_meter_trace(const klefr_meter *m, const char *line)
 {
@@ -95,9 +96,11 @@ void klefr_meter_tariff_input(klefr_meter *m, bool t2, uint64_t t_us)
     m->tariff_input = t2;
 }
 
+/* A single-tariff meter refuses T2: its energy would go to registers it never
+ * shows. */
 bool klefr_meter_set_tariff(klefr_meter *m, uint8_t tariff, bool save, uint64_t t_us)
 {
-    if (tariff != 1 && tariff != 2)
+    if (tariff != 1 && (tariff != 2 || !klefr_model_has_tariffs(m->model)))
         return false;
     m->tariff = tariff;
     if (save && m->settings.tariff != tariff) {

@@ -71,7 +71,8 @@ void klefr_meter_tariff_input(klefr_meter *m, bool t2, uint64_t t_us);
 void klefr_meter_power_fail(klefr_meter *m, uint64_t t_us);
 
 /* Set the active tariff by command (Modbus 6048 / M-bus / IR); save=false for
- * the "not saved" variants. Returns false for a bad tariff. */
+ * the "not saved" variants. Returns false for a bad tariff (T2 on the
+ * single-tariff 6921). */
 bool klefr_meter_set_tariff(klefr_meter *m, uint8_t tariff, bool save, uint64_t t_us);
 
 /* Settings were changed by a protocol or the menu: persist them now. */

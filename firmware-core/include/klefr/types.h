@@ -19,6 +19,8 @@ bool klefr_model_valid(int model);
 bool klefr_model_has_modbus(klefr_model model);
 bool klefr_model_has_mbus(klefr_model model);
 bool klefr_model_has_tariff_input(klefr_model model);
+/* T2 exists (registers, icon, commands): every model but the single-tariff 6921. */
+bool klefr_model_has_tariffs(klefr_model model);
 
 enum { KLEFR_ERR_NONE = 0, KLEFR_ERR_EEPROM = 1, KLEFR_ERR_PROGRAM = 2 };
 

@@ -112,7 +112,7 @@ int klefr_settings_validate(klefr_settings *s, klefr_model model, uint32_t seria
     KLEFR_FIX(s->lcd_cycle_s >= 1 && s->lcd_cycle_s <= 30, lcd_cycle_s);
     KLEFR_FIX(s->backlight <= KLEFR_BL_OFF, backlight);
     KLEFR_FIX(s->password <= 9999, password);
-    KLEFR_FIX(s->tariff == 1 || s->tariff == 2, tariff);
+    KLEFR_FIX(s->tariff == 1 || (s->tariff == 2 && klefr_model_has_tariffs(model)), tariff);
 #undef KLEFR_FIX
     return fixed;
 }

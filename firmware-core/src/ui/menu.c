@@ -313,7 +313,7 @@ void klefr_menu_screen(const klefr_meter *m, uint64_t t_us, klefr_screen *s)
     s->icons = m->meas.reverse ? KLEFR_ICON_RV : KLEFR_ICON_FW;
     if (m->comm_until_us > t_us)
         s->icons |= KLEFR_ICON_COMM;
-    if (m->tariff == 2 && m->model != KLEFR_MODEL_6921)
+    if (m->tariff == 2)
         s->icons |= KLEFR_ICON_T2;
     s->icons |= p->icons;
     if (p->flags & KLEFR_PG_LOCK)
