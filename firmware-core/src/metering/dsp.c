@@ -52,8 +52,7 @@ void klefr_dsp_init(klefr_dsp *d)
 
 static void sums_reset(klefr_dsp *d)
 {
-    d->svv = d->sii = d->svi = d->sq = d->sv = d->si = 0;
-    d->n = 0;
+    d->s = (klefr_dsp_sums){.dc_v = d->s.dc_v, .dc_i = d->s.dc_i};
     d->cycles = 0;
 }
 
@@ -63,13 +62,14 @@ static void sums_reset(klefr_dsp *d)
 static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k, uint64_t t_end_us)
 {
     klefr_dsp *d = &m->metering.dsp;
-    klefr_block b = {.n = d->n, .locked = locked, .startup = d->blocks == 0 && !locked};
-    double n = (double)d->n;
+    klefr_dsp_sums *s = &d->s;
+    klefr_block b = {.n = s->n, .locked = locked, .startup = d->blocks == 0 && !locked};
+    double n = (double)s->n;
     /* The tracker's high-pass H = (1 - z^-1) / (1 - (1 - a) z^-1), a = 2^-14,
      * has |H|^2 = 1 / (1 - a) well above its 0.04 Hz corner: +0.006 % on
      * every product sum unless taken out here. */
     const double g = 1.0 - 1.0 / (double)(1 << KLEFR_DC_SHIFT);
-    double mv = (double)d->sv / n, mi = (double)d->si / n;
+    double mv = (double)s->sv / n, mi = (double)s->si / n;
     if (locked) {
         b.freq_hz = (double)KLEFR_BLOCK_CYCLES * KLEFR_FS_HZ / span;
         d->freq_hz = b.freq_hz;
@@ -79,16 +79,16 @@ static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k,
     /* Means over whole cycles are the DC the tracker has not removed yet;
      * over a partial block they are not, so only locked blocks use them. */
     double cv = locked ? mv : 0.0, ci = locked ? mi : 0.0;
-    b.vv_raw = ((double)d->svv - n * cv * cv) * g;
-    b.ii_raw = ((double)d->sii - n * ci * ci) * g;
-    b.p_raw = ((double)d->svi - n * cv * ci) * g;
-    double qd = ((double)d->sq - n * cv * ci) * g;
+    b.vv_raw = ((double)s->svv - n * cv * cv) * g;
+    b.ii_raw = ((double)s->sii - n * ci * ci) * g;
+    b.p_raw = ((double)s->svi - n * cv * ci) * g;
+    double qd = ((double)s->sq - n * cv * ci) * g;
     double wd = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ * (double)d->d;
     b.q_raw = (qd - b.p_raw * cos(wd)) / sin(wd);
 
     if (locked && d->blocks < KLEFR_DC_SNAP_BLOCKS) {
-        d->dc_v += (int64_t)(d->sv / (int64_t)d->n) * (1 << KLEFR_DC_SHIFT);
-        d->dc_i += (int64_t)(d->si / (int64_t)d->n) * (1 << KLEFR_DC_SHIFT);
+        s->dc_v += (int64_t)(s->sv / (int64_t)s->n) * (1 << KLEFR_DC_SHIFT);
+        s->dc_i += (int64_t)(s->si / (int64_t)s->n) * (1 << KLEFR_DC_SHIFT);
     }
     d->blocks++;
     d->d = quarter_period(d->freq_hz);
@@ -105,7 +105,7 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, uint64_t kidx, uin
     double pos = (double)(kidx - 1 - d->blk_k0) + f;
     if (!d->locked) {
         /* First crossing: close the unlocked block, lock from here. */
-        if (d->n)
+        if (d->s.n)
             block_end(m, false, 0.0, kidx, t_us);
         d->locked = true;
         d->x_start = f - 1.0;
@@ -121,28 +121,23 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
 {
     klefr_dsp *d = &m->metering.dsp;
     int32_t *ring = d->ring;
-    int64_t dcv = d->dc_v, dci = d->dc_i;
-    int64_t svv = d->svv, sii = d->sii, svi = d->svi, sq = d->sq, sv = d->sv, si = d->si;
-    uint32_t bn = d->n, w = d->w, dl = d->d;
+    klefr_dsp_sums s = d->s; /* a local copy the compiler keeps in registers */
+    uint32_t w = d->w, dl = d->d;
     int32_t prev = d->prev_v;
     bool armed = d->armed;
 
     for (size_t j = 0; j < n; j++) {
-        int32_t x = v[j] - (int32_t)(dcv >> KLEFR_DC_SHIFT);
-        int32_t y = i[j] - (int32_t)(dci >> KLEFR_DC_SHIFT);
-        dcv += x;
-        dci += y;
+        int32_t x = v[j] - (int32_t)(s.dc_v >> KLEFR_DC_SHIFT);
+        int32_t y = i[j] - (int32_t)(s.dc_i >> KLEFR_DC_SHIFT);
+        s.dc_v += x;
+        s.dc_i += y;
         if (x >= 0) {
             if (armed) {
                 /* Rare path (once a cycle): hand the sums to the block code. */
                 armed = false;
-                d->dc_v = dcv, d->dc_i = dci;
-                d->svv = svv, d->sii = sii, d->svi = svi, d->sq = sq, d->sv = sv, d->si = si;
-                d->n = bn;
+                d->s = s;
                 crossing(m, prev, x, d->k + j, t_us + (uint64_t)j * KLEFR_TS_US);
-                dcv = d->dc_v, dci = d->dc_i;
-                svv = d->svv, sii = d->sii, svi = d->svi, sq = d->sq, sv = d->sv, si = d->si;
-                bn = d->n;
+                s = d->s;
                 dl = d->d;
             }
         } else if (x < -KLEFR_ZC_HYST) {
@@ -152,28 +147,22 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
         int32_t xd = ring[(w - dl) & KLEFR_RING_MASK];
         ring[w & KLEFR_RING_MASK] = x;
         w++;
-        svv += (int64_t)x * x;
-        sii += (int64_t)y * y;
-        svi += (int64_t)x * y;
-        sq += (int64_t)xd * y;
-        sv += x;
-        si += y;
-        if (++bn >= KLEFR_BLOCK_MAX) {
+        s.svv += (int64_t)x * x;
+        s.sii += (int64_t)y * y;
+        s.svi += (int64_t)x * y;
+        s.sq += (int64_t)xd * y;
+        s.sv += x;
+        s.si += y;
+        if (++s.n >= KLEFR_BLOCK_MAX) {
             /* No crossings for too long (no voltage): end an unlocked block. */
-            d->dc_v = dcv, d->dc_i = dci;
-            d->svv = svv, d->sii = sii, d->svi = svi, d->sq = sq, d->sv = sv, d->si = si;
-            d->n = bn;
+            d->s = s;
             d->locked = false;
             block_end(m, false, 0.0, d->k + j + 1, t_us + (uint64_t)(j + 1) * KLEFR_TS_US);
-            dcv = d->dc_v, dci = d->dc_i;
-            svv = sii = svi = sq = sv = si = 0;
-            bn = 0;
+            s = d->s;
             dl = d->d;
         }
     }
-    d->dc_v = dcv, d->dc_i = dci;
-    d->svv = svv, d->sii = sii, d->svi = svi, d->sq = sq, d->sv = sv, d->si = si;
-    d->n = bn;
+    d->s = s;
     d->w = w;
     d->prev_v = prev;
     d->armed = armed;

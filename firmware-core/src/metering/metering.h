@@ -21,12 +21,18 @@ struct klefr_meter;
 /* Ring buffer of DC-free voltage samples for the quarter-period delay. */
 #define KLEFR_DELAY_RING 32u
 
-/* Per-sample DSP state and the sums of the block in progress. */
+/* What the per-sample loop updates: kept in locals there and handed to the
+ * block code (once a cycle) as one copy. */
 typedef struct {
     int64_t dc_v, dc_i;        /* DC trackers, code << KLEFR_DC_SHIFT */
     int64_t svv, sii, svi, sq; /* sums of v*v, i*i, v*i, v(n-d)*i */
     int64_t sv, si;            /* sums of v, i (block covariance correction) */
     uint32_t n;                /* samples in the block */
+} klefr_dsp_sums;
+
+/* Per-sample DSP state and the sums of the block in progress. */
+typedef struct {
+    klefr_dsp_sums s;
     int32_t ring[KLEFR_DELAY_RING];
     uint32_t w;      /* ring write index */
     uint32_t d;      /* integer quarter-period delay in samples (for the block) */
