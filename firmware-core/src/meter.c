@@ -13,6 +13,14 @@ bool klefr_model_has_mbus(klefr_model model) { return model == KLEFR_MODEL_6923;
 bool klefr_model_has_tariff_input(klefr_model model) { return model == KLEFR_MODEL_6922; }
 bool klefr_model_has_tariffs(klefr_model model) { return model != KLEFR_MODEL_6921; }
 
+bool klefr_u32_in(uint32_t v, const uint32_t *list, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (list[k] == v)
+            return true;
+    return false;
+}
+
 void klefr_meter_trace(const klefr_meter *m, const char *line)
 {
     if (m->hal->trace)

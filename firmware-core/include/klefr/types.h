@@ -4,6 +4,7 @@
 #define KLEFR_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "klefr/hal.h"
@@ -21,6 +22,10 @@ bool klefr_model_has_mbus(klefr_model model);
 bool klefr_model_has_tariff_input(klefr_model model);
 /* T2 exists (registers, icon, commands): every model but the single-tariff 6921. */
 bool klefr_model_has_tariffs(klefr_model model);
+
+/* True when v is one of the n values of list (a setting's allowed values). */
+bool klefr_u32_in(uint32_t v, const uint32_t *list, size_t n);
+#define KLEFR_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 enum { KLEFR_ERR_NONE = 0, KLEFR_ERR_EEPROM = 1, KLEFR_ERR_PROGRAM = 2 };
 

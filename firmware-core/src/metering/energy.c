@@ -74,9 +74,11 @@ int64_t klefr_total_active_uwh(const struct klefr_meter *m, int t)
     }
 }
 
+const uint32_t klefr_calc_codes[6] = {1, 4, 5, 6, 9, 10};
+
 bool klefr_calc_code_valid(unsigned c)
 {
-    return c == 1 || c == 4 || c == 5 || c == 6 || c == 9 || c == 10;
+    return klefr_u32_in(c, klefr_calc_codes, KLEFR_COUNT(klefr_calc_codes));
 }
 
 void klefr_day_counter_reset(struct klefr_meter *m, uint64_t t_us)

@@ -98,8 +98,11 @@ int64_t klefr_total_active_uwh(const struct klefr_meter *m, int tariff);
 /* Total reactive energy: forward + reverse (calc codes apply to active only). */
 uint64_t klefr_total_react_uvarh(const klefr_regs *r, int tariff);
 
+/* Calculation codes (manual 7.11) and S0 rates in imp/kWh x 100 (manual 5,
+ * 7.10) the meter accepts, in the order the menu offers them. */
+extern const uint32_t klefr_calc_codes[6];
+extern const uint32_t klefr_s0_rates_centi[8];
 bool klefr_calc_code_valid(unsigned code);
-/* S0 rates in imp/kWh x 100 that the meter accepts (manual 5, 7.10). */
 bool klefr_s0_rate_valid(uint32_t centi);
 
 /* Reset the resettable day counter (manual 7.9). */

@@ -53,8 +53,9 @@ void klefr_pulse_add(struct klefr_meter *m, klefr_output out, uint32_t centi, ui
 }
 
 /* Manual 5: 10,000/2,000/1,000/100/10/1/0.1/0.01 imp/kWh. */
+const uint32_t klefr_s0_rates_centi[8] = {1000000, 200000, 100000, 10000, 1000, 100, 10, 1};
+
 bool klefr_s0_rate_valid(uint32_t c)
 {
-    return c == 1000000 || c == 200000 || c == 100000 || c == 10000 || c == 1000 || c == 100 ||
-           c == 10 || c == 1;
+    return klefr_u32_in(c, klefr_s0_rates_centi, KLEFR_COUNT(klefr_s0_rates_centi));
 }

@@ -63,16 +63,21 @@ void klefr_settings_defaults(klefr_settings *s, klefr_model model, uint32_t seri
 static const uint32_t mbus_bauds[] = {300, 600, 1200, 2400, 4800, 9600};
 static const uint32_t modbus_bauds[] = {1200, 2400, 4800, 9600};
 
+const uint32_t *klefr_bauds(klefr_model model, size_t *n)
+{
+    if (klefr_model_has_modbus(model)) {
+        *n = KLEFR_COUNT(modbus_bauds);
+        return modbus_bauds;
+    }
+    *n = KLEFR_COUNT(mbus_bauds);
+    return mbus_bauds;
+}
+
 bool klefr_baud_valid(klefr_model model, uint32_t baud)
 {
-    /* Models without a bus port keep the field; accept the widest list. */
-    const uint32_t *tab = klefr_model_has_modbus(model) ? modbus_bauds : mbus_bauds;
-    size_t n = klefr_model_has_modbus(model) ? sizeof modbus_bauds / sizeof modbus_bauds[0]
-                                             : sizeof mbus_bauds / sizeof mbus_bauds[0];
-    for (size_t k = 0; k < n; k++)
-        if (tab[k] == baud)
-            return true;
-    return false;
+    size_t n;
+    const uint32_t *tab = klefr_bauds(model, &n);
+    return klefr_u32_in(baud, tab, n);
 }
 
 bool klefr_parity_valid(klefr_model model, klefr_parity parity)

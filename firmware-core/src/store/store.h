@@ -5,6 +5,7 @@
 #define KLEFR_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "klefr/config.h"
@@ -42,6 +43,9 @@ void klefr_settings_defaults(klefr_settings *s, klefr_model model, uint32_t seri
 
 /* Per-setting range checks (manual 7.12-7.16, appendices 2 and 3). */
 bool klefr_baud_valid(klefr_model model, uint32_t baud);
+/* The model's bus baud rates, ascending; *n gets their count. Models without a
+ * bus port keep the field and get the widest list (M-bus). */
+const uint32_t *klefr_bauds(klefr_model model, size_t *n);
 bool klefr_parity_valid(klefr_model model, klefr_parity parity);
 bool klefr_bcd8_valid(uint32_t bcd);
 

@@ -6,10 +6,6 @@
 
 static const uint32_t backlight_v[] = {KLEFR_BL_BUTTON, KLEFR_BL_ON, KLEFR_BL_OFF};
 static const char *const backlight_t[] = {"button", "on", "oFF"};
-static const uint32_t s0_v[] = {1000000, 200000, 100000, 10000, 1000, 100, 10, 1};
-static const uint32_t calc_v[] = {1, 4, 5, 6, 9, 10};
-static const uint32_t baud_mbus_v[] = {300, 600, 1200, 2400, 4800, 9600};
-static const uint32_t baud_modbus_v[] = {1200, 2400, 4800, 9600};
 static const uint32_t parity_v[] = {KLEFR_PARITY_EVEN, KLEFR_PARITY_NONE, KLEFR_PARITY_ODD};
 /* "even" on seven segments: the v is drawn like a u */
 static const char *const parity_t[] = {"EuEn", "nonE", "odd"};
@@ -21,7 +17,7 @@ typedef struct {
     uint8_t n;
 } choices;
 
-#define LIST(a) ((choices){a, (uint8_t)(sizeof a / sizeof a[0])})
+#define LIST(a) ((choices){a, (uint8_t)KLEFR_COUNT(a)})
 
 static choices choices_of(const klefr_meter *m, uint8_t setting)
 {
@@ -29,11 +25,14 @@ static choices choices_of(const klefr_meter *m, uint8_t setting)
     case KLEFR_SET_BACKLIGHT:
         return LIST(backlight_v);
     case KLEFR_SET_S0:
-        return LIST(s0_v);
+        return LIST(klefr_s0_rates_centi);
     case KLEFR_SET_CALC:
-        return LIST(calc_v);
-    case KLEFR_SET_BAUD:
-        return klefr_model_has_mbus(m->model) ? LIST(baud_mbus_v) : LIST(baud_modbus_v);
+        return LIST(klefr_calc_codes);
+    case KLEFR_SET_BAUD: {
+        size_t n;
+        const uint32_t *b = klefr_bauds(m->model, &n);
+        return (choices){b, (uint8_t)n};
+    }
     case KLEFR_SET_PARITY:
         return LIST(parity_v);
     case KLEFR_SET_OBIS:
