@@ -132,6 +132,14 @@ klefr_edit_kind klefr_edit_kind_of(uint8_t setting)
     }
 }
 
+void klefr_edit_digits_clear(klefr_meter *m, uint8_t ndig)
+{
+    klefr_ui *ui = &m->ui;
+    memset(ui->edit_dig, 0, sizeof ui->edit_dig);
+    ui->edit_ndig = ndig;
+    ui->edit_pos = 0;
+}
+
 void klefr_edit_begin(klefr_meter *m, uint8_t setting)
 {
     klefr_ui *ui = &m->ui;
@@ -186,7 +194,7 @@ void klefr_edit_text(const klefr_meter *m, uint8_t setting, char *out, uint8_t *
     *blink = klefr_lcd_used_digits(out);
 }
 
-static uint32_t digits_value(const klefr_ui *ui)
+uint32_t klefr_edit_digits_value(const klefr_ui *ui)
 {
     uint32_t v = 0;
     for (int i = 0; i < ui->edit_ndig; i++)
@@ -198,7 +206,7 @@ bool klefr_edit_apply(klefr_meter *m, uint8_t setting, uint64_t t_us)
 {
     klefr_settings *s = &m->settings;
     uint32_t v = klefr_edit_kind_of(setting) == KLEFR_EDIT_DIGITS
-                     ? digits_value(&m->ui)
+                     ? klefr_edit_digits_value(&m->ui)
                      : choice_value(choices_of(m, setting), m->ui.edit_idx);
     switch (setting) {
     case KLEFR_SET_CYCLE:

@@ -134,10 +134,8 @@ static bool on_browse(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     case KLEFR_BEV_RIGHT_HOLD5: {
         uint8_t hold = e == KLEFR_BEV_RIGHT_HOLD3 ? 3 : 5;
         if (p->hold_in && p->hold_in == hold) {
-            if (p->sub == KLEFR_M_PM3) { /* password first (7.10.1) */
-                memset(m->ui.edit_dig, 0, sizeof m->ui.edit_dig);
-                m->ui.edit_ndig = 4;
-                m->ui.edit_pos = 0;
+            if (p->sub == KLEFR_M_PM3) { /* password first (7.10.1), from 0000 */
+                klefr_edit_digits_clear(m, 4);
                 set_state(m, KLEFR_MENU_PASSWORD);
             } else {
                 m->ui.page = klefr_page_first(m, p->sub);
@@ -175,23 +173,18 @@ static bool on_password(klefr_meter *m, klefr_button_event e, uint64_t t_us)
     switch (e) {
     case KLEFR_BEV_LEFT:
     case KLEFR_BEV_RIGHT:
-        ui->edit_dig[ui->edit_pos] =
-            (uint8_t)((ui->edit_dig[ui->edit_pos] + (e == KLEFR_BEV_RIGHT ? 1 : 9)) % 10);
+        klefr_edit_step(m, KLEFR_SET_PASSWORD, e == KLEFR_BEV_RIGHT ? +1 : -1);
         return true;
-    case KLEFR_BEV_RIGHT_HOLD3: {
-        if (++ui->edit_pos < 4)
+    case KLEFR_BEV_RIGHT_HOLD3:
+        if (++ui->edit_pos < ui->edit_ndig)
             return true;
-        uint32_t v = 0;
-        for (int i = 0; i < 4; i++)
-            v = v * 10u + ui->edit_dig[i];
-        if (v == m->settings.password) {
+        if (klefr_edit_digits_value(ui) == m->settings.password) {
             set_state(m, KLEFR_MENU_BROWSE);
             ui->page = klefr_page_first(m, KLEFR_M_PM3);
         } else {
             message(m, "Err", "PASSWORD", t_us); /* back to the Program mode 3 page */
         }
         return true;
-    }
     case KLEFR_BEV_LEFT_HOLD3:
         set_state(m, KLEFR_MENU_BROWSE);
         return true;
@@ -332,10 +325,7 @@ void klefr_menu_screen(const klefr_meter *m, uint64_t t_us, klefr_screen *s)
             s->icons |= KLEFR_ICON_BACK;
         break;
     case KLEFR_MENU_PASSWORD:
-        for (int i = 0; i < 4; i++)
-            s->mid[i] = (char)('0' + ui->edit_dig[i]);
-        s->mid[4] = 0;
-        s->blink = (uint8_t)(1u << (KLEFR_LCD_DIGITS - 4 + ui->edit_pos));
+        klefr_edit_text(m, KLEFR_SET_PASSWORD, s->mid, &s->blink);
         strcpy(s->low, "PASSWORD");
         break;
     case KLEFR_MENU_EDIT:

@@ -119,6 +119,10 @@ void klefr_edit_begin(struct klefr_meter *m, uint8_t setting);
 void klefr_edit_step(struct klefr_meter *m, uint8_t setting, int dir);
 /* Text of the value being edited and which digits blink. */
 void klefr_edit_text(const struct klefr_meter *m, uint8_t setting, char *out, uint8_t *blink);
+/* Start entering ndig digits from all zeros (the program mode 3 password). */
+void klefr_edit_digits_clear(struct klefr_meter *m, uint8_t ndig);
+/* The number the digits entered so far make. */
+uint32_t klefr_edit_digits_value(const klefr_ui *ui);
 /* Store the edited value. Returns false when it is out of range. */
 bool klefr_edit_apply(struct klefr_meter *m, uint8_t setting, uint64_t t_us);
 /* Middle row text of a setting's current value (pages.c uses it). */
