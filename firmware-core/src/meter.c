@@ -63,7 +63,6 @@ void klefr_meter_tick(klefr_meter *m, uint64_t t_us)
     if (!m->powered)
         return;
     m->now_us = t_us;
-    klefr_metering_tick(m, t_us);
     klefr_mbrtu_tick(m, t_us);
     klefr_iec_tick(m, t_us);
     klefr_mbus_tick(m, t_us);

@@ -32,12 +32,6 @@ void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *
     klefr_dsp_run(m, v, i, n, t_us);
 }
 
-void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us)
-{
-    (void)m;
-    (void)t_us;
-}
-
 static int64_t round_pos(double x)
 {
     return x > 0 ? (int64_t)(x + 0.5) : 0;

@@ -86,7 +86,6 @@ typedef struct {
 void klefr_metering_init(struct klefr_meter *m, uint64_t t_us);
 void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
                         uint64_t t_us);
-void klefr_metering_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* Energy views. tariff: KLEFR_T1, KLEFR_T2, or -1 for the sum of both. */
 uint64_t klefr_act_fwd_uwh(const klefr_regs *r, int tariff);

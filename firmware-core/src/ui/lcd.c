@@ -34,7 +34,6 @@ void klefr_lcd_show(struct klefr_meter *m, const klefr_screen *s, uint64_t t_us)
     if (memcmp(&fb, &m->ui.fb, sizeof fb) == 0)
         return;
     m->ui.fb = fb;
-    m->ui.last_draw_us = t_us;
     if (m->hal && m->hal->lcd_update)
         m->hal->lcd_update(m->hal->arg, &m->ui.fb, t_us);
 }

@@ -58,7 +58,6 @@ typedef struct {
     klefr_lcd_fb fb;       /* what the LCD controller shows */
     uint8_t held;          /* buttons held (raw levels) */
     uint16_t page;         /* row of the page table shown */
-    uint64_t last_draw_us; /* last time the fb changed */
     uint64_t next_draw_us; /* next periodic redraw */
     bool dirty;            /* redraw at the next tick (a press, a new page) */
 
