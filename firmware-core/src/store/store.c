@@ -273,11 +273,6 @@ static uint32_t content_crc(const klefr_meter *m)
     return klefr_crc32(img, KLEFR_STORE_IMAGE_LEN - 4u);
 }
 
-static void store_trace(const klefr_meter *m, const char *line)
-{
-    klefr_meter_trace(m, line);
-}
-
 int klefr_store_load(klefr_meter *m, uint64_t t_us)
 {
     klefr_settings def;
@@ -307,34 +302,33 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
         m->settings = set[best];
         m->regs = regs[best];
         if (klefr_settings_validate(&m->settings, m->model, m->serial) > 0)
-            store_trace(m, "store: out-of-range settings replaced by defaults");
+            klefr_meter_trace(m, "store: out-of-range settings replaced by defaults");
         st->seq = seq[best];
         st->slot = (uint8_t)best;
         st->have_copy = true;
         st->saved_crc = content_crc(m);
-        store_trace(m, best == 0 ? "store: loaded copy 0" : "store: loaded copy 1");
+        klefr_meter_trace(m, best == 0 ? "store: loaded copy 0" : "store: loaded copy 1");
         return 0;
     }
 
     m->settings = def;
     memset(&m->regs, 0, sizeof m->regs);
-    bool any_corrupt = false;
-    for (unsigned c = 0; c < KLEFR_STORE_COPIES; c++)
+    bool any_corrupt = false, any_blank = false;
+    for (unsigned c = 0; c < KLEFR_STORE_COPIES; c++) {
         any_corrupt |= state[c] == KLEFR_COPY_CORRUPT;
-    bool any_blank = false;
-    for (unsigned c = 0; c < KLEFR_STORE_COPIES; c++)
         any_blank |= state[c] == KLEFR_COPY_BLANK;
+    }
     if (!any_corrupt) {
-        store_trace(m, "store: blank EEPROM, defaults");
+        klefr_meter_trace(m, "store: blank EEPROM, defaults");
         return 1;
     }
     if (any_blank) {
         /* Blank + corrupt: the very first save was cut by a power failure;
          * nothing was ever committed, so this is a blank meter (docs/nvm.md). */
-        store_trace(m, "store: first save was interrupted, defaults");
+        klefr_meter_trace(m, "store: first save was interrupted, defaults");
         return 1;
     }
-    store_trace(m, "store: both copies corrupt, defaults (Err 01)");
+    klefr_meter_trace(m, "store: both copies corrupt, defaults (Err 01)");
     return -1;
 }
 
@@ -349,14 +343,14 @@ int klefr_store_save(klefr_meter *m, uint64_t t_us)
 
     st->last_save_us = t_us;
     if (m->hal->nvm_write(m->hal->arg, addr, img, sizeof img) != 0) {
-        store_trace(m, "store: write failed");
+        klefr_meter_trace(m, "store: write failed");
         return -1;
     }
     /* Read back: a worn-out cell fails here, not at the next power-up. */
     uint8_t chk[KLEFR_STORE_IMAGE_LEN];
     if (m->hal->nvm_read(m->hal->arg, addr, chk, sizeof chk) != 0 ||
         memcmp(chk, img, sizeof img) != 0) {
-        store_trace(m, "store: verify failed");
+        klefr_meter_trace(m, "store: verify failed");
         return -2;
     }
     st->seq = seq;
