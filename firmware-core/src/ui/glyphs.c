@@ -15,12 +15,18 @@
 #define F KLEFR_SEG_F
 #define G KLEFR_SEG_G
 
+/* One glyph of either font (seven-segment fonts use the low byte). */
 typedef struct {
     char c;
-    uint8_t seg;
-} glyph7;
+    uint16_t seg;
+} glyph;
 
-static const glyph7 font7[] = {
+typedef struct {
+    const glyph *g;
+    size_t n;
+} font;
+
+static const glyph font7_glyphs[] = {
     {'0', A | B | C | D | E | F},
     {'1', B | C},
     {'2', A | B | D | E | G},
@@ -79,12 +85,7 @@ static const glyph7 font7[] = {
 #define L KLEFR_SEG14_L
 #define M KLEFR_SEG14_M
 
-typedef struct {
-    char c;
-    uint16_t seg;
-} glyph14;
-
-static const glyph14 font14[] = {
+static const glyph font14_glyphs[] = {
     {'0', A | B | C | D | E | F | J | K},
     {'1', B | C | J},
     {'2', A | B | D | E | G1 | G2},
@@ -141,6 +142,9 @@ static const glyph14 font14[] = {
     {'*', G1 | G2 | H | I | J | K | L | M},
 };
 
+static const font font7 = {font7_glyphs, KLEFR_COUNT(font7_glyphs)};
+static const font font14 = {font14_glyphs, KLEFR_COUNT(font14_glyphs)};
+
 #undef A
 #undef B
 #undef C
@@ -165,12 +169,19 @@ static char other_case(char c)
     return c;
 }
 
-static uint8_t find7(char c)
+static uint16_t find(const font *f, char c)
 {
-    for (size_t i = 0; i < sizeof font7 / sizeof font7[0]; i++)
-        if (font7[i].c == c)
-            return font7[i].seg;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->g[i].c == c)
+            return f->g[i].seg;
     return 0;
+}
+
+/* c's glyph, or its other case's when the font lacks c. */
+static uint16_t lookup(const font *f, char c)
+{
+    uint16_t g = find(f, c);
+    return g ? g : find(f, other_case(c));
 }
 
 uint8_t klefr_glyph7(char c)
@@ -181,22 +192,12 @@ uint8_t klefr_glyph7(char c)
         c = '0';
     else if (c == 'v' || c == 'V')
         c = 'u';
-    uint8_t g = find7(c);
-    return g ? g : find7(other_case(c));
-}
-
-static uint16_t find14(char c)
-{
-    for (size_t i = 0; i < sizeof font14 / sizeof font14[0]; i++)
-        if (font14[i].c == c)
-            return font14[i].seg;
-    return 0;
+    return (uint8_t)lookup(&font7, c);
 }
 
 uint16_t klefr_glyph14(char c)
 {
-    uint16_t g = find14(c);
-    return g ? g : find14(other_case(c));
+    return lookup(&font14, c);
 }
 
 void klefr_glyph_row7(const char *text, uint8_t digits[KLEFR_LCD_DIGITS])
@@ -248,25 +249,15 @@ static void puts_(text_out *o, const char *s)
         put(o, *s++);
 }
 
-static char decode7(uint8_t seg)
+/* The character of a cell's segments (its point bit dp ignored). */
+static char decode(const font *f, uint16_t seg, uint16_t dp)
 {
-    seg &= (uint8_t)~KLEFR_SEG_DP;
+    seg &= (uint16_t)~dp;
     if (!seg)
         return ' ';
-    for (size_t i = 0; i < sizeof font7 / sizeof font7[0]; i++)
-        if (font7[i].seg == seg)
-            return font7[i].c;
-    return '?';
-}
-
-static char decode14(uint16_t seg)
-{
-    seg &= (uint16_t)~KLEFR_SEG14_DP;
-    if (!seg)
-        return ' ';
-    for (size_t i = 0; i < sizeof font14 / sizeof font14[0]; i++)
-        if (font14[i].seg == seg)
-            return font14[i].c;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->g[i].seg == seg)
+            return f->g[i].c;
     return '?';
 }
 
@@ -346,13 +337,13 @@ size_t klefr_lcd_text(const klefr_lcd_fb *fb, char *buf, size_t size)
     put_icons(&o, fb->icons);
     put(&o, '\n');
     for (int i = 0; i < KLEFR_LCD_DIGITS; i++) {
-        cells[i] = decode7(fb->digits[i]);
+        cells[i] = decode(&font7, fb->digits[i], KLEFR_SEG_DP);
         dp[i] = (fb->digits[i] & KLEFR_SEG_DP) != 0;
     }
     put_row(&o, cells, dp, KLEFR_LCD_DIGITS);
     put(&o, '\n');
     for (int i = 0; i < KLEFR_LCD_CHARS; i++) {
-        cells[i] = decode14(fb->chars[i]);
+        cells[i] = decode(&font14, fb->chars[i], KLEFR_SEG14_DP);
         dp[i] = (fb->chars[i] & KLEFR_SEG14_DP) != 0;
     }
     put_row(&o, cells, dp, KLEFR_LCD_CHARS);
