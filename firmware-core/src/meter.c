@@ -35,7 +35,6 @@ void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, u
     m->model = model;
     m->serial = serial;
     m->powered = true;
-    m->now_us = t_us;
 
     if (klefr_store_load(m, t_us) < 0)
         m->error = KLEFR_ERR_EEPROM;
@@ -54,7 +53,6 @@ void klefr_meter_adc(klefr_meter *m, const int32_t *v, const int32_t *i, size_t 
 {
     if (!m->powered)
         return;
-    m->now_us = t_us;
     klefr_metering_adc(m, v, i, n, t_us);
 }
 
@@ -62,7 +60,6 @@ void klefr_meter_tick(klefr_meter *m, uint64_t t_us)
 {
     if (!m->powered)
         return;
-    m->now_us = t_us;
     klefr_mbrtu_tick(m, t_us);
     klefr_iec_tick(m, t_us);
     klefr_mbus_tick(m, t_us);
@@ -74,7 +71,6 @@ void klefr_meter_uart_rx(klefr_meter *m, klefr_port port, uint8_t byte, uint8_t 
 {
     if (!m->powered)
         return;
-    m->now_us = t_us;
     if (port == KLEFR_PORT_BUS && klefr_model_has_modbus(m->model))
         klefr_mbrtu_rx(m, byte, flags, t_us);
     if (port == KLEFR_PORT_IR)
@@ -87,15 +83,14 @@ void klefr_meter_buttons(klefr_meter *m, uint8_t held, uint64_t t_us)
 {
     if (!m->powered)
         return;
-    m->now_us = t_us;
     klefr_ui_buttons(m, held, t_us);
 }
 
 void klefr_meter_tariff_input(klefr_meter *m, bool t2, uint64_t t_us)
 {
+    (void)t_us; /* the tariff applies from the block in progress (docs/metering.md) */
     if (!m->powered || !klefr_model_has_tariff_input(m->model))
         return;
-    m->now_us = t_us;
     /* The input level selects the tariff whenever it changes; a command may
      * override it until the next change (docs/architecture.md). */
     if (t2 != m->tariff_input)

@@ -29,7 +29,6 @@ typedef struct klefr_meter {
     uint32_t serial;         /* printed serial number, 8 decimal digits as BCD */
     uint8_t error;           /* 0, KLEFR_ERR_EEPROM (Err 01), KLEFR_ERR_PROGRAM (Err 02) */
     bool powered;            /* false after klefr_meter_power_fail() */
-    uint64_t now_us;         /* time of the last call */
 
     klefr_settings settings; /* saved settings (EEPROM image) */
     klefr_regs regs;         /* saved registers (EEPROM image) */
