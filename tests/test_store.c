@@ -251,6 +251,26 @@ END_TEST
 
 /* ---- Load / save -------------------------------------------------------- */
 
+static char trace_buf[512];
+static void trace_collect(void *arg, const char *line)
+{
+    (void)arg;
+    strncat(trace_buf, line, sizeof trace_buf - strlen(trace_buf) - 2);
+    strcat(trace_buf, "\n");
+}
+
+/* The boot trace says what each copy held. */
+START_TEST(load_traces_each_copy)
+{
+    boot(&sim, KLEFR_MODEL_6924, NULL);
+    sim.trace = trace_collect;
+    power_cycle(&sim); /* the power-fail save writes copy 0 */
+    ck_assert_ptr_nonnull(strstr(trace_buf, "store: copy 0 valid\n"));
+    ck_assert_ptr_nonnull(strstr(trace_buf, "store: copy 1 blank\n"));
+    ck_assert_ptr_nonnull(strstr(trace_buf, "store: loaded copy 0\n"));
+}
+END_TEST
+
 START_TEST(blank_eeprom_gives_defaults)
 {
     boot(&sim, KLEFR_MODEL_6924, NULL);
@@ -737,6 +757,7 @@ int main(void)
 
     tc = tcase_create("load-save");
     tcase_add_test(tc, blank_eeprom_gives_defaults);
+    tcase_add_test(tc, load_traces_each_copy);
     tcase_add_test(tc, secondary_address_defaults_to_serial);
     tcase_add_test(tc, round_trip_every_field);
     tcase_add_test(tc, settings_survive_power_cycle_in_file);

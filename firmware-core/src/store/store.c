@@ -296,6 +296,11 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
             state[c] = klefr_store_decode(img, sizeof img, &set[c], &regs[c], &seq[c]);
         if (state[c] == KLEFR_COPY_VALID && (best < 0 || klefr_seq_newer(seq[c], seq[best])))
             best = (int)c;
+        char line[32] = "store: copy ";
+        line[12] = (char)('0' + c);
+        strcat(line, " ");
+        strcat(line, klefr_copy_state_to_str(state[c]));
+        klefr_meter_trace(m, line);
     }
 
     if (best >= 0) {
