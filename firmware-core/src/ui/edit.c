@@ -149,15 +149,14 @@ void klefr_edit_begin(klefr_meter *m, uint8_t setting)
     ui->edit_ndig = 0;
     if (klefr_edit_kind_of(setting) == KLEFR_EDIT_DIGITS) {
         ui->edit_ndig = setting == KLEFR_SET_ID ? 3 : 4;
-        for (int i = ui->edit_ndig; i-- > 0;) {
-            ui->edit_dig[i] = (uint8_t)(v % 10u);
-            v /= 10u;
-        }
+        uint32_t d = v;
+        for (int i = ui->edit_ndig; i-- > 0; d /= 10u)
+            ui->edit_dig[i] = (uint8_t)(d % 10u);
         return;
     }
     choices c = choices_of(m, setting);
     for (uint8_t i = 0; i < c.n; i++)
-        if (choice_value(c, i) == current(m, setting))
+        if (choice_value(c, i) == v)
             ui->edit_idx = i;
 }
 
