@@ -45,12 +45,11 @@ static const klefr_page *cur(const klefr_meter *m)
     return &klefr_pages[m->ui.page];
 }
 
+/* lcd_cycle_s is 1..30: the EEPROM load, the menu and every protocol write
+ * check it. */
 static uint64_t cycle_us(const klefr_meter *m)
 {
-    uint8_t s = m->settings.lcd_cycle_s;
-    if (s < 1 || s > 30)
-        s = 10;
-    return (uint64_t)s * 1000000u;
+    return (uint64_t)m->settings.lcd_cycle_s * 1000000u;
 }
 
 /* The next page of the automatic scroll after from (wraps). */
