@@ -28,7 +28,7 @@
 #define TXQ 16
 
 typedef struct {
-    uint8_t data[KLEFR_MBRTU_BUF];
+    uint8_t *data; /* malloc'd: a message of any length (an IEC readout) */
     size_t len;
     uint64_t t_write;
 } tx_frame;
@@ -115,6 +115,8 @@ static void tx_due(void *arg, uint64_t t_us)
     while (l->txq_n && l->txq[l->txq_head].t_write <= t_us) {
         tx_frame *f = &l->txq[l->txq_head];
         host_write(l, f->data, f->len);
+        free(f->data);
+        f->data = NULL;
         l->txq_head = (l->txq_head + 1) % TXQ;
         l->txq_n--;
     }
@@ -150,12 +152,14 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
     uint64_t start = t_us > l->tx_free_us ? t_us : l->tx_free_us;
     uint64_t end = start + (uint64_t)n * klefr_mbrtu_char_us(&c);
     l->tx_free_us = end;
-    if (l->txq_n == TXQ || n > KLEFR_MBRTU_BUF) {
+    uint8_t *copy = l->txq_n < TXQ ? malloc(n) : NULL;
+    if (!copy) {
         l->tx_dropped += n;
         return;
     }
+    memcpy(copy, d, n);
     tx_frame *f = &l->txq[(l->txq_head + l->txq_n++) % TXQ];
-    memcpy(f->data, d, n);
+    f->data = copy;
     f->len = n;
     f->t_write = l->is_serial ? start : end;
     klefr_sim_post(p->sim, &(klefr_sim_event){
@@ -327,6 +331,8 @@ void klefr_ports_close(klefr_ports *p)
                 p->sim->fds[i] = p->sim->fds[--p->sim->nfds];
                 break;
             }
+        for (int i = 0; i < l->txq_n; i++) /* replies still on the line */
+            free(l->txq[(l->txq_head + i) % TXQ].data);
         if (l->is_serial)
             klefr_serial_close(&l->ser);
         else {
