@@ -21,7 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/modbus_rtu.h"
+#include "proto/uart_time.h"
 #include "serial_port.h"
 #include "uart_pty.h"
 
@@ -140,7 +140,7 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
     klefr_uart_cfg c = line_cfg(l);
     if (l->is_serial) /* after the firmware's next ticks past the reply's end */
         klefr_sim_post(p->sim,
-                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_mbrtu_char_us(&c) +
+                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_uart_char_us(&c) +
                                                   3 * KLEFR_SIM_SLICE_US,
                                           .kind = KLEFR_EV_CALL,
                                           .fn = serial_follow,
@@ -150,7 +150,7 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
         return;
     }
     uint64_t start = t_us > l->tx_free_us ? t_us : l->tx_free_us;
-    uint64_t end = start + (uint64_t)n * klefr_mbrtu_char_us(&c);
+    uint64_t end = start + (uint64_t)n * klefr_uart_char_us(&c);
     l->tx_free_us = end;
     uint8_t *copy = l->txq_n < TXQ ? malloc(n) : NULL;
     if (!copy) {
@@ -194,7 +194,7 @@ static void rx_ready(void *arg, uint64_t now)
     l->rx_bytes += (uint64_t)n;
     if (flags)
         l->rx_garbled += (uint64_t)n;
-    uint32_t char_us = klefr_mbrtu_char_us(&c);
+    uint32_t char_us = klefr_uart_char_us(&c);
     for (ssize_t k = 0; k < n; k++) {
         if (!p->line_timing) {
             if (s->powered)

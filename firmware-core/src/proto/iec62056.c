@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "klefr/meter.h"
+#include "proto/uart_time.h"
 
 static const char *const state_names[KLEFR_IEC_STATE_COUNT] = {
     [KLEFR_IEC_IDLE] = "IDLE",
@@ -42,10 +43,11 @@ uint32_t klefr_iec_baud_of(char z)
     return z >= '0' && z <= '6' ? bauds[z - '0'] : 0;
 }
 
-/* 7E1: 10 bits a character. */
-static uint32_t char_us(uint32_t baud)
+/* The optical port's line: 7E1 at baud. */
+static klefr_uart_cfg line_cfg(uint32_t baud)
 {
-    return (10u * 1000000u + baud - 1) / baud;
+    return (klefr_uart_cfg){
+        .baud = baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
 }
 
 /* ---- trace: text with control characters named ---- */
@@ -124,8 +126,7 @@ static void apply_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     s->baud = s->next_baud;
-    klefr_uart_cfg cfg = {
-        .baud = s->baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
+    klefr_uart_cfg cfg = line_cfg(s->baud);
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg);
 }
@@ -162,7 +163,8 @@ static void w_flush(writer *w)
         return;
     if (m->hal->uart_write)
         m->hal->uart_write(m->hal->arg, KLEFR_PORT_IR, w->buf, w->n, w->t);
-    w->t += (uint64_t)w->n * char_us(m->iec.baud);
+    klefr_uart_cfg cfg = line_cfg(m->iec.baud);
+    w->t += (uint64_t)w->n * klefr_uart_char_us(&cfg);
     m->iec.tx_end_us = w->t;
     m->comm_until_us = w->t + KLEFR_IEC_ICON_US;
     w->n = 0;

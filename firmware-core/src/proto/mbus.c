@@ -19,6 +19,7 @@
 
 #include "klefr/meter.h"
 #include "proto/rxbuf.h"
+#include "proto/uart_time.h"
 
 #define C_SND_NKE 0x40u
 #define C_SND_UD 0x53u  /* FCV set; 73 with FCB */
@@ -50,19 +51,9 @@ klefr_uart_cfg klefr_mbus_uart_cfg(const klefr_meter *m)
                             .stop_bits = 1};
 }
 
-static uint32_t bits_us(const klefr_uart_cfg *c, uint32_t bits)
-{
-    return (bits * 1000000u + c->baud - 1) / c->baud;
-}
-
-static uint32_t char_us(const klefr_uart_cfg *c)
-{
-    return bits_us(c, 11u); /* start, 8 data, parity, stop */
-}
-
 static uint32_t idle_us(const klefr_uart_cfg *c)
 {
-    return bits_us(c, KLEFR_MBUS_IDLE_BITS);
+    return klefr_uart_bits_us(c, KLEFR_MBUS_IDLE_BITS);
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
@@ -342,7 +333,7 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
         return;
     s->frames = before + 1;
     uint64_t t_tx = t_us + idle_us(&cfg);
-    s->tx_end_us = t_tx + (uint64_t)len * char_us(&cfg);
+    s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
     m->comm_until_us = s->tx_end_us + KLEFR_MBUS_ICON_US;
     if (len && m->hal->uart_write) {
         if (tracing(m)) {

@@ -44,8 +44,7 @@ void klefr_mbrtu_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* The UART settings the meter's bus port uses (from m->settings). */
 klefr_uart_cfg klefr_mbrtu_uart_cfg(const struct klefr_meter *m);
-/* Duration of one character and of t3.5 on a line with these settings. */
-uint32_t klefr_mbrtu_char_us(const klefr_uart_cfg *cfg);
+/* Duration of t3.5 on a line with these settings. */
 uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *cfg);
 
 /* Handle one complete request frame (CRC included) addressed anywhere; writes
