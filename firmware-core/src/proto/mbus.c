@@ -232,16 +232,14 @@ static bool select_match(const klefr_meter *m, const uint8_t *d)
 static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, uint64_t t_us,
                      uint8_t *out)
 {
-    klefr_mbus *s = &m->mbus;
     if (ci >= CI_BAUD_300 && ci <= CI_BAUD_9600) {
         static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600};
         if (dn)
             return 0;
         uint32_t baud = bauds[ci - CI_BAUD_300];
         if (baud != m->settings.baud) {
-            m->settings.baud = baud;
+            m->settings.baud = baud; /* applied after the E5 has left at the old baud */
             klefr_meter_settings_changed(m, t_us);
-            s->cfg_pending = true; /* after the E5 has left at the old baud */
         }
         return ack(out);
     }
@@ -253,6 +251,14 @@ static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, ui
     default:
         return 0; /* not supported: no reply */
     }
+}
+
+/* Address a reaches this meter: its own, a broadcast, or 253 while selected
+ * (a selection itself is handled apart). */
+static bool for_us(const klefr_meter *m, uint8_t a)
+{
+    return a == m->settings.mbus_id || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
+           a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && m->mbus.selected);
 }
 
 size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *out, uint64_t t_us)
@@ -268,9 +274,7 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
         return s->selected ? ack(out) : 0;
     }
 
-    bool mine = a == m->settings.mbus_id || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
-                a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && s->selected);
-    if (!mine)
+    if (!for_us(m, a))
         return 0;
     size_t len = 0;
     if (n == 5 && cf == C_SND_NKE) {
@@ -284,13 +288,11 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
          * stays. */
         if (a == KLEFR_MBUS_ADDR_BCAST)
             return 0; /* nobody may answer: nothing to do */
-        bool repeat = (cf & C_FCV) && s->fcb_valid && ((cf & C_FCB) != 0) == s->fcb;
-        if (repeat)
+        bool fcb = (cf & C_FCB) != 0;
+        if (s->fcb_valid && fcb == s->fcb)
             s->access--;
-        if (cf & C_FCV) {
-            s->fcb_valid = true;
-            s->fcb = (cf & C_FCB) != 0;
-        }
+        s->fcb_valid = true;
+        s->fcb = fcb;
         len = rsp_ud(m, s->access++, out);
     } else if (n > 5 && (cf & ~C_FCB) == C_SND_UD) {
         len = snd_ud(m, c[2], c + 3, n - 9, t_us, out);
@@ -305,7 +307,6 @@ static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
-    s->baud = cfg.baud;
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg);
     if (tracing(m))
@@ -322,16 +323,13 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     }
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m); /* the reply uses the old baud */
     uint8_t out[KLEFR_MBUS_BUF];
-    uint32_t before = s->frames;
-    uint8_t a = n == 5 ? f[2] : f[5];
-    bool selected = s->selected;
+    /* For this meter: it answers, or the address reached it before the frame
+     * was handled (a write may change the address, a selection deselect). */
+    bool mine = for_us(m, n == 5 ? f[2] : f[5]);
     size_t len = klefr_mbus_handle(m, f, n, out, t_us);
-    /* For this meter: its address, a broadcast, or 253 while (or by being) selected. */
-    bool mine = a == m->settings.mbus_id || a >= KLEFR_MBUS_ADDR_BCAST_REPLY ||
-                (a == KLEFR_MBUS_ADDR_SELECTED && (selected || s->selected));
     if (!len && !mine)
         return;
-    s->frames = before + 1;
+    s->frames++;
     uint64_t t_tx = t_us + idle_us(&cfg);
     s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
     m->comm_until_us = s->tx_end_us + KLEFR_MBUS_ICON_US;

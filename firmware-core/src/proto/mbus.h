@@ -46,7 +46,6 @@ typedef struct {
                             UART errors, truncated frames */
     uint64_t tx_end_us;  /* end of the reply on the line */
     bool cfg_pending;    /* line settings change after the reply */
-    uint32_t baud;       /* the baud last given to hal->uart_config */
     bool selected;       /* selected by secondary address (answers at 253) */
     bool fcb_valid;      /* a REQ_UD2 with FCV was answered since SND_NKE */
     bool fcb;            /* its FCB */
