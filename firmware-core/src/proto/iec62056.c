@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "klefr/meter.h"
+#include "proto/trace_text.h"
 #include "proto/uart_time.h"
 
 static const char *const state_names[KLEFR_IEC_STATE_COUNT] = {
@@ -53,49 +54,27 @@ static klefr_uart_cfg line_cfg(uint32_t baud)
 /* ---- trace: text with control characters named ---- */
 static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
 {
-    static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "", "<ACK>"};
+    static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "?", "<ACK>"};
     if (!m->hal->trace)
         return;
     char line[240];
-    size_t k = 0;
-    const char *p = "iec: ";
-    while (*p && k < sizeof line - 1)
-        line[k++] = *p++;
-    for (p = what; *p && k < sizeof line - 1;)
-        line[k++] = *p++;
-    for (size_t i = 0; i < n && k < sizeof line - 24; i++) {
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "iec: ");
+    klefr_tb_str(&b, what);
+    bool has_bcc =
+        n > 2 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && d[n - 2] == KLEFR_IEC_ETX;
+    for (size_t i = 0; i < n && b.n + 24 < b.cap; i++) { /* room left for the time */
         uint8_t c = d[i] & 0x7Fu;
-        const char *s = c < 7       ? names[c]
-                        : c == '\r' ? "<CR>"
-                        : c == '\n' ? "<LF>"
-                        : c == 0x15 ? "<NAK>"
-                                    : NULL;
-        if (i == n - 1 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && n > 2 &&
-            d[n - 2] == KLEFR_IEC_ETX)
-            s = "<BCC>";
-        if (s && *s)
-            while (*s)
-                line[k++] = *s++;
-        else if (c >= 32 && c < 127)
-            line[k++] = (char)c;
-        else
-            line[k++] = '?';
+        char text[2] = {(char)c, 0};
+        klefr_tb_str(&b, i == n - 1 && has_bcc ? "<BCC>"
+                         : c < 7               ? names[c]
+                         : c == '\r'           ? "<CR>"
+                         : c == '\n'           ? "<LF>"
+                         : c == KLEFR_IEC_NAK  ? "<NAK>"
+                         : c >= 32 && c < 127  ? text
+                                               : "?");
     }
-    p = " t=";
-    while (*p)
-        line[k++] = *p++;
-    char num[24];
-    int nd = 0;
-    uint64_t ms = t_us / 1000u;
-    do {
-        num[nd++] = (char)('0' + ms % 10u);
-        ms /= 10u;
-    } while (ms);
-    while (nd && k < sizeof line - 4)
-        line[k++] = num[--nd];
-    line[k++] = 'm';
-    line[k++] = 's';
-    line[k] = 0;
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
