@@ -390,34 +390,45 @@ static void command(klefr_meter *m, const uint8_t *b, size_t n, uint64_t t_us)
 
 /* ---- one handler per state ---- */
 
+/* Throw away what was collected (junk, or a message cut short). */
+static void discard(klefr_iec *s)
+{
+    s->dropped += s->len;
+    s->len = 0;
+    s->bad = false;
+    s->in_msg = false;
+}
+
 static void append(klefr_iec *s, uint8_t c)
 {
     if (s->len == KLEFR_IEC_BUF) { /* too long for any message: junk */
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-        s->in_msg = false;
+        discard(s);
         return;
     }
     s->buf[s->len++] = c;
+}
+
+/* IDLE and IDENTIFIED: collect a line that begins with start and ends with
+ * LF (anything before start is junk); true when c completed it. */
+static bool collect_line(klefr_iec *s, uint8_t c, bool err, uint8_t start)
+{
+    if (c == start) {
+        discard(s);
+    } else if (!s->len) {
+        if (c) /* leading NULs are wake-up characters */
+            s->dropped++;
+        return false;
+    }
+    s->bad |= err;
+    append(s, c);
+    return c == '\n' && s->len;
 }
 
 /* IDLE: collect "/" ... LF, answer a sign-on for us. */
 static void on_idle(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
 {
     klefr_iec *s = &m->iec;
-    if (c == '/') { /* a sign-on starts: anything before was junk */
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-    } else if (!s->len) {
-        if (c) /* leading NULs are wake-up characters */
-            s->dropped++;
-        return;
-    }
-    s->bad |= err;
-    append(s, c);
-    if (c != '\n' || !s->len)
+    if (!collect_line(s, c, err, '/'))
         return;
     trace(m, "rx ", s->buf, s->len, t_us);
     bool ok = !s->bad && sign_on_for_us(m, s->buf, s->len);
@@ -439,17 +450,7 @@ static void on_identified(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         on_idle(m, c, err, t_us);
         return;
     }
-    if (c == KLEFR_IEC_ACK) {
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-    } else if (!s->len) {
-        s->dropped++;
-        return;
-    }
-    s->bad |= err;
-    append(s, c);
-    if (c != '\n' || !s->len)
+    if (!collect_line(s, c, err, KLEFR_IEC_ACK))
         return;
     trace(m, "rx ", s->buf, s->len, t_us);
     const uint8_t *b = s->buf;
@@ -522,9 +523,7 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         return;
     }
     if (c == KLEFR_IEC_SOH) {
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
+        discard(s);
         s->in_msg = true;
         return;
     }
