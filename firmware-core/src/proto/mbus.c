@@ -165,8 +165,10 @@ static void trace_values(klefr_meter *m, const uint8_t *ud, size_t n, uint64_t t
     klefr_tbuf b = {line, 0, sizeof line};
     klefr_tb_str(&b, "mbus: values kWh");
     size_t k = 12;
-    for (size_t r = 0; r < sizeof names / sizeof names[0] && k + 6 <= n; r++) {
+    for (size_t r = 0; r < sizeof names / sizeof names[0] && k < n; r++) {
         k += (ud[k] & 0x80u) ? 3 : 2; /* DIF [DIFE] VIF */
+        if (k + 4 > n)
+            break;
         const uint8_t *v = ud + k;
         k += 4;
         klefr_tb_str(&b, " ");

@@ -449,7 +449,7 @@ static void silence(klefr_meter *m, uint64_t t_us)
         uint8_t f[KLEFR_MBRTU_BUF];
         size_t n = r->len;
         memcpy(f, r->buf, n);
-        r->len = 0;
+        klefr_rxbuf_drop(r, n);
         if (tracing(m))
             trace_hex(m, "rx", f, n, t_us);
         frame(m, f, n, t_us);
