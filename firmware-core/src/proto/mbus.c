@@ -437,6 +437,6 @@ void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
     uint32_t idle = idle_us(&cfg);
-    if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_MBUS_TICK_GRACE_US))
+    if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_RXBUF_TICK_GRACE_US))
         silence(m, r->last_rx_us + idle);
 }

@@ -22,8 +22,6 @@ struct klefr_meter;
 _Static_assert(KLEFR_MBUS_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* The communication icon stays lit this long after a frame for this meter. */
 #define KLEFR_MBUS_ICON_US 1000000u
-/* A tick judges line silence only this long after it (as klefr_mbrtu_tick). */
-#define KLEFR_MBUS_TICK_GRACE_US 20000u
 /* Line idle (bit times) that ends a frame, and the slave's reaction time
  * before a reply starts (EN 60870-5-1: 11..330 bit times + 50 ms). */
 #define KLEFR_MBUS_IDLE_BITS 33u

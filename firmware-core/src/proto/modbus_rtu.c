@@ -484,11 +484,8 @@ void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
     if (!klefr_model_has_modbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
-    /* The tick may run before bytes stamped earlier are handed over (the
-     * platform batches them), so silence is only judged here after a grace
-     * of two tick periods; the next byte judges it exactly. */
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
     uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
-    if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_MBRTU_TICK_GRACE_US))
+    if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_RXBUF_TICK_GRACE_US))
         silence(m, r->last_rx_us + t35);
 }
