@@ -80,13 +80,19 @@ static void serve(void)
             S.fds[k].ready(S.fds[k].arg, S.t_us);
 }
 
+/* What arrives within timeout_ms, read until the pty has been quiet for
+ * 20 ms: the kernel passes written bytes on to our side in pieces, later. */
 static ssize_t read_reply(uint8_t *buf, size_t n, int timeout_ms)
 {
     struct pollfd pf = {.fd = master, .events = POLLIN};
-    if (poll(&pf, 1, timeout_ms) != 1)
-        return 0;
-    usleep(2000); /* let the whole frame through the pty */
-    return read(master, buf, n);
+    size_t got = 0;
+    while (got < n && poll(&pf, 1, got ? 20 : timeout_ms) == 1) {
+        ssize_t r = read(master, buf + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
 }
 
 START_TEST(line_timing_at_9600)
