@@ -21,14 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/modbus_rtu.h"
+#include "proto/uart_time.h"
 #include "serial_port.h"
 #include "uart_pty.h"
 
 #define TXQ 16
 
 typedef struct {
-    uint8_t data[KLEFR_MBRTU_BUF];
+    uint8_t *data; /* malloc'd: a message of any length (an IEC readout) */
     size_t len;
     uint64_t t_write;
 } tx_frame;
@@ -115,6 +115,8 @@ static void tx_due(void *arg, uint64_t t_us)
     while (l->txq_n && l->txq[l->txq_head].t_write <= t_us) {
         tx_frame *f = &l->txq[l->txq_head];
         host_write(l, f->data, f->len);
+        free(f->data);
+        f->data = NULL;
         l->txq_head = (l->txq_head + 1) % TXQ;
         l->txq_n--;
     }
@@ -138,7 +140,7 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
     klefr_uart_cfg c = line_cfg(l);
     if (l->is_serial) /* after the firmware's next ticks past the reply's end */
         klefr_sim_post(p->sim,
-                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_mbrtu_char_us(&c) +
+                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_uart_char_us(&c) +
                                                   3 * KLEFR_SIM_SLICE_US,
                                           .kind = KLEFR_EV_CALL,
                                           .fn = serial_follow,
@@ -148,14 +150,16 @@ static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uin
         return;
     }
     uint64_t start = t_us > l->tx_free_us ? t_us : l->tx_free_us;
-    uint64_t end = start + (uint64_t)n * klefr_mbrtu_char_us(&c);
+    uint64_t end = start + (uint64_t)n * klefr_uart_char_us(&c);
     l->tx_free_us = end;
-    if (l->txq_n == TXQ || n > KLEFR_MBRTU_BUF) {
+    uint8_t *copy = l->txq_n < TXQ ? malloc(n) : NULL;
+    if (!copy) {
         l->tx_dropped += n;
         return;
     }
+    memcpy(copy, d, n);
     tx_frame *f = &l->txq[(l->txq_head + l->txq_n++) % TXQ];
-    memcpy(f->data, d, n);
+    f->data = copy;
     f->len = n;
     f->t_write = l->is_serial ? start : end;
     klefr_sim_post(p->sim, &(klefr_sim_event){
@@ -190,7 +194,7 @@ static void rx_ready(void *arg, uint64_t now)
     l->rx_bytes += (uint64_t)n;
     if (flags)
         l->rx_garbled += (uint64_t)n;
-    uint32_t char_us = klefr_mbrtu_char_us(&c);
+    uint32_t char_us = klefr_uart_char_us(&c);
     for (ssize_t k = 0; k < n; k++) {
         if (!p->line_timing) {
             if (s->powered)
@@ -327,6 +331,8 @@ void klefr_ports_close(klefr_ports *p)
                 p->sim->fds[i] = p->sim->fds[--p->sim->nfds];
                 break;
             }
+        for (int i = 0; i < l->txq_n; i++) /* replies still on the line */
+            free(l->txq[(l->txq_head + i) % TXQ].data);
         if (l->is_serial)
             klefr_serial_close(&l->ser);
         else {

@@ -43,7 +43,10 @@ def read_until(port, end, timeout=3.0):
 
 def read_block(port):
     """STX/SOH ... ETX BCC, the BCC checked; or a single ACK/NAK."""
-    first = port.read(1)
+    first = b""
+    t0 = time.monotonic()
+    while not first and time.monotonic() - t0 < 3.0:  # after the reaction time
+        first = port.read(1)
     if first in (ACK, NAK):
         return first
     if first not in (SOH, STX):
@@ -71,17 +74,19 @@ def sign_on(port, serial_no, mode, switch=True):
         fail("identification %r" % ident)
     print("ok: identification", ident.decode().strip())
     port.write(ACK + b"05" + mode + b"\r\n")
-    # The option select must leave the wire before the master changes its
-    # baud (6 characters at 300 baud); a pty's drain does not wait for that.
+    # The meter's first message (P0, or the readout) comes at the new baud; a
+    # pty carries it whatever ours is. Changing baud once it is here, not
+    # after a fixed wait for the option select to leave the wire, cannot
+    # garble an option select the simulator has not read yet.
     port.flush()
-    time.sleep(6 * 10 / 300 + 0.02)
+    block = read_block(port)
     if switch:
         port.baudrate = 9600
+    return block
 
 
 def baud_check(port, serial_no):
-    sign_on(port, serial_no, b"1", switch=False)
-    read_block(port)  # P0 (a pty passes it whatever the baud)
+    sign_on(port, serial_no, b"1", switch=False)  # P0 (read at 300 baud)
     msg = b"R1" + STX + b"0.0.0()" + ETX
     port.write(SOH + msg + bcc(msg))
     time.sleep(1.0)
@@ -104,8 +109,7 @@ def main():
         baud_check(port, serial_no)
         return
 
-    sign_on(port, serial_no, b"1")
-    p0 = read_block(port)
+    p0 = sign_on(port, serial_no, b"1")
     if p0 != SOH + b"P0" + STX + b"(" + serial_no.encode() + b")" + ETX:
         fail("P0 %r" % p0)
     print("ok: P0 meter address", serial_no)
@@ -143,8 +147,7 @@ def main():
     time.sleep(0.3)
 
     # A readout after the break: at 300 baud again, calc code 4 total = 2.8.0.
-    sign_on(port, "", b"0")
-    data = read_block(port)
+    data = sign_on(port, "", b"0", switch=False)
     lines = data[1:-1].decode().split("\r\n")
     vals = {l.split("(")[0]: l.split("(")[1].rstrip(")") for l in lines if "(" in l}
     if vals.get("16.8.0") != vals.get("2.8.0"):

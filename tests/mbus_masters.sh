@@ -20,6 +20,13 @@ export KLEFR_STATE_DIR=$dir
 
 fail() { echo "FAIL: $*"; echo "--- sim stderr:"; tail -20 "$dir/sim.err"; exit 1; }
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
+# The meter changes its baud once its E5 has left the wire, at a later tick
+# of a simulator that runs in real time beside this script: wait until "$@"
+# (a read at the new baud) is answered (20 tries).
+await() {
+  for _ in $(seq 20); do sleep 0.1; "$@" >/dev/null 2>&1 && return 0; done
+  fail "no answer at the new baud: $*"
+}
 expect_in() { # NAME GOT LO HI
   [ "$2" -ge "$3" ] && [ "$2" -le "$4" ] || fail "$1: got $2, want $3..$4"; echo "ok: $1 = $2"; }
 
@@ -110,7 +117,7 @@ s.write(f)
 r = s.read(2)
 sys.exit(0 if r == b"\xe5" else print("reply", r.hex()) or 1)
 EOF
-  sleep 0.1
+  await master 4800 read 43
   if master 9600 read 43 >/dev/null 2>&1; then fail "answered at the old baud"; fi
   out=$(master 4800 read 43) || fail "read at 4800"
   expect_in "total at 4800" "$(rec "$out" 0)" "$fwd" $((fwd + 3))

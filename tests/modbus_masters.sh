@@ -39,6 +39,13 @@ start_sim() { # extra klefr-sim options...
 }
 
 fail() { echo "FAIL: $*"; echo "--- sim stderr:"; tail -20 "$dir/sim.err"; exit 1; }
+# The meter changes its line settings once its reply has left the wire, at a
+# later tick of a simulator that runs in real time beside this script: wait
+# until "$@" (a read with the new settings) is answered (20 tries).
+await() {
+  for _ in $(seq 20); do sleep 0.1; "$@" >/dev/null 2>&1 && return 0; done
+  fail "no answer with the new settings: $*"
+}
 expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
 # within REL_TOL of WANT
 expect_near() { awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t * (w < 0 ? -w : w)) }' ||
@@ -129,14 +136,14 @@ libmodbus)
   c 9600 E 1 write 0x4003 10 || fail "write ID"
   expect_eq id "$(c 9600 E 10 read 0x4003 1)" "0x000A"
   c 9600 E 10 write 0x4004 4800 || fail "write baud (the reply comes at the old baud)"
-  sleep 0.1 # the meter switches when its reply has left the wire
+  await c 4800 E 10 read 0x4003 1
   if c 9600 E 10 read 0x4003 1 >/dev/null 2>&1; then fail "answered at the old baud"; fi
   expect_eq baud "$(c 4800 E 10 read 0x4004 1)" "0x12C0"
   c 4800 E 10 write 0x4011 3 || fail "write parity odd"
-  sleep 0.1
+  await c 4800 O 10 read 0x4011 1
   expect_eq parity "$(c 4800 O 10 read 0x4011 1)" "0x0003"
   c 4800 O 10 write 0x4004 9600 || fail "write baud back"
-  sleep 0.1
+  await c 9600 O 10 read 0x4004 1
   expect_eq baud "$(c 9600 O 10 read 0x4004 1)" "0x2580"
   grep -q 'modbus: rx addr=10 fc=06 write reg=0x4004 (baud) value=0x12C0 crc=ok' "$dir/sim.err" ||
     fail "--trace modbus did not log the decoded baud write"
@@ -149,7 +156,7 @@ pymodbus)
   p 9600 1 write 0x4003 33 || fail "write ID"
   expect_eq id "$(p 9600 33 read 0x4003 1)" "0x0021"
   p 9600 33 write 0x4004 2400 || fail "write baud"
-  sleep 0.1
+  await p 2400 33 read 0x4004 1
   expect_eq baud "$(p 2400 33 read 0x4004 1)" "0x0960"
   ;;
 robustness)

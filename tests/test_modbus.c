@@ -7,84 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eeprom.h"
-#include "klefr/meter.h"
+#include "bus_harness.h"
 #include "proto/modbus_map.h"
-
-typedef struct {
-    uint8_t tx[1024];
-    size_t ntx;
-    int writes;
-    uint64_t tx_t;
-    klefr_uart_cfg cfg;
-    int configs;
-} fake;
-
-static fake F;
-static klefr_eeprom EE; /* the simulator's EEPROM, in RAM */
-static klefr_meter M;
-static uint64_t T;
-
-static void f_write(void *arg, klefr_port p, const uint8_t *d, size_t n, uint64_t t)
-{
-    (void)arg;
-    ck_assert_int_eq(p, KLEFR_PORT_BUS);
-    memcpy(F.tx + F.ntx, d, n);
-    F.ntx += n;
-    F.writes++;
-    F.tx_t = t;
-}
-
-static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
-{
-    (void)arg;
-    (void)p;
-    F.cfg = *c;
-    F.configs++;
-}
-
-static const klefr_hal HAL = {.arg = &EE,
-                              .uart_write = f_write,
-                              .uart_config = f_config,
-                              .nvm_read = klefr_eeprom_read,
-                              .nvm_write = klefr_eeprom_write};
-
-static char TRACE[16384];
-static void f_trace(void *arg, const char *line)
-{
-    (void)arg;
-    strncat(TRACE, line, sizeof TRACE - strlen(TRACE) - 2);
-    strcat(TRACE, "\n");
-}
-static const klefr_hal HAL_TRACE = {.arg = &EE,
-                                    .uart_write = f_write,
-                                    .uart_config = f_config,
-                                    .nvm_read = klefr_eeprom_read,
-                                    .nvm_write = klefr_eeprom_write,
-                                    .trace = f_trace};
 
 static void setup(void)
 {
-    memset(&F, 0, sizeof F);
-    klefr_eeprom_open(&EE, NULL, NULL, 0); /* a blank RAM EEPROM */
-    T = 1000000;
-    klefr_meter_init(&M, &HAL, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, T);
-}
-
-static size_t hex(const char *s, uint8_t *out)
-{
-    size_t n = 0;
-    while (*s) {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        unsigned v;
-        ck_assert(sscanf(s, "%2x", &v) == 1);
-        out[n++] = (uint8_t)v;
-        s += 2;
-    }
-    return n;
+    boot_blank(KLEFR_MODEL_6924);
 }
 
 /* Send bytes one character time apart (9600 8E1), then let t3.5 pass. */

@@ -80,13 +80,19 @@ static void serve(void)
             S.fds[k].ready(S.fds[k].arg, S.t_us);
 }
 
+/* What arrives within timeout_ms, read until the pty has been quiet for
+ * 20 ms: the kernel passes written bytes on to our side in pieces, later. */
 static ssize_t read_reply(uint8_t *buf, size_t n, int timeout_ms)
 {
     struct pollfd pf = {.fd = master, .events = POLLIN};
-    if (poll(&pf, 1, timeout_ms) != 1)
-        return 0;
-    usleep(2000); /* let the whole frame through the pty */
-    return read(master, buf, n);
+    size_t got = 0;
+    while (got < n && poll(&pf, 1, got ? 20 : timeout_ms) == 1) {
+        ssize_t r = read(master, buf + got, n - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
 }
 
 START_TEST(line_timing_at_9600)
@@ -149,6 +155,26 @@ START_TEST(fast_mode_answers_at_once)
 }
 END_TEST
 
+/* A message longer than any bus frame (an IEC readout is ~600 bytes) goes
+ * out whole with line timing, when its last byte has left the wire. */
+START_TEST(long_message_with_line_timing)
+{
+    start(1);
+    uint8_t msg[600], buf[700];
+    for (size_t k = 0; k < sizeof msg; k++)
+        msg[k] = (uint8_t)k;
+    uint64_t t0 = S.t_us;
+    S.uart_tx(S.uart_tx_arg, KLEFR_PORT_BUS, msg, sizeof msg, t0);
+    /* 600 chars at 9600 8E1 = 600 * 1146 us = 687.6 ms */
+    klefr_sim_run_until(&S, t0 + 680000);
+    ck_assert_int_eq(read_reply(buf, sizeof buf, 50), 0);
+    klefr_sim_run_until(&S, t0 + 700000);
+    ck_assert_int_eq(read_reply(buf, sizeof buf, 1000), (ssize_t)sizeof msg);
+    ck_assert(memcmp(buf, msg, sizeof msg) == 0);
+    stop();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ports");
@@ -156,6 +182,7 @@ int main(void)
     tcase_add_test(tc, line_timing_at_9600);
     tcase_add_test(tc, master_at_wrong_baud_is_not_understood);
     tcase_add_test(tc, fast_mode_answers_at_once);
+    tcase_add_test(tc, long_message_with_line_timing);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

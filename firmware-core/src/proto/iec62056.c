@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "klefr/meter.h"
+#include "proto/trace_text.h"
+#include "proto/uart_time.h"
 
 static const char *const state_names[KLEFR_IEC_STATE_COUNT] = {
     [KLEFR_IEC_IDLE] = "IDLE",
@@ -42,58 +44,37 @@ uint32_t klefr_iec_baud_of(char z)
     return z >= '0' && z <= '6' ? bauds[z - '0'] : 0;
 }
 
-/* 7E1: 10 bits a character. */
-static uint32_t char_us(uint32_t baud)
+/* The optical port's line: 7E1 at baud. */
+static klefr_uart_cfg line_cfg(uint32_t baud)
 {
-    return (10u * 1000000u + baud - 1) / baud;
+    return (klefr_uart_cfg){
+        .baud = baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
 }
 
 /* ---- trace: text with control characters named ---- */
 static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
 {
-    static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "", "<ACK>"};
+    static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "?", "<ACK>"};
     if (!m->hal->trace)
         return;
     char line[240];
-    size_t k = 0;
-    const char *p = "iec: ";
-    while (*p && k < sizeof line - 1)
-        line[k++] = *p++;
-    for (p = what; *p && k < sizeof line - 1;)
-        line[k++] = *p++;
-    for (size_t i = 0; i < n && k < sizeof line - 24; i++) {
+    klefr_tbuf b = {line, 0, sizeof line};
+    klefr_tb_str(&b, "iec: ");
+    klefr_tb_str(&b, what);
+    bool has_bcc =
+        n > 2 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && d[n - 2] == KLEFR_IEC_ETX;
+    for (size_t i = 0; i < n && b.n + 24 < b.cap; i++) { /* room left for the time */
         uint8_t c = d[i] & 0x7Fu;
-        const char *s = c < 7       ? names[c]
-                        : c == '\r' ? "<CR>"
-                        : c == '\n' ? "<LF>"
-                        : c == 0x15 ? "<NAK>"
-                                    : NULL;
-        if (i == n - 1 && (d[0] == KLEFR_IEC_SOH || d[0] == KLEFR_IEC_STX) && n > 2 &&
-            d[n - 2] == KLEFR_IEC_ETX)
-            s = "<BCC>";
-        if (s && *s)
-            while (*s)
-                line[k++] = *s++;
-        else if (c >= 32 && c < 127)
-            line[k++] = (char)c;
-        else
-            line[k++] = '?';
+        char text[2] = {(char)c, 0};
+        klefr_tb_str(&b, i == n - 1 && has_bcc ? "<BCC>"
+                         : c < 7               ? names[c]
+                         : c == '\r'           ? "<CR>"
+                         : c == '\n'           ? "<LF>"
+                         : c == KLEFR_IEC_NAK  ? "<NAK>"
+                         : c >= 32 && c < 127  ? text
+                                               : "?");
     }
-    p = " t=";
-    while (*p)
-        line[k++] = *p++;
-    char num[24];
-    int nd = 0;
-    uint64_t ms = t_us / 1000u;
-    do {
-        num[nd++] = (char)('0' + ms % 10u);
-        ms /= 10u;
-    } while (ms);
-    while (nd && k < sizeof line - 4)
-        line[k++] = num[--nd];
-    line[k++] = 'm';
-    line[k++] = 's';
-    line[k] = 0;
+    klefr_tb_time(&b, t_us);
     klefr_meter_trace(m, line);
 }
 
@@ -124,8 +105,7 @@ static void apply_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     s->baud = s->next_baud;
-    klefr_uart_cfg cfg = {
-        .baud = s->baud, .data_bits = 7, .parity = KLEFR_PARITY_EVEN, .stop_bits = 1};
+    klefr_uart_cfg cfg = line_cfg(s->baud);
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg);
 }
@@ -162,7 +142,8 @@ static void w_flush(writer *w)
         return;
     if (m->hal->uart_write)
         m->hal->uart_write(m->hal->arg, KLEFR_PORT_IR, w->buf, w->n, w->t);
-    w->t += (uint64_t)w->n * char_us(m->iec.baud);
+    klefr_uart_cfg cfg = line_cfg(m->iec.baud);
+    w->t += (uint64_t)w->n * klefr_uart_char_us(&cfg);
     m->iec.tx_end_us = w->t;
     m->comm_until_us = w->t + KLEFR_IEC_ICON_US;
     w->n = 0;
@@ -409,34 +390,45 @@ static void command(klefr_meter *m, const uint8_t *b, size_t n, uint64_t t_us)
 
 /* ---- one handler per state ---- */
 
+/* Throw away what was collected (junk, or a message cut short). */
+static void discard(klefr_iec *s)
+{
+    s->dropped += s->len;
+    s->len = 0;
+    s->bad = false;
+    s->in_msg = false;
+}
+
 static void append(klefr_iec *s, uint8_t c)
 {
     if (s->len == KLEFR_IEC_BUF) { /* too long for any message: junk */
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-        s->in_msg = false;
+        discard(s);
         return;
     }
     s->buf[s->len++] = c;
+}
+
+/* IDLE and IDENTIFIED: collect a line that begins with start and ends with
+ * LF (anything before start is junk); true when c completed it. */
+static bool collect_line(klefr_iec *s, uint8_t c, bool err, uint8_t start)
+{
+    if (c == start) {
+        discard(s);
+    } else if (!s->len) {
+        if (c) /* leading NULs are wake-up characters */
+            s->dropped++;
+        return false;
+    }
+    s->bad |= err;
+    append(s, c);
+    return c == '\n' && s->len;
 }
 
 /* IDLE: collect "/" ... LF, answer a sign-on for us. */
 static void on_idle(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
 {
     klefr_iec *s = &m->iec;
-    if (c == '/') { /* a sign-on starts: anything before was junk */
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-    } else if (!s->len) {
-        if (c) /* leading NULs are wake-up characters */
-            s->dropped++;
-        return;
-    }
-    s->bad |= err;
-    append(s, c);
-    if (c != '\n' || !s->len)
+    if (!collect_line(s, c, err, '/'))
         return;
     trace(m, "rx ", s->buf, s->len, t_us);
     bool ok = !s->bad && sign_on_for_us(m, s->buf, s->len);
@@ -458,17 +450,7 @@ static void on_identified(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         on_idle(m, c, err, t_us);
         return;
     }
-    if (c == KLEFR_IEC_ACK) {
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
-    } else if (!s->len) {
-        s->dropped++;
-        return;
-    }
-    s->bad |= err;
-    append(s, c);
-    if (c != '\n' || !s->len)
+    if (!collect_line(s, c, err, KLEFR_IEC_ACK))
         return;
     trace(m, "rx ", s->buf, s->len, t_us);
     const uint8_t *b = s->buf;
@@ -541,9 +523,7 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         return;
     }
     if (c == KLEFR_IEC_SOH) {
-        s->dropped += s->len;
-        s->len = 0;
-        s->bad = false;
+        discard(s);
         s->in_msg = true;
         return;
     }

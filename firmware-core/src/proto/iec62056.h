@@ -37,7 +37,9 @@ enum {
 
 #define KLEFR_IEC_BUF 128   /* one received message */
 #define KLEFR_IEC_LAST 96   /* the last programming reply (NAK repeats it) */
-#define KLEFR_IEC_CHUNK 128 /* the readout is written in pieces of this size */
+/* The readout is written in pieces of this size, back to back: the RAM it
+ * needs stays fixed however many data lines the table grows. */
+#define KLEFR_IEC_CHUNK 128
 #define KLEFR_IEC_VALUE 24  /* longest value text, unit included */
 
 typedef enum {

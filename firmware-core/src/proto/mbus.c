@@ -19,6 +19,7 @@
 
 #include "klefr/meter.h"
 #include "proto/rxbuf.h"
+#include "proto/uart_time.h"
 
 #define C_SND_NKE 0x40u
 #define C_SND_UD 0x53u  /* FCV set; 73 with FCB */
@@ -50,19 +51,9 @@ klefr_uart_cfg klefr_mbus_uart_cfg(const klefr_meter *m)
                             .stop_bits = 1};
 }
 
-static uint32_t bits_us(const klefr_uart_cfg *c, uint32_t bits)
-{
-    return (bits * 1000000u + c->baud - 1) / c->baud;
-}
-
-static uint32_t char_us(const klefr_uart_cfg *c)
-{
-    return bits_us(c, 11u); /* start, 8 data, parity, stop */
-}
-
 static uint32_t idle_us(const klefr_uart_cfg *c)
 {
-    return bits_us(c, KLEFR_MBUS_IDLE_BITS);
+    return klefr_uart_bits_us(c, KLEFR_MBUS_IDLE_BITS);
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
@@ -174,8 +165,10 @@ static void trace_values(klefr_meter *m, const uint8_t *ud, size_t n, uint64_t t
     klefr_tbuf b = {line, 0, sizeof line};
     klefr_tb_str(&b, "mbus: values kWh");
     size_t k = 12;
-    for (size_t r = 0; r < sizeof names / sizeof names[0] && k + 6 <= n; r++) {
+    for (size_t r = 0; r < sizeof names / sizeof names[0] && k < n; r++) {
         k += (ud[k] & 0x80u) ? 3 : 2; /* DIF [DIFE] VIF */
+        if (k + 4 > n)
+            break;
         const uint8_t *v = ud + k;
         k += 4;
         klefr_tb_str(&b, " ");
@@ -241,16 +234,14 @@ static bool select_match(const klefr_meter *m, const uint8_t *d)
 static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, uint64_t t_us,
                      uint8_t *out)
 {
-    klefr_mbus *s = &m->mbus;
     if (ci >= CI_BAUD_300 && ci <= CI_BAUD_9600) {
         static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600};
         if (dn)
             return 0;
         uint32_t baud = bauds[ci - CI_BAUD_300];
         if (baud != m->settings.baud) {
-            m->settings.baud = baud;
+            m->settings.baud = baud; /* applied after the E5 has left at the old baud */
             klefr_meter_settings_changed(m, t_us);
-            s->cfg_pending = true; /* after the E5 has left at the old baud */
         }
         return ack(out);
     }
@@ -262,6 +253,14 @@ static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, ui
     default:
         return 0; /* not supported: no reply */
     }
+}
+
+/* Address a reaches this meter: its own, a broadcast, or 253 while selected
+ * (a selection itself is handled apart). */
+static bool for_us(const klefr_meter *m, uint8_t a)
+{
+    return a == m->settings.mbus_id || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
+           a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && m->mbus.selected);
 }
 
 size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *out, uint64_t t_us)
@@ -277,9 +276,7 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
         return s->selected ? ack(out) : 0;
     }
 
-    bool mine = a == m->settings.mbus_id || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
-                a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && s->selected);
-    if (!mine)
+    if (!for_us(m, a))
         return 0;
     size_t len = 0;
     if (n == 5 && cf == C_SND_NKE) {
@@ -293,13 +290,11 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
          * stays. */
         if (a == KLEFR_MBUS_ADDR_BCAST)
             return 0; /* nobody may answer: nothing to do */
-        bool repeat = (cf & C_FCV) && s->fcb_valid && ((cf & C_FCB) != 0) == s->fcb;
-        if (repeat)
+        bool fcb = (cf & C_FCB) != 0;
+        if (s->fcb_valid && fcb == s->fcb)
             s->access--;
-        if (cf & C_FCV) {
-            s->fcb_valid = true;
-            s->fcb = (cf & C_FCB) != 0;
-        }
+        s->fcb_valid = true;
+        s->fcb = fcb;
         len = rsp_ud(m, s->access++, out);
     } else if (n > 5 && (cf & ~C_FCB) == C_SND_UD) {
         len = snd_ud(m, c[2], c + 3, n - 9, t_us, out);
@@ -314,7 +309,6 @@ static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
         return;
     s->cfg_pending = false;
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
-    s->baud = cfg.baud;
     if (m->hal->uart_config)
         m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg);
     if (tracing(m))
@@ -331,18 +325,15 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     }
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m); /* the reply uses the old baud */
     uint8_t out[KLEFR_MBUS_BUF];
-    uint32_t before = s->frames;
-    uint8_t a = n == 5 ? f[2] : f[5];
-    bool selected = s->selected;
+    /* For this meter: it answers, or the address reached it before the frame
+     * was handled (a write may change the address, a selection deselect). */
+    bool mine = for_us(m, n == 5 ? f[2] : f[5]);
     size_t len = klefr_mbus_handle(m, f, n, out, t_us);
-    /* For this meter: its address, a broadcast, or 253 while (or by being) selected. */
-    bool mine = a == m->settings.mbus_id || a >= KLEFR_MBUS_ADDR_BCAST_REPLY ||
-                (a == KLEFR_MBUS_ADDR_SELECTED && (selected || s->selected));
     if (!len && !mine)
         return;
-    s->frames = before + 1;
+    s->frames++;
     uint64_t t_tx = t_us + idle_us(&cfg);
-    s->tx_end_us = t_tx + (uint64_t)len * char_us(&cfg);
+    s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
     m->comm_until_us = s->tx_end_us + KLEFR_MBUS_ICON_US;
     if (len && m->hal->uart_write) {
         if (tracing(m)) {
@@ -446,6 +437,6 @@ void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
     uint32_t idle = idle_us(&cfg);
-    if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_MBUS_TICK_GRACE_US))
+    if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_RXBUF_TICK_GRACE_US))
         silence(m, r->last_rx_us + idle);
 }

@@ -22,8 +22,6 @@ struct klefr_meter;
 _Static_assert(KLEFR_MBUS_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* The communication icon stays lit this long after a frame for this meter. */
 #define KLEFR_MBUS_ICON_US 1000000u
-/* A tick judges line silence only this long after it (as klefr_mbrtu_tick). */
-#define KLEFR_MBUS_TICK_GRACE_US 20000u
 /* Line idle (bit times) that ends a frame, and the slave's reaction time
  * before a reply starts (EN 60870-5-1: 11..330 bit times + 50 ms). */
 #define KLEFR_MBUS_IDLE_BITS 33u
@@ -46,7 +44,6 @@ typedef struct {
                             UART errors, truncated frames */
     uint64_t tx_end_us;  /* end of the reply on the line */
     bool cfg_pending;    /* line settings change after the reply */
-    uint32_t baud;       /* the baud last given to hal->uart_config */
     bool selected;       /* selected by secondary address (answers at 253) */
     bool fcb_valid;      /* a REQ_UD2 with FCV was answered since SND_NKE */
     bool fcb;            /* its FCB */

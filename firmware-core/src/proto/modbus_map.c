@@ -150,8 +150,7 @@ static uint8_t s_baud(klefr_meter *m, const uint16_t *r, uint64_t t)
     if (r[0] != 1200 && r[0] != 2400 && r[0] != 4800 && r[0] != 9600)
         return KLEFR_MBEX_ILLEGAL_VALUE;
     m->settings.baud = r[0];
-    klefr_meter_settings_changed(m, t);
-    m->modbus.cfg_pending = true;
+    klefr_meter_settings_changed(m, t); /* the UART follows after the reply */
     return KLEFR_MBEX_NONE;
 }
 
@@ -194,8 +193,7 @@ static uint8_t s_parity(klefr_meter *m, const uint16_t *r, uint64_t t)
     if (r[0] < 1 || r[0] > 3)
         return KLEFR_MBEX_ILLEGAL_VALUE;
     m->settings.parity = codes[r[0]];
-    klefr_meter_settings_changed(m, t);
-    m->modbus.cfg_pending = true;
+    klefr_meter_settings_changed(m, t); /* the UART follows after the reply */
     return KLEFR_MBEX_NONE;
 }
 

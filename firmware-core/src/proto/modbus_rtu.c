@@ -21,6 +21,7 @@
 #include "klefr/meter.h"
 #include "proto/modbus_map.h"
 #include "proto/rxbuf.h"
+#include "proto/uart_time.h"
 
 /* CRC-16/MODBUS by table: crc_table[i] is the bitwise CRC step applied 8
  * times to i (poly 0xA001 reflected); 512 bytes of flash. */
@@ -65,19 +66,12 @@ klefr_uart_cfg klefr_mbrtu_uart_cfg(const klefr_meter *m)
                             .stop_bits = 1};
 }
 
-uint32_t klefr_mbrtu_char_us(const klefr_uart_cfg *c)
-{
-    uint32_t bits = 1u + c->data_bits + (c->parity != KLEFR_PARITY_NONE) + c->stop_bits;
-    uint32_t baud = c->baud ? c->baud : 9600;
-    return (bits * 1000000u + baud - 1) / baud;
-}
-
 /* Modbus over serial line 2.3: above 19200 baud t3.5 is fixed at 1.75 ms. */
 uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *c)
 {
     if (c->baud > 19200)
         return 1750;
-    return (klefr_mbrtu_char_us(c) * 7 + 1) / 2;
+    return (klefr_uart_char_us(c) * 7 + 1) / 2;
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
@@ -373,7 +367,7 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m); /* the reply uses the old settings */
     size_t len = klefr_mbrtu_handle(m, f, n, out, t_us);
     uint64_t t_tx = t_us + klefr_mbrtu_t35_us(&cfg) + KLEFR_MBRTU_TURNAROUND_US;
-    s->tx_end_us = t_tx + (uint64_t)len * klefr_mbrtu_char_us(&cfg);
+    s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
     m->comm_until_us = s->tx_end_us + KLEFR_MBRTU_ICON_US;
     if (len && m->hal->uart_write) {
         if (tracing(m)) {
@@ -455,7 +449,7 @@ static void silence(klefr_meter *m, uint64_t t_us)
         uint8_t f[KLEFR_MBRTU_BUF];
         size_t n = r->len;
         memcpy(f, r->buf, n);
-        r->len = 0;
+        klefr_rxbuf_drop(r, n);
         if (tracing(m))
             trace_hex(m, "rx", f, n, t_us);
         frame(m, f, n, t_us);
@@ -490,11 +484,8 @@ void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
     if (!klefr_model_has_modbus(m->model))
         return;
     apply_pending_cfg(m, t_us);
-    /* The tick may run before bytes stamped earlier are handed over (the
-     * platform batches them), so silence is only judged here after a grace
-     * of two tick periods; the next byte judges it exactly. */
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
     uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
-    if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_MBRTU_TICK_GRACE_US))
+    if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_RXBUF_TICK_GRACE_US))
         silence(m, r->last_rx_us + t35);
 }

@@ -15,8 +15,6 @@ struct klefr_meter;
 _Static_assert(KLEFR_MBRTU_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* Extra slave reaction time on top of t3.5 before the reply starts. */
 #define KLEFR_MBRTU_TURNAROUND_US 500u
-/* A tick judges t3.5 silence only this long after it (klefr_mbrtu_tick). */
-#define KLEFR_MBRTU_TICK_GRACE_US 20000u
 /* The communication icon stays lit this long after a frame for this meter. */
 #define KLEFR_MBRTU_ICON_US 1000000u
 
@@ -44,8 +42,7 @@ void klefr_mbrtu_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* The UART settings the meter's bus port uses (from m->settings). */
 klefr_uart_cfg klefr_mbrtu_uart_cfg(const struct klefr_meter *m);
-/* Duration of one character and of t3.5 on a line with these settings. */
-uint32_t klefr_mbrtu_char_us(const klefr_uart_cfg *cfg);
+/* Duration of t3.5 on a line with these settings. */
 uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *cfg);
 
 /* Handle one complete request frame (CRC included) addressed anywhere; writes

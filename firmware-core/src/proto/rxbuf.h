@@ -32,6 +32,11 @@ void klefr_rxbuf_drop(klefr_rxbuf *r, size_t k);
  * buffer (cap bytes) is a long run of junk: the oldest byte goes. */
 void klefr_rxbuf_put(klefr_rxbuf *r, uint8_t byte, uint8_t flags, uint64_t t_us, size_t cap);
 
+/* The tick may run before bytes stamped earlier are handed over (the
+ * platform batches them), so a tick judges silence only after this grace
+ * (two tick periods); the next byte judges it exactly (grace 0). */
+#define KLEFR_RXBUF_TICK_GRACE_US 20000u
+
 /* Bytes are buffered and the line has been idle longer than gap_us + grace_us
  * at t_us (the partial frame ended at last_rx_us + gap_us). */
 bool klefr_rxbuf_idle(const klefr_rxbuf *r, uint64_t t_us, uint32_t gap_us, uint64_t grace_us);
