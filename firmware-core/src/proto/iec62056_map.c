@@ -347,7 +347,7 @@ const size_t klefr_iec_items_len = sizeof klefr_iec_items / sizeof klefr_iec_ite
 
 bool klefr_iec_item_on_model(const klefr_meter *m, const klefr_iec_item *it)
 {
-    if ((it->flags & KLEFR_IEC_F_TARIFF) && m->model == KLEFR_MODEL_6921)
+    if ((it->flags & KLEFR_IEC_F_TARIFF) && !klefr_model_has_tariffs(m->model))
         return false;
     if (it->set == s_mbid)
         return klefr_model_has_modbus(m->model);
