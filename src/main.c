@@ -248,15 +248,19 @@ int main(int argc, char **argv)
             a.nports++;
         }
 
-    /* The window (the display was checked above). */
+    /* The window (the display was checked above). Headless, the panel is
+     * only drawn for --screenshot after the run, when time stands still. */
+    klefr_panel_opts po = {.ports = a.ports,
+                           .nports = a.nports,
+                           .synth = a.opt.replay ? NULL : &a.synth,
+                           .headless = a.opt.headless};
+    if (!a.opt.headless)
+        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
     if (!a.opt.headless) {
-        klefr_panel_opts po = {.ports = a.ports,
-                               .nports = a.nports,
-                               .synth = a.opt.replay ? NULL : &a.synth,
-                               .speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX};
         a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel) {
             fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
+            klefr_ports_close(ports); /* removes the port symlinks */
             return KLEFR_EXIT_RUNTIME;
         }
         a.loop.hook = panel_hook;
@@ -278,12 +282,7 @@ int main(int argc, char **argv)
 
     if (a.opt.screenshot) {
         if (!a.panel)
-            a.panel = klefr_panel_open(&a.sim,
-                                       &(klefr_panel_opts){.ports = a.ports,
-                                                           .nports = a.nports,
-                                                           .synth = a.opt.replay ? NULL : &a.synth,
-                                                           .headless = true},
-                                       err, sizeof err);
+            a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0)
             fprintf(stderr, "klefr-sim: --screenshot %s: %s\n", a.opt.screenshot,
                     a.panel ? "cannot write the file" : err);
