@@ -10,6 +10,7 @@
 
 #include "klefr/config.h"
 #include "klefr/types.h"
+#include "lcd_text_out.h"
 #include "load_spec.h"
 
 enum {
@@ -201,6 +202,8 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->lcd_text = true;
             break;
         case OPT_PRESS:
+            if (klefr_press_post(NULL, optarg) < 0)
+                return fail(err, errlen, name, optarg, "expected L|R|B@SECONDS[+HELD],...");
             o->press = optarg;
             break;
         case OPT_MODBUS_PORT:

@@ -62,6 +62,8 @@ int klefr_lcd_text_follow(klefr_sim *s, FILE *f)
 
 static bool post_buttons(klefr_sim *s, uint8_t held, double t_s)
 {
+    if (!s)
+        return true; /* only checking the spec */
     klefr_sim_event ev = {
         .t_us = (uint64_t)(t_s * 1e6 + 0.5), .kind = KLEFR_EV_BUTTONS, .byte = held};
     return klefr_sim_post(s, &ev);
@@ -92,12 +94,12 @@ int klefr_press_post(klefr_sim *s, const char *spec)
             return -1;
         char *end;
         double t = strtod(p + 1, &end), d = 0.2;
-        if (end == p + 1 || t < 0)
+        if (end == p + 1 || !(t >= 0 && t <= KLEFR_PRESS_MAX_S))
             return -1;
         p = end;
         if (*p == '+') {
             d = strtod(p + 1, &end);
-            if (end == p + 1 || d <= 0)
+            if (end == p + 1 || !(d > 0 && d <= KLEFR_PRESS_MAX_S))
                 return -1;
             p = end;
         }

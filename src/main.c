@@ -202,8 +202,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
-    if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0)
-        return usage_error("--press: expected L|R|B@SECONDS[+HELD],...");
+    if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0) { /* checked by the CLI */
+        fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
+        return KLEFR_EXIT_RUNTIME;
+    }
     if (a.opt.lcd_text)
         klefr_lcd_text_follow(&a.sim, stdout);
     if (a.opt.profile)

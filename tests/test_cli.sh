@@ -42,6 +42,10 @@ if [ "$part" = basic ]; then
   expect_exit 2 "--duration '1 hour'" -- --duration "1 hour"
   expect_exit 2 "--speed '-1'" -- --speed -1
   expect_exit 2 "exclude each other" -- --load 5A --replay x.csv
+  # A bad --press is a usage error found before any state is touched.
+  expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
+  [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
+    fail "a bad --press created $tmp/press-state"
 
   printf '{\n  "segments": [\n    {"duration": 10}\n    {"duration": 10}\n  ]\n}\n' >"$tmp/bad.json"
   expect_exit 2 "$tmp/bad.json:4: not valid JSON" -- --headless --ephemeral --profile "$tmp/bad.json"
