@@ -94,12 +94,15 @@ void klefr_cli_usage(FILE *f)
 {
     fprintf(f, "usage: klefr-sim [OPTION]...\n"
                "A digital twin of the KLEFR 692x single-phase energy meter.\n\n");
+    char left[NOPTS][48];
+    int width = 0;
     for (size_t k = 0; k < NOPTS; k++) {
-        char left[48];
-        snprintf(left, sizeof left, "--%s%s%s", table[k].name, table[k].arg ? " " : "",
-                 table[k].arg ? table[k].arg : "");
-        fprintf(f, "  %-24s %s\n", left, table[k].help);
+        int n = snprintf(left[k], sizeof left[k], "--%s%s%s", table[k].name,
+                         table[k].arg ? " " : "", table[k].arg ? table[k].arg : "");
+        width = n > width ? n : width;
     }
+    for (size_t k = 0; k < NOPTS; k++)
+        fprintf(f, "  %-*s  %s\n", width, left[k], table[k].help);
     fprintf(f, "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or input. See docs/cli.md.\n");
 }
 
