@@ -8,6 +8,8 @@ typedef struct {
     klefr_sim *sim;
     FILE *f;
     char last[160];
+    klefr_lcd_fb fb; /* the frame last turned into text (a cheap "unchanged" test) */
+    bool have_fb;
     int backlight; /* -1 unknown */
 } follower;
 
@@ -31,18 +33,25 @@ static void one_line(char *text)
 static void check(void *arg, uint64_t t_us)
 {
     follower *fl = arg;
-    char text[160];
-    klefr_lcd_text(&fl->sim->out.lcd, text, sizeof text);
-    one_line(text);
-    if (strcmp(text, fl->last) != 0) {
-        snprintf(fl->last, sizeof fl->last, "%s", text);
-        fprintf(fl->f, "lcd %.3f %s\n", (double)t_us / 1e6, text);
+    const klefr_lcd_fb *fb = &fl->sim->out.lcd;
+    /* Runs every slice: format the text only when the frame changed. */
+    if (!fl->have_fb || memcmp(fb, &fl->fb, sizeof *fb) != 0) {
+        fl->fb = *fb;
+        fl->have_fb = true;
+        char text[160];
+        klefr_lcd_text(fb, text, sizeof text);
+        one_line(text);
+        if (strcmp(text, fl->last) != 0) {
+            snprintf(fl->last, sizeof fl->last, "%s", text);
+            fprintf(fl->f, "lcd %.3f %s\n", (double)t_us / 1e6, text);
+            fflush(fl->f);
+        }
     }
     if (fl->backlight != (int)fl->sim->out.backlight) {
         fl->backlight = fl->sim->out.backlight;
         fprintf(fl->f, "backlight %.3f %s\n", (double)t_us / 1e6, fl->backlight ? "on" : "off");
+        fflush(fl->f);
     }
-    fflush(fl->f);
     klefr_sim_event ev = {
         .t_us = t_us + KLEFR_SIM_SLICE_US, .kind = KLEFR_EV_CALL, .fn = check, .arg = fl};
     klefr_sim_post(fl->sim, &ev);
