@@ -72,7 +72,8 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
-    char eeprom_path[4200];
+    char state_dir[4096];
+    char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
     const char *ports[KLEFR_PORT_COUNT];
     int nports;
@@ -190,13 +191,15 @@ int main(int argc, char **argv)
     if ((rc = setup_source(&a, &afe)) != 0)
         return rc;
 
-    if (!a.opt.ephemeral &&
-        klefr_cli_eeprom_path(&a.opt, a.eeprom_path, sizeof a.eeprom_path, err, sizeof err) < 0) {
-        fprintf(stderr, "klefr-sim: %s\n", err);
-        return KLEFR_EXIT_RUNTIME;
+    if (!a.opt.ephemeral) {
+        if (klefr_cli_state_dir(&a.opt, a.state_dir, sizeof a.state_dir, err, sizeof err) < 0) {
+            fprintf(stderr, "klefr-sim: %s\n", err);
+            return KLEFR_EXIT_RUNTIME;
+        }
+        snprintf(a.eeprom_path, sizeof a.eeprom_path, "%s/eeprom.bin", a.state_dir);
+        if (lock_state(a.eeprom_path) < 0)
+            return KLEFR_EXIT_RUNTIME;
     }
-    if (!a.opt.ephemeral && lock_state(a.eeprom_path) < 0)
-        return KLEFR_EXIT_RUNTIME;
     if (klefr_sim_init(&a.sim, (klefr_model)a.opt.model, a.opt.serial, afe,
                        a.opt.ephemeral ? NULL : a.eeprom_path, err, sizeof err) != 0) {
         fprintf(stderr, "klefr-sim: %s\n", err);
@@ -220,18 +223,11 @@ int main(int argc, char **argv)
                      .t_end_us = run_end(&a),
                      .stop = &stop_requested};
     /* Serial ports: one pty (or real port) per protocol port, polled by the loop. */
-    char state_dir[4200] = "";
-    if (!a.opt.ephemeral) {
-        snprintf(state_dir, sizeof state_dir, "%s", a.eeprom_path);
-        char *slash = strrchr(state_dir, '/');
-        if (slash)
-            *slash = 0;
-    }
     klefr_ports_opts popts;
     klefr_ports_opts_init(&popts);
     popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
-    popts.state_dir = state_dir[0] ? state_dir : NULL;
+    popts.state_dir = a.opt.ephemeral ? NULL : a.state_dir;
     popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
