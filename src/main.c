@@ -31,6 +31,8 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* Ctrl-C, kill, a closed terminal, or a reader that went away (--lcd-text |
+ * head): all stop the run the same way, so the meter still saves. */
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -39,6 +41,8 @@ static void catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* One process per EEPROM file: a second one would overwrite the first's
@@ -237,6 +241,7 @@ int main(int argc, char **argv)
     } else {
         a.sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
     }
+    catch_signals(); /* from here on a stop must remove the port symlinks */
     klefr_ports *ports = klefr_ports_open(&a.sim, &popts);
     if (!ports)
         return KLEFR_EXIT_RUNTIME;
@@ -265,7 +270,6 @@ int main(int argc, char **argv)
         a.loop.hook_arg = &a;
     }
 
-    catch_signals();
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
     if (a.loop.reanchors) {
@@ -298,8 +302,12 @@ int main(int argc, char **argv)
     }
     puts(json);
     free(json);
-    fflush(stdout);
+    bool written = fflush(stdout) == 0 && !ferror(stdout);
     klefr_replay_close(&a.replay);
     klefr_profile_free(&a.profile);
+    if (!written) {
+        fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
+        return KLEFR_EXIT_RUNTIME;
+    }
     return KLEFR_EXIT_OK;
 }

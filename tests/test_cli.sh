@@ -109,6 +109,15 @@ with open('$tmp/rec.csv','w') as f:
   kill -TERM "$pid"
   wait "$pid" || fail "SIGTERM: exit $?"
 
+  # A reader that goes away (SIGPIPE) stops the run like a signal: the
+  # meter saves (the next run counts the power-down), then exit 1.
+  "$sim" --headless --state-dir "$tmp/pipe" --lcd-text --load 5A --duration 1h 2>/dev/null | head -1 >/dev/null
+  rc=${PIPESTATUS[0]}
+  "$sim" --headless --state-dir "$tmp/pipe" --duration 1 >"$tmp/pipe.out" 2>/dev/null
+  downs=$(json "$tmp/pipe.out" 'j["power_downs"]')
+  [ "$rc" = 1 ] && [ "$downs" = 2 ] && ok "a closed pipe stops and saves" ||
+    fail "a closed pipe: exit $rc (want 1), power downs $downs after the next run (want 2)"
+
   # Real time without --duration: runs until SIGINT, then saves and prints.
   "$sim" --headless --ephemeral --speed 1 --load 5A >"$tmp/sig.out" 2>"$tmp/sig.err" &
   pid=$!
