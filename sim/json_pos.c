@@ -1,5 +1,6 @@
 #include "json_pos.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,43 @@ int klefr_text_line(const char *text, const char *at)
     for (const char *c = text; at && c < at && *c; c++)
         line += *c == '\n';
     return line;
+}
+
+char *klefr_text_file_read(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    for (size_t got; text && (got = fread(text + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *t = cap > (64u << 20) ? NULL : realloc(text, cap *= 2);
+            if (!t) {
+                free(text);
+                text = NULL;
+            } else {
+                text = t;
+            }
+        }
+    }
+    fclose(f);
+    if (!text) {
+        snprintf(err, errlen, "%s: too large (64 MiB at most)", path);
+        return NULL;
+    }
+    text[n] = 0;
+    if (strlen(text) != n) {
+        free(text);
+        snprintf(err, errlen, "%s:1: not a text file (NUL byte)", path);
+        return NULL;
+    }
+    return text;
 }
 
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen)

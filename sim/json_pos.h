@@ -31,6 +31,11 @@ int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item);
 /* Line of position at in text (e.g. cJSON_GetErrorPtr()). */
 int klefr_text_line(const char *text, const char *at);
 
+/* The whole text file at path (64 MiB at most, no NUL bytes), NUL-terminated,
+ * to be freed; NULL with "path: why" in err (errno kept when it cannot be
+ * opened, so a caller can tell a missing file). */
+char *klefr_text_file_read(const char *path, char *err, size_t errlen);
+
 /* Parse text; on a syntax error write "name:line: not valid JSON ..." to err. */
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen);
 
