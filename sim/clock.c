@@ -96,7 +96,6 @@ static klefr_loop_result run_max(klefr_loop *l)
                            : l->t_end_us;
         if (!klefr_sim_run_until(s, end))
             return KLEFR_LOOP_AFE_END;
-        l->iterations++;
         if (s->nfds)
             wait_fds(l, NULL, 0);
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
@@ -127,7 +126,6 @@ static klefr_loop_result run_paced(klefr_loop *l)
             if (klefr_wall_ns() - iter_start >= hook_period_ns)
                 break;
         }
-        l->iterations++;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
@@ -153,7 +151,6 @@ static klefr_loop_result run_paused(klefr_loop *l)
     while (l->paused) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
-        l->iterations++;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         wait_fds(l, NULL, klefr_wall_ns() + hook_period_ns);
