@@ -272,11 +272,14 @@ int main(int argc, char **argv)
 
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
-    if (a.loop.reanchors) {
+    /* Headless only: the window shows the speed reached as it goes, and its
+     * pause and speed buttons would make one figure for the run meaningless. */
+    if (a.loop.reanchors && !a.panel) {
         double wall_s = (double)(klefr_wall_ns() - wall0) / 1e9;
+        double got = wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0;
         fprintf(stderr,
-                "klefr-sim: the host could not keep up with --speed %g: ran at about %.0f\n",
-                a.loop.speed, wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0);
+                "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
+                a.loop.speed, got < 10 ? 2 : 0, got);
     }
     if (a.opt.replay && a.replay.clipped)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
