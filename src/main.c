@@ -257,9 +257,8 @@ int main(int argc, char **argv)
                            .nports = a.nports,
                            .synth = a.opt.replay ? NULL : &a.synth,
                            .headless = a.opt.headless};
-    if (!a.opt.headless)
-        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
     if (!a.opt.headless) {
+        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
         a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel) {
             fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
