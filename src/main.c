@@ -284,10 +284,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
                 a.opt.replay, (unsigned long long)a.replay.clipped);
 
+    bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
         if (!a.panel)
             a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
-        if (!a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0)
+        shot_failed = !a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0;
+        if (shot_failed)
             fprintf(stderr, "klefr-sim: --screenshot %s: %s\n", a.opt.screenshot,
                     a.panel ? "cannot write the file" : err);
     }
@@ -311,5 +313,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
         return KLEFR_EXIT_RUNTIME;
     }
-    return KLEFR_EXIT_OK;
+    return shot_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
 }

@@ -109,6 +109,11 @@ with open('$tmp/rec.csv','w') as f:
   kill -TERM "$pid"
   wait "$pid" || fail "SIGTERM: exit $?"
 
+  # A screenshot that cannot be written fails the run (exit 1), registers still printed.
+  expect_exit 1 "--screenshot $tmp/no/such/dir/p.png" -- --headless --ephemeral --duration 1 --screenshot "$tmp/no/such/dir/p.png"
+  grep -q '"end":' "$tmp/out" && ok "registers printed after a failed screenshot" ||
+    fail "no registers after a failed screenshot"
+
   # A reader that goes away (SIGPIPE) stops the run like a signal: the
   # meter saves (the next run counts the power-down), then exit 1.
   "$sim" --headless --state-dir "$tmp/pipe" --lcd-text --load 5A --duration 1h 2>/dev/null | head -1 >/dev/null
