@@ -213,8 +213,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
         return KLEFR_EXIT_RUNTIME;
     }
-    if (a.opt.lcd_text)
-        klefr_lcd_text_follow(&a.sim, stdout);
+    if (a.opt.lcd_text && klefr_lcd_text_follow(&a.sim, stdout) < 0) {
+        fprintf(stderr, "klefr-sim: --lcd-text: out of memory\n");
+        return KLEFR_EXIT_RUNTIME;
+    }
     if (a.opt.profile)
         klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
 
