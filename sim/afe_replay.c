@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "json_pos.h"
 #include "klefr/config.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
@@ -205,46 +206,50 @@ static uint32_t le32(const uint8_t *b)
     return le16(b) | le16(b + 2) << 16;
 }
 
-/* FILE.json next to the recording: {"v_scale": volts, "i_scale": amperes}. */
+/* FILE.json next to the recording: {"v_scale": volts, "i_scale": amperes}.
+ * Other keys are errors: a typo would silently leave the default scale. */
 static int wav_sidecar(klefr_replay *r, char *err, size_t errlen)
 {
     char side[4200];
     snprintf(side, sizeof side, "%s.json", r->path);
-    FILE *f = fopen(side, "rb");
-    if (!f)
-        return 0;
-    char buf[4096];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *end = NULL;
-    cJSON *j = cJSON_ParseWithOpts(buf, &end, false);
-    if (!j) {
-        const char *at = cJSON_GetErrorPtr();
-        int line = 1;
-        for (const char *c = buf; at && c < at && *c; c++)
-            line += *c == '\n';
-        return fail(err, errlen, "%s:%d: not valid JSON", side, line);
+    char *text = klefr_text_file_read(side, err, errlen);
+    if (!text)
+        return errno == ENOENT ? 0 : -1;
+    cJSON *j = klefr_json_parse(side, text, err, errlen);
+    klefr_json_lines lines = {0};
+    int rc = j && klefr_json_lines_init(&lines, j, text) == 0 ? 0 : -1;
+    if (j && rc < 0)
+        fail(err, errlen, "%s: out of memory", side);
+    if (j && rc == 0 && !cJSON_IsObject(j))
+        rc = fail(err, errlen, "%s:%d: expected {\"v_scale\": volts, \"i_scale\": amperes}", side,
+                  klefr_json_line_of(&lines, j));
+    const cJSON *f;
+    double scale[2] = {0, 0}; /* v, i */
+    if (rc == 0)
+        cJSON_ArrayForEach(f, j)
+        {
+            bool v = !strcmp(f->string, "v_scale"), i = !strcmp(f->string, "i_scale");
+            if (!v && !i) {
+                rc = fail(err, errlen, "%s:%d: unknown key \"%s\" (expected v_scale, i_scale)",
+                          side, klefr_json_line_of(&lines, f), f->string);
+                break;
+            }
+            if (!cJSON_IsNumber(f) || !(f->valuedouble > 0) || !isfinite(f->valuedouble)) {
+                rc = fail(err, errlen, "%s:%d: v_scale and i_scale must be numbers > 0", side,
+                          klefr_json_line_of(&lines, f));
+                break;
+            }
+            scale[i] = f->valuedouble;
+        }
+    if (rc == 0) {
+        if (scale[0] > 0 && r->v_scale == 0)
+            r->v_scale = scale[0];
+        if (scale[1] > 0 && r->i_scale == 0)
+            r->i_scale = scale[1];
     }
-    const cJSON *vs = cJSON_GetObjectItemCaseSensitive(j, "v_scale");
-    const cJSON *is = cJSON_GetObjectItemCaseSensitive(j, "i_scale");
-    int rc = 0;
-    if ((vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0)) ||
-        (is && (!cJSON_IsNumber(is) || is->valuedouble <= 0))) {
-        int line = 1;
-        const char *key =
-            vs && (!cJSON_IsNumber(vs) || vs->valuedouble <= 0) ? "\"v_scale\"" : "\"i_scale\"";
-        const char *at = strstr(buf, key);
-        for (const char *c = buf; at && c < at; c++)
-            line += *c == '\n';
-        rc = fail(err, errlen, "%s:%d: v_scale and i_scale must be numbers > 0", side, line);
-    } else {
-        if (vs && r->v_scale == 0)
-            r->v_scale = vs->valuedouble;
-        if (is && r->i_scale == 0)
-            r->i_scale = is->valuedouble;
-    }
+    klefr_json_lines_free(&lines);
     cJSON_Delete(j);
+    free(text);
     return rc;
 }
 

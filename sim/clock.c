@@ -53,7 +53,10 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 }
 
 /* Wait for the fds until wall time deadline_ns (0 timeout when already past);
- * readable ones get ready() with the virtual time of the moment. */
+ * readable ones get ready() with the virtual time of the moment, but never
+ * past the slice the sim is in: when the clock is ahead of the sim (a slow
+ * host, or the hook just lowered the speed of a fast clock) the input would
+ * otherwise wait for virtual time the sim has not run yet. */
 static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
 {
     klefr_sim *s = l->sim;
@@ -67,7 +70,10 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
     int r = ppoll(pfd, (nfds_t)s->nfds, &ts, NULL);
     if (r <= 0)
         return; /* timeout, or EINTR from a signal: the caller checks stop */
-    uint64_t t = c ? min_u64(klefr_clock_virt_us(c, klefr_wall_ns()), l->t_end_us) : s->t_us;
+    uint64_t t = s->t_us;
+    if (c)
+        t = min_u64(klefr_clock_virt_us(c, klefr_wall_ns()),
+                    min_u64(s->t_us + KLEFR_SIM_SLICE_US, l->t_end_us));
     if (t < s->t_us)
         t = s->t_us;
     for (int k = 0; k < s->nfds; k++)
@@ -96,7 +102,6 @@ static klefr_loop_result run_max(klefr_loop *l)
                            : l->t_end_us;
         if (!klefr_sim_run_until(s, end))
             return KLEFR_LOOP_AFE_END;
-        l->iterations++;
         if (s->nfds)
             wait_fds(l, NULL, 0);
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
@@ -127,7 +132,6 @@ static klefr_loop_result run_paced(klefr_loop *l)
             if (klefr_wall_ns() - iter_start >= hook_period_ns)
                 break;
         }
-        l->iterations++;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
@@ -153,7 +157,6 @@ static klefr_loop_result run_paused(klefr_loop *l)
     while (l->paused) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
-        l->iterations++;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         wait_fds(l, NULL, klefr_wall_ns() + hook_period_ns);

@@ -41,7 +41,7 @@ uint64_t klefr_clock_wall_ns(const klefr_clock *c, uint64_t virt_us);
 
 typedef enum {
     KLEFR_LOOP_END,     /* t_end reached */
-    KLEFR_LOOP_STOPPED, /* the stop flag was set (SIGINT/SIGTERM) */
+    KLEFR_LOOP_STOPPED, /* the stop flag was set (a signal) */
     KLEFR_LOOP_AFE_END, /* the recording being replayed ran out */
     KLEFR_LOOP_QUIT     /* the hook asked to quit (window closed) */
 } klefr_loop_result;
@@ -66,8 +66,6 @@ typedef struct klefr_loop {
     bool (*hook)(void *arg, klefr_sim *sim, uint64_t t_us);
     void *hook_arg;
 
-    /* Statistics. */
-    uint64_t iterations;
     uint64_t reanchors; /* times the paced clock fell behind and gave up (host too slow) */
 } klefr_loop;
 

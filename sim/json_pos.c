@@ -1,6 +1,8 @@
 #include "json_pos.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,43 @@ int klefr_text_line(const char *text, const char *at)
     for (const char *c = text; at && c < at && *c; c++)
         line += *c == '\n';
     return line;
+}
+
+char *klefr_text_file_read(const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int e = errno;
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(e));
+        errno = e;
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *text = malloc(cap);
+    for (size_t got; text && (got = fread(text + n, 1, cap - n - 1, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *t = cap > (64u << 20) ? NULL : realloc(text, cap *= 2);
+            if (!t) {
+                free(text);
+                text = NULL;
+            } else {
+                text = t;
+            }
+        }
+    }
+    fclose(f);
+    if (!text) {
+        snprintf(err, errlen, "%s: too large (64 MiB at most)", path);
+        return NULL;
+    }
+    text[n] = 0;
+    if (strlen(text) != n) {
+        free(text);
+        snprintf(err, errlen, "%s:1: not a text file (NUL byte)", path);
+        return NULL;
+    }
+    return text;
 }
 
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen)
@@ -115,40 +154,55 @@ static int value(scan *s)
     return 0;
 }
 
+/* Pair the k-th node of a pre-order walk with the k-th scanned line. */
+static void pair(const cJSON *node, const int *line, size_t nline, klefr_json_node_line *at,
+                 size_t *k)
+{
+    if (*k < nline) {
+        at[*k] = (klefr_json_node_line){node, line[*k]};
+        (*k)++;
+    }
+    for (const cJSON *c = node->child; c; c = c->next)
+        pair(c, line, nline, at, k);
+}
+
+static int by_node(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const klefr_json_node_line *)a)->node,
+              y = (uintptr_t)((const klefr_json_node_line *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
 int klefr_json_lines_init(klefr_json_lines *jl, const cJSON *root, const char *text)
 {
     scan s = {.p = text, .line = 1};
     if (!strncmp(s.p, "\xEF\xBB\xBF", 3))
         s.p += 3;
+    *jl = (klefr_json_lines){0};
     int rc = value(&s);
-    jl->root = root;
-    jl->line = s.out;
-    jl->n = s.n;
+    if (rc == 0 && s.n) {
+        jl->at = malloc(s.n * sizeof *jl->at);
+        if (jl->at)
+            pair(root, s.out, s.n, jl->at, &jl->n);
+        else
+            rc = -1;
+        qsort(jl->at, jl->n, sizeof *jl->at, by_node);
+    }
+    free(s.out);
     return rc;
 }
 
 void klefr_json_lines_free(klefr_json_lines *jl)
 {
-    free(jl->line);
-    jl->line = NULL;
+    free(jl->at);
+    jl->at = NULL;
     jl->n = 0;
-}
-
-static int walk(const cJSON *node, const cJSON *item, size_t *k)
-{
-    if (node == item)
-        return 1;
-    (*k)++;
-    for (const cJSON *c = node->child; c; c = c->next)
-        if (walk(c, item, k))
-            return 1;
-    return 0;
 }
 
 int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item)
 {
-    size_t k = 0;
-    if (!jl->root || !walk(jl->root, item, &k) || k >= jl->n)
-        return 0;
-    return jl->line[k];
+    klefr_json_node_line key = {.node = item};
+    const klefr_json_node_line *f =
+        jl->n ? bsearch(&key, jl->at, jl->n, sizeof *jl->at, by_node) : NULL;
+    return f ? f->line : 0;
 }

@@ -3,7 +3,9 @@
  *
  * A light scanner walks the text in the order cJSON parsed it and records
  * the line of every value; a pre-order walk of the tree gives the same order,
- * so the k-th node of the walk starts at the k-th recorded line. */
+ * so the k-th node of the walk starts at the k-th recorded line. The pairs
+ * are kept sorted by node, so a look-up is a binary search (a profile asks
+ * for the line of each of its segments). */
 #ifndef KLEFR_SIM_JSON_POS_H
 #define KLEFR_SIM_JSON_POS_H
 
@@ -11,8 +13,12 @@
 #include <stddef.h>
 
 typedef struct {
-    const cJSON *root;
-    int *line; /* line of the k-th value, pre-order */
+    const cJSON *node;
+    int line;
+} klefr_json_node_line;
+
+typedef struct {
+    klefr_json_node_line *at; /* sorted by node address */
     size_t n;
 } klefr_json_lines;
 
@@ -24,6 +30,11 @@ int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item);
 
 /* Line of position at in text (e.g. cJSON_GetErrorPtr()). */
 int klefr_text_line(const char *text, const char *at);
+
+/* The whole text file at path (64 MiB at most, no NUL bytes), NUL-terminated,
+ * to be freed; NULL with "path: why" in err (errno kept when it cannot be
+ * opened, so a caller can tell a missing file). */
+char *klefr_text_file_read(const char *path, char *err, size_t errlen);
 
 /* Parse text; on a syntax error write "name:line: not valid JSON ..." to err. */
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen);

@@ -276,7 +276,9 @@ int klefr_duration_parse(const char *text, uint64_t *us)
         bool found = false;
         for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
             if (strlen(units[k].unit) == ulen && !strncmp(units[k].unit, u, ulen)) {
-                if (ulen == 0 && *e) /* a bare number must be the last part */
+                /* A bare number is seconds only on its own: "1h30" reads as
+                 * 1 h 30 min to a person, so it is refused, not 3630 s. */
+                if (ulen == 0 && (*e || any))
                     return -1;
                 total += x * units[k].us;
                 found = true;

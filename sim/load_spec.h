@@ -28,6 +28,7 @@ void klefr_load_defaults(klefr_load *l);
 int klefr_load_spec_parse(const char *spec, klefr_load *l, char *err, size_t errlen);
 
 /* "90", "90s", "1.5h", "1h30m", "250ms", "2d", "15min" -> microseconds.
+ * A bare number (seconds) only on its own: "1h30" is refused (ambiguous).
  * Returns 0 or -1 (bad text, negative, or too long). */
 int klefr_duration_parse(const char *text, uint64_t *us);
 

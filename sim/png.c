@@ -108,6 +108,10 @@ uint32_t *klefr_png_read(const char *path, int *w, int *h)
     }
     fclose(f);
     uint8_t *z = malloc((size_t)len);
+    if (!z) {
+        free(buf);
+        return NULL;
+    }
     size_t zn = 0;
     int W = 0, H = 0;
     int ok = 1;

@@ -1,6 +1,5 @@
 #include "profile.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -235,36 +234,9 @@ int klefr_profile_load(klefr_profile *p, const char *path, const klefr_load *bas
                        size_t errlen)
 {
     memset(p, 0, sizeof *p);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+    char *text = klefr_text_file_read(path, err, errlen);
+    if (!text)
         return -1;
-    }
-    size_t cap = 1 << 16, n = 0;
-    char *text = malloc(cap);
-    for (size_t got; text && (got = fread(text + n, 1, cap - n - 1, f)) > 0;) {
-        n += got;
-        if (n + 1 == cap) {
-            char *t = cap > (64u << 20) ? NULL : realloc(text, cap *= 2);
-            if (!t) {
-                free(text);
-                text = NULL;
-            } else {
-                text = t;
-            }
-        }
-    }
-    fclose(f);
-    if (!text) {
-        snprintf(err, errlen, "%s: too large (64 MiB at most)", path);
-        return -1;
-    }
-    text[n] = 0;
-    if (strlen(text) != n) {
-        free(text);
-        snprintf(err, errlen, "%s:1: not a text file (NUL byte)", path);
-        return -1;
-    }
     int rc = klefr_profile_parse(p, path, text, base, err, errlen);
     free(text);
     return rc;

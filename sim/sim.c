@@ -103,7 +103,8 @@ static bool ev_before(const klefr_sim_event *a, const klefr_sim_event *b)
 
 bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev)
 {
-    if (s->nev == KLEFR_SIM_MAX_EVENTS)
+    size_t cap = KLEFR_SIM_MAX_EVENTS - (ev->kind == KLEFR_EV_CALL ? 0 : KLEFR_SIM_CALL_RESERVE);
+    if (s->nev >= cap)
         return false;
     size_t k = s->nev++;
     s->ev[k] = *ev;

@@ -45,6 +45,10 @@ typedef struct {
 } klefr_sim_event;
 
 #define KLEFR_SIM_MAX_EVENTS 8192
+/* The last slots of the queue take only KLEFR_EV_CALL events: a flood of
+ * input (a master writing faster than the line) loses bytes, never the
+ * sim's own self-rescheduling work (profile boundaries, --lcd-text). */
+#define KLEFR_SIM_CALL_RESERVE 256
 
 /* Host file descriptors (ptys, serial ports) the real-time loop waits on. */
 typedef struct {
@@ -100,7 +104,8 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
  * AFE source has ended (a recording ran out). */
 bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us);
 
-/* Queue an event. Returns false when the queue is full (event dropped). */
+/* Queue an event. Returns false when the queue is full (event dropped);
+ * for input events that is KLEFR_SIM_CALL_RESERVE slots earlier. */
 bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev);
 
 /* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */

@@ -10,6 +10,7 @@
 
 #include "klefr/config.h"
 #include "klefr/types.h"
+#include "lcd_text_out.h"
 #include "load_spec.h"
 
 enum {
@@ -93,12 +94,15 @@ void klefr_cli_usage(FILE *f)
 {
     fprintf(f, "usage: klefr-sim [OPTION]...\n"
                "A digital twin of the KLEFR 692x single-phase energy meter.\n\n");
+    char left[NOPTS][48];
+    int width = 0;
     for (size_t k = 0; k < NOPTS; k++) {
-        char left[48];
-        snprintf(left, sizeof left, "--%s%s%s", table[k].name, table[k].arg ? " " : "",
-                 table[k].arg ? table[k].arg : "");
-        fprintf(f, "  %-24s %s\n", left, table[k].help);
+        int n = snprintf(left[k], sizeof left[k], "--%s%s%s", table[k].name,
+                         table[k].arg ? " " : "", table[k].arg ? table[k].arg : "");
+        width = n > width ? n : width;
     }
+    for (size_t k = 0; k < NOPTS; k++)
+        fprintf(f, "  %-*s  %s\n", width, left[k], table[k].help);
     fprintf(f, "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or input. See docs/cli.md.\n");
 }
 
@@ -201,6 +205,8 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->lcd_text = true;
             break;
         case OPT_PRESS:
+            if (klefr_press_post(NULL, optarg) < 0)
+                return fail(err, errlen, name, optarg, "expected L|R|B@SECONDS[+HELD],...");
             o->press = optarg;
             break;
         case OPT_MODBUS_PORT:
@@ -284,20 +290,22 @@ static int mkdirs(char *path)
     return mkdir(path, 0777) == 0 || errno == EEXIST ? 0 : -1;
 }
 
-int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err, size_t errlen)
+int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, size_t errlen)
 {
-    char dir[4096];
     const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    int n;
     if (o->state_dir)
-        snprintf(dir, sizeof dir, "%s", o->state_dir);
+        n = snprintf(dir, len, "%s", o->state_dir);
     else if (xdg && xdg[0] == '/')
-        snprintf(dir, sizeof dir, "%s/klefr-sim/%d-%s", xdg, o->model, o->serial_text);
+        n = snprintf(dir, len, "%s/klefr-sim/%d-%s", xdg, o->model, o->serial_text);
     else if (home && home[0] == '/')
-        snprintf(dir, sizeof dir, "%s/.local/state/klefr-sim/%d-%s", home, o->model,
-                 o->serial_text);
+        n = snprintf(dir, len, "%s/.local/state/klefr-sim/%d-%s", home, o->model, o->serial_text);
     else
-        snprintf(dir, sizeof dir, "state/%d-%s", o->model, o->serial_text);
-    size_t n = strlen(dir);
+        n = snprintf(dir, len, "state/%d-%s", o->model, o->serial_text);
+    if (n < 0 || (size_t)n >= len) {
+        snprintf(err, errlen, "state directory %.64s...: path too long", dir);
+        return -1;
+    }
     while (n > 1 && dir[n - 1] == '/')
         dir[--n] = 0;
     if (mkdirs(dir) != 0) {
@@ -307,10 +315,6 @@ int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err,
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK) != 0) {
         snprintf(err, errlen, "state directory %s: not a writable directory", dir);
-        return -1;
-    }
-    if ((size_t)snprintf(path, len, "%s/eeprom.bin", dir) >= len) {
-        snprintf(err, errlen, "state directory %s: path too long", dir);
         return -1;
     }
     return 0;

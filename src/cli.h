@@ -46,9 +46,10 @@ typedef struct {
 int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen);
 void klefr_cli_usage(FILE *f);
 
-/* The EEPROM file: DIR/eeprom.bin, DIR = --state-dir, else
- * $XDG_STATE_HOME/klefr-sim/MODEL-SERIAL, else ~/.local/state/klefr-sim/...,
- * else ./state/MODEL-SERIAL. Creates DIR. Returns 0 or -1 with err. */
-int klefr_cli_eeprom_path(const klefr_cli *o, char *path, size_t len, char *err, size_t errlen);
+/* The state directory (the EEPROM file DIR/eeprom.bin, the port symlinks):
+ * --state-dir, else $XDG_STATE_HOME/klefr-sim/MODEL-SERIAL, else
+ * ~/.local/state/klefr-sim/..., else ./state/MODEL-SERIAL. Creates it.
+ * Returns 0 or -1 with err. */
+int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, size_t errlen);
 
 #endif

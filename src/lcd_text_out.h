@@ -14,7 +14,10 @@ int klefr_lcd_text_follow(klefr_sim *s, FILE *f);
 
 /* Queue presses: comma-separated WHICH@T[+D], WHICH = L, R or B (both),
  * T = seconds from start, D = seconds held (default 0.2). "R@5+5.2" holds the
- * right button 5.2 s from t = 5 s. Returns 0, or -1 for a bad spec. */
+ * right button 5.2 s from t = 5 s. T and D are at most KLEFR_PRESS_MAX_S.
+ * s NULL: only check the spec. Returns 0, or -1 for a bad spec or a full
+ * event queue. */
+#define KLEFR_PRESS_MAX_S 1e9
 int klefr_press_post(klefr_sim *s, const char *spec);
 
 #endif

@@ -31,6 +31,8 @@ static void on_signal(int sig)
     stop_requested = 1;
 }
 
+/* Ctrl-C, kill, a closed terminal, or a reader that went away (--lcd-text |
+ * head): all stop the run the same way, so the meter still saves. */
 static void catch_signals(void)
 {
     struct sigaction sa;
@@ -39,6 +41,8 @@ static void catch_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGPIPE, &sa, NULL);
 }
 
 /* One process per EEPROM file: a second one would overwrite the first's
@@ -72,7 +76,8 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
-    char eeprom_path[4200];
+    char state_dir[4096];
+    char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
     const char *ports[KLEFR_PORT_COUNT];
     int nports;
@@ -190,22 +195,28 @@ int main(int argc, char **argv)
     if ((rc = setup_source(&a, &afe)) != 0)
         return rc;
 
-    if (!a.opt.ephemeral &&
-        klefr_cli_eeprom_path(&a.opt, a.eeprom_path, sizeof a.eeprom_path, err, sizeof err) < 0) {
-        fprintf(stderr, "klefr-sim: %s\n", err);
-        return KLEFR_EXIT_RUNTIME;
+    if (!a.opt.ephemeral) {
+        if (klefr_cli_state_dir(&a.opt, a.state_dir, sizeof a.state_dir, err, sizeof err) < 0) {
+            fprintf(stderr, "klefr-sim: %s\n", err);
+            return KLEFR_EXIT_RUNTIME;
+        }
+        snprintf(a.eeprom_path, sizeof a.eeprom_path, "%s/eeprom.bin", a.state_dir);
+        if (lock_state(a.eeprom_path) < 0)
+            return KLEFR_EXIT_RUNTIME;
     }
-    if (!a.opt.ephemeral && lock_state(a.eeprom_path) < 0)
-        return KLEFR_EXIT_RUNTIME;
     if (klefr_sim_init(&a.sim, (klefr_model)a.opt.model, a.opt.serial, afe,
                        a.opt.ephemeral ? NULL : a.eeprom_path, err, sizeof err) != 0) {
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
-    if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0)
-        return usage_error("--press: expected L|R|B@SECONDS[+HELD],...");
-    if (a.opt.lcd_text)
-        klefr_lcd_text_follow(&a.sim, stdout);
+    if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0) { /* checked by the CLI */
+        fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
+        return KLEFR_EXIT_RUNTIME;
+    }
+    if (a.opt.lcd_text && klefr_lcd_text_follow(&a.sim, stdout) < 0) {
+        fprintf(stderr, "klefr-sim: --lcd-text: out of memory\n");
+        return KLEFR_EXIT_RUNTIME;
+    }
     if (a.opt.profile)
         klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
 
@@ -218,18 +229,11 @@ int main(int argc, char **argv)
                      .t_end_us = run_end(&a),
                      .stop = &stop_requested};
     /* Serial ports: one pty (or real port) per protocol port, polled by the loop. */
-    char state_dir[4200] = "";
-    if (!a.opt.ephemeral) {
-        snprintf(state_dir, sizeof state_dir, "%s", a.eeprom_path);
-        char *slash = strrchr(state_dir, '/');
-        if (slash)
-            *slash = 0;
-    }
     klefr_ports_opts popts;
     klefr_ports_opts_init(&popts);
     popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
-    popts.state_dir = state_dir[0] ? state_dir : NULL;
+    popts.state_dir = a.opt.ephemeral ? NULL : a.state_dir;
     popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
@@ -239,6 +243,7 @@ int main(int argc, char **argv)
     } else {
         a.sim.hal.trace = NULL; /* the firmware formats trace lines only when this is set */
     }
+    catch_signals(); /* from here on a stop must remove the port symlinks */
     klefr_ports *ports = klefr_ports_open(&a.sim, &popts);
     if (!ports)
         return KLEFR_EXIT_RUNTIME;
@@ -248,43 +253,45 @@ int main(int argc, char **argv)
             a.nports++;
         }
 
-    /* The window (the display was checked above). */
+    /* The window (the display was checked above). Headless, the panel is
+     * only drawn for --screenshot after the run, when time stands still. */
+    klefr_panel_opts po = {.ports = a.ports,
+                           .nports = a.nports,
+                           .synth = a.opt.replay ? NULL : &a.synth,
+                           .headless = a.opt.headless};
     if (!a.opt.headless) {
-        klefr_panel_opts po = {.ports = a.ports,
-                               .nports = a.nports,
-                               .synth = a.opt.replay ? NULL : &a.synth,
-                               .speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX};
+        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
         a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel) {
             fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
+            klefr_ports_close(ports); /* removes the port symlinks */
             return KLEFR_EXIT_RUNTIME;
         }
         a.loop.hook = panel_hook;
         a.loop.hook_arg = &a;
     }
 
-    catch_signals();
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
-    if (a.loop.reanchors) {
+    /* Headless only: the window shows the speed reached as it goes, and its
+     * pause and speed buttons would make one figure for the run meaningless. */
+    if (a.loop.reanchors && !a.panel) {
         double wall_s = (double)(klefr_wall_ns() - wall0) / 1e9;
+        double got = wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0;
         fprintf(stderr,
-                "klefr-sim: the host could not keep up with --speed %g: ran at about %.0f\n",
-                a.loop.speed, wall_s > 0 ? (double)(a.sim.t_us - virt0) / 1e6 / wall_s : 0.0);
+                "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
+                a.loop.speed, got < 10 ? 2 : 0, got);
     }
     if (a.opt.replay && a.replay.clipped)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
                 a.opt.replay, (unsigned long long)a.replay.clipped);
 
+    bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
         if (!a.panel)
-            a.panel = klefr_panel_open(&a.sim,
-                                       &(klefr_panel_opts){.ports = a.ports,
-                                                           .nports = a.nports,
-                                                           .synth = a.opt.replay ? NULL : &a.synth,
-                                                           .headless = true},
-                                       err, sizeof err);
-        if (!a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0)
+            a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
+        shot_failed = !a.panel || klefr_panel_screenshot(a.panel, a.opt.screenshot, 0, 0) != 0;
+        if (shot_failed)
             fprintf(stderr, "klefr-sim: --screenshot %s: %s\n", a.opt.screenshot,
                     a.panel ? "cannot write the file" : err);
     }
@@ -301,8 +308,12 @@ int main(int argc, char **argv)
     }
     puts(json);
     free(json);
-    fflush(stdout);
+    bool written = fflush(stdout) == 0 && !ferror(stdout);
     klefr_replay_close(&a.replay);
     klefr_profile_free(&a.profile);
-    return KLEFR_EXIT_OK;
+    if (!written) {
+        fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
+        return KLEFR_EXIT_RUNTIME;
+    }
+    return shot_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
 }

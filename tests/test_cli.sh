@@ -42,6 +42,10 @@ if [ "$part" = basic ]; then
   expect_exit 2 "--duration '1 hour'" -- --duration "1 hour"
   expect_exit 2 "--speed '-1'" -- --speed -1
   expect_exit 2 "exclude each other" -- --load 5A --replay x.csv
+  # A bad --press is a usage error found before any state is touched.
+  expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
+  [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
+    fail "a bad --press created $tmp/press-state"
 
   printf '{\n  "segments": [\n    {"duration": 10}\n    {"duration": 10}\n  ]\n}\n' >"$tmp/bad.json"
   expect_exit 2 "$tmp/bad.json:4: not valid JSON" -- --headless --ephemeral --profile "$tmp/bad.json"
@@ -104,6 +108,20 @@ with open('$tmp/rec.csv','w') as f:
   expect_exit 1 "is in use by another klefr-sim" -- --headless --state-dir "$tmp/state" --duration 1
   kill -TERM "$pid"
   wait "$pid" || fail "SIGTERM: exit $?"
+
+  # A screenshot that cannot be written fails the run (exit 1), registers still printed.
+  expect_exit 1 "--screenshot $tmp/no/such/dir/p.png" -- --headless --ephemeral --duration 1 --screenshot "$tmp/no/such/dir/p.png"
+  grep -q '"end":' "$tmp/out" && ok "registers printed after a failed screenshot" ||
+    fail "no registers after a failed screenshot"
+
+  # A reader that goes away (SIGPIPE) stops the run like a signal: the
+  # meter saves (the next run counts the power-down), then exit 1.
+  "$sim" --headless --state-dir "$tmp/pipe" --lcd-text --load 5A --duration 1h 2>/dev/null | head -1 >/dev/null
+  rc=${PIPESTATUS[0]}
+  "$sim" --headless --state-dir "$tmp/pipe" --duration 1 >"$tmp/pipe.out" 2>/dev/null
+  downs=$(json "$tmp/pipe.out" 'j["power_downs"]')
+  [ "$rc" = 1 ] && [ "$downs" = 2 ] && ok "a closed pipe stops and saves" ||
+    fail "a closed pipe: exit $rc (want 1), power downs $downs after the next run (want 2)"
 
   # Real time without --duration: runs until SIGINT, then saves and prints.
   "$sim" --headless --ephemeral --speed 1 --load 5A >"$tmp/sig.out" 2>"$tmp/sig.err" &

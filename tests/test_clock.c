@@ -112,6 +112,48 @@ START_TEST(paced_mode_polls_fds)
 }
 END_TEST
 
+/* The panel slows the loop from a fast speed to 1x: a byte that arrives
+ * right then is stamped at the sim's present, not where the old fast clock
+ * would have been (seconds ahead: the meter would answer that much later). */
+static int wr;
+static uint64_t ready_sim_t;
+static void on_ready_at(void *arg, uint64_t t_us)
+{
+    on_ready(arg, t_us);
+    ready_sim_t = sim.t_us;
+}
+
+static bool slow_down_then_send(void *arg, klefr_sim *s, uint64_t t_us)
+{
+    klefr_loop *l = arg;
+    (void)s, (void)t_us;
+    if (l->speed != 1) {
+        l->speed = 1;
+        ck_assert_int_eq(write(wr, "x", 1), 1);
+    }
+    return readies == 0;
+}
+
+START_TEST(input_after_a_speed_change_is_stamped_now)
+{
+    boot();
+    int p[2];
+    ck_assert_int_eq(pipe(p), 0);
+    rd = p[0];
+    wr = p[1];
+    readies = 0;
+    ck_assert_int_eq(klefr_sim_add_fd(&sim, rd, on_ready_at, NULL), 0);
+    klefr_loop l = {.sim = &sim, .speed = 1e6, .t_end_us = KLEFR_LOOP_FOREVER,
+                    .hook = slow_down_then_send};
+    l.hook_arg = &l;
+    ck_assert_int_eq(klefr_loop_run(&l), KLEFR_LOOP_QUIT);
+    ck_assert_uint_eq(readies, 1);
+    ck_assert_uint_ge(ready_t, ready_sim_t);
+    ck_assert_uint_le(ready_t, ready_sim_t + KLEFR_SIM_SLICE_US);
+    close(p[0]), close(p[1]);
+}
+END_TEST
+
 START_TEST(stop_flag_stops_both_modes)
 {
     boot();
@@ -133,6 +175,7 @@ int main(void)
     tcase_add_test(tc, max_mode_runs_to_the_end);
     tcase_add_test(tc, paced_mode_reaches_the_end_and_calls_the_hook);
     tcase_add_test(tc, paced_mode_polls_fds);
+    tcase_add_test(tc, input_after_a_speed_change_is_stamped_now);
     tcase_add_test(tc, stop_flag_stops_both_modes);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);

@@ -128,6 +128,7 @@ START_TEST(durations)
     ck_assert_int_eq(klefr_duration_parse("2d", &us), 0);
     ck_assert_uint_eq(us, 172800000000ull);
     ck_assert_int_eq(klefr_duration_parse("1x", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("1h30", &us), -1); /* not 3630 s */
     ck_assert_int_eq(klefr_duration_parse("-5", &us), -1);
     ck_assert_int_eq(klefr_duration_parse("h", &us), -1);
     ck_assert_int_eq(klefr_duration_parse("", &us), -1);

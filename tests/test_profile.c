@@ -2,6 +2,7 @@
 #include "check_run.h"
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,38 @@ START_TEST(parses_segments_with_inheritance)
     ck_assert_int_eq(p.seg[3].tariff, 2);
     ck_assert_uint_eq(p.seg[3].load.n_harm, 1);
     klefr_profile_free(&p);
+}
+END_TEST
+
+/* A long profile (a day in 1 s steps is 86,400 segments): every segment
+ * knows its line, and an error in the last one names its line. */
+START_TEST(long_profile_keeps_every_line)
+{
+    enum { N = 20000 };
+    size_t cap = (size_t)N * 48 + 64, at = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    at += (size_t)snprintf(text + at, cap - at, "[\n");
+    for (int k = 0; k < N; k++)
+        at += (size_t)snprintf(text + at, cap - at, "{\"duration\": 1, \"i\": %d}%s\n", k % 50,
+                               k + 1 < N ? "," : "");
+    snprintf(text + at, cap - at, "]\n");
+    klefr_profile p;
+    klefr_load b = base();
+    char err[512] = "";
+    ck_assert_msg(klefr_profile_parse(&p, "day.json", text, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.nseg, N);
+    for (int k = 0; k < N; k += 997)
+        ck_assert_int_eq(p.seg[k].line, k + 2);
+    ck_assert_int_eq(p.seg[N - 1].line, N + 1);
+    klefr_profile_free(&p);
+    char *last = strrchr(text, '{');
+    memcpy(last, "{\"durat\":", 9); /* an unknown key on the last segment */
+    ck_assert_int_eq(klefr_profile_parse(&p, "day.json", text, &b, err, sizeof err), -1);
+    char want[64];
+    snprintf(want, sizeof want, "day.json:%d: ", N + 1);
+    ck_assert_msg(strstr(err, want) == err, "got '%s', want prefix '%s'", err, want);
+    free(text);
 }
 END_TEST
 
@@ -165,6 +198,7 @@ int main(void)
     TCase *tc = tcase_create("profile");
     tcase_add_test(tc, parses_segments_with_inheritance);
     tcase_add_test(tc, errors_name_file_and_line);
+    tcase_add_test(tc, long_profile_keeps_every_line);
     tcase_add_test(tc, playback_changes_load_power_and_tariff);
     tcase_add_test(tc, tariff_command_on_bus_models_only);
     tcase_add_test(tc, example_profile_loads);

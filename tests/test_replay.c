@@ -239,6 +239,30 @@ START_TEST(wav_float_with_sidecar_scale)
 }
 END_TEST
 
+/* A sidecar mistake is an input error with file:line, not a silent default. */
+static void sidecar_bad(const char *text, const char *want)
+{
+    FILE *f = fopen(file("rec.wav.json"), "w");
+    fputs(text, f);
+    fclose(f);
+    klefr_replay r;
+    char err[512] = "", path[600];
+    ck_assert_int_eq(klefr_replay_open(&r, file("rec.wav"), NULL, err, sizeof err), -1);
+    snprintf(path, sizeof path, "%s%s", file("rec.wav.json"), want);
+    ck_assert_msg(strstr(err, path) == err, "got '%s', want prefix '%s'", err, path);
+}
+
+START_TEST(wav_sidecar_errors_name_file_and_line)
+{
+    write_wav(file("rec.wav"), 8000, 0.1, 16, false, 400, 50);
+    sidecar_bad("{\n  \"v_scale\": 400,\n  \"i_scal\": 50\n}\n", ":3: unknown key \"i_scal\"");
+    sidecar_bad("{\n  \"v_scale\": 400,\n  \"i_scale\": -5\n}\n", ":3: v_scale and i_scale");
+    sidecar_bad("{\n  \"v_scale\": 400,\n  \"i_scale\" 50\n}\n", ":3: not valid JSON");
+    sidecar_bad("[400, 50]\n", ":1: expected {");
+    unlink(file("rec.wav.json"));
+}
+END_TEST
+
 START_TEST(wav_16bit_ends_with_short_fill)
 {
     write_wav(file("rec.wav"), 16000, 0.5, 16, false, 500, 20);
@@ -333,6 +357,7 @@ int main(void)
     tcase_add_test(tc, wav_24bit_44k1);
     tcase_add_test(tc, wav_32bit_pcm_options_win_over_sidecar);
     tcase_add_test(tc, wav_float_with_sidecar_scale);
+    tcase_add_test(tc, wav_sidecar_errors_name_file_and_line);
     tcase_add_test(tc, wav_16bit_ends_with_short_fill);
     tcase_add_test(tc, bad_files_give_file_line);
     tcase_add_test(tc, wav_mono_refused);

@@ -68,6 +68,33 @@ START_TEST(single_tariff_6921_refuses_t2)
 }
 END_TEST
 
+static void count_call(void *arg, uint64_t t_us)
+{
+    (void)t_us;
+    (*(int *)arg)++;
+}
+
+/* A flood of input fills the queue, but the sim's own scheduled calls
+ * (profile boundaries, --lcd-text) still get in and run. */
+START_TEST(input_flood_leaves_room_for_calls)
+{
+    static klefr_sim sim;
+    char err[128];
+    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, NULL, NULL, err, sizeof err), 0);
+    size_t posted = 0;
+    klefr_sim_event rx = {.t_us = 20000, .kind = KLEFR_EV_UART_RX, .port = KLEFR_PORT_BUS};
+    while (klefr_sim_post(&sim, &rx))
+        posted++;
+    ck_assert_uint_lt(posted, KLEFR_SIM_MAX_EVENTS);
+    int calls = 0;
+    klefr_sim_event call = {.t_us = 30000, .kind = KLEFR_EV_CALL, .fn = count_call, .arg = &calls};
+    ck_assert(klefr_sim_post(&sim, &call));
+    ck_assert(klefr_sim_run_until(&sim, 50000));
+    ck_assert_int_eq(calls, 1);
+    ck_assert_uint_eq(sim.nev, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("smoke");
@@ -75,6 +102,7 @@ int main(void)
     tcase_add_test(tc, boots_and_runs);
     tcase_add_test(tc, tariff_input_and_command);
     tcase_add_test(tc, single_tariff_6921_refuses_t2);
+    tcase_add_test(tc, input_flood_leaves_room_for_calls);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }
