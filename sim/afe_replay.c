@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "json_pos.h"
 #include "klefr/config.h"
@@ -171,9 +172,18 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
         if (r->src_index == 0 && r->col_t < 0 && !(o && o->rate_hz > 0))
             return fail(err, errlen, "%s:%llu: no time column: give --replay-rate HZ", r->path,
                         (unsigned long long)r->line);
+        if (r->col_t >= 0 && fabs(p.t) > KLEFR_REPLAY_MAX_T_S)
+            return fail(err, errlen, "%s:%llu: time %g out of range (+-%g s)", r->path,
+                        (unsigned long long)r->line, p.t, KLEFR_REPLAY_MAX_T_S);
         if (r->src_index > 0 && r->col_t >= 0 && !(p.t > prev.t))
             return fail(err, errlen, "%s:%llu: time %g is not after %g (line %llu)", r->path,
                         (unsigned long long)r->line, p.t, prev.t, (unsigned long long)prev_line);
+        if (r->src_index > 0 && r->col_t >= 0 && p.t - prev.t > KLEFR_REPLAY_MAX_GAP_S)
+            return fail(err, errlen,
+                        "%s:%llu: time %g is %g s after %g (line %llu): samples more than %g s "
+                        "apart are not a waveform",
+                        r->path, (unsigned long long)r->line, p.t, p.t - prev.t, prev.t,
+                        (unsigned long long)prev_line, KLEFR_REPLAY_MAX_GAP_S);
         if (r->src_index == 0)
             r->t0 = p.t;
         prev = p;
@@ -300,7 +310,7 @@ static int wav_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
     else
         return fail(err, errlen, "%s: format %u with %u bits; expected PCM 16/24/32 or float 32/64",
                     r->path, tag, bits);
-    if (rate < 100 || rate > 10000000)
+    if (rate < KLEFR_REPLAY_MIN_RATE_HZ || rate > KLEFR_REPLAY_MAX_RATE_HZ)
         return fail(err, errlen, "%s: sample rate %u Hz out of range", r->path, rate);
     r->bytes_per_sample = (int)bits / 8;
     /* Recorders that stream write a huge data size: trust the file's length. */
@@ -453,6 +463,14 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
     r->f = fopen(path, "rb");
     if (!r->f)
         return fail(err, errlen, "%s: %s", path, strerror(errno));
+    /* Read twice (CSV) or seeked (WAV): a regular file only. */
+    struct stat st = {0};
+    if (fstat(fileno(r->f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(err, errlen, "%s: %s", path,
+             S_ISDIR(st.st_mode) ? "is a directory, not a recording" : "not a regular file");
+        klefr_replay_close(r);
+        return -1;
+    }
     uint8_t magic[4] = {0};
     size_t got = fread(magic, 1, 4, r->f);
     rewind(r->f);
@@ -460,8 +478,10 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
     bool wav_name = plen > 4 && !strcasecmp(path + plen - 4, ".wav");
     r->kind =
         (got == 4 && !memcmp(magic, "RIFF", 4)) || wav_name ? KLEFR_REPLAY_WAV : KLEFR_REPLAY_CSV;
-    if (r->kind == KLEFR_REPLAY_CSV && o && o->rate_hz < 0) {
-        fail(err, errlen, "--replay-rate must be > 0");
+    if (r->kind == KLEFR_REPLAY_CSV && o && o->rate_hz != 0 &&
+        !(o->rate_hz >= KLEFR_REPLAY_MIN_RATE_HZ && o->rate_hz <= KLEFR_REPLAY_MAX_RATE_HZ)) {
+        fail(err, errlen, "--replay-rate %g: expected %g to %g Hz", o->rate_hz,
+             KLEFR_REPLAY_MIN_RATE_HZ, KLEFR_REPLAY_MAX_RATE_HZ);
         klefr_replay_close(r);
         return -1;
     }

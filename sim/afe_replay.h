@@ -23,6 +23,16 @@
 
 #include "afe.h"
 
+/* What a recording may be: a sample rate (WAV, --replay-rate) in this range,
+ * CSV times within +-KLEFR_REPLAY_MAX_T_S, and no two consecutive samples
+ * more than KLEFR_REPLAY_MAX_GAP_S apart (a waveform needs >= 100 samples a
+ * second; a bigger gap is a hole or a typo, and would make a run last for
+ * ever). */
+#define KLEFR_REPLAY_MIN_RATE_HZ 100.0
+#define KLEFR_REPLAY_MAX_RATE_HZ 10000000.0
+#define KLEFR_REPLAY_MAX_T_S 1e9
+#define KLEFR_REPLAY_MAX_GAP_S 1.0
+
 typedef struct {
     double rate_hz; /* CSV without a time column: samples per second */
     double v_scale; /* WAV: volts at full scale; 0 = sidecar or default */

@@ -106,7 +106,9 @@ static void setup(klefr_synth *s)
 static int32_t adc_code(double x)
 {
     x = x > KLEFR_ADC_FULL_SCALE - 1.0 ? KLEFR_ADC_FULL_SCALE - 1.0 : x;
-    x = x < -KLEFR_ADC_FULL_SCALE ? -KLEFR_ADC_FULL_SCALE : x;
+    /* Written so a NaN (never from a checked load) clips too: converting it
+     * to an integer would be undefined. */
+    x = x >= -KLEFR_ADC_FULL_SCALE ? x : -KLEFR_ADC_FULL_SCALE;
     /* Round half up via a positive offset: cheaper than lround(). */
     return (int32_t)(int64_t)(x + KLEFR_ADC_FULL_SCALE + 0.5) - (int32_t)KLEFR_ADC_FULL_SCALE;
 }

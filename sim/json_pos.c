@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int klefr_text_line(const char *text, const char *at)
 {
@@ -24,6 +25,13 @@ char *klefr_text_file_read(const char *path, char *err, size_t errlen)
         errno = e;
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: is a directory, not a file", path);
+        errno = EISDIR;
+        return NULL;
+    }
     size_t cap = 1 << 16, n = 0;
     char *text = malloc(cap);
     for (size_t got; text && (got = fread(text + n, 1, cap - n - 1, f)) > 0;) {
@@ -38,9 +46,16 @@ char *klefr_text_file_read(const char *path, char *err, size_t errlen)
             }
         }
     }
+    int read_errno = ferror(f) ? errno : 0;
     fclose(f);
     if (!text) {
         snprintf(err, errlen, "%s: too large (64 MiB at most)", path);
+        return NULL;
+    }
+    if (read_errno) {
+        free(text);
+        snprintf(err, errlen, "%s: read error: %s", path, strerror(read_errno));
+        errno = read_errno;
         return NULL;
     }
     text[n] = 0;
@@ -52,12 +67,73 @@ char *klefr_text_file_read(const char *path, char *err, size_t errlen)
     return text;
 }
 
+typedef struct {
+    const cJSON *item;
+    size_t index; /* position in the object, so the later duplicate is known */
+} key_at;
+
+static int by_key(const void *a, const void *b)
+{
+    const key_at *x = a, *y = b;
+    int c = strcmp(x->item->string, y->item->string);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* The first key (in file order) that repeats an earlier key of its object;
+ * *first gets that earlier one. cJSON keeps both and its look-ups find the
+ * first, so a repeated key would silently lose the value written last. */
+static const cJSON *dup_key(const cJSON *node, const cJSON **first, bool *oom)
+{
+    const cJSON *found = NULL;
+    if (cJSON_IsObject(node) && node->child && node->child->next) {
+        size_t n = 0;
+        for (const cJSON *c = node->child; c; c = c->next)
+            n++;
+        key_at *k = malloc(n * sizeof *k);
+        if (!k) {
+            *oom = true;
+            return NULL;
+        }
+        n = 0;
+        for (const cJSON *c = node->child; c; c = c->next, n++)
+            k[n] = (key_at){c, n};
+        qsort(k, n, sizeof *k, by_key);
+        size_t best = n;
+        for (size_t i = 1; i < n; i++)
+            if (!strcmp(k[i].item->string, k[i - 1].item->string) && k[i].index < best &&
+                (i == 1 || strcmp(k[i - 1].item->string, k[i - 2].item->string))) {
+                best = k[i].index;
+                found = k[i].item;
+                *first = k[i - 1].item;
+            }
+        free(k);
+    }
+    for (const cJSON *c = node->child; c && !found && !*oom; c = c->next)
+        found = dup_key(c, first, oom);
+    return found;
+}
+
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen)
 {
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(text, &end, true);
-    if (j)
-        return j;
+    if (j) {
+        const cJSON *first = NULL;
+        bool oom = false;
+        const cJSON *dup = dup_key(j, &first, &oom);
+        if (!dup && !oom)
+            return j;
+        klefr_json_lines jl;
+        if (oom || klefr_json_lines_init(&jl, j, text) < 0)
+            snprintf(err, errlen, "%s: out of memory", name);
+        else
+            snprintf(err, errlen, "%s:%d: duplicate key \"%s\" (first on line %d)", name,
+                     klefr_json_line_of(&jl, dup), dup->string, klefr_json_line_of(&jl, first));
+        if (!oom)
+            klefr_json_lines_free(&jl);
+        cJSON_Delete(j);
+        return NULL;
+    }
     const char *at = cJSON_GetErrorPtr();
     size_t len = strlen(text);
     if (!at || at < text || at > text + len)
@@ -65,15 +141,18 @@ cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t er
     /* cJSON points at the bad token, or just past it (then at whitespace):
      * report the line of that token and the text leading up to it. */
     const char *p = at;
-    if (*p && !strchr(" \t\r\n", *p))
+    if ((unsigned char)*p > ' ')
         p++;
     else
-        while (p > text && strchr(" \t\r\n", p[-1]))
+        while (p > text && (unsigned char)p[-1] <= ' ')
             p--;
     const char *from = p;
     while (from > text && p - from < 20 && from[-1] != '\n')
         from--;
-    bool at_end = !*at || !at[strspn(at, " \t\r\n")];
+    const char *rest = at;
+    while (*rest && (unsigned char)*rest <= ' ')
+        rest++;
+    bool at_end = !*rest;
     int line = klefr_text_line(text, p > text ? p - 1 : p);
     if (p == text)
         snprintf(err, errlen, "%s:%d: not valid JSON (empty)", name, line);
@@ -92,9 +171,11 @@ typedef struct {
     size_t n, cap;
 } scan;
 
+/* Whitespace as cJSON skips it: every byte from 0x01 to 0x20, not only the
+ * four JSON names (a form feed between tokens is accepted by cJSON). */
 static void ws(scan *s)
 {
-    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n') {
+    while (*s->p && (unsigned char)*s->p <= ' ') {
         s->line += *s->p == '\n';
         s->p++;
     }
@@ -148,8 +229,11 @@ static int value(scan *s)
     } else if (c == '"') {
         skip_string(s);
     } else {
-        while (*s->p && !strchr(",]} \t\r\n", *s->p))
+        const char *from = s->p;
+        while ((unsigned char)*s->p > ' ' && !strchr(",]}", *s->p))
             s->p++;
+        if (s->p == from && *s->p)
+            s->p++; /* never stand still, whatever the text */
     }
     return 0;
 }

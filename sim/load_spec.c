@@ -100,18 +100,24 @@ static int parse_item(const char *item, spec_state *st, klefr_load *l, char *err
                 return fail(err, errlen, item, "unexpected text after the harmonic");
             if (h.v_pct < 0 || h.v_pct > 100 || h.i_pct < 0 || h.i_pct > 100)
                 return fail(err, errlen, item, "harmonic amplitudes must be 0..100 %");
+            if (fabs(h.v_phase_deg) > 360 || fabs(h.i_phase_deg) > 360)
+                return fail(err, errlen, item, "harmonic phases must be -360..360 degrees");
             l->harm[l->n_harm++] = h;
             return 0;
         }
         if (!strcasecmp(key, "noise") || !strcasecmp(key, "dc")) {
             if (!pair(val, &x, &y, &e) || *e)
                 return fail(err, errlen, item, "expected VOLTS/AMPERES (e.g. noise=0.5/0.01)");
+            /* The same ranges as voltage and current: beyond them the ADC
+             * clips anyway, and huge values would overflow the synthesis. */
             if (!strcasecmp(key, "noise")) {
-                if (x < 0 || y < 0)
-                    return fail(err, errlen, item, "noise must be >= 0");
+                if (x < 0 || y < 0 || x > 1000 || y > 1000)
+                    return fail(err, errlen, item, "noise must be 0..1000 V / 0..1000 A rms");
                 l->noise_v_rms = x;
                 l->noise_i_rms = y;
             } else {
+                if (fabs(x) > 1000 || fabs(y) > 1000)
+                    return fail(err, errlen, item, "DC offsets must be -1000..1000 V / A");
                 l->dc_v = x;
                 l->dc_i = y;
             }
@@ -136,6 +142,8 @@ static int parse_item(const char *item, spec_state *st, klefr_load *l, char *err
         if (*e)
             return fail(err, errlen, item, "unexpected text after the number");
         if (!strcasecmp(key, "phi")) {
+            if (fabs(x) > 360)
+                return fail(err, errlen, item, "phi must be -360..360 degrees");
             st->phi = x;
             st->have_phi = true;
             st->have_pf = false;
@@ -187,9 +195,9 @@ int klefr_load_spec_parse(const char *spec, klefr_load *l, char *err, size_t err
         st.export_ = true;
         st.phi = l->phi_deg - 180;
     }
-    char buf[512];
+    char buf[KLEFR_LOAD_SPEC_MAX];
     if (strlen(spec) >= sizeof buf) {
-        snprintf(err, errlen, "load spec too long");
+        snprintf(err, errlen, "load spec longer than %d characters", KLEFR_LOAD_SPEC_MAX - 1);
         return -1;
     }
     snprintf(buf, sizeof buf, "%s", spec);
@@ -245,10 +253,10 @@ int klefr_load_spec_parse(const char *spec, klefr_load *l, char *err, size_t err
     }
     l->v_rms = st.v;
     l->i_rms = i;
-    phi = export_ ? phi + 180 : phi;
-    while (phi > 180)
-        phi -= 360;
-    while (phi <= -180)
+    /* Into (-180, 180]: one remainder, never a loop (phi is within +-360
+     * here, but an earlier load's angle is whatever it was). */
+    phi = remainder(export_ ? phi + 180 : phi, 360);
+    if (phi <= -180)
         phi += 360;
     l->phi_deg = phi;
     return 0;
@@ -290,7 +298,7 @@ int klefr_duration_parse(const char *text, uint64_t *us)
         any = true;
         s = e;
     }
-    if (!any || total > 1e17) /* ~3000 years */
+    if (!any || total > (double)KLEFR_DURATION_MAX_US)
         return -1;
     *us = (uint64_t)llround(total);
     return 0;

@@ -21,6 +21,12 @@
 
 #include "afe_synth.h"
 
+/* Longest spec text (a profile turns eight harmonics with 17-digit numbers
+ * into about 800 characters), and the longest duration anything may last
+ * (~3170 years: far beyond any use, far below 2^64 microseconds). */
+#define KLEFR_LOAD_SPEC_MAX 4096
+#define KLEFR_DURATION_MAX_US 100000000000000000ull /* 1e17 us */
+
 void klefr_load_defaults(klefr_load *l);
 
 /* Parse spec on top of *l (start from klefr_load_defaults or an earlier

@@ -27,6 +27,17 @@ static int fail_at(ctx *c, const cJSON *item, const char *fmt, ...)
     return -1;
 }
 
+/* x as the shortest text that reads back as x (messages quote it). */
+static const char *num_text(double x, char buf[32])
+{
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    return buf;
+}
+
 /* JSON fields that are load-spec items: turned into spec text and parsed by
  * the --load grammar, so both mean exactly the same. */
 static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
@@ -40,10 +51,11 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
                !strcmp(k, "phi")) {
         if (!cJSON_IsNumber(f))
             return fail_at(c, f, "\"%s\" must be a number", k);
-        snprintf(spec, len, "%s=%.17g", k, f->valuedouble);
+        char b[32];
+        snprintf(spec, len, "%s=%s", k, num_text(f->valuedouble, b));
     } else if (!strcmp(k, "pf")) {
         if (cJSON_IsNumber(f))
-            snprintf(spec, len, "pf=%.17g", f->valuedouble);
+            snprintf(spec, len, "pf=%s", num_text(f->valuedouble, (char[32]){0}));
         else if (cJSON_IsString(f))
             snprintf(spec, len, "pf=%s", f->valuestring);
         else
@@ -72,10 +84,18 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
                 return fail_at(c, h,
                                "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
                                "[, \"v_phase\": deg, \"i_phase\": deg]}");
-            at += (size_t)snprintf(spec + at, at < len ? len - at : 0,
-                                   "%sh%d=%.17g/%.17g@%.17g/%.17g", at ? "," : "", o->valueint,
-                                   vp ? vp->valuedouble : 0, ip ? ip->valuedouble : 0,
-                                   va ? va->valuedouble : 0, ia ? ia->valuedouble : 0);
+            if (o->valuedouble != floor(o->valuedouble) || o->valuedouble < 2 ||
+                o->valuedouble > 40)
+                return fail_at(c, o, "harmonic \"order\" must be a whole number 2..40");
+            char b[4][32];
+            at += (size_t)snprintf(spec + at, at < len ? len - at : 0, "%sh%d=%s/%s@%s/%s",
+                                   at ? "," : "", o->valueint,
+                                   num_text(vp ? vp->valuedouble : 0, b[0]),
+                                   num_text(ip ? ip->valuedouble : 0, b[1]),
+                                   num_text(va ? va->valuedouble : 0, b[2]),
+                                   num_text(ia ? ia->valuedouble : 0, b[3]));
+            if (at >= len) /* more than the grammar's 8 would ever need */
+                return fail_at(c, h, "too many harmonics (at most %d)", KLEFR_MAX_HARMONICS);
         }
     } else {
         return 1; /* not a load field */
@@ -86,8 +106,9 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
 static int duration_of(ctx *c, const cJSON *d, uint64_t *us)
 {
     if (cJSON_IsNumber(d)) {
-        if (!(d->valuedouble >= 0) || d->valuedouble > 1e11)
-            return fail_at(c, d, "\"duration\" must be >= 0 seconds");
+        if (!(d->valuedouble >= 0) || d->valuedouble * 1e6 > (double)KLEFR_DURATION_MAX_US)
+            return fail_at(c, d, "\"duration\" must be 0 to %.0f seconds",
+                           KLEFR_DURATION_MAX_US / 1e6);
         *us = (uint64_t)llround(d->valuedouble * 1e6);
         return 0;
     }
@@ -118,7 +139,7 @@ static int parse_segment(ctx *c, const cJSON *js, klefr_segment *seg, const klef
         {
             if ((pass == 0) != !strcmp(f->string, "load"))
                 continue;
-            char spec[600], msg[256];
+            char spec[KLEFR_LOAD_SPEC_MAX], msg[256];
             int r = field_to_spec(c, f, spec, sizeof spec);
             if (r < 0)
                 return -1;
@@ -202,6 +223,9 @@ static int parse_tree(ctx *c, klefr_profile *p, const cJSON *root, const klefr_l
         if (parse_segment(c, js, &p->seg[p->nseg], &prev) < 0)
             return -1;
         prev = p->seg[p->nseg++];
+        if (prev.duration_us > KLEFR_DURATION_MAX_US - p->total_us)
+            return fail_at(c, js, "the profile lasts longer than %g years in total",
+                           KLEFR_DURATION_MAX_US / 1e6 / 86400 / 365.25);
         p->total_us += prev.duration_us;
     }
     if (p->repeat && p->total_us < KLEFR_SIM_SLICE_US)

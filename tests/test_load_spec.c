@@ -112,6 +112,29 @@ START_TEST(bad_specs)
 }
 END_TEST
 
+/* Found by an outside fuzzing campaign: each of these never returned (the
+ * angle was normalised by a loop), or handed NaN to the synthesis. */
+START_TEST(out_of_range_numbers_are_errors)
+{
+    parse_bad("phi=1e30", "phi must be -360..360");
+    parse_bad("Phi=-9E92", "phi must be -360..360");
+    parse_bad("phi=360.5", "phi must be -360..360");
+    parse_bad("noise=1e308/0", "noise must be 0..1000");
+    parse_bad("dc=-1e308/0", "DC offsets must be -1000..1000");
+    parse_bad("noise=1e308/0,dc=-1e308/0", "noise must be");
+    parse_bad("h3=1/1@1e300/0", "harmonic phases must be -360..360");
+    parse_bad("i=1e308", "out of range");
+    parse_bad("p=-1e308", "out of range");
+    /* The edges are fine, and an angle of -360 normalises once. */
+    klefr_load l = parse_ok("phi=-360,noise=1000/1000,dc=-1000/1000");
+    ck_near(l.phi_deg, 0);
+    l = parse_ok("phi=180");
+    ck_near(l.phi_deg, 180);
+    l = parse_ok("phi=-180,export");
+    ck_near(l.phi_deg, 0);
+}
+END_TEST
+
 START_TEST(durations)
 {
     uint64_t us;
@@ -146,6 +169,7 @@ int main(void)
     tcase_add_test(tc, frequency_power_harmonics);
     tcase_add_test(tc, changes_on_top);
     tcase_add_test(tc, bad_specs);
+    tcase_add_test(tc, out_of_range_numbers_are_errors);
     tcase_add_test(tc, durations);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);

@@ -115,6 +115,89 @@ START_TEST(errors_name_file_and_line)
 }
 END_TEST
 
+/* Found by an outside fuzzing campaign. A form feed (or any byte below
+ * 0x20) between tokens is whitespace to cJSON: the line scanner looped for
+ * ever on it, growing memory. */
+START_TEST(control_characters_are_whitespace)
+{
+    static const char *texts[] = {"[\f{\"duration\": 1}]", "[\v{\"duration\":\x01 1}\x1f]",
+                                  "{\f\"segments\"\f:\f[\n{\"duration\": 1},\f\n{\"duration\": 2}]}"};
+    for (size_t k = 0; k < sizeof texts / sizeof texts[0]; k++) {
+        klefr_profile p;
+        klefr_load b = base();
+        char err[512] = "";
+        ck_assert_msg(klefr_profile_parse(&p, "cc.json", texts[k], &b, err, sizeof err) == 0,
+                      "%s", err);
+        ck_assert_uint_ge(p.nseg, 1);
+        if (k == 2)
+            ck_assert_int_eq(p.seg[1].line, 3);
+        klefr_profile_free(&p);
+    }
+}
+END_TEST
+
+START_TEST(absurd_values_are_errors)
+{
+    /* A repeated key silently kept the first value. */
+    parse_bad("[{\"duration\": 1,\n  \"i\": 2,\n  \"i\": 3}]",
+              "day.json:3: duplicate key \"i\" (first on line 2)");
+    parse_bad("{\"repeat\": true, \"segments\": [{\"duration\": 1}], \"repeat\": false}",
+              "day.json:1: duplicate key \"repeat\"");
+    /* A fractional harmonic order was used as its integer part. */
+    parse_bad("[{\"duration\": 1, \"harmonics\": [{\"order\": 5.7, \"v_pct\": 1}]}]",
+              "day.json:1: harmonic \"order\" must be a whole number 2..40");
+    /* An angle of 1e300 degrees never returned. */
+    parse_bad("[{\"duration\": 1, \"phi\": 1e300}]", "day.json:1: 'phi=1e+300': phi must be");
+    /* 185 segments of 1e11 s: the total wrapped around 2^64 microseconds. */
+    char text[185 * 24 + 8] = "[";
+    for (int k = 0; k < 185; k++)
+        strcat(text, k ? ",\n{\"duration\": 1e11}" : "{\"duration\": 1e11}");
+    strcat(text, "]");
+    parse_bad(text, "day.json:");
+    klefr_profile p;
+    klefr_load b = base();
+    char err[512] = "";
+    ck_assert_int_eq(klefr_profile_parse(&p, "day.json", text, &b, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "longer than") != NULL, "%s", err);
+    parse_bad("[{\"duration\": 1e12}]", "day.json:1: \"duration\" must be 0 to");
+}
+END_TEST
+
+/* Eight harmonics with 17-digit phases make a spec text of ~800 characters:
+ * "load spec too long" refused a valid profile. */
+START_TEST(eight_harmonics_with_fractional_phases)
+{
+    char text[2048] = "[{\"duration\": 1, \"i\": 5, \"harmonics\": [";
+    for (int k = 0; k < 8; k++) {
+        char h[200];
+        snprintf(h, sizeof h,
+                 "%s{\"order\": %d, \"v_pct\": 1.2345678901234567, \"i_pct\": 9.876543210987654, "
+                 "\"v_phase\": -123.45678901234567, \"i_phase\": 98.765432109876543}",
+                 k ? ", " : "", 33 + k);
+        strcat(text, h);
+    }
+    strcat(text, "]}]");
+    klefr_profile p;
+    klefr_load b = base();
+    char err[512] = "";
+    ck_assert_msg(klefr_profile_parse(&p, "h.json", text, &b, err, sizeof err) == 0, "%s", err);
+    ck_assert_uint_eq(p.seg[0].load.n_harm, 8);
+    ck_assert_uint_eq(p.seg[0].load.harm[7].order, 40);
+    ck_assert_double_eq_tol(p.seg[0].load.harm[7].i_phase_deg, 98.765432109876543, 1e-12);
+    klefr_profile_free(&p);
+}
+END_TEST
+
+START_TEST(a_directory_is_not_a_profile)
+{
+    klefr_profile p;
+    klefr_load b = base();
+    char err[512] = "";
+    ck_assert_int_eq(klefr_profile_load(&p, "/tmp", &b, err, sizeof err), -1);
+    ck_assert_str_eq(err, "/tmp: is a directory, not a file");
+}
+END_TEST
+
 START_TEST(playback_changes_load_power_and_tariff)
 {
     static const char *text = "{\"segments\": ["
@@ -198,6 +281,10 @@ int main(void)
     TCase *tc = tcase_create("profile");
     tcase_add_test(tc, parses_segments_with_inheritance);
     tcase_add_test(tc, errors_name_file_and_line);
+    tcase_add_test(tc, control_characters_are_whitespace);
+    tcase_add_test(tc, absurd_values_are_errors);
+    tcase_add_test(tc, eight_harmonics_with_fractional_phases);
+    tcase_add_test(tc, a_directory_is_not_a_profile);
     tcase_add_test(tc, long_profile_keeps_every_line);
     tcase_add_test(tc, playback_changes_load_power_and_tariff);
     tcase_add_test(tc, tariff_command_on_bus_models_only);

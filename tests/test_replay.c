@@ -311,6 +311,29 @@ START_TEST(bad_files_give_file_line)
 }
 END_TEST
 
+/* Found by an outside campaign: each of these made a run that never ended,
+ * or said "dir:0: read error". */
+START_TEST(absurd_recordings_are_errors)
+{
+    expect_error("jump.csv", "0,1,2\n0.001,1,2\n1e300,1,2\n", NULL,
+                 ":3: time 1e+300 out of range");
+    expect_error("gap.csv", "time,v,i\n0,1,2\n0.001,1,2\n3600,1,2\n", NULL,
+                 ":4: time 3600 is 3600 s after 0.001 (line 3)");
+    klefr_replay_opts slow = {.rate_hz = 1e-300};
+    FILE *f = fopen(file("slow.csv"), "w");
+    fputs("1,2\n3,4\n", f);
+    fclose(f);
+    klefr_replay r;
+    char err[256] = "";
+    ck_assert_int_eq(klefr_replay_open(&r, file("slow.csv"), &slow, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "--replay-rate 1e-300: expected 100 to 1e+07 Hz"), "%s", err);
+    ck_assert_int_eq(klefr_replay_open(&r, dir, NULL, err, sizeof err), -1);
+    char want[300];
+    snprintf(want, sizeof want, "%s: is a directory, not a recording", dir);
+    ck_assert_str_eq(err, want);
+}
+END_TEST
+
 START_TEST(wav_mono_refused)
 {
     FILE *f = fopen(file("m.wav"), "wb");
@@ -361,6 +384,7 @@ int main(void)
     tcase_add_test(tc, wav_16bit_ends_with_short_fill);
     tcase_add_test(tc, bad_files_give_file_line);
     tcase_add_test(tc, wav_mono_refused);
+    tcase_add_test(tc, absurd_recordings_are_errors);
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("meter");
     tcase_add_checked_fixture(tm, setup, teardown);
