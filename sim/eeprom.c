@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,26 +36,39 @@ static void sync_dir(const char *path)
     }
 }
 
-static int flush_file(klefr_eeprom *e)
+/* Returns 0 or an errno. */
+static int save_file(const klefr_eeprom *e)
 {
-    if (!e->path[0])
-        return 0;
     char tmp[sizeof e->path + 8];
     snprintf(tmp, sizeof tmp, "%s.tmp", e->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-        return -1;
+        return errno;
     if (write_all(fd, e->mem, sizeof e->mem) != 0 || fsync(fd) != 0) {
+        int err = errno;
         close(fd);
         unlink(tmp);
-        return -1;
+        return err;
     }
     if (close(fd) != 0 || rename(tmp, e->path) != 0) {
+        int err = errno;
         unlink(tmp);
-        return -1;
+        return err;
     }
     sync_dir(e->path);
     return 0;
+}
+
+static void flush_file(klefr_eeprom *e)
+{
+    if (!e->path[0])
+        return;
+    e->host_errno = save_file(e);
+    if (!e->host_errno)
+        return;
+    e->host_failures++;
+    if (e->host_error)
+        e->host_error(e->host_error_arg, e->path, e->host_errno);
 }
 
 int klefr_eeprom_open(klefr_eeprom *e, const char *path, char *err, int errlen)
@@ -70,20 +84,46 @@ int klefr_eeprom_open(klefr_eeprom *e, const char *path, char *err, int errlen)
         return -1;
     }
     snprintf(e->path, sizeof e->path, "%s", path);
-    int fd = open(path, O_RDONLY);
+    struct stat stb;
+    if (lstat(path, &stb) == 0 && S_ISLNK(stb.st_mode)) {
+        /* Write the file the link names, not a new file over the link; a
+         * link to nothing would silently start a blank meter. */
+        char target[sizeof e->path];
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        target[n > 0 ? n : 0] = 0;
+        char *real = realpath(path, NULL);
+        if (!real) {
+            snprintf(err, (size_t)errlen, "%s: symlink to %s: %s", path, target, strerror(errno));
+            return -1;
+        }
+        int too_long = strlen(real) >= sizeof e->path;
+        snprintf(e->path, sizeof e->path, "%s", real);
+        free(real);
+        if (too_long) {
+            snprintf(err, (size_t)errlen, "%.64s...: path too long", path);
+            return -1;
+        }
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
             return 0; /* a new, blank EEPROM */
         snprintf(err, (size_t)errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    struct stat stb;
     if (fstat(fd, &stb) != 0) {
         snprintf(err, (size_t)errlen, "%s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
-    if (!S_ISREG(stb.st_mode) || stb.st_size != (off_t)KLEFR_NVM_SIZE) {
+    if (!S_ISREG(stb.st_mode)) {
+        snprintf(err, (size_t)errlen, "%s: %s", path,
+                 S_ISDIR(stb.st_mode) ? "is a directory, not an EEPROM image"
+                                      : "not a regular file");
+        close(fd);
+        return -1;
+    }
+    if (stb.st_size != (off_t)KLEFR_NVM_SIZE) {
         snprintf(err, (size_t)errlen, "%s: expected a %u-byte EEPROM image, found %lld bytes", path,
                  KLEFR_NVM_SIZE, (long long)stb.st_size);
         close(fd);
@@ -162,7 +202,6 @@ int klefr_eeprom_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
         src += n;
         len -= n;
     }
-    if (flush_file(e) != 0)
-        rc = -1;
+    flush_file(e); /* the part itself wrote: a host failure is no EEPROM fault */
     return rc;
 }

@@ -30,11 +30,21 @@ typedef struct {
     bool torn_garble;        /* rest of the cut page becomes garbage */
     uint32_t cuts;           /* power cuts performed */
     bool worn_out;           /* writes are acknowledged but change nothing */
+
+    /* The host file. A failed save of the file (disk full, I/O error) is the
+     * PC's fault, not the simulated part's: the write still succeeds for the
+     * firmware (no Err 01), and it is counted here for the program to report.
+     * host_error, if set, is called at each failure. */
+    uint32_t host_failures;  /* file saves that failed */
+    int host_errno;          /* errno of the last file save; 0 when it succeeded */
+    void (*host_error)(void *arg, const char *path, int err);
+    void *host_error_arg;
 } klefr_eeprom;
 
 /* Open (or create blank, 0xFF) the EEPROM at path; path NULL = RAM only.
- * Returns 0, or -1 with "path: message" in err. A file of the wrong size is
- * an error. */
+ * Returns 0, or -1 with "path: message" in err. A file of the wrong size, a
+ * directory and a symlink to nothing are errors; through a symlink to a file
+ * the file is written (the link stays). */
 int klefr_eeprom_open(klefr_eeprom *e, const char *path, char *err, int errlen);
 int klefr_eeprom_read(void *arg, uint32_t addr, void *buf, uint32_t len);
 int klefr_eeprom_write(void *arg, uint32_t addr, const void *buf, uint32_t len);

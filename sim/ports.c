@@ -253,8 +253,22 @@ static int open_line(klefr_ports *p, line *l, const char *path, const char *stat
                 return -1;
             }
         }
-        if (klefr_pty_link(&l->pty, l->link)) {
-            fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", l->name, l->link, strerror(errno));
+        int rc = klefr_pty_link(&l->pty, l->link);
+        if (rc && errno == EBUSY && !path) {
+            /* The default link belongs to another live klefr-sim (two
+             * --ephemeral runs): leave it alone; this run's port is its pty. */
+            fprintf(stderr,
+                    "klefr-sim: %s port: %s is in use by another klefr-sim: no link (give "
+                    "--%s-port PATH for one)\n",
+                    l->name, l->link, l->name);
+            l->link[0] = 0;
+        } else if (rc) {
+            if (errno == EBUSY)
+                fprintf(stderr, "klefr-sim: %s port: link %s is in use by another klefr-sim\n",
+                        l->name, l->link);
+            else
+                fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", l->name, l->link,
+                        strerror(errno));
             klefr_pty_close(&l->pty);
             return -1;
         }
@@ -299,7 +313,8 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
         }
         if (!o->quiet)
             fprintf(stderr, "%s: %s (link: %s)%s\n", l->name, l->is_serial ? l->link : l->pty.slave_path,
-                   l->is_serial ? "serial" : l->link, p->line_timing ? "" : " [no line timing]");
+                   l->is_serial ? "serial" : l->link[0] ? l->link : "none",
+                   p->line_timing ? "" : " [no line timing]");
     }
     sim->uart_tx = ports_tx;
     sim->uart_tx_arg = p;
@@ -336,7 +351,8 @@ void klefr_ports_close(klefr_ports *p)
         if (l->is_serial)
             klefr_serial_close(&l->ser);
         else {
-            unlink(l->link);
+            if (l->link[0])
+                klefr_pty_unlink(&l->pty, l->link); /* only if it is still ours */
             klefr_pty_close(&l->pty);
         }
         l->open = false;

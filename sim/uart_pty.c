@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -25,7 +26,7 @@ static speed_t to_speed(uint32_t baud)
 
 int klefr_pty_open(klefr_pty *p, uint32_t baud)
 {
-    p->fd = p->slave_fd = -1;
+    p->fd = p->slave_fd = p->lock_fd = -1;
     p->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (p->fd < 0 || grantpt(p->fd) || unlockpt(p->fd) ||
         ptsname_r(p->fd, p->slave_path, sizeof p->slave_path))
@@ -57,7 +58,9 @@ void klefr_pty_close(klefr_pty *p)
         close(p->fd);
     if (p->slave_fd >= 0)
         close(p->slave_fd);
-    p->fd = p->slave_fd = -1;
+    if (p->lock_fd >= 0)
+        close(p->lock_fd);
+    p->fd = p->slave_fd = p->lock_fd = -1;
 }
 
 uint32_t klefr_pty_master_baud(const klefr_pty *p)
@@ -72,23 +75,53 @@ uint32_t klefr_pty_master_baud(const klefr_pty *p)
     return 0;
 }
 
-int klefr_pty_link(const klefr_pty *p, const char *link_path)
+int klefr_pty_link(klefr_pty *p, const char *link_path)
 {
     struct stat st;
     if (lstat(link_path, &st) == 0 && !S_ISLNK(st.st_mode)) {
         errno = EEXIST;
         return -1;
     }
+    /* Two klefr-sims with the same link (two --ephemeral runs share the
+     * default directory): the second would re-point the first one's link,
+     * and the first would remove it on exit. */
+    char lock[4200];
+    snprintf(lock, sizeof lock, "%s.lock", link_path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        errno = EBUSY;
+        return -1;
+    }
+    if (p->lock_fd >= 0)
+        close(p->lock_fd);
+    p->lock_fd = fd;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", link_path, (long)getpid());
     unlink(tmp);
-    if (symlink(p->slave_path, tmp))
-        return -1;
-    if (rename(tmp, link_path)) {
+    if (symlink(p->slave_path, tmp) || rename(tmp, link_path)) {
         int e = errno;
         unlink(tmp);
+        close(p->lock_fd);
+        p->lock_fd = -1;
         errno = e;
         return -1;
     }
     return 0;
+}
+
+void klefr_pty_unlink(klefr_pty *p, const char *link_path)
+{
+    char to[sizeof p->slave_path];
+    ssize_t n = readlink(link_path, to, sizeof to - 1);
+    if (n > 0 && (size_t)n < sizeof to) {
+        to[n] = 0;
+        if (!strcmp(to, p->slave_path))
+            unlink(link_path);
+    }
+    if (p->lock_fd >= 0)
+        close(p->lock_fd);
+    p->lock_fd = -1;
 }

@@ -9,6 +9,7 @@ typedef struct {
     int fd;       /* our (ptmx) side, non-blocking */
     int slave_fd; /* the slave, held open so masters may close and reopen it */
     char slave_path[64];
+    int lock_fd;  /* flock on "<link>.lock" while we own the link, or -1 */
 } klefr_pty;
 
 /* Open a pty in raw 8-bit mode at baud. Returns 0 or -1 with errno. */
@@ -19,7 +20,12 @@ void klefr_pty_close(klefr_pty *p);
  * Parity and character size are invisible on a Linux pty. */
 uint32_t klefr_pty_master_baud(const klefr_pty *p);
 
-/* Point a symlink at the slave, atomically replacing an old symlink. */
-int klefr_pty_link(const klefr_pty *p, const char *link_path);
+/* Point a symlink at the slave, atomically replacing an old symlink, and
+ * hold a lock on "<link_path>.lock" so no other klefr-sim re-points it while
+ * we run. -1 with errno (EBUSY: another live klefr-sim owns the link). */
+int klefr_pty_link(klefr_pty *p, const char *link_path);
+
+/* Remove the link if it still points at our slave, and release the lock. */
+void klefr_pty_unlink(klefr_pty *p, const char *link_path);
 
 #endif

@@ -119,6 +119,32 @@ static void trace_stderr(void *arg, const char *line)
         fprintf(stderr, "%s\n", line);
 }
 
+/* The EEPROM file could not be saved (disk full, I/O error): the host's
+ * failure, said at once; the meter runs on (its EEPROM is fine). */
+static void eeprom_host_error(void *arg, const char *path, int err)
+{
+    const klefr_eeprom *e = arg;
+    if (e->host_failures == 1)
+        fprintf(stderr, "klefr-sim: %s: cannot save the EEPROM file: %s (the meter runs on; its "
+                        "registers are not on disk)\n",
+                path, strerror(err));
+}
+
+/* At the end: whether the registers printed are the ones on disk. */
+static bool eeprom_saved(const klefr_eeprom *e)
+{
+    if (!e->host_failures)
+        return true;
+    if (e->host_errno)
+        fprintf(stderr, "klefr-sim: %s: the registers were not saved: %s\n", e->path,
+                strerror(e->host_errno));
+    else
+        fprintf(stderr, "klefr-sim: %s: %u saves of the EEPROM file failed; the last one "
+                        "succeeded\n",
+                e->path, (unsigned)e->host_failures);
+    return false;
+}
+
 static int usage_error(const char *msg)
 {
     fprintf(stderr, "klefr-sim: %s\n(try klefr-sim --help)\n", msg);
@@ -209,6 +235,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
+    a.sim.eeprom.host_error = eeprom_host_error;
+    a.sim.eeprom.host_error_arg = &a.sim.eeprom;
+    if (a.sim.eeprom.host_failures) /* the power-up save */
+        eeprom_host_error(&a.sim.eeprom, a.sim.eeprom.path, a.sim.eeprom.host_errno);
     if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0) { /* checked by the CLI */
         fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
         return KLEFR_EXIT_RUNTIME;
@@ -315,5 +345,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
         return KLEFR_EXIT_RUNTIME;
     }
-    return shot_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
+    bool saved = eeprom_saved(&a.sim.eeprom);
+    return shot_failed || !saved ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
 }

@@ -39,6 +39,11 @@ char *klefr_report_json(const klefr_sim *s, const char *end)
     cJSON_AddNumberToObject(j, "t_s", (double)s->t_us / 1e6);
     cJSON_AddStringToObject(j, "end", end);
     cJSON_AddNumberToObject(j, "error", m->error);
+    /* Whether the EEPROM file holds these registers: "failed" when a save
+     * of the file failed on the host (disk full); "none" with --ephemeral. */
+    cJSON_AddStringToObject(j, "save", !s->eeprom.path[0]         ? "none"
+                                       : s->eeprom.host_failures ? "failed"
+                                                                 : "ok");
     cJSON_AddNumberToObject(j, "tariff", m->tariff);
     cJSON_AddNumberToObject(j, "calc_code", m->settings.calc_code);
 

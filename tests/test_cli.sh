@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # klefr-sim command line: help, input errors as file:line with exit 2,
-# determinism, state directory, clean stop on SIGINT.
-# usage: test_cli.sh KLEFR_SIM SCENARIOS_DIR [basic|persist]
+# determinism, state directory, clean stop on SIGINT; "inputs": what an
+# outside campaign found (bad inputs, a full disk, shared port links).
+# usage: test_cli.sh KLEFR_SIM SCENARIOS_DIR [basic|persist|inputs]
 set -uo pipefail
 sim=$1
 scen=$2
@@ -18,7 +19,7 @@ ok() { echo "ok: $*"; }
 expect_exit() {
   local want=$1 msg=$2
   shift 3
-  "$sim" "$@" >"$tmp/out" 2>"$tmp/err"
+  timeout 60 "$sim" "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$?
   if [ "$rc" != "$want" ]; then
     fail "$* -> exit $rc, want $want; stderr: $(cat "$tmp/err")"
@@ -154,6 +155,86 @@ if [ "$part" = persist ]; then
     fail "energy does not continue: $e1 then $e2 kWh (want ~0.3833 then ~0.7667)"
   fi
   [ "$d1" = 1 ] && [ "$d2" = 2 ] && ok "power downs 1 then 2" || fail "power downs $d1 then $d2, want 1 then 2"
+fi
+
+if [ "$part" = inputs ]; then
+  # What an outside campaign (issue 13) found; each ran for ever, crashed,
+  # lost data silently or said something unclear. A hang fails by timeout.
+  expect_exit 2 "'phi=1e30': phi must be -360..360" -- --headless --ephemeral --load phi=1e30 --duration 1
+  expect_exit 2 "'Phi=-9E92': phi must be" -- --headless --ephemeral --load Phi=-9E92 --duration 1
+  expect_exit 2 "noise must be 0..1000" -- --headless --ephemeral --load noise=1e308/0,dc=-1e308/0 --duration 1
+  expect_exit 2 "DC offsets must be" -- --headless --ephemeral --load dc=-1e308/0 --duration 1
+  printf '[{"duration": 1, "phi": 1e300}]' >"$tmp/phi.json"
+  expect_exit 2 "$tmp/phi.json:1: 'phi=1e+300': phi must be" -- --headless --ephemeral --profile "$tmp/phi.json"
+  printf '[\f{"duration": 1}]' >"$tmp/ff.json"
+  expect_exit 0 "" -- --headless --ephemeral --profile "$tmp/ff.json"
+  printf '[{"duration": 1,\n "i": 2,\n "i": 3}]' >"$tmp/dup.json"
+  expect_exit 2 "$tmp/dup.json:3: duplicate key \"i\" (first on line 2)" -- --headless --ephemeral --profile "$tmp/dup.json"
+  printf '[{"duration": 1, "harmonics": [{"order": 5.7, "v_pct": 3}]}]' >"$tmp/order.json"
+  expect_exit 2 "must be a whole number 2..40" -- --headless --ephemeral --profile "$tmp/order.json"
+  "$py" -c "import sys; print('[' + ','.join(['{\"duration\": 1e11}'] * 185) + ']')" >"$tmp/long.json"
+  expect_exit 2 "$tmp/long.json:1: the profile lasts longer than" -- --headless --ephemeral --profile "$tmp/long.json"
+  "$py" -c "
+h = ', '.join('{\"order\": %d, \"v_pct\": 1.2345678901234567, \"i_pct\": 9.876543210987654, \"v_phase\": -12.345678901234567, \"i_phase\": 98.76543210987654}' % (33 + k) for k in range(8))
+print('[{\"duration\": 1, \"i\": 5, \"harmonics\": [' + h + ']}]')" >"$tmp/harm8.json"
+  expect_exit 0 "" -- --headless --ephemeral --profile "$tmp/harm8.json"
+  printf '0,1,2\n0.001,1,2\n1e300,1,2\n' >"$tmp/jump.csv"
+  expect_exit 2 "$tmp/jump.csv:3: time 1e+300 out of range" -- --headless --ephemeral --replay "$tmp/jump.csv"
+  printf '1,2\n3,4\n' >"$tmp/v_i.csv"
+  expect_exit 2 "--replay-rate 1e-300: expected 100 to" -- --headless --ephemeral --replay "$tmp/v_i.csv" --replay-rate 1e-300
+  mkdir -p "$tmp/adir"
+  expect_exit 2 "$tmp/adir: is a directory, not a recording" -- --headless --ephemeral --replay "$tmp/adir"
+  expect_exit 2 "$tmp/adir: is a directory, not a file" -- --headless --ephemeral --profile "$tmp/adir"
+  mkdir -p "$tmp/dirstate/eeprom.bin"
+  expect_exit 1 "eeprom.bin: is a directory, not an EEPROM image" -- --headless --state-dir "$tmp/dirstate" --duration 1
+  mkdir -p "$tmp/dangling"
+  ln -s nowhere.bin "$tmp/dangling/eeprom.bin"
+  expect_exit 1 "eeprom.bin: symlink to nowhere.bin: No such file" -- --headless --state-dir "$tmp/dangling" --duration 1
+  [ -L "$tmp/dangling/eeprom.bin" ] && ok "the dangling link is left alone" || fail "the dangling link was replaced"
+
+  # A full disk: RLIMIT_FSIZE (SIGXFSZ ignored) makes write() fail with EFBIG,
+  # unprivileged and on any filesystem. The JSON goes through a pipe (no
+  # limit). A host failure is exit 1, said on stderr and in the JSON, never
+  # the meter's Err 01.
+  full_run() { # state-dir duration
+    ( trap '' XFSZ; ulimit -f 1; exec "$sim" --headless --state-dir "$1" --load 230V,10A --duration "$2" ) \
+      2>"$tmp/full.err" | cat >"$tmp/full.out"
+    return "${PIPESTATUS[0]}"
+  }
+  for d in 10min 1h; do
+    full_run "$tmp/full-$d" "$d"
+    rc=$?
+    if [ "$rc" = 1 ] && grep -q "cannot save the EEPROM file: File too large" "$tmp/full.err" &&
+       grep -q "the registers were not saved" "$tmp/full.err" &&
+       [ "$(json "$tmp/full.out" '(j["save"], j["error"])')" = "('failed', 0)" ]; then
+      ok "disk full ($d): exit 1, stderr, \"save\": \"failed\", no Err 01"
+    else
+      fail "disk full ($d): exit $rc, $(cat "$tmp/full.err") $(json "$tmp/full.out" '(j["save"], j["error"])' 2>&1)"
+    fi
+  done
+  "$sim" --headless --state-dir "$tmp/fine" --duration 1 >"$tmp/fine.out" 2>/dev/null
+  "$sim" --headless --ephemeral --duration 1 >"$tmp/eph.out" 2>/dev/null
+  [ "$(json "$tmp/fine.out" 'j["save"]')/$(json "$tmp/eph.out" 'j["save"]')" = "ok/none" ] &&
+    ok "\"save\": ok with a state dir, none with --ephemeral" || fail "save fields: $(cat "$tmp/fine.out")"
+
+  # Two --ephemeral runs share the default link directory: the second must
+  # not re-point the first one's links (it runs without links and says so),
+  # nor the first remove the second's; an explicit link in use is an error.
+  export KLEFR_STATE_DIR=$tmp/links
+  "$sim" --headless --ephemeral --speed 1 --duration 30 >/dev/null 2>"$tmp/first.err" &
+  first=$!
+  for _ in $(seq 100); do [ -L "$tmp/links/modbus" ] && break; sleep 0.05; done
+  before=$(readlink "$tmp/links/modbus")
+  expect_exit 0 "$tmp/links/modbus is in use by another klefr-sim: no link" -- --headless --ephemeral --duration 1
+  grep -q "^modbus: /dev/pts/[0-9]* (link: none)" "$tmp/err" && ok "the second says its pty" ||
+    fail "the second run's port line: $(cat "$tmp/err")"
+  [ "$(readlink "$tmp/links/modbus")" = "$before" ] && [ -e "$tmp/links/modbus" ] &&
+    ok "the first run's link still points at its pty ($before)" || fail "the link was re-pointed"
+  expect_exit 1 "link $tmp/links/modbus is in use by another klefr-sim" -- --headless --ephemeral --duration 1 --modbus-port "$tmp/links/modbus"
+  kill -TERM "$first"
+  wait "$first"
+  [ ! -e "$tmp/links/modbus" ] && ok "its links go with it" || fail "links left behind"
+  unset KLEFR_STATE_DIR
 fi
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }

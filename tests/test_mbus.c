@@ -384,6 +384,45 @@ START_TEST(bad_checksum_and_junk_are_ignored)
 }
 END_TEST
 
+/* Found by an outside campaign: "68 05 05 68" in front of a REQ_UD2 made the
+ * meter wait for the 11-byte long frame that header promised and drop the
+ * request; a good frame followed at once by more bytes was answered 17
+ * characters late. A frame is taken when its own last byte is in. */
+START_TEST(false_header_before_a_frame)
+{
+    uint8_t r[300];
+    F.ntx = 0;
+    uint8_t b[32];
+    size_t n = hex("68 05 05 68 10 7B 00 7B 16", b);
+    for (size_t k = 0; k < n; k++) {
+        T += char_us();
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
+    }
+    ck_assert_uint_eq(F.ntx, 81); /* the RSP_UD, without waiting for silence */
+    uint64_t idle = 33u * 1000000u / 9600u + 1;
+    ck_assert_uint_eq(F.tx_t, T + idle);
+    /* A header of the longest frame in front (L = 255): the same. */
+    F.ntx = 0;
+    n = hex("68 FF FF 68 53 10 40 00 40 16", b);
+    for (size_t k = 0; k < n; k++) {
+        T += char_us();
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
+    }
+    ck_assert_uint_eq(F.ntx, 1);
+    ck_assert_uint_eq(F.tx_t, T + idle);
+    /* More bytes right after: nothing more, the reply was not held back. */
+    n = hex("68 11 22 33 44 55 66 77 88 99 AA BB CC DD EE FF 00", b);
+    for (size_t k = 0; k < n; k++) {
+        T += char_us();
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
+    }
+    ck_assert_uint_eq(F.ntx, 1);
+    T += 300000;
+    klefr_meter_tick(&M, T);
+    ck_assert_uint_eq(read_ud(0, r), 81);
+}
+END_TEST
+
 START_TEST(baud_switch_after_e5)
 {
     ck_assert_uint_eq(F.cfg.baud, 9600); /* applied at init: 8E1 */
@@ -506,6 +545,7 @@ int main(void)
     tcase_add_test(tc, application_reset_and_unknown_ci);
     tcase_add_test(tc, secondary_selection_with_wildcards);
     tcase_add_test(tc, bad_checksum_and_junk_are_ignored);
+    tcase_add_test(tc, false_header_before_a_frame);
     tcase_add_test(tc, baud_switch_after_e5);
     tcase_add_test(tc, baud_from_the_menu_applies_at_the_next_tick);
     tcase_add_test(tc, reply_timing_and_icon);

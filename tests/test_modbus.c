@@ -331,6 +331,70 @@ START_TEST(bad_crc_and_junk_are_silent_and_harmless)
 }
 END_TEST
 
+/* Send bytes one character time apart with no silence after; returns the
+ * time the last one ended. */
+static uint64_t glue(const char *h)
+{
+    uint8_t b[300];
+    size_t n = hex(h, b);
+    for (size_t k = 0; k < n; k++) {
+        T += 1146;
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
+    }
+    return T;
+}
+
+/* t3.5 at 9600 8E1 */
+#define T35 klefr_mbrtu_t35_us(&(klefr_uart_cfg){9600, 8, KLEFR_PARITY_EVEN, 1})
+
+static void set_id(uint8_t id)
+{
+    M.settings.modbus_id = id;
+}
+
+/* Found by an outside campaign: one 00 glitch byte glued in front of a
+ * request to ID 15, 16 or 23 made the meter wait for the length a request of
+ * FC 0F/10/17 would have, and drop the real one; ID 1 worked. */
+START_TEST(glitch_byte_before_ids_15_16_23)
+{
+    static const struct {
+        uint8_t id;
+        const char *req, *reply;
+    } c[] = {
+        {1, "00 01 03 40 02 00 01 30 0A", "01 03 02 69 24 96 0F"},
+        {15, "00 0F 03 40 02 00 01 31 24", "0F 03 02 69 24 FF CE"},
+        {16, "00 10 03 40 02 00 01 33 4B", "10 03 02 69 24 6A 0C"},
+        {23, "00 17 03 40 02 00 01 32 FC", "17 03 02 69 24 DF CC"},
+    };
+    for (size_t k = 0; k < sizeof c / sizeof c[0]; k++) {
+        set_id(c[k].id);
+        expect(c[k].req, c[k].reply);
+        /* and answered at once: t3.5 + 0.5 ms after the last byte */
+        uint64_t end = T - 30000;
+        ck_assert_uint_eq(F.tx_t, end + T35 + KLEFR_MBRTU_TURNAROUND_US);
+    }
+    /* A write to ID 15 behind the glitch, then more bytes at once: executed
+     * and echoed when its own last byte is in, not when the false FC 0F
+     * frame's length runs out 10 characters later. */
+    set_id(15);
+    F.ntx = 0;
+    uint64_t end = glue("00 0F 06 40 0F 00 0A 2D 20");
+    ck_assert_uint_eq(F.ntx, 8);
+    ck_assert_uint_eq(M.settings.calc_code, 10);
+    ck_assert_uint_eq(F.tx_t, end + T35 + KLEFR_MBRTU_TURNAROUND_US);
+    glue("01 02 03 04 05 06 07 08 09 0A");
+    ck_assert_uint_eq(F.ntx, 8); /* nothing more */
+    T += 30000;
+    klefr_meter_tick(&M, T);
+    /* Junk of every kind before a frame, the frame still taken at its end. */
+    F.ntx = 0;
+    end = glue("68 05 05 68 10 7B 0F 00 0F 17 00 0F 06 40 0F 00 04 AC E4");
+    ck_assert_uint_eq(F.ntx, 8);
+    ck_assert_uint_eq(F.tx_t, end + T35 + KLEFR_MBRTU_TURNAROUND_US);
+    ck_assert_uint_eq(M.settings.calc_code, 4);
+}
+END_TEST
+
 START_TEST(unknown_function_delimited_by_silence)
 {
     expect("01 2B 0E 01 00 70 77", "01 AB 01 9E F0");
@@ -397,6 +461,7 @@ int main(void)
     tcase_add_test(tc, broadcast_executes_silently);
     tcase_add_test(tc, bad_crc_and_junk_are_silent_and_harmless);
     tcase_add_test(tc, unknown_function_delimited_by_silence);
+    tcase_add_test(tc, glitch_byte_before_ids_15_16_23);
     tcase_add_test(tc, communication_icon_timer);
     tcase_add_test(tc, settings_from_elsewhere_reach_the_uart);
     tcase_add_test(tc, trace_frames_decoded);

@@ -3,6 +3,10 @@
 #include "check_run.h"
 #include <check.h>
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,8 +127,14 @@ static void put_image(klefr_sim *s, unsigned slot, const klefr_settings *st, con
                       uint32_t seq)
 {
     uint8_t img[IMG];
-    klefr_store_encode(img, st, r, seq);
+    klefr_store_encode(img, st, r, seq, KLEFR_SAVE_POWER_FAIL); /* loads without a count */
     memcpy(s->eeprom.mem + slot * SLOT, img, IMG);
+}
+
+/* Power-up of the meter on the EEPROM as it is (the sim's "process" goes on). */
+static void reboot_sim(klefr_sim *s)
+{
+    klefr_meter_init(&s->meter, &s->hal, s->model, s->serial, s->t_us);
 }
 
 static char tmpdir[256];
@@ -170,9 +180,9 @@ START_TEST(layout_is_fixed_little_endian)
     r.act_fwd_uwh[KLEFR_T1] = 0x0807060504030201ull;
     r.power_downs = 0xA1B2C3D4u;
     uint8_t img[IMG];
-    klefr_store_encode(img, &s, &r, 0x11223344u);
-    ck_assert_uint_eq(IMG, 118);
-    const uint8_t hdr[] = {0x4B, 0x4C, 0x46, 0x52, 0x01, 0x00, 102, 0x00, 0x44, 0x33, 0x22, 0x11};
+    klefr_store_encode(img, &s, &r, 0x11223344u, KLEFR_SAVE_POWER_FAIL);
+    ck_assert_uint_eq(IMG, 119);
+    const uint8_t hdr[] = {0x4B, 0x4C, 0x46, 0x52, 0x02, 0x00, 103, 0x00, 0x44, 0x33, 0x22, 0x11};
     ck_assert_mem_eq(img, hdr, sizeof hdr);
     ck_assert_uint_eq(img[12], 247); /* modbus_id */
     ck_assert_uint_eq(img[13], 250); /* mbus_id */
@@ -193,8 +203,9 @@ START_TEST(layout_is_fixed_little_endian)
     ck_assert_mem_eq(img + 38, e1, 8); /* act_fwd T1 */
     const uint8_t pd[] = {0xD4, 0xC3, 0xB2, 0xA1};
     ck_assert_mem_eq(img + 110, pd, 4); /* power_downs */
-    uint32_t crc = klefr_crc32(img, 114);
-    ck_assert_uint_eq(img[114] | img[115] << 8 | img[116] << 16 | (uint32_t)img[117] << 24, crc);
+    ck_assert_uint_eq(img[114], 1);     /* written by the power-fail save */
+    uint32_t crc = klefr_crc32(img, 115);
+    ck_assert_uint_eq(img[115] | img[116] << 8 | img[117] << 16 | (uint32_t)img[118] << 24, crc);
 }
 END_TEST
 
@@ -206,12 +217,14 @@ START_TEST(decode_rejects_any_single_bit_error)
     make_regs(&r, 5);
     uint8_t img[IMG];
     uint32_t seq = 0;
-    klefr_store_encode(img, &s, &r, 42);
-    ck_assert_int_eq(klefr_store_decode(img, IMG, &so, &ro, &seq), KLEFR_COPY_VALID);
+    klefr_store_encode(img, &s, &r, 42, KLEFR_SAVE_RUNNING);
+    klefr_save_kind kind = KLEFR_SAVE_POWER_FAIL;
+    ck_assert_int_eq(klefr_store_decode(img, IMG, &so, &ro, &seq, &kind), KLEFR_COPY_VALID);
     ck_assert_uint_eq(seq, 42);
+    ck_assert_int_eq(kind, KLEFR_SAVE_RUNNING);
     for (unsigned bit = 0; bit < IMG * 8; bit++) {
         img[bit / 8] ^= (uint8_t)(1u << bit % 8);
-        ck_assert_int_eq(klefr_store_decode(img, IMG, &so, &ro, &seq), KLEFR_COPY_CORRUPT);
+        ck_assert_int_eq(klefr_store_decode(img, IMG, &so, &ro, &seq, NULL), KLEFR_COPY_CORRUPT);
         img[bit / 8] ^= (uint8_t)(1u << bit % 8);
     }
 }
@@ -235,10 +248,11 @@ START_TEST(seq_wraps)
     put_image(&sim, 1, &s, &b, 0);
     klefr_meter_init(&sim.meter, &sim.hal, sim.model, sim.serial, sim.t_us);
     assert_regs_eq(&sim.meter.regs, &b);
-    ck_assert_uint_eq(sim.meter.store.seq, 0);
-    ck_assert_uint_eq(sim.meter.store.slot, 1);
+    /* Copy 1 was loaded; the power-up save went to the older copy 0, seq 1. */
+    ck_assert_uint_eq(sim.meter.store.seq, 1);
+    ck_assert_uint_eq(sim.meter.store.slot, 0);
 
-    /* The next save goes to the older copy 0, with seq 1, and wins. */
+    /* The next save goes to copy 1, seq 2, and wins. */
     make_regs(&sim.meter.regs, 3);
     ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0);
     klefr_regs c = sim.meter.regs;
@@ -264,10 +278,13 @@ START_TEST(load_traces_each_copy)
 {
     boot(&sim, KLEFR_MODEL_6924, NULL);
     sim.trace = trace_collect;
-    power_cycle(&sim); /* the power-fail save writes copy 0 */
+    memset(sim.eeprom.mem + SLOT, 0xFF, SLOT); /* copy 1 blank again */
+    klefr_meter_init(&sim.meter, &sim.hal, sim.model, sim.serial, sim.t_us);
     ck_assert_ptr_nonnull(strstr(trace_buf, "store: copy 0 valid\n"));
     ck_assert_ptr_nonnull(strstr(trace_buf, "store: copy 1 blank\n"));
     ck_assert_ptr_nonnull(strstr(trace_buf, "store: loaded copy 0\n"));
+    /* copy 0 was the power-up save, not the power-fail save's */
+    ck_assert_ptr_nonnull(strstr(trace_buf, "store: power-down without its save, counted now\n"));
 }
 END_TEST
 
@@ -279,8 +296,16 @@ START_TEST(blank_eeprom_gives_defaults)
     klefr_regs zero;
     memset(&zero, 0, sizeof zero);
     assert_regs_eq(&sim.meter.regs, &zero);
-    ck_assert_int_eq(klefr_store_load(&sim.meter, sim.t_us), 1);
-    ck_assert_uint_eq(sim.eeprom.bytes_written, 0); /* booting does not write */
+    /* The power-up writes one running image (docs/nvm.md, power downs). */
+    ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
+    klefr_settings s;
+    klefr_regs r;
+    uint32_t seq;
+    klefr_save_kind kind;
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem, IMG, &s, &r, &seq, &kind),
+                     KLEFR_COPY_VALID);
+    ck_assert_int_eq(kind, KLEFR_SAVE_RUNNING);
+    ck_assert_uint_eq(r.power_downs, 0); /* a new meter was never turned off */
 }
 END_TEST
 
@@ -303,10 +328,12 @@ START_TEST(round_trip_every_field)
     sim.meter.settings = s;
     sim.meter.regs = r;
     ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0);
-    /* A fresh boot on the same EEPROM (no power-fail save in between). */
+    /* A fresh boot on the same EEPROM (no power-fail save in between: that
+     * power-down is counted at the power-up). */
     klefr_meter_init(&sim.meter, &sim.hal, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, sim.t_us);
     ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
     assert_settings_eq(&sim.meter.settings, &s);
+    r.power_downs++;
     assert_regs_eq(&sim.meter.regs, &r);
     ck_assert_uint_eq(sim.meter.tariff, 2); /* the saved tariff is active after boot */
 }
@@ -330,10 +357,12 @@ START_TEST(settings_survive_power_cycle_in_file)
     assert_settings_eq(&sim.meter.settings, &s);
     assert_regs_eq(&sim.meter.regs, &r);
 
-    /* Another process opens the file: same contents, no temporary left. */
+    /* Another process opens the file: same contents, no temporary left
+     * (the first meter never saw its supply go: one more power-down). */
     boot(&sim2, KLEFR_MODEL_6924, path);
     ck_assert_int_eq(sim2.meter.error, KLEFR_ERR_NONE);
     assert_settings_eq(&sim2.meter.settings, &s);
+    r.power_downs++;
     assert_regs_eq(&sim2.meter.regs, &r);
     char tmp[320];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -374,6 +403,82 @@ START_TEST(wrong_size_file_is_an_error)
         -1);
     ck_assert_msg(strncmp(err, tmpdir, strlen(tmpdir)) == 0 && err[strlen(tmpdir)] == ':',
                   "message: %s", err);
+    /* ... that says what it is (it said "found 4096 bytes"). */
+    ck_assert_msg(strstr(err, ": is a directory, not an EEPROM image"), "message: %s", err);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Found by an outside campaign: a dangling eeprom.bin symlink silently
+ * started a blank meter and was replaced by a file. */
+START_TEST(symlinks_are_followed_or_refused)
+{
+    make_tmpdir();
+    char path[300], target[300];
+    snprintf(path, sizeof path, "%s/eeprom.bin", tmpdir);
+    snprintf(target, sizeof target, "%s/meter-a.bin", tmpdir);
+    ck_assert_int_eq(symlink("meter-a.bin", path), 0);
+    char err[600] = "";
+    ck_assert_int_eq(
+        klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, NULL, path, err, sizeof err),
+        -1);
+    ck_assert_msg(strstr(err, path) == err && strstr(err, ": symlink to meter-a.bin: No such file"),
+                  "message: %s", err);
+
+    /* A link to a real image: the image is read and written, the link stays. */
+    boot(&sim2, KLEFR_MODEL_6924, target);
+    sim2.meter.regs.act_fwd_uwh[KLEFR_T1] = 4242;
+    klefr_sim_power(&sim2, false);
+    boot(&sim, KLEFR_MODEL_6924, path);
+    ck_assert_uint_eq(sim.meter.regs.act_fwd_uwh[KLEFR_T1], 4242);
+    sim.meter.regs.act_fwd_uwh[KLEFR_T1] = 4343;
+    klefr_sim_power(&sim, false);
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    boot(&sim2, KLEFR_MODEL_6924, target);
+    ck_assert_uint_eq(sim2.meter.regs.act_fwd_uwh[KLEFR_T1], 4343);
+    remove_tmpdir();
+}
+END_TEST
+
+/* Found by an outside campaign: on a full disk the run ended with exit 0
+ * and the host's failure shown as the meter's Err 01. The simulated part is
+ * fine; only the PC failed: no Err 01, the failure is counted for the
+ * program to report (exit 1). A file size limit makes write() fail with
+ * EFBIG, unprivileged (no small filesystem to mount). */
+START_TEST(host_disk_full_is_not_err01)
+{
+    make_tmpdir();
+    char path[300];
+    snprintf(path, sizeof path, "%s/eeprom.bin", tmpdir);
+    boot(&sim, KLEFR_MODEL_6924, path);
+    ck_assert_uint_eq(sim.eeprom.host_failures, 0);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, small;
+    ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 1024; /* half the image file */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &small), 0);
+
+    sim.meter.regs.act_fwd_uwh[KLEFR_T1] = 1280000000; /* 1.28 kWh since the last save */
+    ck_assert(klefr_sim_run_until(&sim, (KLEFR_SAVE_INTERVAL_S + 1) * 1000000ull));
+    ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE); /* not the meter's fault */
+    ck_assert_uint_eq(sim.eeprom.host_failures, 1);
+    ck_assert_int_eq(sim.eeprom.host_errno, EFBIG);
+    klefr_sim_power(&sim, false);
+    ck_assert_uint_eq(sim.eeprom.host_failures, 2);
+    /* The meter itself rebooted from its (RAM) EEPROM keeps everything. */
+    klefr_sim_power(&sim, true);
+    ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
+    ck_assert_uint_eq(sim.meter.regs.act_fwd_uwh[KLEFR_T1], 1280000000);
+
+    /* Room again: the next save lands and the last error clears. */
+    ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    klefr_sim_power(&sim, false);
+    ck_assert_int_eq(sim.eeprom.host_errno, 0);
+    boot(&sim2, KLEFR_MODEL_6924, path);
+    ck_assert_uint_eq(sim2.meter.regs.act_fwd_uwh[KLEFR_T1], 1280000000);
     remove_tmpdir();
 }
 END_TEST
@@ -409,6 +514,9 @@ static void cut_case(int prior, int cut, uint32_t torn, bool garble)
 
     ck_assert_msg(sim.meter.error == KLEFR_ERR_NONE, "prior %d cut %d torn %u: Err %02u", prior,
                   cut, torn, sim.meter.error);
+    /* Cut: the energy of the last good save, and the power-down counted all
+     * the same (at the power-up, from the kind of that save). */
+    old.power_downs++;
     if (was_cut)
         ck_assert_msg(regs_eq(&sim.meter.regs, &old),
                       "prior %d cut %d torn %u: not the old registers", prior, cut, torn);
@@ -463,45 +571,121 @@ END_TEST
 
 START_TEST(first_save_cut_is_a_blank_meter)
 {
+    /* A new meter (blank EEPROM) whose first save, the power-up save, is cut. */
     boot(&sim, KLEFR_MODEL_6924, NULL);
+    memset(sim.eeprom.mem, 0xFF, sizeof sim.eeprom.mem);
     sim.eeprom.cut_after_pages = 2;
-    klefr_sim_power(&sim, false);
-    klefr_sim_power(&sim, true);
+    reboot_sim(&sim);
+    ck_assert_uint_eq(sim.eeprom.cuts, 1);
+    reboot_sim(&sim);
     ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
     assert_defaults(&sim.meter);
     ck_assert_uint_eq(sim.meter.regs.power_downs, 0);
 }
 END_TEST
 
+/* Found by an outside campaign: 932 of 1,017 cuts during the power-fail save
+ * lost the power-down they were. The manual (7.15): the counter "registers
+ * the number of times that the meter has been turned off", so every cut
+ * counts, whether its save completed or not. */
+START_TEST(torn_power_fail_save_still_counts)
+{
+    const int pages = (IMG + KLEFR_EEPROM_PAGE_SIZE - 1) / KLEFR_EEPROM_PAGE_SIZE;
+    boot(&sim, KLEFR_MODEL_6924, NULL);
+    uint32_t offs = 0;
+    for (int round = 0; round < 3; round++)
+        for (int cut = 0; cut < pages; cut++)
+            for (uint32_t torn = 0; torn < KLEFR_EEPROM_PAGE_SIZE; torn += 7) {
+                ck_assert(klefr_sim_run_until(&sim, sim.t_us + 20000));
+                sim.eeprom.cut_after_pages = cut;
+                sim.eeprom.torn_bytes = torn;
+                sim.eeprom.torn_garble = torn % 2;
+                klefr_sim_power(&sim, false);
+                offs++;
+                klefr_sim_power(&sim, true);
+                ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
+                ck_assert_msg(sim.meter.regs.power_downs == offs,
+                              "round %d cut %d torn %u: %u power downs, want %u", round, cut, torn,
+                              sim.meter.regs.power_downs, offs);
+            }
+    /* Also a new meter whose very first power-fail save is cut. */
+    boot(&sim, KLEFR_MODEL_6924, NULL);
+    sim.eeprom.cut_after_pages = 1;
+    power_cycle(&sim);
+    ck_assert_uint_eq(sim.meter.regs.power_downs, 1);
+    /* A power-down with no save at all (the process killed): counted too. */
+    klefr_meter_init(&sim.meter, &sim.hal, sim.model, sim.serial, sim.t_us);
+    ck_assert_uint_eq(sim.meter.regs.power_downs, 2);
+}
+END_TEST
+
+/* An image written by the layout-1 firmware (which counted in its power-fail
+ * save) loads with every field and no invented power-down. */
+START_TEST(layout_v1_image_still_loads)
+{
+    boot(&sim, KLEFR_MODEL_6924, NULL);
+    klefr_settings s;
+    klefr_regs r;
+    make_settings(&s);
+    make_regs(&r, 6);
+    uint8_t img[IMG];
+    klefr_store_encode(img, &s, &r, 77, KLEFR_SAVE_RUNNING);
+    img[4] = 1;                             /* version 1 */
+    img[6] = KLEFR_STORE_PAYLOAD_V1_LEN;    /* no save-kind byte */
+    uint32_t crc = klefr_crc32(img, 114);
+    for (int k = 0; k < 4; k++)
+        img[114 + k] = (uint8_t)(crc >> 8 * k);
+    img[118] = 0xFF;
+    memset(sim.eeprom.mem, 0xFF, sizeof sim.eeprom.mem);
+    memcpy(sim.eeprom.mem + SLOT, img, IMG);
+    reboot_sim(&sim);
+    ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
+    assert_settings_eq(&sim.meter.settings, &s);
+    assert_regs_eq(&sim.meter.regs, &r);
+    /* The power-up save wrote the current layout over the other copy. */
+    klefr_settings s2;
+    klefr_regs r2;
+    uint32_t seq;
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem, IMG, &s2, &r2, &seq, NULL),
+                     KLEFR_COPY_VALID);
+    ck_assert_uint_eq(sim.eeprom.mem[4], KLEFR_STORE_VERSION);
+    ck_assert_uint_eq(seq, 78);
+}
+END_TEST
+
 /* ---- Errors ------------------------------------------------------------- */
 
+/* The power-up save is copy 0, seq 1; then a in copy 1, b in copy 0. The
+ * a and b returned carry the power-down a reboot counts (running saves). */
 static void two_saves(klefr_regs *a, klefr_regs *b)
 {
     boot(&sim, KLEFR_MODEL_6924, NULL);
     make_regs(&sim.meter.regs, 1);
-    ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0); /* copy 0, seq 1 */
+    ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0); /* copy 1, seq 2 */
     *a = sim.meter.regs;
     make_regs(&sim.meter.regs, 2);
-    ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0); /* copy 1, seq 2 */
+    ck_assert_int_eq(klefr_store_save(&sim.meter, sim.t_us), 0); /* copy 0, seq 3 */
     *b = sim.meter.regs;
+    a->power_downs++;
+    b->power_downs++;
 }
 
 static void reboot(void)
 {
-    klefr_meter_init(&sim.meter, &sim.hal, sim.model, sim.serial, sim.t_us);
+    reboot_sim(&sim);
 }
 
 START_TEST(one_corrupt_copy_uses_the_other)
 {
     klefr_regs a, b;
     two_saves(&a, &b);
-    sim.eeprom.mem[SLOT + 60] ^= 0x10; /* newest copy damaged */
+    sim.eeprom.mem[60] ^= 0x10; /* newest copy damaged */
     reboot();
     ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
     assert_regs_eq(&sim.meter.regs, &a);
 
     two_saves(&a, &b);
-    sim.eeprom.mem[3] = 0; /* older copy's magic damaged */
+    sim.eeprom.mem[SLOT + 3] = 0; /* older copy's magic damaged */
     reboot();
     ck_assert_int_eq(sim.meter.error, KLEFR_ERR_NONE);
     assert_regs_eq(&sim.meter.regs, &b);
@@ -541,8 +725,8 @@ START_TEST(unknown_layout_version_is_corrupt)
     make_regs(&r, 1);
     for (unsigned c = 0; c < 2; c++) {
         uint8_t *img = sim.eeprom.mem + c * SLOT;
-        klefr_store_encode(img, &s, &r, c + 1);
-        img[4] = 2; /* a newer layout this firmware cannot read */
+        klefr_store_encode(img, &s, &r, c + 1, KLEFR_SAVE_POWER_FAIL);
+        img[4] = 3; /* a newer layout this firmware cannot read */
         uint32_t crc = klefr_crc32(img, IMG - 4);
         for (int k = 0; k < 4; k++)
             img[IMG - 4 + k] = (uint8_t)(crc >> 8 * k);
@@ -670,35 +854,37 @@ END_TEST
 
 START_TEST(periodic_save_at_interval)
 {
-    boot(&sim, KLEFR_MODEL_6924, NULL);
+    boot(&sim, KLEFR_MODEL_6924, NULL); /* the power-up save: copy 0, seq 1 */
+    ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
     const uint64_t interval = (uint64_t)KLEFR_SAVE_INTERVAL_S * 1000000u;
     sim.meter.regs.act_fwd_uwh[KLEFR_T1] = 5000000;
     ck_assert(klefr_sim_run_until(&sim, interval - KLEFR_SIM_SLICE_US));
-    ck_assert_uint_eq(sim.eeprom.bytes_written, 0);
-    ck_assert(klefr_sim_run_until(&sim, interval));
     ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
+    ck_assert(klefr_sim_run_until(&sim, interval));
+    ck_assert_uint_eq(sim.eeprom.bytes_written, 2 * IMG);
 
     klefr_settings s;
     klefr_regs r;
     uint32_t seq;
-    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem, IMG, &s, &r, &seq), KLEFR_COPY_VALID);
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem + SLOT, IMG, &s, &r, &seq, NULL),
+                     KLEFR_COPY_VALID);
     ck_assert_uint_eq(r.act_fwd_uwh[KLEFR_T1], 5000000);
-    ck_assert_uint_eq(seq, 1);
+    ck_assert_uint_eq(seq, 2);
 
     /* Nothing changed: no write (EEPROM wear). */
     ck_assert(klefr_sim_run_until(&sim, 2 * interval));
-    ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
+    ck_assert_uint_eq(sim.eeprom.bytes_written, 2 * IMG);
 
     /* Energy counted: the next interval writes the other copy. */
     sim.meter.regs.act_fwd_uwh[KLEFR_T1] = 7000000;
     ck_assert(klefr_sim_run_until(&sim, 3 * interval - KLEFR_SIM_SLICE_US));
-    ck_assert_uint_eq(sim.eeprom.bytes_written, IMG);
-    ck_assert(klefr_sim_run_until(&sim, 3 * interval));
     ck_assert_uint_eq(sim.eeprom.bytes_written, 2 * IMG);
-    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem + SLOT, IMG, &s, &r, &seq),
+    ck_assert(klefr_sim_run_until(&sim, 3 * interval));
+    ck_assert_uint_eq(sim.eeprom.bytes_written, 3 * IMG);
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem, IMG, &s, &r, &seq, NULL),
                      KLEFR_COPY_VALID);
     ck_assert_uint_eq(r.act_fwd_uwh[KLEFR_T1], 7000000);
-    ck_assert_uint_eq(seq, 2);
+    ck_assert_uint_eq(seq, 3);
 }
 END_TEST
 
@@ -709,7 +895,8 @@ START_TEST(settings_change_saves_at_once)
     klefr_settings s;
     klefr_regs r;
     uint32_t seq;
-    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem, IMG, &s, &r, &seq), KLEFR_COPY_VALID);
+    ck_assert_int_eq(klefr_store_decode(sim.eeprom.mem + SLOT, IMG, &s, &r, &seq, NULL),
+                     KLEFR_COPY_VALID);
     ck_assert_uint_eq(s.tariff, 2);
 }
 END_TEST
@@ -762,6 +949,8 @@ int main(void)
     tcase_add_test(tc, round_trip_every_field);
     tcase_add_test(tc, settings_survive_power_cycle_in_file);
     tcase_add_test(tc, wrong_size_file_is_an_error);
+    tcase_add_test(tc, symlinks_are_followed_or_refused);
+    tcase_add_test(tc, host_disk_full_is_not_err01);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("power-cut");
@@ -769,6 +958,8 @@ int main(void)
     tcase_add_test(tc, power_cut_at_every_page);
     tcase_add_test(tc, energy_loss_bounded_by_save_interval);
     tcase_add_test(tc, first_save_cut_is_a_blank_meter);
+    tcase_add_test(tc, torn_power_fail_save_still_counts);
+    tcase_add_test(tc, layout_v1_image_still_loads);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("errors");

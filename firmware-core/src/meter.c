@@ -36,8 +36,12 @@ void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, u
     m->serial = serial;
     m->powered = true;
 
+    /* Both copies corrupt (Err 01): nothing is written until a real save,
+     * and no power-down is guessed. */
     if (klefr_store_load(m, t_us) < 0)
         m->error = KLEFR_ERR_EEPROM;
+    else
+        klefr_store_power_up(m, t_us);
     if (hal->program_crc && hal->program_crc(hal->arg) != KLEFR_PROGRAM_CRC_EXPECTED)
         m->error = KLEFR_ERR_PROGRAM;
     m->tariff = m->settings.tariff;
@@ -126,6 +130,6 @@ void klefr_meter_power_fail(klefr_meter *m, uint64_t t_us)
     if (!m->powered)
         return;
     m->regs.power_downs++;
-    klefr_store_save(m, t_us);
+    klefr_store_save_power_fail(m, t_us);
     m->powered = false;
 }

@@ -6,9 +6,10 @@
  *   control/long 68 L L 68 C A CI data CS 16   SND_UD; L = 3 + data bytes
  *
  * Receive: the first byte says the length (10: 5 bytes; 68: L + 6 once the
- * four start bytes agree); a bad checksum or stop byte drops one byte and
- * rescans, so junk in front of a frame costs nothing. A line idle of
- * 33 bit times throws away a partial frame (the truncated frame is junk).
+ * four start bytes agree); at each byte, a frame from any start in the buffer
+ * that ends exactly there with a good checksum and stop byte is acted on at
+ * once, so junk in front of a frame costs nothing. A line idle of 33 bit
+ * times throws away what is left (junk, a truncated or a bad frame).
  *
  *   request ....|<- 33 bit times ->|reply (E5 / RSP_UD)|<- baud switch
  */
@@ -369,44 +370,37 @@ static bool check(const uint8_t *b, size_t need)
     return b[need - 1] == 0x16 && b[need - 2] == klefr_mbus_cs(b + 4, need - 6);
 }
 
+/* After each byte: a frame that ends exactly here with a good checksum and
+ * stop byte, from any start in the buffer (rxbuf.h), so junk in front, even
+ * a false long-frame header ("68 05 05 68") whose length runs past the real
+ * frame, costs nothing. */
 static void scan(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
-    klefr_rxbuf *r = &s->rx;
-    while (r->len) {
-        int need = expected_len(r->buf, r->len);
-        if (need < 0) {
-            r->dropped++;
-            klefr_rxbuf_drop(r, 1);
-            continue;
-        }
-        if (need == 0 || r->len < need)
-            return;
-        if (r->bad) { /* traced as the UART error */
-            klefr_rxbuf_discard(m, r, PREFIX, "UART framing/parity error", t_us);
-            return;
-        }
-        if (check(r->buf, (size_t)need)) {
-            uint8_t f[KLEFR_MBUS_BUF];
-            memcpy(f, r->buf, (size_t)need);
-            klefr_rxbuf_drop(r, (size_t)need);
-            frame(m, f, (size_t)need, t_us);
-        } else {
-            s->cs_errors++;
-            if (tracing(m)) {
-                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
-                trace_text(m, "discarded: ", "bad checksum or stop byte", t_us);
-            }
-            r->dropped++;
-            klefr_rxbuf_drop(r, 1);
-        }
+    klefr_rxbuf *r = &m->mbus.rx;
+    int k = klefr_rxbuf_frame_at_end(r, 5, expected_len, check);
+    if (k < 0)
+        return;
+    if (k > 0 && tracing(m)) {
+        trace_hex(m, "rx", r->buf, (size_t)k, t_us);
+        trace_text(m, "discarded: ", "junk before a frame", t_us);
     }
+    uint8_t f[KLEFR_MBUS_BUF];
+    size_t n = klefr_rxbuf_take(r, (size_t)k, f);
+    frame(m, f, n, t_us);
 }
 
-/* The line went idle inside a frame: what is buffered is truncated. */
+/* The line went idle: what is buffered is junk, a truncated frame, or a
+ * whole one with a bad checksum or stop byte. */
 static void silence(klefr_meter *m, uint64_t t_us)
 {
-    klefr_rxbuf_discard(m, &m->mbus.rx, PREFIX, "incomplete frame", t_us);
+    klefr_rxbuf *r = &m->mbus.rx;
+    int need = r->len && !r->bad_end ? expected_len(r->buf, r->len) : -1;
+    if (need >= 5 && need == (int)r->len) {
+        m->mbus.cs_errors++;
+        klefr_rxbuf_discard(m, r, PREFIX, "bad checksum or stop byte", t_us);
+        return;
+    }
+    klefr_rxbuf_discard(m, r, PREFIX, "incomplete frame", t_us);
 }
 
 void klefr_mbus_init(klefr_meter *m, uint64_t t_us)

@@ -1,15 +1,18 @@
 /* Modbus RTU slave of the 6924: frame delimiting, request handling, replies.
  *
- * Receive state machine (one frame buffer):
+ * Receive (one buffer, rxbuf.h):
  *
- *   byte --> [gap > t3.5 since last byte?] --yes--> drop partial frame
- *        --> append --> expected length known and reached? --> CRC ok?
- *              |                                   |no: drop one byte, rescan
- *              +-- unknown function: wait for t3.5 silence, then CRC the lot
+ *   byte --> [gap > t3.5 since the last byte?] --yes--> end what is buffered
+ *        --> append --> from any start: a known function code whose length
+ *              ends exactly at this byte, CRC good? --> act on it now
+ *              +-- unknown function: only at t3.5 silence, judged by CRC
  *
- * Delimiting by the expected length per function code plus the CRC works when
- * bytes arrive without line timing (all at one instant); t3.5 silence throws
- * away junk and truncated frames when they do have timing.
+ * Taking a frame the moment its last byte is in works when bytes arrive
+ * without line timing (all at one instant) and answers as soon as a real
+ * slave could; trying every start skips junk in front of a frame, even a
+ * false start (a glitch byte 00 before ID 15 reads as FC 0F) whose implied
+ * length runs past the real frame. t3.5 silence throws away junk and
+ * truncated frames.
  *
  *   request ....|<- t3.5 + turnaround ->|reply.............|<- settings change
  */
@@ -381,78 +384,70 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     apply_pending_cfg(m, t_us);
 }
 
-/* Junk with an unknown function code in front of a good frame, with no
- * silence between: find a known frame that ends exactly here. */
-static bool resync_unknown(klefr_rxbuf *r)
+/* Frame rules for the receive buffer (rxbuf.h): a known function code's
+ * length (no RTU frame is longer than the buffer: a longer implied length is
+ * not a frame start), an unknown one's (the whole rest, judged at silence
+ * only), and the CRC (a good frame's CRC residue is 0). */
+static int known_len(const uint8_t *b, size_t n)
 {
-    for (size_t k = 1; k + 4 <= r->len; k++) {
-        int need = expected_len(r->buf + k, r->len - k);
-        if (need > 0 && k + (size_t)need == r->len &&
-            klefr_crc16_modbus(r->buf + k, (size_t)need) == 0) {
-            r->dropped += (uint32_t)k;
-            klefr_rxbuf_drop(r, k);
-            return true;
-        }
-    }
-    return false;
+    int need = expected_len(b, n);
+    return need > KLEFR_MBRTU_BUF ? -1 : need;
 }
 
-/* Scan the buffer for complete frames. */
+static int unknown_len(const uint8_t *b, size_t n)
+{
+    return expected_len(b, n) < 0 ? (int)n : -1;
+}
+
+static bool crc_ok(const uint8_t *b, size_t n)
+{
+    return klefr_crc16_modbus(b, n) == 0;
+}
+
+/* The frame at offset k of the buffer ends at its newest byte: act on it. */
+static void take(klefr_meter *m, int k, uint64_t t_us)
+{
+    klefr_rxbuf *r = &m->modbus.rx;
+    if (k > 0 && tracing(m)) {
+        trace_hex(m, "rx", r->buf, (size_t)k, t_us);
+        trace_text(m, "discarded: ", "junk before a frame", t_us);
+    }
+    uint8_t f[KLEFR_MBRTU_BUF];
+    size_t n = klefr_rxbuf_take(r, (size_t)k, f);
+    if (tracing(m))
+        trace_hex(m, "rx", f, n, t_us);
+    frame(m, f, n, t_us);
+}
+
+/* After each byte: a frame of a known function code that ends exactly here,
+ * with a good CRC, from any start in the buffer (rxbuf.h). */
 static void scan(klefr_meter *m, uint64_t t_us)
 {
-    klefr_mbrtu *s = &m->modbus;
-    klefr_rxbuf *r = &s->rx;
-    while (r->len) {
-        int need = expected_len(r->buf, r->len);
-        if (need < 0 && !r->bad && resync_unknown(r))
-            continue;
-        if (need > KLEFR_MBRTU_BUF && !r->bad) {
-            /* No RTU frame is that long: not a frame start. */
-            r->dropped++;
-            klefr_rxbuf_drop(r, 1);
-            continue;
-        }
-        if (need <= 0 || r->len < need)
-            return;
-        if (r->bad) { /* traced as the UART error */
-            klefr_rxbuf_discard(m, r, PREFIX, "UART framing/parity error", t_us);
-            return;
-        }
-        uint16_t crc = klefr_crc16_modbus(r->buf, (size_t)need - 2);
-        if (r->buf[need - 2] == (uint8_t)crc && r->buf[need - 1] == (uint8_t)(crc >> 8)) {
-            if (tracing(m))
-                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
-            uint8_t f[KLEFR_MBRTU_BUF];
-            memcpy(f, r->buf, (size_t)need);
-            klefr_rxbuf_drop(r, (size_t)need);
-            frame(m, f, (size_t)need, t_us);
-        } else {
-            /* Not a frame here: resynchronise one byte later. */
-            s->crc_errors++;
-            if (tracing(m)) {
-                trace_hex(m, "rx", r->buf, (size_t)need, t_us);
-                trace_decode(m, "rx", r->buf, (size_t)need, false, t_us);
-            }
-            r->dropped++;
-            klefr_rxbuf_drop(r, 1);
-        }
-    }
+    int k = klefr_rxbuf_frame_at_end(&m->modbus.rx, 4, known_len, crc_ok);
+    if (k >= 0)
+        take(m, k, t_us);
 }
 
-/* t3.5 of silence ended the frame in the buffer: a frame of unknown length
- * is judged by its CRC; anything else left is junk or truncated. */
+/* t3.5 of silence ended what is in the buffer: a frame of an unknown function
+ * code is judged by its CRC now; anything else left is junk, a truncated
+ * frame or one with a bad CRC. */
 static void silence(klefr_meter *m, uint64_t t_us)
 {
     klefr_rxbuf *r = &m->modbus.rx;
-    if (!r->bad && r->len >= 4 && expected_len(r->buf, r->len) < 0 &&
-        klefr_crc16_modbus(r->buf, r->len) == 0) {
-        uint8_t f[KLEFR_MBRTU_BUF];
-        size_t n = r->len;
-        memcpy(f, r->buf, n);
-        klefr_rxbuf_drop(r, n);
-        if (tracing(m))
-            trace_hex(m, "rx", f, n, t_us);
-        frame(m, f, n, t_us);
+    int k = klefr_rxbuf_frame_at_end(r, 4, unknown_len, crc_ok);
+    if (k >= 0) {
+        take(m, k, t_us);
+        return;
+    }
+    int need = r->bad_end ? -1 : expected_len(r->buf, r->len);
+    if (need >= 4 && need == (int)r->len) { /* a whole request whose CRC is wrong */
+        m->modbus.crc_errors++;
+        if (tracing(m)) {
+            trace_hex(m, "rx", r->buf, r->len, t_us);
+            trace_decode(m, "rx", r->buf, r->len, false, t_us);
+        }
+        r->dropped += r->len;
+        r->len = 0;
         return;
     }
     klefr_rxbuf_discard(m, r, PREFIX, "incomplete at t3.5 silence", t_us);

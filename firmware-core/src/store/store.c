@@ -176,8 +176,16 @@ static void payload_v1_put(klefr_wbuf *w, const klefr_settings *s, const klefr_r
     put_le(w, r->power_downs, 4);
 }
 
-static void payload_v1_get(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r)
+static void payload_v2_put(klefr_wbuf *w, const klefr_settings *s, const klefr_regs *r,
+                           klefr_save_kind kind)
 {
+    payload_v1_put(w, s, r);
+    put_le(w, (uint8_t)kind, 1);
+}
+
+static void payload_v1_get(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r, uint8_t *kind)
+{
+    *kind = KLEFR_SAVE_POWER_FAIL; /* v1 firmware counted in its power-fail save */
     s->modbus_id = (uint8_t)get_le(rb, 1);
     s->mbus_id = (uint8_t)get_le(rb, 1);
     s->mbus_secondary = (uint32_t)get_le(rb, 4);
@@ -204,32 +212,41 @@ static void payload_v1_get(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r)
     r->power_downs = (uint32_t)get_le(rb, 4);
 }
 
+static void payload_v2_get(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r, uint8_t *kind)
+{
+    payload_v1_get(rb, s, r, kind);
+    /* Any byte but "running" reads as counted: nothing is invented. */
+    *kind = get_le(rb, 1) == KLEFR_SAVE_RUNNING ? KLEFR_SAVE_RUNNING : KLEFR_SAVE_POWER_FAIL;
+}
+
 /* Layouts this firmware can read. A new layout adds a row; the reader of an
  * old layout fills the fields it lacks with defaults (already in *s / *r). */
 typedef struct {
     uint16_t version;
     uint16_t payload_len;
-    void (*get)(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r);
+    void (*get)(klefr_rbuf *rb, klefr_settings *s, klefr_regs *r, uint8_t *kind);
 } klefr_layout;
 
 static const klefr_layout layouts[] = {
     {1, KLEFR_STORE_PAYLOAD_V1_LEN, payload_v1_get},
+    {2, KLEFR_STORE_PAYLOAD_V2_LEN, payload_v2_get},
 };
 
-void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq)
+void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq,
+                        klefr_save_kind kind)
 {
     klefr_wbuf w = {img, 0};
     put_le(&w, KLEFR_STORE_MAGIC, 4);
     put_le(&w, KLEFR_STORE_VERSION, 2);
-    put_le(&w, KLEFR_STORE_PAYLOAD_V1_LEN, 2);
+    put_le(&w, KLEFR_STORE_PAYLOAD_V2_LEN, 2);
     put_le(&w, seq, 4);
-    payload_v1_put(&w, s, r);
+    payload_v2_put(&w, s, r, kind);
     uint32_t crc = klefr_crc32(img, w.pos);
     put_le(&w, crc, 4);
 }
 
 klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s,
-                                    klefr_regs *r, uint32_t *seq)
+                                    klefr_regs *r, uint32_t *seq, klefr_save_kind *kind)
 {
     bool blank = true;
     for (uint32_t k = 0; k < len && blank; k++)
@@ -257,8 +274,11 @@ klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_sett
     klefr_rbuf cb = {img, body};
     if ((uint32_t)get_le(&cb, 4) != klefr_crc32(img, body))
         return KLEFR_COPY_CORRUPT;
-    lay->get(&rb, s, r);
+    uint8_t k;
+    lay->get(&rb, s, r, &k);
     *seq = sq;
+    if (kind)
+        *kind = (klefr_save_kind)k;
     return KLEFR_COPY_VALID;
 }
 
@@ -269,7 +289,7 @@ klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_sett
 static uint32_t content_crc(const klefr_meter *m)
 {
     uint8_t img[KLEFR_STORE_IMAGE_LEN];
-    klefr_store_encode(img, &m->settings, &m->regs, 0);
+    klefr_store_encode(img, &m->settings, &m->regs, 0, KLEFR_SAVE_RUNNING);
     return klefr_crc32(img, KLEFR_STORE_IMAGE_LEN - 4u);
 }
 
@@ -285,6 +305,7 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
     klefr_settings set[KLEFR_STORE_COPIES];
     klefr_regs regs[KLEFR_STORE_COPIES];
     uint32_t seq[KLEFR_STORE_COPIES] = {0};
+    klefr_save_kind kind[KLEFR_STORE_COPIES] = {KLEFR_SAVE_RUNNING, KLEFR_SAVE_RUNNING};
     uint8_t img[KLEFR_STORE_IMAGE_LEN];
     int best = -1;
     for (unsigned c = 0; c < KLEFR_STORE_COPIES; c++) {
@@ -293,7 +314,7 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
         if (m->hal->nvm_read(m->hal->arg, c * KLEFR_STORE_SLOT_SIZE, img, sizeof img) != 0)
             state[c] = KLEFR_COPY_CORRUPT;
         else
-            state[c] = klefr_store_decode(img, sizeof img, &set[c], &regs[c], &seq[c]);
+            state[c] = klefr_store_decode(img, sizeof img, &set[c], &regs[c], &seq[c], &kind[c]);
         if (state[c] == KLEFR_COPY_VALID && (best < 0 || klefr_seq_newer(seq[c], seq[best])))
             best = (int)c;
         char line[32] = "store: copy ";
@@ -312,6 +333,7 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
         st->slot = (uint8_t)best;
         st->have_copy = true;
         st->saved_crc = content_crc(m);
+        st->loaded_kind = kind[best];
         klefr_meter_trace(m, best == 0 ? "store: loaded copy 0" : "store: loaded copy 1");
         return 0;
     }
@@ -337,14 +359,14 @@ int klefr_store_load(klefr_meter *m, uint64_t t_us)
     return -1;
 }
 
-int klefr_store_save(klefr_meter *m, uint64_t t_us)
+static int save(klefr_meter *m, uint64_t t_us, klefr_save_kind kind)
 {
     klefr_store *st = &m->store;
     uint32_t seq = st->seq + 1u;
     uint8_t slot = st->have_copy ? (uint8_t)(1u - st->slot) : 0u;
     uint32_t addr = slot * KLEFR_STORE_SLOT_SIZE;
     uint8_t img[KLEFR_STORE_IMAGE_LEN];
-    klefr_store_encode(img, &m->settings, &m->regs, seq);
+    klefr_store_encode(img, &m->settings, &m->regs, seq, kind);
 
     st->last_save_us = t_us;
     if (m->hal->nvm_write(m->hal->arg, addr, img, sizeof img) != 0) {
@@ -363,6 +385,31 @@ int klefr_store_save(klefr_meter *m, uint64_t t_us)
     st->have_copy = true;
     st->saved_crc = content_crc(m);
     return 0;
+}
+
+int klefr_store_save(klefr_meter *m, uint64_t t_us)
+{
+    return save(m, t_us, KLEFR_SAVE_RUNNING);
+}
+
+int klefr_store_save_power_fail(klefr_meter *m, uint64_t t_us)
+{
+    return save(m, t_us, KLEFR_SAVE_POWER_FAIL);
+}
+
+void klefr_store_power_up(klefr_meter *m, uint64_t t_us)
+{
+    /* The meter is powering up, so it was turned off: if the newest image is
+     * not the power-fail save's, that save was cut (or never ran) and the
+     * power-down is not in the count yet. A blank meter was never off. */
+    if (m->store.have_copy && m->store.loaded_kind != KLEFR_SAVE_POWER_FAIL) {
+        m->regs.power_downs++;
+        klefr_meter_trace(m, "store: power-down without its save, counted now");
+    }
+    /* A running image over the older copy: the power-fail save of this run
+     * may be cut too, and the power-up after it must see this one. */
+    if (klefr_store_save(m, t_us) != 0 && m->error == KLEFR_ERR_NONE)
+        m->error = KLEFR_ERR_EEPROM;
 }
 
 void klefr_store_tick(klefr_meter *m, uint64_t t_us)

@@ -15,12 +15,20 @@ struct klefr_meter;
 
 /* Image layout (docs/nvm.md). Each copy lives in its own half of the EEPROM. */
 #define KLEFR_STORE_MAGIC 0x52464C4Bu /* bytes 4B 4C 46 52: "KLFR" in a dump */
-#define KLEFR_STORE_VERSION 1u
+#define KLEFR_STORE_VERSION 2u
 #define KLEFR_STORE_HEADER_LEN 12u
 #define KLEFR_STORE_PAYLOAD_V1_LEN 102u
-#define KLEFR_STORE_IMAGE_LEN (KLEFR_STORE_HEADER_LEN + KLEFR_STORE_PAYLOAD_V1_LEN + 4u)
+#define KLEFR_STORE_PAYLOAD_V2_LEN 103u /* v1 + the save kind */
+#define KLEFR_STORE_IMAGE_LEN (KLEFR_STORE_HEADER_LEN + KLEFR_STORE_PAYLOAD_V2_LEN + 4u)
 #define KLEFR_STORE_SLOT_SIZE (KLEFR_NVM_SIZE / 2u)
 #define KLEFR_STORE_COPIES 2u
+
+/* Who wrote an image (layout v2 on): the power-fail save, whose image
+ * already counts the power-down that is happening, or any other save. At
+ * power-up a newest image of any other kind means the supply went without
+ * the power-fail save completing: that power-down is counted then (manual
+ * 7.15, docs/nvm.md). */
+typedef enum { KLEFR_SAVE_RUNNING = 0, KLEFR_SAVE_POWER_FAIL = 1 } klefr_save_kind;
 
 typedef struct {
     uint32_t seq;          /* sequence number of the newest valid copy */
@@ -28,6 +36,7 @@ typedef struct {
     uint8_t slot;          /* copy (0/1) holding seq; the next save writes the other */
     bool have_copy;        /* a valid copy exists in the EEPROM */
     uint32_t saved_crc;    /* CRC of the image last loaded or written */
+    klefr_save_kind loaded_kind; /* of the image loaded at power-up */
 } klefr_store;
 
 /* State of one copy found by klefr_store_load. */
@@ -60,16 +69,27 @@ int klefr_store_load(struct klefr_meter *m, uint64_t t_us);
 
 /* Write m->settings and m->regs to the older copy. Returns 0 or negative. */
 int klefr_store_save(struct klefr_meter *m, uint64_t t_us);
+/* The same, marked as the power-fail save (the power-down is counted). */
+int klefr_store_save_power_fail(struct klefr_meter *m, uint64_t t_us);
+
+/* After klefr_store_load succeeded (>= 0): count a power-down whose
+ * power-fail save did not complete, and write a running image so that the
+ * next power-up can tell again. A failed write is Err 01. */
+void klefr_store_power_up(struct klefr_meter *m, uint64_t t_us);
 
 /* Periodic save every KLEFR_SAVE_INTERVAL_S (skipped when nothing changed). */
 void klefr_store_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* Serialise into / parse from the fixed little-endian image format. encode
- * writes KLEFR_STORE_IMAGE_LEN bytes. decode returns the copy's state and, when
- * valid, fills *s, *r (unvalidated) and *seq. */
-void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq);
+ * writes KLEFR_STORE_IMAGE_LEN bytes (the current layout). decode returns the
+ * copy's state and, when valid, fills *s, *r (unvalidated), *seq and, if
+ * kind is not NULL, *kind (a v1 image reads as KLEFR_SAVE_POWER_FAIL: the old
+ * firmware counted every power-down in its power-fail save, and a power-up
+ * must not invent one). */
+void klefr_store_encode(uint8_t *img, const klefr_settings *s, const klefr_regs *r, uint32_t seq,
+                        klefr_save_kind kind);
 klefr_copy_state klefr_store_decode(const uint8_t *img, uint32_t len, klefr_settings *s,
-                                    klefr_regs *r, uint32_t *seq);
+                                    klefr_regs *r, uint32_t *seq, klefr_save_kind *kind);
 
 /* True when sequence number a is newer than b (serial number arithmetic, so
  * the counter may wrap). */
