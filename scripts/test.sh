@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, then `meson test`.
-# Extra arguments go to `meson test` (e.g. a test name, --repeat 3).
+# In CI (CI=true), or with KLEFR_SANITIZE=1, the whole suite runs a second
+# time in the sanitizer build (ASan + UBSan, scripts/build.sh san), which also
+# runs each fuzz target briefly on its seeds. Extra arguments go to
+# `meson test` (e.g. a test name, --repeat 3).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/deps.sh" --test
@@ -8,15 +11,24 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KLEFR_BUILD:-$root/build}
 rc=0
 meson test -C "$build" --print-errorlogs "$@" || rc=$?
+logs=("$build/meson-logs/testlog.json")
+sanitize=${KLEFR_SANITIZE:-${CI:-}}
+if [ "$sanitize" = 1 ] || [ "$sanitize" = true ]; then
+  echo "== the suite again under ASan + UBSan ($build-san)"
+  "$root/scripts/build.sh" san
+  meson test -C "$build-san" --print-errorlogs "$@" || rc=$?
+  logs+=("$build-san/meson-logs/testlog.json")
+fi
 # One plain closing line for CI: "N passed, N failed, N skipped".
-python3 - "$build/meson-logs/testlog.json" <<'PY' || true
+python3 - "${logs[@]}" <<'PY' || true
 import json, sys
 ok = bad = skip = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line).get("result")
-    if r in ("OK", "EXPECTEDFAIL"): ok += 1
-    elif r == "SKIP": skip += 1
-    else: bad += 1
+for log in sys.argv[1:]:
+    for line in open(log):
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"): ok += 1
+        elif r == "SKIP": skip += 1
+        else: bad += 1
 print(f"{ok} passed, {bad} failed, {skip} skipped")
 PY
 exit $rc
