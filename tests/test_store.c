@@ -145,6 +145,13 @@ static void make_tmpdir(void)
     ck_assert_ptr_nonnull(mkdtemp(tmpdir));
 }
 
+/* A fresh temporary directory; path gets its eeprom.bin. */
+static void tmp_eeprom(char path[300])
+{
+    make_tmpdir();
+    snprintf(path, 300, "%s/eeprom.bin", tmpdir);
+}
+
 static void remove_tmpdir(void)
 {
     DIR *d = opendir(tmpdir);
@@ -341,9 +348,8 @@ END_TEST
 
 START_TEST(settings_survive_power_cycle_in_file)
 {
-    make_tmpdir();
     char path[300];
-    snprintf(path, sizeof path, "%s/eeprom.bin", tmpdir);
+    tmp_eeprom(path);
     boot(&sim, KLEFR_MODEL_6924, path);
     klefr_settings s;
     klefr_regs r;
@@ -449,9 +455,8 @@ END_TEST
  * EFBIG, unprivileged (no small filesystem to mount). */
 START_TEST(host_disk_full_is_not_err01)
 {
-    make_tmpdir();
     char path[300];
-    snprintf(path, sizeof path, "%s/eeprom.bin", tmpdir);
+    tmp_eeprom(path);
     boot(&sim, KLEFR_MODEL_6924, path);
     ck_assert_uint_eq(sim.eeprom.host_failures, 0);
     signal(SIGXFSZ, SIG_IGN);
@@ -836,9 +841,8 @@ END_TEST
 
 START_TEST(power_down_counter_persists)
 {
-    make_tmpdir();
     char path[300];
-    snprintf(path, sizeof path, "%s/eeprom.bin", tmpdir);
+    tmp_eeprom(path);
     boot(&sim, KLEFR_MODEL_6921, path);
     for (uint32_t k = 1; k <= 5; k++) {
         ck_assert(klefr_sim_run_until(&sim, sim.t_us + 50000));
