@@ -81,6 +81,12 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
             s->fds[k].ready(s->fds[k].arg, t);
 }
 
+/* The hook's next turn: its period, or sooner when it asked. */
+static uint64_t hook_due(const klefr_loop *l, uint64_t period_end_ns)
+{
+    return l->hook_wake_ns ? min_u64(l->hook_wake_ns, period_end_ns) : period_end_ns;
+}
+
 static bool stopped(const klefr_loop *l)
 {
     return l->stop && *l->stop;
@@ -144,7 +150,7 @@ static klefr_loop_result run_paced(klefr_loop *l)
             klefr_clock_anchor(&c, l->speed, now, s->t_us);
             due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
         }
-        wait_fds(l, &c, min_u64(due_ns, now + hook_period_ns));
+        wait_fds(l, &c, min_u64(due_ns, hook_due(l, now + hook_period_ns)));
     }
 }
 
@@ -159,7 +165,7 @@ static klefr_loop_result run_paused(klefr_loop *l)
             return KLEFR_LOOP_STOPPED;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
-        wait_fds(l, NULL, klefr_wall_ns() + hook_period_ns);
+        wait_fds(l, NULL, hook_due(l, klefr_wall_ns() + hook_period_ns));
     }
     return LOOP_MODE_CHANGED;
 }

@@ -65,6 +65,10 @@ typedef struct klefr_loop {
      * The panel draws and feeds input events here. Return false to quit. */
     bool (*hook)(void *arg, klefr_sim *sim, uint64_t t_us);
     void *hook_arg;
+    /* Paced and paused modes: the hook may ask to run again at this wall
+     * time (klefr_wall_ns), sooner than its period (a 60 Hz frame); 0 = no
+     * wish. */
+    uint64_t hook_wake_ns;
 
     uint64_t reanchors; /* times the paced clock fell behind and gave up (host too slow) */
 } klefr_loop;

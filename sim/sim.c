@@ -90,10 +90,48 @@ void klefr_sim_power(klefr_sim *s, bool on)
     if (on == s->powered)
         return;
     s->powered = on;
-    if (on)
+    if (on) {
         klefr_meter_init(&s->meter, &s->hal, s->model, s->serial, s->t_us);
-    else
+        /* the firmware reads the levels that are there as it starts */
+        if (s->tariff_input)
+            klefr_meter_tariff_input(&s->meter, true, s->t_us);
+        if (s->buttons)
+            klefr_meter_buttons(&s->meter, s->buttons, s->t_us);
+    } else {
         klefr_meter_power_fail(&s->meter, s->t_us);
+    }
+}
+
+const char *klefr_sim_fault_to_str(klefr_sim_fault f)
+{
+    switch (f) {
+    case KLEFR_FAULT_PROGRAM_CRC:
+        return "program-crc";
+    case KLEFR_FAULT_COUNT:
+        break;
+    }
+    return "?";
+}
+
+int klefr_sim_fault_parse(const char *s)
+{
+    for (int f = 0; f < KLEFR_FAULT_COUNT; f++)
+        if (!strcmp(s, klefr_sim_fault_to_str((klefr_sim_fault)f)))
+            return f;
+    return -1;
+}
+
+void klefr_sim_inject(klefr_sim *s, klefr_sim_fault f)
+{
+    switch (f) {
+    case KLEFR_FAULT_PROGRAM_CRC:
+        s->program_corrupt = true;
+        if (s->powered && s->t_us == 0 && s->scope_n == 0)
+            klefr_meter_init(&s->meter, &s->hal, s->model, s->serial, s->t_us);
+        break;
+    case KLEFR_FAULT_COUNT:
+        break;
+    }
 }
 
 static bool ev_before(const klefr_sim_event *a, const klefr_sim_event *b)
@@ -147,10 +185,15 @@ static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
             klefr_meter_uart_rx(&s->meter, (klefr_port)e->port, e->byte, e->flags, e->t_us);
         break;
     case KLEFR_EV_BUTTONS:
+        for (int b = 0; b < 2; b++)
+            if ((e->byte >> b & 1u) && !(s->buttons >> b & 1u))
+                s->button_down_us[b] = e->t_us;
+        s->buttons = e->byte;
         if (s->powered)
             klefr_meter_buttons(&s->meter, e->byte, e->t_us);
         break;
     case KLEFR_EV_TARIFF_INPUT:
+        s->tariff_input = e->byte != 0;
         if (s->powered)
             klefr_meter_tariff_input(&s->meter, e->byte != 0, e->t_us);
         break;
@@ -188,9 +231,10 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
         size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
         if (s->afe && n == 0)
             return false;
-        for (size_t k = 0; k < n; k++, s->scope_n++) { /* scope tap for the panel */
-            s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = v[k];
-            s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = i[k];
+        /* scope tap for the panel: a cut supply reads nothing */
+        for (size_t k = 0; k < n; k++, s->scope_n++) {
+            s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
+            s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
         }
         if (s->powered && n)
             klefr_meter_adc(&s->meter, v, i, n, s->t_us);

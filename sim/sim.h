@@ -70,6 +70,11 @@ typedef struct klefr_sim {
     uint64_t t_us; /* virtual time now */
     bool powered;
     bool program_corrupt; /* inject Err 02 at next power-up */
+    /* Levels at the terminals and on the front, whatever the supply: what
+     * the last events set. The tariff input is seen again at power-up. */
+    bool tariff_input;    /* 6922 terminals 12/13: T2 */
+    uint8_t buttons;      /* KLEFR_BTN_* held */
+    uint64_t button_down_us[2]; /* when each was pressed */
     klefr_afe *afe;
     klefr_eeprom eeprom;
     klefr_sim_outputs out;
@@ -111,7 +116,22 @@ bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev);
 /* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */
 int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg);
 
-/* Cut or restore the supply. A cut raises the supply monitor interrupt. */
+/* Cut or restore the supply. A cut raises the supply monitor interrupt; a
+ * restore boots the firmware, which then reads the tariff input level. */
 void klefr_sim_power(klefr_sim *s, bool on);
+
+/* Faults a test bench injects (--fault, scenario events). */
+typedef enum {
+    KLEFR_FAULT_PROGRAM_CRC, /* Err 02: the program memory's checksum reads wrong */
+    KLEFR_FAULT_COUNT
+} klefr_sim_fault;
+
+const char *klefr_sim_fault_to_str(klefr_sim_fault f);
+/* The fault named s ("program-crc"), or -1. */
+int klefr_sim_fault_parse(const char *s);
+/* Inject a fault from now on. The firmware checks its program at power-up:
+ * Err 02 shows from the next power-up, or at once before the meter has run
+ * at all (t = 0: it boots again, nothing is saved or counted). */
+void klefr_sim_inject(klefr_sim *s, klefr_sim_fault f);
 
 #endif

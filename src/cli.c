@@ -12,6 +12,7 @@
 #include "klefr/types.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
+#include "sim.h"
 
 enum {
     OPT_HELP = 'h',
@@ -38,6 +39,8 @@ enum {
     OPT_BAUD_CHECK,
     OPT_TRACE,
     OPT_SCREENSHOT,
+    OPT_LAYOUT,
+    OPT_FAULT,
 };
 
 static const struct {
@@ -54,8 +57,8 @@ static const struct {
      "serial number, up to 8 digits (default 17060102)"},
     {"duration", required_argument, OPT_DURATION, "TIME",
      "simulated time to run: 90, 90s, 15min, 1h30m, 2d"},
-    {"speed", required_argument, OPT_SPEED, "X|max",
-     "1 = real time, 10 = ten times faster, max = flat out"},
+    {"speed", required_argument, OPT_SPEED, "X|max|paused",
+     "1 = real time, 10 = ten times faster, 0.25 = slow motion, max = flat out, paused (window)"},
     {"load", required_argument, OPT_LOAD, "SPEC",
      "load at the terminals, e.g. 230V,10A,pf=0.5L (docs/cli.md)"},
     {"profile", required_argument, OPT_PROFILE, "FILE", "JSON load profile (segments of loads)"},
@@ -86,6 +89,10 @@ static const struct {
      "log the frames of these protocols to stderr (comma-separated)"},
     {"screenshot", required_argument, OPT_SCREENSHOT, "FILE.png",
      "save the front panel as PNG at the end of the run"},
+    {"layout", required_argument, OPT_LAYOUT, "normal|present",
+     "window layout; present = the meter large, captions beside it (F11)"},
+    {"fault", required_argument, OPT_FAULT, "program-crc",
+     "inject a fault from the start: program-crc = Err 02 (may repeat)"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -168,11 +175,14 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->have_duration = true;
             break;
         case OPT_SPEED:
+            o->paused = !strcmp(optarg, "paused");
             if (!strcmp(optarg, "max"))
                 o->speed = 0;
+            else if (o->paused)
+                o->speed = 1; /* what the window's play resumes at */
             else if (!positive(optarg, &o->speed) || o->speed > 1e6)
                 return fail(err, errlen, name, optarg,
-                            "expected max or a ratio > 0 (1 = real time)");
+                            "expected max, paused or a ratio > 0 (1 = real time)");
             o->have_speed = true;
             break;
         case OPT_LOAD:
@@ -229,6 +239,18 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_SCREENSHOT:
             o->screenshot = optarg;
             break;
+        case OPT_LAYOUT:
+            if (strcmp(optarg, "normal") && strcmp(optarg, "present"))
+                return fail(err, errlen, name, optarg, "expected normal or present");
+            o->present = !strcmp(optarg, "present");
+            break;
+        case OPT_FAULT: {
+            int f = klefr_sim_fault_parse(optarg);
+            if (f < 0)
+                return fail(err, errlen, name, optarg, "expected program-crc");
+            o->faults |= 1u << f;
+            break;
+        }
         case OPT_TRACE:
             for (const char *w = optarg; *w;) {
                 size_t n = strcspn(w, ",");
@@ -267,6 +289,10 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
     }
     if (o->profile && o->replay) {
         snprintf(err, errlen, "--profile and --replay exclude each other");
+        return -1;
+    }
+    if (o->paused && o->headless) {
+        snprintf(err, errlen, "--speed paused needs the window (--headless runs cannot pause)");
         return -1;
     }
     if (o->ephemeral && o->state_dir) {

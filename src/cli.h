@@ -20,6 +20,7 @@ typedef struct {
     uint64_t duration_us;
     bool have_speed;
     double speed;            /* 0 = as fast as possible */
+    bool paused;             /* --speed paused: the window opens with time stopped */
     const char *load;        /* --load SPEC */
     const char *profile;     /* --profile FILE */
     const char *replay;      /* --replay FILE */
@@ -39,6 +40,8 @@ typedef struct {
     bool trace_iec;          /* --trace iec */
     bool trace_mbus;         /* --trace mbus */
     const char *screenshot;  /* --screenshot FILE.png */
+    bool present;            /* --layout present: the window's presentation layout */
+    unsigned faults;         /* --fault NAME: bit per klefr_sim_fault */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

@@ -90,8 +90,11 @@ static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     app *a = arg;
     (void)sim;
     (void)t_us;
-    if (!klefr_panel_frame(a->panel, 0))
+    /* Paused, nothing runs but the window: it may sleep in SDL until input
+     * comes (bytes on the ports would wait for time to run anyway). */
+    if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
         return false;
+    a->loop.hook_wake_ns = klefr_panel_due_ns(a->panel); /* the next 60 Hz frame */
     double sp = klefr_panel_speed(a->panel);
     a->loop.paused = sp == 0;
     if (sp != 0)
@@ -187,6 +190,8 @@ int main(int argc, char **argv)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
 
     if (!a.opt.headless && !have_display()) {
+        if (a.opt.paused)
+            return usage_error("--speed paused: no display to show the paused window on");
         fprintf(stderr, "klefr-sim: no display: running headless\n");
         a.opt.headless = true;
     }
@@ -209,6 +214,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
+    for (int f = 0; f < KLEFR_FAULT_COUNT; f++) /* before anything runs: the meter boots with it */
+        if (a.opt.faults >> f & 1u)
+            klefr_sim_inject(&a.sim, (klefr_sim_fault)f);
     if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0) { /* checked by the CLI */
         fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
         return KLEFR_EXIT_RUNTIME;
@@ -258,9 +266,11 @@ int main(int argc, char **argv)
     klefr_panel_opts po = {.ports = a.ports,
                            .nports = a.nports,
                            .synth = a.opt.replay ? NULL : &a.synth,
-                           .headless = a.opt.headless};
+                           .headless = a.opt.headless,
+                           .present = a.opt.present};
     if (!a.opt.headless) {
-        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
+        po.speed = a.opt.paused ? 0 : a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
+        a.loop.paused = a.opt.paused;
         a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel) {
             fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);

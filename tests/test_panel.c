@@ -14,6 +14,7 @@
 #include "afe_synth.h"
 #include "panel.h"
 #include "panel_draw.h"
+#include "panel_frame.h"
 #include "png.h"
 #include "sim.h"
 
@@ -168,12 +169,13 @@ START_TEST(lcd_reference_images)
 }
 END_TEST
 
-/* The whole panel from a fixed snapshot: layout, hold ring at 3.5 s, LED and
- * S0 lamp on, scope, trend, controls. */
-START_TEST(panel_reference_image)
+static int32_t sv[1024], si[1024];
+static float tp[240], tq[240];
+
+/* A fixed snapshot: 6924 at 10 A PF 0.8 L, right button held 3.5 s, LED and
+ * S0 lamp on, 10x. */
+static klefr_panel_view fixed_view(void)
 {
-    static int32_t sv[1024], si[1024];
-    static float tp[240], tq[240];
     for (int k = 0; k < 1024; k++) {
         double w = 2 * M_PI * 50.0 * k / 4000.0;
         sv[k] = (int32_t)(sin(w) * 230 * sqrt(2) / 500 * 8388608);
@@ -184,45 +186,125 @@ START_TEST(panel_reference_image)
         tq[k] = k < 120 ? 0.0f : 1380.0f;
     }
     static const char *const ports[] = {"/dev/pts/7 (Modbus RTU, terminals 10/11)", "/dev/pts/8 (IR)"};
-    klefr_panel_view v = {.model = KLEFR_MODEL_6924,
-                          .powered = true,
-                          .backlight = true,
-                          .lcd = fb_energy(),
-                          .out_on = {true, true, false},
-                          .out_count = {1234, 123, 4},
-                          .held = KLEFR_BTN_RIGHT,
-                          .hold_s = {0, 3.5},
-                          .scope_v = sv,
-                          .scope_i = si,
-                          .scope_n = 1024,
-                          .scope_cap = 1024,
-                          .trend_p = tp,
-                          .trend_q = tq,
-                          .trend_n = 240,
-                          .trend_cap = 240,
-                          .trend_dt_s = 0.5,
-                          .ports = ports,
-                          .nports = 2,
-                          .speed = 10,
-                          .actual_speed = 10,
-                          .t_s = 3723,
-                          .has_load = true,
-                          .load = {.v_rms = 230, .i_rms = 10, .phi_deg = 36.87, .freq_hz = 50},
-                          .hover = KLEFR_CTL_SPEED_1};
+    return (klefr_panel_view){.model = KLEFR_MODEL_6924,
+                              .powered = true,
+                              .backlight = true,
+                              .lcd = fb_energy(),
+                              .out_on = {true, true, false},
+                              .out_count = {1234, 123, 4},
+                              .held = KLEFR_BTN_RIGHT,
+                              .hold_s = {0, 3.5},
+                              .scope_v = sv,
+                              .scope_i = si,
+                              .scope_n = 1024,
+                              .scope_cap = 1024,
+                              .trend_p = tp,
+                              .trend_q = tq,
+                              .trend_n = 240,
+                              .trend_cap = 240,
+                              .trend_dt_s = 0.5,
+                              .ports = ports,
+                              .nports = 2,
+                              .speed = 10,
+                              .actual_speed = 10,
+                              .t_s = 3723,
+                              .has_load = true,
+                              .load = {.v_rms = 230, .i_rms = 10, .phi_deg = 36.87, .freq_hz = 50},
+                              .hover = KLEFR_CTL_SPEED_1};
+}
+
+/* The whole panel from a fixed snapshot: layout, hold ring at 3.5 s, LED and
+ * S0 lamp on, scope, trend, controls. */
+START_TEST(panel_reference_image)
+{
+    klefr_panel_view v = fixed_view();
     klefr_canvas c;
     ck_assert(klefr_canvas_init(&c, 840, 576));
     klefr_panel_draw(&c, &L, &v);
     check_ref(&c, "panel_fixed");
-    /* the cached layers give the same picture */
+    /* the static layer and the parts drawn one by one give the same picture */
     klefr_canvas bg;
     ck_assert(klefr_canvas_init(&bg, 840, 576));
     klefr_panel_draw_static(&bg, &L, &v);
-    klefr_panel_draw_glass(&bg, &L, &v);
-    v.skip_glass = true;
-    klefr_panel_draw_dynamic(&bg, &L, &v);
+    for (int k = 0; k < KLEFR_PART_COUNT; k++)
+        klefr_panel_draw_part(&bg, &L, &v, (klefr_panel_part)k);
     ck_assert_mem_eq(bg.px, c.px, (size_t)840 * 576 * 4);
     klefr_canvas_free(&bg);
     klefr_canvas_free(&c);
+}
+END_TEST
+
+/* The frame kept between draws: after each change it holds exactly the
+ * pixels of a full redraw, repaints only near what changed, and nothing at
+ * all when nothing did. */
+static void frame_step(klefr_frame *f, const klefr_panel_view *v, klefr_canvas *full,
+                       double max_area)
+{
+    klefr_frame_render(f, &L, v);
+    klefr_panel_draw(full, &L, v);
+    ck_assert_mem_eq(f->cv.px, full->px, (size_t)full->w * (size_t)full->h * 4);
+    long area = 0;
+    for (int k = 0; k < f->nrect; k++)
+        area += (long)(f->rect[k].x1 - f->rect[k].x0) * (f->rect[k].y1 - f->rect[k].y0);
+    if (f->whole)
+        area = (long)full->w * full->h;
+    ck_assert_msg(area <= max_area * full->w * full->h, "repainted %.1f %% of the frame",
+                  100.0 * (double)area / ((double)full->w * full->h));
+}
+
+START_TEST(frame_repaints_only_what_changed)
+{
+    klefr_panel_view v = fixed_view();
+    static klefr_meter m;
+    m.meas = (klefr_measure){.valid = true, .v_rms = 230, .i_rms = 10, .freq_hz = 50,
+                             .p_w = 1840, .q_var = 1380, .s_va = 2300, .pf = 0.8f, .quadrant = 1};
+    m.tariff = 1;
+    v.m = &m;
+    klefr_frame f = {0};
+    klefr_canvas full;
+    ck_assert(klefr_frame_size(&f, 840, 576));
+    ck_assert(klefr_canvas_init(&full, 840, 576));
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    ck_assert(!klefr_frame_render(&f, &L, &v)); /* nothing changed: nothing to present */
+    v.out_on[KLEFR_OUT_LED] = false;             /* the LED goes out */
+    frame_step(&f, &v, &full, 0.01);
+    v.hold_s[1] = 3.6; /* the hold ring fills */
+    frame_step(&f, &v, &full, 0.03);
+    v.held = 0; /* released */
+    frame_step(&f, &v, &full, 0.03);
+    m.meas.p_w = 1841.5f; /* one reading */
+    frame_step(&f, &v, &full, 0.02);
+    v.hover = KLEFR_CTL_I_UP;
+    frame_step(&f, &v, &full, 0.02);
+    v.lcd.digits[7] = 0x06; /* one LCD digit */
+    frame_step(&f, &v, &full, 0.15);
+    for (int k = 0; k < 1024; k++) /* new waves: the scope only */
+        sv[k] = sv[k] / 2;
+    frame_step(&f, &v, &full, 0.25);
+    v.t_s += 1; /* the clock */
+    frame_step(&f, &v, &full, 0.02);
+    v.powered = false; /* a supply cut: the glass, lamps, readings, scope, phasors */
+    frame_step(&f, &v, &full, 1.0);
+    v.ov.show = true; /* the caption box: a new static layer */
+    v.ov.title = "S0 output rate";
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    v.ov.text = "Hold the right button for 3 seconds to enter the menu.";
+    v.ov.hint_buttons = KLEFR_BTN_RIGHT;
+    v.ov.hint_hold_s = 3;
+    v.ov.nav = true;
+    frame_step(&f, &v, &full, 0.25);
+    v.present = true; /* presentation layout */
+    v.show_readings = true;
+    frame_step(&f, &v, &full, 1.0);
+    v.ov.waiting = true;
+    frame_step(&f, &v, &full, 0.05);
+    klefr_frame_invalidate(&f);
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    klefr_frame_free(&f);
+    klefr_canvas_free(&full);
 }
 END_TEST
 
@@ -233,12 +315,12 @@ START_TEST(tall_window_shows_only_the_meter)
     klefr_canvas wide = {.w = 1400, .h = 960}, tall = {.w = 450, .h = 960};
     klefr_panel_view v = {.model = KLEFR_MODEL_6924};
     float wx, wy, tx, ty;
-    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_BTN_RIGHT, &wx, &wy));
-    ck_assert(klefr_panel_ctl_center(&tall, &L, KLEFR_CTL_BTN_RIGHT, &tx, &ty));
+    ck_assert(klefr_panel_ctl_center(&wide, &L, &v, KLEFR_CTL_BTN_RIGHT, &wx, &wy));
+    ck_assert(klefr_panel_ctl_center(&tall, &L, &v, KLEFR_CTL_BTN_RIGHT, &tx, &ty));
     ck_assert_int_eq(klefr_panel_hit(&tall, &L, &v, tx, ty), KLEFR_CTL_BTN_RIGHT);
     ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_BTN_RIGHT);
     ck_assert(tx > wx); /* centred and zoomed */
-    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_SPEED_1, &wx, &wy));
+    ck_assert(klefr_panel_ctl_center(&wide, &L, &v, KLEFR_CTL_SPEED_1, &wx, &wy));
     ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_SPEED_1);
     for (float x = 0; x < 450; x += 5)
         for (float y = 0; y < 960; y += 5) {
@@ -430,6 +512,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, lcd_reference_images);
     tcase_add_test(tc, panel_reference_image);
+    tcase_add_test(tc, frame_repaints_only_what_changed);
     tcase_add_test(tc, tall_window_shows_only_the_meter);
     tcase_add_test(tc, png_round_trip);
     suite_add_tcase(s, tc);
