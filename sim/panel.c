@@ -625,6 +625,7 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     p->speed_t0_ms = wall_ms();
     p->speed_t0_us = sim->t_us;
+    p->present = o->present;
     if (p->headless)
         return p;
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
@@ -635,7 +636,6 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     char title[64];
     snprintf(title, sizeof title, "KLEFR %d - digital twin", (int)sim->model);
-    p->present = o->present;
     p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                               o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);

@@ -382,7 +382,7 @@ static float glyph_alpha(const klefr_glyph *g, float gx, float gy)
 struct klefr_glyph_cache {
     struct gentry {
         const klefr_font *f;
-        int k64;
+        float k; /* exact: a glyph is only reused at the very scale it was made for */
         char ch;
         uint8_t sub;
         int ox, oy, w, h;
@@ -415,13 +415,14 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
     if (!c->glyphs && !(c->glyphs = calloc(1, sizeof *c->glyphs)))
         return NULL;
     struct klefr_glyph_cache *gc = c->glyphs;
-    int k64 = (int)lroundf(k * 64.0f);
-    unsigned h = ((unsigned)(uintptr_t)f * 31u + (unsigned)k64 * 131u + (unsigned char)ch * 7u +
+    uint32_t kbits;
+    memcpy(&kbits, &k, sizeof kbits);
+    unsigned h = ((unsigned)(uintptr_t)f * 31u + kbits * 131u + (unsigned char)ch * 7u +
                   (unsigned)sub) %
                  GCACHE_N;
     for (unsigned n = 0; n < GCACHE_N; n++, h = (h + 1) % GCACHE_N) {
         struct gentry *e = &gc->e[h];
-        if (e->f == f && e->k64 == k64 && e->ch == ch && e->sub == sub)
+        if (e->f == f && e->k == k && e->ch == ch && e->sub == sub)
             return e;
         if (e->f)
             continue;
@@ -450,7 +451,7 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
                 e->a[py * e->w + px] = (uint8_t)lroundf(a / (ss * ss) * 255.0f);
             }
         e->f = f;
-        e->k64 = k64;
+        e->k = k;
         e->ch = ch;
         e->sub = (uint8_t)sub;
         gc->used++;

@@ -87,20 +87,21 @@ typedef struct {
 static box_geo box_at(const klefr_panel_layout *L, const klefr_geo *g)
 {
     const cJSON *J = L->json;
-    if (g->mode == KLEFR_MODE_PRESENT)
+    if (g->mode == KLEFR_MODE_PRESENT) {
+        float top = g->top;
         return (box_geo){.x = g->side_x,
-                         .y = 0,
+                         .y = top + jnum(J, "present.title_y", 50),
                          .w = g->side_w,
-                         .h = 960,
-                         .title = 44,
-                         .text = 30,
-                         .text_lh = 42,
-                         .small = 26,
+                         .title = 34,
+                         .text = 23,
+                         .text_lh = 31,
+                         .small = 20,
                          .text_lines = 8,
-                         .trail_y = 540,
-                         .hint_y = 608,
-                         .wait_y = 680,
-                         .wait_x = g->side_x + 380};
+                         .trail_y = top + jnum(J, "present.trail_y", 350),
+                         .hint_y = top + jnum(J, "present.hint_y", 398),
+                         .wait_y = top + jnum(J, "present.nav_y", 420) + 31,
+                         .wait_x = g->side_x + 306};
+    }
     float x = jnum(J, "side.caption.x", 812), y = jnum(J, "side.caption.y", 18),
           w = jnum(J, "side.caption.w", 568), h = jnum(J, "side.caption.h", 470);
     return (box_geo){.x = x + 18,
@@ -137,11 +138,16 @@ void klefr_caption_draw(klefr_canvas *c, const klefr_panel_layout *L, const klef
         return;
     char buf[256];
     bool present = g->mode == KLEFR_MODE_PRESENT;
-    float ty = b.y + (present ? 80 : 40);
+    float ty = b.y + (present ? 0 : 40);
     klefr_cv_text(c, &klefr_font_bold, b.x, ty, b.title, txt, KLEFR_ALIGN_LEFT,
                   title_of(v, buf, sizeof buf));
-    wrap(c, &klefr_font_regular, b.x, ty + b.text_lh * (present ? 1.5f : 1.35f), b.text,
-         b.text_lh, b.w, txt, v->ov.text, b.text_lines);
+    const char *text = v->ov.text;
+    if (present && !(text && *text) && !(v->ov.title && *v->ov.title))
+        text = "Click a button on the meter for a short press, or hold it: the ring round it "
+               "fills in 5 s, with marks at 3 s and 5 s.\nF11 goes back to the full panel; I "
+               "shows a few readings here.";
+    wrap(c, &klefr_font_regular, b.x, ty + b.text_lh * (present ? 1.6f : 1.35f), b.text,
+         b.text_lh, b.w, present && text == v->ov.text ? txt : dim, text, b.text_lines);
     if (v->ov.trail && *v->ov.trail) {
         snprintf(buf, sizeof buf, "Menu: %s", v->ov.trail);
         wrap(c, &klefr_font_regular, b.x, b.trail_y, b.small, b.small * 1.3f, b.w, accent, buf,
@@ -186,10 +192,10 @@ void klefr_present_readings(klefr_canvas *c, const klefr_panel_layout *L,
         if (v->powered)
             snprintf(val[5], sizeof val[5], "T%u", (unsigned)m->tariff);
     }
-    float y0 = jnum(J, "present.readings_y", 760), colw = g->side_w / 2;
-    for (int k = 0; k < 6; k++) {
-        float x = g->side_x + (float)(k / 3) * colw, y = y0 + (float)(k % 3) * 34;
-        klefr_cv_text(c, &klefr_font_regular, x, y, 22, dim, KLEFR_ALIGN_LEFT, label[k]);
-        klefr_cv_text(c, &klefr_font_bold, x + colw - 30, y, 24, txt, KLEFR_ALIGN_RIGHT, val[k]);
+    float y0 = g->top + jnum(J, "present.readings_y", 512), colw = g->side_w / 3;
+    for (int k = 0; k < 6; k++) { /* two rows of three */
+        float x = g->side_x + (float)(k % 3) * colw, y = y0 + (float)(k / 3) * 24;
+        klefr_cv_text(c, &klefr_font_regular, x, y, 16, dim, KLEFR_ALIGN_LEFT, label[k]);
+        klefr_cv_text(c, &klefr_font_bold, x + colw - 20, y, 17, txt, KLEFR_ALIGN_RIGHT, val[k]);
     }
 }

@@ -29,6 +29,7 @@ typedef enum {
 typedef struct {
     klefr_mode mode;
     float side_x, side_w; /* presentation: the caption column, layout units */
+    float top;            /* presentation: layout y at the window's top edge */
 } klefr_geo;
 
 /* Fit the layout into the canvas: sets its transform. */

@@ -32,15 +32,17 @@ klefr_geo klefr_panel_fit(klefr_canvas *c, const klefr_panel_layout *L, const kl
     float mX = J("meter_only.x", 0), mY = J("meter_only.y", 0), mW = J("meter_only.w", 438),
           mH = J("meter_only.h", 960);
     if (v->present) {
-        /* The meter as high as the window allows, the column beside it at
-         * least present.min_side units wide. */
+        /* The front of the meter (LCD, LED, buttons) as high as the window
+         * allows, the column beside it at least present.min_side wide. */
         float side = J("present.min_side", 660), margin = J("present.margin", 30);
-        c->scale = fminf((float)c->h / mH, (float)c->w / (mW + side));
+        float pY = J("present.y", 130), pH = J("present.h", 600);
+        c->scale = fminf((float)c->h / pH, (float)c->w / (mW + side));
         c->ox = -mX * c->scale;
-        c->oy = ((float)c->h - mH * c->scale) / 2 - mY * c->scale;
+        c->oy = ((float)c->h - pH * c->scale) / 2 - pY * c->scale;
         g.mode = KLEFR_MODE_PRESENT;
         g.side_x = mX + mW + margin / 3;
         g.side_w = ((float)c->w - c->ox) / c->scale - g.side_x - margin;
+        g.top = pY;
         return g;
     }
     if ((float)c->w < (float)c->h * J("meter_only.below_aspect", 0)) {
@@ -70,14 +72,15 @@ static klefr_rect present_rect(const klefr_panel_layout *L, const klefr_geo *g,
     if (id == KLEFR_CTL_BACK || id == KLEFR_CTL_NEXT) {
         if (!v->ov.nav)
             return (klefr_rect){0};
-        float y = J("present.nav_y", 640);
-        return id == KLEFR_CTL_BACK ? (klefr_rect){x, y, 150, 60, false}
-                                    : (klefr_rect){x + 170, y, 190, 60, false};
+        float y = g->top + J("present.nav_y", 420);
+        return id == KLEFR_CTL_BACK ? (klefr_rect){x, y, 120, 48, false}
+                                    : (klefr_rect){x + 136, y, 150, 48, false};
     }
     if (id >= KLEFR_CTL_SPEED_PAUSE && id <= KLEFR_CTL_SPEED_MAX) {
         int k = id - KLEFR_CTL_SPEED_PAUSE, n = KLEFR_CTL_SPEED_MAX - KLEFR_CTL_SPEED_PAUSE + 1;
-        float pitch = fminf(w / (float)n, 130);
-        return (klefr_rect){x + (float)k * pitch, J("present.speed_y", 880), pitch - 10, 52, false};
+        float pitch = fminf(w / (float)n, 110);
+        return (klefr_rect){x + (float)k * pitch, g->top + J("present.speed_y", 552), pitch - 8, 40,
+                            false};
     }
     return (klefr_rect){0};
 }

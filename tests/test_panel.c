@@ -234,15 +234,97 @@ START_TEST(panel_reference_image)
 }
 END_TEST
 
+/* The trainer's overlay: the caption box over the scope (normal layout),
+ * and the presentation layout with the meter large, caption, trail, hint,
+ * Back/Next and a few readings beside it. */
+START_TEST(caption_and_presentation_reference_images)
+{
+    klefr_panel_view v = fixed_view();
+    v.held = 0;
+    v.ov = (klefr_panel_overlay){.show = true,
+                                 .title = "S0 output rate (7.10.1)",
+                                 .text = "Program mode 3 is open. Scroll with the buttons to the "
+                                         "page S0 output, then hold the right button for 5 seconds: "
+                                         "the value starts blinking.\nPick the new rate with short "
+                                         "presses.",
+                                 .trail = "Program mode 3 > S0 output",
+                                 .hint_buttons = KLEFR_BTN_RIGHT,
+                                 .hint_hold_s = 5,
+                                 .nav = true,
+                                 .waiting = true};
+    klefr_canvas c;
+    ck_assert(klefr_canvas_init(&c, 840, 576));
+    klefr_panel_draw(&c, &L, &v);
+    check_ref(&c, "panel_caption");
+    float x, y, nx, ny;
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_NEXT, &nx, &ny));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, nx, ny), KLEFR_CTL_NEXT);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &x, &y));
+    float normal_bx = x;
+    klefr_canvas_free(&c);
+
+    v.present = true;
+    v.show_readings = true;
+    static klefr_meter m;
+    m.meas = (klefr_measure){.valid = true, .v_rms = 230, .i_rms = 10, .p_w = 1840, .pf = 0.8f};
+    m.tariff = 2;
+    v.m = &m;
+    ck_assert(klefr_canvas_init(&c, 1280, 720)); /* a projector's 16:9 */
+    klefr_panel_draw(&c, &L, &v);
+    check_ref(&c, "panel_present");
+    /* the meter is larger than in the normal layout of the same window */
+    klefr_canvas n;
+    ck_assert(klefr_canvas_init(&n, 1280, 720));
+    klefr_panel_view vn = v;
+    vn.present = false;
+    float lx0, lx1, px0, px1, py;
+    ck_assert(klefr_panel_ctl_center(&n, &L, &vn, KLEFR_CTL_BTN_LEFT, &lx0, &py));
+    ck_assert(klefr_panel_ctl_center(&n, &L, &vn, KLEFR_CTL_BTN_RIGHT, &lx1, &py));
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_LEFT, &px0, &py));
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &px1, &py));
+    ck_assert_float_gt(px1 - px0, (lx1 - lx0) * 1.05f);
+    /* its controls: the meter buttons, Back/Next, the speed row; no load controls */
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_NEXT, &nx, &ny));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, nx, ny), KLEFR_CTL_NEXT);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_SPEED_QUARTER, &x, &y));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, x, y), KLEFR_CTL_SPEED_QUARTER);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &x, &y));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, x, y), KLEFR_CTL_BTN_RIGHT);
+    ck_assert(!klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_I_UP, &x, &y));
+    (void)normal_bx;
+    klefr_canvas_free(&n);
+    klefr_canvas_free(&c);
+}
+END_TEST
+
+START_TEST(hint_text)
+{
+    char b[32];
+    klefr_panel_hint_text(KLEFR_BTN_RIGHT, 3, b, sizeof b);
+    ck_assert_str_eq(b, "hold R 3 s");
+    klefr_panel_hint_text(KLEFR_BTN_LEFT, 0, b, sizeof b);
+    ck_assert_str_eq(b, "press L");
+    klefr_panel_hint_text(KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT, 3, b, sizeof b);
+    ck_assert_str_eq(b, "hold L+R 3 s");
+    klefr_panel_hint_text(0, 3, b, sizeof b);
+    ck_assert_str_eq(b, "");
+}
+END_TEST
+
 /* The frame kept between draws: after each change it holds exactly the
  * pixels of a full redraw, repaints only near what changed, and nothing at
  * all when nothing did. */
 static void frame_step(klefr_frame *f, const klefr_panel_view *v, klefr_canvas *full,
                        double max_area)
 {
+    static int step;
+    step++;
     klefr_frame_render(f, &L, v);
     klefr_panel_draw(full, &L, v);
-    ck_assert_mem_eq(f->cv.px, full->px, (size_t)full->w * (size_t)full->h * 4);
+    long diff = 0;
+    for (long k = 0; k < (long)full->w * full->h; k++)
+        diff += f->cv.px[k] != full->px[k];
+    ck_assert_msg(diff == 0, "step %d: %ld pixels differ from a full redraw", step, diff);
     long area = 0;
     for (int k = 0; k < f->nrect; k++)
         area += (long)(f->rect[k].x1 - f->rect[k].x0) * (f->rect[k].y1 - f->rect[k].y0);
@@ -513,6 +595,8 @@ int main(void)
     tcase_add_test(tc, lcd_reference_images);
     tcase_add_test(tc, panel_reference_image);
     tcase_add_test(tc, frame_repaints_only_what_changed);
+    tcase_add_test(tc, caption_and_presentation_reference_images);
+    tcase_add_test(tc, hint_text);
     tcase_add_test(tc, tall_window_shows_only_the_meter);
     tcase_add_test(tc, png_round_trip);
     suite_add_tcase(s, tc);
