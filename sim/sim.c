@@ -102,6 +102,24 @@ void klefr_sim_power(klefr_sim *s, bool on)
     }
 }
 
+size_t klefr_lcd_text_line(const klefr_lcd_fb *fb, char *buf, size_t size)
+{
+    char text[160];
+    klefr_lcd_text(fb, text, sizeof text);
+    size_t o = 0;
+    for (const char *p = text; *p && o + 4 < size; p++) {
+        if (*p == '\n') {
+            memcpy(buf + o, " | ", 3);
+            o += 3;
+        } else {
+            buf[o++] = *p;
+        }
+    }
+    if (size)
+        buf[o < size ? o : size - 1] = 0;
+    return o;
+}
+
 const char *klefr_sim_fault_to_str(klefr_sim_fault f)
 {
     switch (f) {
@@ -179,6 +197,8 @@ static klefr_sim_event ev_pop(klefr_sim *s)
 
 static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
 {
+    if (s->input_tap && e->kind != KLEFR_EV_UART_RX && e->kind != KLEFR_EV_CALL)
+        s->input_tap(s->input_tap_arg, e);
     switch (e->kind) {
     case KLEFR_EV_UART_RX:
         if (s->powered)

@@ -90,6 +90,11 @@ typedef struct klefr_sim {
     klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
     int nfds;
 
+    /* Called with every button, tariff input and supply event as it is
+     * delivered, whoever posted it (a recorder); NULL = none. */
+    void (*input_tap)(void *arg, const klefr_sim_event *e);
+    void *input_tap_arg;
+
     /* Trace sink; NULL = off. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
@@ -119,6 +124,10 @@ int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_u
 /* Cut or restore the supply. A cut raises the supply monitor interrupt; a
  * restore boots the firmware, which then reads the tariff input level. */
 void klefr_sim_power(klefr_sim *s, bool on);
+
+/* The LCD as one line of text, "FW kWh | 0.00 | TOTAL" (icons | middle row
+ * | lower row), as --lcd-text prints it and scenarios compare it. */
+size_t klefr_lcd_text_line(const klefr_lcd_fb *fb, char *buf, size_t size);
 
 /* Faults a test bench injects (--fault, scenario events). */
 typedef enum {

@@ -41,6 +41,7 @@ enum {
     OPT_SCREENSHOT,
     OPT_LAYOUT,
     OPT_FAULT,
+    OPT_RECORD,
 };
 
 static const struct {
@@ -93,6 +94,8 @@ static const struct {
      "window layout; present = the meter large, captions beside it (F11)"},
     {"fault", required_argument, OPT_FAULT, "program-crc",
      "inject a fault from the start: program-crc = Err 02 (may repeat)"},
+    {"record", required_argument, OPT_RECORD, "FILE.json",
+     "write the presses and control changes as a scenario (docs/scenarios.md)"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -243,6 +246,11 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             if (strcmp(optarg, "normal") && strcmp(optarg, "present"))
                 return fail(err, errlen, name, optarg, "expected normal or present");
             o->present = !strcmp(optarg, "present");
+            break;
+        case OPT_RECORD:
+            if (!*optarg)
+                return fail(err, errlen, name, optarg, "empty file name");
+            o->record = optarg;
             break;
         case OPT_FAULT: {
             int f = klefr_sim_fault_parse(optarg);

@@ -42,6 +42,7 @@ typedef struct {
     const char *screenshot;  /* --screenshot FILE.png */
     bool present;            /* --layout present: the window's presentation layout */
     unsigned faults;         /* --fault NAME: bit per klefr_sim_fault */
+    const char *record;      /* --record FILE.json: the session as a scenario */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

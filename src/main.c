@@ -20,6 +20,7 @@
 #include "panel.h"
 #include "ports.h"
 #include "profile.h"
+#include "recorder.h"
 #include "report.h"
 #include "sim.h"
 
@@ -76,6 +77,7 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
+    klefr_recorder *rec;
     char state_dir[4096];
     char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
@@ -100,6 +102,15 @@ static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     if (sp != 0)
         a->loop.speed = sp < 0 ? 0 : sp;
     return true;
+}
+
+/* --record: the window's load controls (the sim reports presses, tariff
+ * input and supply itself). */
+static void panel_input(void *arg, const klefr_panel_input *in)
+{
+    app *a = arg;
+    if (in->kind == KLEFR_PANEL_IN_LOAD && a->rec)
+        klefr_recorder_load(a->rec, &in->load, in->t_us);
 }
 
 static bool have_display(void)
@@ -227,6 +238,12 @@ int main(int argc, char **argv)
     }
     if (a.opt.profile)
         klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
+    if (a.opt.record &&
+        !(a.rec = klefr_recorder_start(&a.sim, a.opt.replay ? &a.load : &a.synth.load,
+                                       a.opt.record, err, sizeof err))) {
+        fprintf(stderr, "klefr-sim: --record %s\n", err);
+        return KLEFR_EXIT_RUNTIME;
+    }
 
     /* Speed: as asked; else flat out when headless with an end in sight,
      * real time otherwise. */
@@ -279,6 +296,7 @@ int main(int argc, char **argv)
         }
         a.loop.hook = panel_hook;
         a.loop.hook_arg = &a;
+        klefr_panel_on_input(a.panel, panel_input, &a);
     }
 
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
@@ -296,6 +314,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
                 a.opt.replay, (unsigned long long)a.replay.clipped);
 
+    bool rec_failed = a.rec && klefr_recorder_finish(a.rec, err, sizeof err) != 0;
+    if (rec_failed)
+        fprintf(stderr, "klefr-sim: --record %s\n", err);
+    a.rec = NULL;
     bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
         if (!a.panel)
@@ -325,5 +347,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
         return KLEFR_EXIT_RUNTIME;
     }
-    return shot_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
+    return shot_failed || rec_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
 }
