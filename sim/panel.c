@@ -724,6 +724,14 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
     return true;
 }
 
+void klefr_panel_draw_now(klefr_panel *p)
+{
+    if (p->headless)
+        return;
+    render(p);
+    p->dirty = false;
+}
+
 uint64_t klefr_panel_due_ns(const klefr_panel *p)
 {
     if (p->headless || !(p->dirty || moving(p)))

@@ -54,6 +54,10 @@ klefr_panel *klefr_panel_open(struct klefr_sim *sim, const klefr_panel_opts *o, 
  * nothing to draw. Returns false once the user closed the window. */
 bool klefr_panel_frame(klefr_panel *p, int wait_ms);
 
+/* Draw what changed now, whatever the 60 Hz cadence (tests; a tour step's
+ * first frame). */
+void klefr_panel_draw_now(klefr_panel *p);
+
 /* When the panel wants its next klefr_panel_frame() call (klefr_wall_ns()
  * time base), or 0 when only input can change the picture. */
 uint64_t klefr_panel_due_ns(const klefr_panel *p);

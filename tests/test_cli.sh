@@ -60,6 +60,26 @@ if [ "$part" = basic ]; then
   printf 'not a wave file' >"$tmp/bad.wav"
   expect_exit 2 "$tmp/bad.wav: not a RIFF/WAVE file" -- --headless --ephemeral --replay "$tmp/bad.wav"
 
+  # Trainer options: Err 02 from the command line, the layout, a paused
+  # start (window only), and --record (also of --press presses).
+  "$sim" --headless --ephemeral --fault program-crc --lcd-text --duration 1 >"$tmp/err02" 2>&1
+  grep -q "^lcd 0.000 .*| Err 02 |" "$tmp/err02" && ok "--fault program-crc shows Err 02 from the start" ||
+    fail "--fault program-crc: $(head -3 "$tmp/err02")"
+  expect_exit 2 "--fault 'eeprom': expected program-crc" -- --headless --ephemeral --fault eeprom
+  expect_exit 2 "--layout 'wide': expected normal or present" -- --layout wide
+  expect_exit 2 "--speed paused needs the window" -- --headless --speed paused
+  expect_exit 1 "--record $tmp/no/such/dir/r.json" -- --headless --ephemeral --duration 1 --record "$tmp/no/such/dir/r.json"
+  if "$sim" --headless --ephemeral --model 6922 --press R@1+0.3,B@2+3.2 --duration 6 \
+       --record "$tmp/rec.json" >/dev/null 2>"$tmp/err" &&
+     [ "$(json "$tmp/rec.json" '[(e["at"], e["button"], e["hold"]) for e in j["events"]]')" = \
+       "[(1.0, 'right', 0.3), (2.0, 'both', 3.2)]" ] &&
+     [ "$(json "$tmp/rec.json" '[(x["at"], x["lcd"]) for x in j["expect"]] + [j["duration"]]')" = \
+       "[(1.55, 'text'), (5.45, 'text'), 6.0]" ]; then
+    ok "--record writes the --press presses and an LCD check after each"
+  else
+    fail "--record: $(cat "$tmp/err") $(head -c 600 "$tmp/rec.json")"
+  fi
+
   # A recording plays to its end, then the run stops.
   "$py" -c "
 import math

@@ -5,6 +5,8 @@
  * Regenerate the reference images: KLEFR_UPDATE_REFS=1 meson test panel. */
 #include "check_run.h"
 #include <SDL.h>
+#include <cjson/cJSON.h>
+#include <unistd.h>
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "panel_draw.h"
 #include "panel_frame.h"
 #include "png.h"
+#include "recorder.h"
 #include "sim.h"
 
 #ifndef KLEFR_TEST_REFS
@@ -587,6 +590,302 @@ START_TEST(window_close_ends_the_run)
 }
 END_TEST
 
+/* ---- scripted presses, the three faults, the trainer's overlay ----------- */
+
+/* Pixels of the window within 40 of colour rgb, in the box of side 2r
+ * round control ctl (or the whole window for KLEFR_CTL_NONE). */
+static long pixels_like(int ctl, int r, uint32_t rgb)
+{
+    int w, h, cx = 0, cy = 0;
+    klefr_panel_draw_now(panel);
+    const uint32_t *px = klefr_panel_pixels(panel, &w, &h);
+    ck_assert_ptr_nonnull(px);
+    if (ctl != KLEFR_CTL_NONE)
+        ck_assert(klefr_panel_control_pos(panel, ctl, &cx, &cy));
+    long n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (ctl != KLEFR_CTL_NONE && (abs(x - cx) > r || abs(y - cy) > r))
+                continue;
+            uint32_t p = px[(size_t)y * (size_t)w + (size_t)x];
+            int d = abs((int)(p >> 16 & 0xff) - (int)(rgb >> 16 & 0xff)) +
+                    abs((int)(p >> 8 & 0xff) - (int)(rgb >> 8 & 0xff)) +
+                    abs((int)(p & 0xff) - (int)(rgb & 0xff));
+            n += d < 40;
+        }
+    return n;
+}
+
+static void post_buttons(uint8_t held, double t_s)
+{
+    klefr_sim_event e = {.t_us = (uint64_t)(t_s * 1e6), .kind = KLEFR_EV_BUTTONS, .byte = held};
+    ck_assert(klefr_sim_post(&sim, &e));
+}
+
+#define AMBER 0xe59a1c  /* the hold ring past 3 s */
+#define HINT 0xff8a00   /* the ring round a hinted button */
+#define ALARM 0xe0604a  /* "SUPPLY CUT" */
+
+/* A press the simulation delivers (--press, a scenario) moves the key cap
+ * and fills the hold ring like a mouse press, without being the window's
+ * own input. */
+START_TEST(scripted_press_animates_button_and_ring)
+{
+    open_panel();
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 0);
+    post_buttons(KLEFR_BTN_RIGHT, 1.0);
+    post_buttons(0, 5.0);
+    klefr_sim_run_until(&sim, 4500000);
+    double hold[2];
+    ck_assert_uint_eq(klefr_panel_buttons_shown(panel, hold), KLEFR_BTN_RIGHT);
+    ck_assert_double_eq_tol(hold[1], 3.5, 0.011);
+    ck_assert_uint_eq(klefr_panel_held(panel), 0); /* not the mouse */
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 30);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_LEFT, 40, AMBER), 0);
+    klefr_sim_run_until(&sim, 5200000);
+    ck_assert_uint_eq(klefr_panel_buttons_shown(panel, hold), 0);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 0);
+    close_panel();
+}
+END_TEST
+
+static void press_key(SDL_Keycode k)
+{
+    key(k, true);
+    key(k, false);
+}
+
+/* 6922: the supply comes back with the tariff input still on: T2, as
+ * headless profiles do (the firmware reads the input as it boots). */
+START_TEST(restore_with_tariff_input_on_is_t2)
+{
+    open_panel(); /* a 6922 */
+    press_key(SDLK_t);
+    klefr_sim_run_until(&sim, 500000);
+    ck_assert_uint_eq(sim.meter.tariff, 2);
+    press_key(SDLK_p); /* cut */
+    klefr_sim_run_until(&sim, 1000000);
+    ck_assert(!sim.powered);
+    press_key(SDLK_p); /* restore */
+    klefr_sim_run_until(&sim, 1100000);
+    ck_assert(sim.powered);
+    ck_assert_uint_eq(sim.meter.tariff, 2);
+    klefr_sim_run_until(&sim, 1300000);
+    ck_assert(sim.out.lcd.icons & KLEFR_ICON_T2);
+    press_key(SDLK_t); /* input off, then a cut and a restore: T1 */
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1500000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1800000);
+    ck_assert_uint_eq(sim.meter.tariff, 1);
+    ck_assert(!(sim.out.lcd.icons & KLEFR_ICON_T2));
+    close_panel();
+}
+END_TEST
+
+/* During a supply cut the scope draws flat lines and says so, the phasor
+ * diagram has no arrows: no waves of a supply that is not there. */
+START_TEST(scope_and_phasors_show_a_supply_cut)
+{
+    open_panel();
+    klefr_sim_run_until(&sim, 1000000);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 0);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1200000);
+    for (unsigned k = 0; k < 160; k++)
+        ck_assert_int_eq(sim.scope_v[(sim.scope_n - 1 - k) % KLEFR_SIM_SCOPE_N], 0);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 40);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1500000);
+    ck_assert_int_ne(sim.scope_v[(sim.scope_n - 10) % KLEFR_SIM_SCOPE_N], 0);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 0);
+    close_panel();
+}
+END_TEST
+
+static int navs[3];
+
+static void on_nav(void *arg, klefr_panel_nav nav)
+{
+    (void)arg;
+    navs[nav]++;
+}
+
+/* Caption, trail, hint, Back/Next and step mode, as a tour player will use
+ * them; F11 and M switch the layouts. */
+START_TEST(trainer_overlay_nav_and_step_mode)
+{
+    open_panel();
+    memset(navs, 0, sizeof navs);
+    int x, y;
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y)); /* no tour: no Next */
+    klefr_panel_set_caption(panel, "S0 output rate", "Hold the right button for 3 seconds.");
+    klefr_panel_set_hint(panel, KLEFR_BTN_RIGHT, 3, NULL);
+    klefr_panel_show_overlay(panel, true);
+    klefr_panel_set_nav(panel, on_nav, NULL);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, HINT), 30); /* the hinted button */
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_LEFT, 40, HINT), 0);
+    char t[160];
+    klefr_panel_trail(panel, t, sizeof t);
+    ck_assert_str_eq(t, "Automatic scroll > Total active energy");
+    mouse(KLEFR_CTL_NEXT, true);
+    mouse(KLEFR_CTL_NEXT, false);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 1);
+    size_t before = sim.nev;
+    key(SDLK_SPACE, true); /* Space = Next while a tour plays, not both buttons */
+    key(SDLK_SPACE, false);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 2);
+    ck_assert_uint_eq(sim.nev, before);
+    press_key(SDLK_PAGEUP);
+    ck_assert_int_eq(navs[KLEFR_PANEL_BACK], 1);
+    /* step mode: time stops until Next; a speed chosen meanwhile is the one Next resumes at */
+    klefr_panel_set_speed(panel, 10);
+    klefr_panel_wait_next(panel);
+    ck_assert(klefr_panel_waiting(panel));
+    ck_assert(klefr_panel_speed(panel) == 0);
+    press_key(SDLK_9); /* 0.5x */
+    ck_assert(klefr_panel_speed(panel) == 0);
+    press_key(SDLK_SPACE);
+    ck_assert(!klefr_panel_waiting(panel));
+    ck_assert(klefr_panel_speed(panel) == 0.5);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 3);
+    press_key(SDLK_8);
+    ck_assert(klefr_panel_speed(panel) == 0.25);
+    /* presentation layout: the meter larger, no load controls, Next still there */
+    int bx0, by, bx1;
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_LEFT, &bx0, &by));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_RIGHT, &bx1, &by));
+    press_key(SDLK_F11);
+    int px0, px1;
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_LEFT, &px0, &by));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_RIGHT, &px1, &by));
+    ck_assert_int_gt(px1 - px0, (bx1 - bx0) * 5 / 4);
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_I_UP, &x, &y));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y));
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 60, HINT), 30);
+    press_key(SDLK_F11);
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_I_UP, &x, &y));
+    press_key(SDLK_m); /* the caption box off: Next goes with it */
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y));
+    /* no tour: Space is both buttons again, the hint ring goes */
+    klefr_panel_set_nav(panel, NULL, NULL);
+    klefr_panel_set_hint(panel, 0, 0, NULL);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, HINT), 0);
+    key(SDLK_SPACE, true);
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->byte, KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
+    key(SDLK_SPACE, false);
+    close_panel();
+}
+END_TEST
+
+static klefr_recorder *rec;
+
+static void rec_input(void *arg, const klefr_panel_input *in)
+{
+    (void)arg;
+    if (in->kind == KLEFR_PANEL_IN_LOAD)
+        klefr_recorder_load(rec, &in->load, in->t_us);
+}
+
+static const cJSON *nth(const cJSON *arr, int k)
+{
+    const cJSON *o = cJSON_GetArrayItem(arr, k);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(j), "no number %s", key);
+    return j->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsString(j), "no string %s", key);
+    return j->valuestring;
+}
+
+/* --record: the window's presses (mouse and keys), a load step, the tariff
+ * input and a supply cut land in a scenario with their meter times, and
+ * each release is followed by a check of the LCD 0.25 s later. */
+START_TEST(recorder_writes_the_session_as_a_scenario)
+{
+    open_panel();
+    char path[] = "test-panel-rec-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    char err[256];
+    rec = klefr_recorder_start(&sim, &synth.load, path, err, sizeof err);
+    ck_assert_msg(rec != NULL, "%s", err);
+    klefr_panel_on_input(panel, rec_input, NULL);
+    klefr_sim_run_until(&sim, 1000000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true);
+    klefr_sim_run_until(&sim, 1300000);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    klefr_sim_run_until(&sim, 2000000);
+    mouse(KLEFR_CTL_I_UP, true); /* 5 A -> 10 A */
+    mouse(KLEFR_CTL_I_UP, false);
+    klefr_sim_run_until(&sim, 3000000);
+    key(SDLK_LEFT, true);
+    klefr_sim_run_until(&sim, 6200000); /* a 3.2 s hold */
+    key(SDLK_LEFT, false);
+    klefr_sim_run_until(&sim, 7000000);
+    press_key(SDLK_t);
+    klefr_sim_run_until(&sim, 8000000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 9000000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 10000000);
+    ck_assert_int_eq(klefr_recorder_finish(rec, err, sizeof err), 0);
+
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    remove(path);
+    text[n] = 0;
+    cJSON *root = cJSON_Parse(text);
+    ck_assert_msg(root != NULL, "not JSON: %s", text);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "meter");
+    ck_assert_int_eq((int)num(m, "model"), 6922);
+    ck_assert_str_eq(str(m, "load"), "v=230,i=5,phi=0,f=50,import");
+    ck_assert_double_eq_tol(num(root, "duration"), 10, 1e-9);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "events");
+    ck_assert_int_eq(cJSON_GetArraySize(ev), 5);
+    ck_assert_str_eq(str(nth(ev, 0), "do"), "press");
+    ck_assert_str_eq(str(nth(ev, 0), "button"), "right");
+    ck_assert_double_eq_tol(num(nth(ev, 0), "at"), 1.0, 1e-9);
+    ck_assert_double_eq_tol(num(nth(ev, 0), "hold"), 0.3, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 1), "button"), "left");
+    ck_assert_double_eq_tol(num(nth(ev, 1), "at"), 3.0, 1e-9);
+    ck_assert_double_eq_tol(num(nth(ev, 1), "hold"), 3.2, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 2), "do"), "tariff_input");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(nth(ev, 2), "on")));
+    ck_assert_double_eq_tol(num(nth(ev, 2), "at"), 7.0, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 3), "do"), "power_cut");
+    ck_assert_double_eq_tol(num(nth(ev, 3), "at"), 8.0, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 4), "do"), "power_restore");
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(root, "timeline");
+    ck_assert_int_eq(cJSON_GetArraySize(tl), 2);
+    ck_assert_double_eq_tol(num(nth(tl, 0), "duration"), 2.0, 1e-9);
+    ck_assert_str_eq(str(nth(tl, 1), "load"), "v=230,i=10,phi=0,f=50,import");
+    ck_assert_double_eq_tol(num(nth(tl, 1), "duration"), 8.0, 1e-9);
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "expect");
+    ck_assert_int_eq(cJSON_GetArraySize(ex), 2);
+    ck_assert_double_eq_tol(num(nth(ex, 0), "at"), 1.55, 1e-9);
+    ck_assert_str_eq(str(nth(ex, 0), "lcd"), "text");
+    ck_assert_str_eq(str(nth(ex, 0), "eq"), "FW >> kWh | 0.00 | TOTAL");
+    ck_assert_double_eq_tol(num(nth(ex, 1), "at"), 6.45, 1e-9);
+    cJSON_Delete(root);
+    close_panel();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("panel");
@@ -606,6 +905,15 @@ int main(void)
     tcase_add_test(tc, space_or_right_click_is_both_buttons);
     tcase_add_test(tc, controls_change_load_supply_tariff_speed);
     tcase_add_test(tc, window_close_ends_the_run);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("trainer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, scripted_press_animates_button_and_ring);
+    tcase_add_test(tc, restore_with_tariff_input_on_is_t2);
+    tcase_add_test(tc, scope_and_phasors_show_a_supply_cut);
+    tcase_add_test(tc, trainer_overlay_nav_and_step_mode);
+    tcase_add_test(tc, recorder_writes_the_session_as_a_scenario);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

@@ -10,18 +10,21 @@ typedef struct {
     size_t size, len;
 } trail_out;
 
-static void put(trail_out *o, const char *s)
+static void append(trail_out *o, const char *s)
 {
-    if (o->len > 0 && o->len + 3 < o->size) { /* separator */
-        memcpy(o->buf + o->len, " > ", 3);
-        o->len += 3;
-    }
     size_t n = strlen(s);
     if (n > o->size - 1 - o->len)
-        n = o->size - 1 - o->len;
+        n = o->size - 1 - o->len; /* cut to the buffer */
     memcpy(o->buf + o->len, s, n);
     o->len += n;
     o->buf[o->len] = 0;
+}
+
+static void put(trail_out *o, const char *s)
+{
+    if (o->len > 0)
+        append(o, " > ");
+    append(o, s);
 }
 
 size_t klefr_ui_trail(const klefr_meter *m, char *buf, size_t size)
