@@ -51,6 +51,8 @@ struct klefr_panel {
 
     uint8_t mouse_held, key_held, held;
     uint64_t press_us[2];
+    uint64_t release_us[2];
+    uint64_t buttons_at_us; /* meter time of the last button event posted */
     klefr_ctl hover, pressed;
 
     klefr_load load;   /* what the controls last set (applied by an event) */
@@ -91,9 +93,11 @@ static uint64_t wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* Tell the observer (in.t_us 0: now). */
 static void tell(klefr_panel *p, klefr_panel_input in)
 {
-    in.t_us = p->sim->t_us;
+    if (!in.t_us)
+        in.t_us = p->sim->t_us;
     if (p->on_input)
         p->on_input(p->on_input_arg, &in);
 }
@@ -108,17 +112,40 @@ static void post(klefr_panel *p, klefr_sim_event ev)
 
 /* ---- buttons ----------------------------------------------------------- */
 
+/* A click is a press the meter sees: a release sooner than this after the
+ * press (a quick click, both in one frame, a fast speed) is posted this
+ * long after the press, past the firmware's 30 ms debounce. */
+#define MIN_PRESS_US 100000u
+
 static void buttons_update(klefr_panel *p)
 {
     uint8_t held = p->mouse_held | p->key_held;
     if (held == p->held)
         return;
-    for (int b = 0; b < 2; b++)
+    /* button events keep their order (none before a delayed release), and
+     * a button is up at least as long before it goes down again */
+    uint64_t t = p->sim->t_us > p->buttons_at_us ? p->sim->t_us : p->buttons_at_us;
+    for (int b = 0; b < 2; b++) {
+        bool down = (held >> b & 1u) && !(p->held >> b & 1u);
+        bool up = !(held >> b & 1u) && (p->held >> b & 1u);
+        if (down && t < p->release_us[b] + MIN_PRESS_US && p->release_us[b])
+            t = p->release_us[b] + MIN_PRESS_US;
+        if (up && t < p->press_us[b] + MIN_PRESS_US)
+            t = p->press_us[b] + MIN_PRESS_US;
+    }
+    for (int b = 0; b < 2; b++) {
         if ((held >> b & 1u) && !(p->held >> b & 1u))
-            p->press_us[b] = p->sim->t_us;
+            p->press_us[b] = t;
+        if (!(held >> b & 1u) && (p->held >> b & 1u))
+            p->release_us[b] = t;
+    }
     p->held = held;
-    post(p, (klefr_sim_event){.kind = KLEFR_EV_BUTTONS, .byte = held});
-    tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_BUTTONS, .buttons = held});
+    p->buttons_at_us = t;
+    klefr_sim_event ev = {.t_us = t, .kind = KLEFR_EV_BUTTONS, .byte = held};
+    if (!klefr_sim_post(p->sim, &ev))
+        fprintf(stderr, "klefr-panel: event queue full, input dropped\n");
+    p->dirty = true;
+    tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_BUTTONS, .t_us = t, .buttons = held});
 }
 
 /* ---- load and supply ------------------------------------------------------ */

@@ -521,6 +521,31 @@ START_TEST(mouse_hold_right_button_5s)
 }
 END_TEST
 
+/* A click quicker than the firmware's debounce (both events in one frame,
+ * xdotool's click) is still a short press: the release goes 0.1 s of meter
+ * time after the press. */
+START_TEST(a_quick_click_is_a_short_press)
+{
+    open_panel();
+    klefr_sim_run_until(&sim, 1000000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    const klefr_sim_event *e = queued(KLEFR_EV_BUTTONS);
+    ck_assert_uint_eq(e->byte, 0);
+    ck_assert_uint_eq(e->t_us, 1100000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true); /* a second click: up 0.1 s, then down 0.1 s */
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->t_us, 1200000);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->t_us, 1300000);
+    klefr_sim_run_until(&sim, 1600000);
+    char text[160];
+    klefr_lcd_text_line(&sim.out.lcd, text, sizeof text);
+    /* the first leaves automatic scroll, the second goes on a page */
+    ck_assert_str_eq(text, "FW >> kvarh | 0.00 | TOTAL");
+    close_panel();
+}
+END_TEST
+
 START_TEST(space_or_right_click_is_both_buttons)
 {
     open_panel();
@@ -902,6 +927,7 @@ int main(void)
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mouse_hold_right_button_5s);
+    tcase_add_test(tc, a_quick_click_is_a_short_press);
     tcase_add_test(tc, space_or_right_click_is_both_buttons);
     tcase_add_test(tc, controls_change_load_supply_tariff_speed);
     tcase_add_test(tc, window_close_ends_the_run);
