@@ -8,14 +8,22 @@
 # server's own CPU time over the same window is printed too (it copies the
 # pixels the panel sends). Prints one table; figures go in docs/performance.md.
 #
-#   scripts/bench-panel.sh [SECONDS (default 10)] [WARMUP (default 3)]
+#   scripts/bench-panel.sh [SECONDS (default 10)] [WARMUP (default 3)] [CASE...]
+#
+# CASE names a row below (default all). KLEFR_SIM=path measures another
+# build of klefr-sim (e.g. the one before a change; it may lack the options
+# of the paused and presentation rows).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-"$root/scripts/build.sh" >&2
-build=${KLEFR_BUILD:-$root/build}
-sim="$build/src/klefr-sim"
 secs=${1:-10}
 warm=${2:-3}
+shift 2 2>/dev/null || shift $#
+only=" $* "
+if [ -z "${KLEFR_SIM:-}" ]; then
+  "$root/scripts/build.sh" >&2
+fi
+build=${KLEFR_BUILD:-$root/build}
+sim=${KLEFR_SIM:-$build/src/klefr-sim}
 tck=$(getconf CLK_TCK)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -25,7 +33,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # the last "stats" line the panel printed: wall_s frames upload_px
 last_stats() {
   grep 'klefr-panel: stats' "$1" | tail -1 |
-    sed -E 's/.*wall_s=([0-9.]+) frames=([0-9]+) upload_px=([0-9]+).*/\1 \2 \3/'
+    sed -E 's/.*wall_s=([0-9.]+) frames=([0-9]+) upload_px=([0-9]+)( renders=([0-9]+))?.*/\1 \2 \3 \5/'
 }
 # the Xvfb started under xvfb-run (a descendant of pid $1), if any
 xvfb_of() {
@@ -44,6 +52,7 @@ xvfb_of() {
 run_case() {
   local name=$1 driver=$2
   shift 2
+  [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || return 0
   local err="$tmp/$name.err" outer
   if [ "$driver" = x11 ]; then
     KLEFR_PANEL_STATS=1 xvfb-run -a -s "-screen 0 1400x1000x24" \
@@ -74,20 +83,22 @@ import sys
 name, secs, tck, c0, c1, x0, x1, s0, s1, hasx = sys.argv[1:11]
 secs, tck = float(secs), float(tck)
 cpu = (float(c1) - float(c0)) / tck / secs * 100
-w0, f0, u0 = (float(v) for v in s0.split())
-w1, f1, u1 = (float(v) for v in s1.split())
-dt = w1 - w0
-fps = (f1 - f0) / dt if dt > 0 else 0
-mpx = (u1 - u0) / dt / 1e6 if dt > 0 else 0
+a, b = s0.split(), s1.split()
+dt = float(b[0]) - float(a[0])
+rate = lambda k: (float(b[k]) - float(a[k])) / dt if dt > 0 and len(a) > k else float("nan")
+drawn = rate(3) if len(a) > 3 else rate(1)  # builds without renders= draw every frame they show
 xs = f"{(float(x1) - float(x0)) / tck / secs * 100:6.1f} %" if hasx else "     -"
-print(f"| {name:<24} | {fps:5.1f} | {cpu:6.1f} % | {xs} | {mpx:7.2f} |")
+print(f"| {name:<22} | {drawn:5.1f} | {rate(1):5.1f} | {cpu:6.1f} % | {xs} | {rate(2) / 1e6:7.2f} |")
 PY
 }
 
 echo "klefr-sim panel, ${secs} s after ${warm} s of warm-up, $(nproc) cores, $(date -I)"
 echo
-echo "| case                     |   fps | klefr-sim CPU | Xvfb CPU | Mpx sent/s |"
-echo "|---|---:|---:|---:|---:|"
+echo "frames/s: drawn = frames made (60 while the meter runs), shown = the ones with a change"
+echo "sent to the screen; Mpx/s: pixels sent to the screen (texture or window surface)."
+echo
+echo "| case                   | drawn/s | shown/s | klefr-sim CPU | Xvfb CPU | Mpx sent/s |"
+echo "|---|---:|---:|---:|---:|---:|"
 steady=230V,10A,pf=0.8L              # the scope's picture repeats: little changes
 busy=230V,10A,pf=0.8L,noise=2/0.05   # noise: the scope changes every frame
 run_case x11-1x-steady x11 --model 6924 --load "$steady" --speed 1

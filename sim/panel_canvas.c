@@ -89,13 +89,19 @@ static void span(float *area, float *cover, int x0, int x1, float xa, float xb, 
 
 #define FNV0 0xcbf29ce484222325ull
 
+/* FNV-1a over 32-bit words (the recorded calls are floats and colours):
+ * a fingerprint of a drawing call, not a defence against anyone. */
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
     const uint8_t *b = p;
-    for (size_t k = 0; k < n; k++) {
-        h ^= b[k];
-        h *= 0x100000001b3ull;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        uint32_t w;
+        memcpy(&w, b + k, 4);
+        h = (h ^ w) * 0x100000001b3ull;
     }
+    for (; k < n; k++)
+        h = (h ^ b[k]) * 0x100000001b3ull;
     return h;
 }
 
@@ -195,11 +201,14 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
         return;
     float minx = p[0], maxx = p[0], miny = p[1], maxy = p[1];
     for (int k = 1; k < n; k++) {
-        minx = fminf(minx, p[2 * k]);
-        maxx = fmaxf(maxx, p[2 * k]);
-        miny = fminf(miny, p[2 * k + 1]);
-        maxy = fmaxf(maxy, p[2 * k + 1]);
+        float x = p[2 * k], y = p[2 * k + 1];
+        minx = x < minx ? x : minx;
+        maxx = x > maxx ? x : maxx;
+        miny = y < miny ? y : miny;
+        maxy = y > maxy ? y : maxy;
     }
+    if (!(maxx >= 0 && maxy >= 0 && minx < (float)c->w && miny < (float)c->h))
+        return; /* outside (or not a number) */
     int x0 = (int)floorf(minx), x1 = (int)floorf(maxx), y0 = (int)floorf(miny),
         y1 = (int)floorf(maxy);
     if (x0 < 0)
