@@ -5,8 +5,6 @@
  * Regenerate the reference images: KLEFR_UPDATE_REFS=1 meson test panel. */
 #include "check_run.h"
 #include <SDL.h>
-#include <cjson/cJSON.h>
-#include <unistd.h>
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,8 +15,8 @@
 #include "panel.h"
 #include "panel_draw.h"
 #include "panel_frame.h"
+#include "panel_harness.h"
 #include "png.h"
-#include "recorder.h"
 #include "sim.h"
 
 #ifndef KLEFR_TEST_REFS
@@ -440,15 +438,7 @@ static klefr_panel *panel;
 
 static void open_panel(void)
 {
-    setenv("SDL_VIDEODRIVER", "offscreen", 1);
-    char err[256];
-    klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
-                                    err, sizeof err),
-                     0);
-    klefr_panel_opts o = {.synth = &synth, .speed = 1, .width = 700, .height = 480};
-    panel = klefr_panel_open(&sim, &o, err, sizeof err);
-    ck_assert_msg(panel != NULL, "%s", err);
+    panel = harness_open(&sim, &synth, "offscreen", KLEFR_MODEL_6922, 700, 480);
     klefr_panel_frame(panel, 0); /* first draw: sizes the canvas */
 }
 
@@ -803,15 +793,6 @@ START_TEST(trainer_overlay_nav_and_step_mode)
 }
 END_TEST
 
-static klefr_recorder *rec;
-
-static void rec_input(void *arg, const klefr_panel_input *in)
-{
-    (void)arg;
-    if (in->kind == KLEFR_PANEL_IN_LOAD)
-        klefr_recorder_load(rec, &in->load, in->t_us);
-}
-
 static const cJSON *nth(const cJSON *arr, int k)
 {
     const cJSON *o = cJSON_GetArrayItem(arr, k);
@@ -840,13 +821,7 @@ START_TEST(recorder_writes_the_session_as_a_scenario)
 {
     open_panel();
     char path[] = "test-panel-rec-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    char err[256];
-    rec = klefr_recorder_start(&sim, &synth.load, path, err, sizeof err);
-    ck_assert_msg(rec != NULL, "%s", err);
-    klefr_panel_on_input(panel, rec_input, NULL);
+    klefr_recorder *rec = harness_record(&sim, &synth, panel, path);
     klefr_sim_run_until(&sim, 1000000);
     mouse(KLEFR_CTL_BTN_RIGHT, true);
     klefr_sim_run_until(&sim, 1300000);
@@ -865,17 +840,7 @@ START_TEST(recorder_writes_the_session_as_a_scenario)
     klefr_sim_run_until(&sim, 9000000);
     press_key(SDLK_p);
     klefr_sim_run_until(&sim, 10000000);
-    ck_assert_int_eq(klefr_recorder_finish(rec, err, sizeof err), 0);
-
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    remove(path);
-    text[n] = 0;
-    cJSON *root = cJSON_Parse(text);
-    ck_assert_msg(root != NULL, "not JSON: %s", text);
+    cJSON *root = harness_recorded(rec, path);
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "meter");
     ck_assert_int_eq((int)num(m, "model"), 6922);
     ck_assert_str_eq(str(m, "load"), "v=230,i=5,phi=0,f=50,import");

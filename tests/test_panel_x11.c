@@ -12,13 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include <cjson/cJSON.h>
-#include <unistd.h>
-
 #include "afe_synth.h"
 #include "panel.h"
 #include "panel_draw.h"
-#include "recorder.h"
+#include "panel_harness.h"
 #include "sim.h"
 
 static klefr_sim sim;
@@ -53,20 +50,17 @@ static void mouse_down_at(int x, int y)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-START_TEST(xdotool_presses_right_button)
+static klefr_panel *open_window(void)
 {
-    setenv("SDL_VIDEODRIVER", "x11", 1);
-    char err[256];
-    klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
-                                    err, sizeof err),
-                     0);
-    klefr_panel *p = klefr_panel_open(
-        &sim, &(klefr_panel_opts){.synth = &synth, .speed = 1, .width = 840, .height = 576}, err,
-        sizeof err);
-    ck_assert_msg(p != NULL, "%s", err);
+    klefr_panel *p = harness_open(&sim, &synth, "x11", KLEFR_MODEL_6924, 840, 576);
     for (double t0 = wall(); wall() - t0 < 0.5;) /* map and draw the window */
         klefr_panel_frame(p, 10);
+    return p;
+}
+
+START_TEST(xdotool_presses_right_button)
+{
+    klefr_panel *p = open_window();
     klefr_sim_run_until(&sim, 1000000);
     int x, y;
     ck_assert(klefr_panel_control_pos(p, KLEFR_CTL_BTN_RIGHT, &x, &y));
@@ -92,23 +86,6 @@ START_TEST(xdotool_presses_right_button)
     klefr_panel_close(p);
 }
 END_TEST
-
-static klefr_panel *open_window(void)
-{
-    setenv("SDL_VIDEODRIVER", "x11", 1);
-    char err[256];
-    klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6924, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
-                                    err, sizeof err),
-                     0);
-    klefr_panel *p = klefr_panel_open(
-        &sim, &(klefr_panel_opts){.synth = &synth, .speed = 1, .width = 840, .height = 576}, err,
-        sizeof err);
-    ck_assert_msg(p != NULL, "%s", err);
-    for (double t0 = wall(); wall() - t0 < 0.5;) /* map and draw the window */
-        klefr_panel_frame(p, 10);
-    return p;
-}
 
 static void xdo(const char *fmt, int a, int b)
 {
@@ -193,15 +170,6 @@ START_TEST(space_is_next_and_f11_presents)
 }
 END_TEST
 
-static klefr_recorder *rec;
-
-static void rec_input(void *arg, const klefr_panel_input *in)
-{
-    (void)arg;
-    if (in->kind == KLEFR_PANEL_IN_LOAD)
-        klefr_recorder_load(rec, &in->load, in->t_us);
-}
-
 /* A session pressed with xdotool, recorded: the file parses back with the
  * presses, their meter times and hold times, the load step and an LCD
  * check after each release. */
@@ -209,13 +177,7 @@ START_TEST(xdotool_session_is_recorded)
 {
     klefr_panel *p = open_window();
     char path[] = "/tmp/klefr-x11-rec-XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    close(fd);
-    char err[256];
-    rec = klefr_recorder_start(&sim, &synth.load, path, err, sizeof err);
-    ck_assert_msg(rec != NULL, "%s", err);
-    klefr_panel_on_input(p, rec_input, NULL);
+    klefr_recorder *rec = harness_record(&sim, &synth, p, path);
     int x, y;
     klefr_sim_run_until(&sim, 1000000);
     ck_assert(klefr_panel_control_pos(p, KLEFR_CTL_BTN_RIGHT, &x, &y));
@@ -240,18 +202,8 @@ START_TEST(xdotool_session_is_recorded)
     ck_assert_int_eq(system("xdotool mouseup 1"), 0);
     ck_assert(pump_until(p, 0));
     klefr_sim_run_until(&sim, sim.t_us + 1000000);
-    ck_assert_int_eq(klefr_recorder_finish(rec, err, sizeof err), 0);
+    cJSON *root = harness_recorded(rec, path);
     klefr_panel_close(p);
-
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    static char text[65536];
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    fclose(f);
-    remove(path);
-    text[n] = 0;
-    cJSON *root = cJSON_Parse(text);
-    ck_assert_msg(root != NULL, "not JSON: %s", text);
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "events");
     ck_assert_int_eq(cJSON_GetArraySize(ev), 2);
     const cJSON *e0 = cJSON_GetArrayItem(ev, 0), *e1 = cJSON_GetArrayItem(ev, 1);
