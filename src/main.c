@@ -21,6 +21,7 @@
 #include "ports.h"
 #include "profile.h"
 #include "report.h"
+#include "scenario_cmd.h"
 #include "sim.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
 {
     static app a;
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "scenario"))
+        return klefr_scenario_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
