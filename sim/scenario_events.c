@@ -306,12 +306,6 @@ static int add(klefr_scn_pctx *c, const cJSON *o, const char *path, const klefr_
     return 0;
 }
 
-static int by_time(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_event *tpl)
 {
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(o, "at");
@@ -376,19 +370,25 @@ static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn
         return -1;
     if (b <= a)
         return klefr_scn_fail(c, between, path, "between", "to must be after from");
-    uint64_t *t = malloc((size_t)n * sizeof *t);
-    if (!t)
-        return klefr_scn_fail(c, random, path, "random", "out of memory");
-    /* Whole milliseconds, drawn in file order with the meter's seed. */
-    uint64_t span_ms = (b - a) / 1000u;
-    for (size_t k = 0; k < (size_t)n; k++)
-        t[k] = a + klefr_scn_rand(&c->rng) % (span_ms + 1) * 1000u;
-    qsort(t, (size_t)n, sizeof *t, by_time);
-    int rc = 0;
-    for (size_t k = 0; k < (size_t)n && rc == 0; k++)
-        rc = add(c, o, path, tpl, t[k], spread);
-    free(t);
-    return rc;
+    /* One occurrence in each of n equal parts of the window, at a random
+     * whole millisecond that leaves room for its own length: random times
+     * that never overlap (a cut is over before the next one starts). */
+    uint64_t part = (b - a) / (uint64_t)n;
+    uint64_t longest = klefr_scn_event_end(tpl) - tpl->t_us + (uint64_t)spread * 1000u;
+    if (part <= longest)
+        return klefr_scn_fail(c, between, path, "between",
+                              "too short for %.0f occurrences of up to %.10g s each", n,
+                              (double)longest / 1e6);
+    for (size_t k = 0; k < (size_t)n; k++) {
+        klefr_scn_event one = *tpl;
+        if (spread)
+            one.for_us += klefr_scn_rand(&c->rng) % ((uint64_t)spread + 1) * 1000u;
+        uint64_t room_ms = (part - (klefr_scn_event_end(&one) - one.t_us)) / 1000u;
+        uint64_t t = a + k * part + klefr_scn_rand(&c->rng) % room_ms * 1000u;
+        if (add(c, o, path, &one, t, 0) < 0)
+            return -1;
+    }
+    return 0;
 }
 
 int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)

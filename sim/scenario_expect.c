@@ -21,6 +21,24 @@ static int decimals(double tol)
     return d < 0 ? 0 : d > 9 ? 9 : d;
 }
 
+/* Digits the expected value itself needs: 43.795 -> 3. */
+static int own_decimals(double x)
+{
+    for (int d = 0; d < 9; d++)
+        if (fabs(round(x * pow(10, d)) / pow(10, d) - x) <= 1e-9 * fmax(1, fabs(x)))
+            return d;
+    return 9;
+}
+
+/* Digits to print next to a tolerance: those of the tolerance and of the value. */
+static int digits(const klefr_scn_expect *e)
+{
+    if (!e->has_tol || e->tol_pct)
+        return -1;
+    int a = decimals(e->tol), b = own_decimals(e->eq);
+    return a > b ? a : b;
+}
+
 static void fmt_num(char *out, size_t n, double x, int dec)
 {
     if (dec < 0)
@@ -44,7 +62,7 @@ static void describe(klefr_scn_expect *e, const char *subject)
 {
     char a[64], b[64];
     snprintf(e->what, sizeof e->what, "%s", subject);
-    int dec = e->has_tol && !e->tol_pct ? decimals(e->tol) : -1;
+    int dec = digits(e);
     if (e->has_re) {
         append(e->what, sizeof e->what, " ~ /%s/", e->eq_str);
     } else if (e->eq_str) {
@@ -152,7 +170,7 @@ static void got_num(klefr_scn_expect *e, double x)
 {
     e->got_is_str = false;
     e->got = x;
-    int dec = e->has_tol && !e->tol_pct ? decimals(e->tol) : -1;
+    int dec = digits(e);
     char want[64];
     fmt_num(e->got_str, sizeof e->got_str, x, dec);
     fmt_num(want, sizeof want, e->eq, dec);
