@@ -172,10 +172,11 @@ static int parse_curve(klefr_scn_pctx *c, const cJSON *js, const char *path, kle
 {
     char file[8300];
     klefr_scn_path(c->s, name, file, sizeof file);
-    char *text = klefr_text_file_read(file, c->err, c->errlen);
+    char why[300];
+    char *text = klefr_text_file_read(file, why, sizeof why);
     if (!text)
         return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(js, "curve"), path, "curve",
-                              "%s: cannot read", file);
+                              "%s", why);
     int col_t = -1, col_x = -1, col_pf = -1, col_v = -1, ncol = 0, line = 0;
     bool is_p = false;
     curve_row last = {0};
