@@ -10,7 +10,18 @@
 #include "profile.h"
 #include "scenario_priv.h"
 
-#define RAMP_STEP_US 100000u /* ramps move in 0.1 s steps (a metering block is 0.2 s) */
+/* Ramps move in steps of 1/600 of the segment, 0.1 s to 10 s (a metering
+ * block is 0.2 s); each step holds the value of its middle, so a ramp of
+ * power puts exactly the ramp's energy at the terminals. */
+#define RAMP_STEPS 600u
+#define RAMP_STEP_MIN_US 100000u
+#define RAMP_STEP_MAX_US 10000000u
+
+static uint64_t ramp_step(const klefr_scn_seg *g)
+{
+    uint64_t st = g->dur_us / RAMP_STEPS;
+    return st < RAMP_STEP_MIN_US ? RAMP_STEP_MIN_US : st > RAMP_STEP_MAX_US ? RAMP_STEP_MAX_US : st;
+}
 
 static const char *const q_names[KLEFR_SCN_Q_COUNT] = {"v", "i", "p", "f", "phi", "pf"};
 
@@ -593,17 +604,31 @@ static void apply(klefr_scn_play *r, const klefr_scn_seg *g, uint64_t t_us)
                     *g->label ? " " : "", g->line);
 }
 
+/* Step of a ramp starting at t (inside segment g that started at start):
+ * the value of the step's middle; the next step's time. */
+static uint64_t ramp_step_at(klefr_scn_play *r, const klefr_scn_seg *g, uint64_t start,
+                             uint64_t t_us)
+{
+    uint64_t end = start + g->dur_us, next = t_us + ramp_step(g);
+    next = next < end ? next : end;
+    ramp_to(r, g, g->dur_us ? (double)((t_us + next) / 2 - start) / (double)g->dur_us : 1.0, t_us);
+    return next < end ? next : UINT64_MAX;
+}
+
+static void enter(klefr_scn_play *r, const klefr_scn_seg *g, uint64_t t_us)
+{
+    apply(r, g, t_us);
+    r->tl_ramp_next = g->ramp_keys ? ramp_step_at(r, g, t_us, t_us) : UINT64_MAX;
+}
+
 void klefr_scn_timeline_start(klefr_scn_play *r)
 {
     r->tl_k = 0;
     r->tl_pass_us = 0;
     r->tl_done = r->s->nseg == 0;
     r->tl_ramp_next = UINT64_MAX;
-    if (!r->tl_done) {
-        apply(r, &r->s->seg[0], 0);
-        if (r->s->seg[0].ramp_keys)
-            r->tl_ramp_next = RAMP_STEP_US < r->s->seg[0].dur_us ? RAMP_STEP_US : r->s->seg[0].dur_us;
-    }
+    if (!r->tl_done)
+        enter(r, &r->s->seg[0], 0);
 }
 
 static uint64_t seg_end(const klefr_scn_play *r)
@@ -627,8 +652,7 @@ void klefr_scn_timeline_due(klefr_scn_play *r, uint64_t t_us)
         const klefr_scn_seg *g = &s->seg[r->tl_k];
         uint64_t start = r->tl_pass_us + g->start_us, end = seg_end(r);
         if (r->tl_ramp_next < end) { /* a ramp step inside the segment */
-            ramp_to(r, g, (double)(r->tl_ramp_next - start) / (double)g->dur_us, r->tl_ramp_next);
-            r->tl_ramp_next += RAMP_STEP_US;
+            r->tl_ramp_next = ramp_step_at(r, g, start, r->tl_ramp_next);
             continue;
         }
         if (g->ramp_keys) /* the ramp's last step lands exactly on its end value */
@@ -647,9 +671,6 @@ void klefr_scn_timeline_due(klefr_scn_play *r, uint64_t t_us)
             }
             break;
         }
-        g = &s->seg[r->tl_k];
-        apply(r, g, end);
-        r->tl_ramp_next = g->ramp_keys ? end + (RAMP_STEP_US < g->dur_us ? RAMP_STEP_US : g->dur_us)
-                                       : UINT64_MAX;
+        enter(r, &s->seg[r->tl_k], end);
     }
 }
