@@ -20,6 +20,7 @@
 #include "panel.h"
 #include "ports.h"
 #include "profile.h"
+#include "progress.h"
 #include "report.h"
 #include "scenario_cmd.h"
 #include "sim.h"
@@ -77,6 +78,7 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
+    klefr_progress progress; /* headless runs with an end, on a terminal */
     char state_dir[4096];
     char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
@@ -97,6 +99,15 @@ static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     a->loop.paused = sp == 0;
     if (sp != 0)
         a->loop.speed = sp < 0 ? 0 : sp;
+    return true;
+}
+
+/* Headless with an end in sight: the progress bar on stderr (a terminal only). */
+static bool progress_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+{
+    app *a = arg;
+    (void)sim;
+    klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
     return true;
 }
 
@@ -274,8 +285,14 @@ int main(int argc, char **argv)
         a.loop.hook_arg = &a;
     }
 
+    if (!a.panel && a.loop.t_end_us != KLEFR_LOOP_FOREVER && !a.opt.lcd_text) {
+        klefr_progress_start(&a.progress, stderr, "klefr-sim", a.sim.t_us);
+        a.loop.hook = progress_hook;
+        a.loop.hook_arg = &a;
+    }
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
+    klefr_progress_end(&a.progress);
     /* Headless only: the window shows the speed reached as it goes, and its
      * pause and speed buttons would make one figure for the run meaningless. */
     if (a.loop.reanchors && !a.panel) {
