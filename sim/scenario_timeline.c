@@ -23,7 +23,7 @@ static uint64_t ramp_step(const klefr_scn_seg *g)
     return st < RAMP_STEP_MIN_US ? RAMP_STEP_MIN_US : st > RAMP_STEP_MAX_US ? RAMP_STEP_MAX_US : st;
 }
 
-static const char *const q_names[KLEFR_SCN_Q_COUNT] = {"v", "i", "p", "f", "phi", "pf"};
+static const char *const q_names[KLEFR_SCN_Q_COUNT + 1] = {"v", "i", "p", "f", "phi", "pf", NULL};
 
 static const char *const seg_keys[] = {
     "duration", "load",   "v",       "i",           "p",      "f",      "phi",     "pf",
