@@ -302,9 +302,9 @@ int main(int argc, char **argv)
                 "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
                 a.loop.speed, got < 10 ? 2 : 0, got);
     }
-    if (a.opt.replay && a.replay.clipped)
-        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
-                a.opt.replay, (unsigned long long)a.replay.clipped);
+    if (afe->clipped)
+        fprintf(stderr, "klefr-sim: %llu samples clipped at the ADC's full scale\n",
+                (unsigned long long)afe->clipped);
 
     bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
