@@ -118,6 +118,7 @@ typedef struct klefr_scn_play {
     } mux;             /* the synth, or a recording during a replay segment */
     klefr_replay replay;
     bool replaying;
+    klefr_afe_truth replayed; /* truth of the recordings played and closed so far */
     const klefr_scn_run_opts *o;
     /* what is at the terminals */
     klefr_load load;   /* the timeline's load now */
@@ -141,6 +142,8 @@ typedef struct klefr_scn_play {
 
 /* The terminals changed (load, supply, tariff input): apply to the AFE and meter. */
 void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us);
+/* Stop the recording playing (its truth is kept). */
+void klefr_scn_replay_close(klefr_scn_play *r);
 void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Timeline playback: segment 0 now; then whatever is due at t (boundaries,

@@ -29,9 +29,6 @@ typedef struct {
     size_t nact, next;
     uint64_t sample_us, next_sample;
     size_t cap_samples;
-    uint64_t truth_t_us;
-    double p_w, q_var; /* the truth's power now */
-    bool truth_known;
     uint64_t progress_wall;
 } run_state;
 
@@ -49,24 +46,45 @@ void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...)
 
 /* ---- the truth -------------------------------------------------------------- */
 
-/* Energy of the waveform at the terminals: the synthetic load's active power
- * (all harmonics) and fundamental reactive power, integrated over the time
- * the AFE produced it; a recording has no analytic truth (NAN). */
+/* The energy of the signal at the terminals, as the front end published it
+ * (afe.h): the synthetic source's, plus every recording's own. */
+static void truth_sum(klefr_scn_play *r)
+{
+    const klefr_afe_truth *a = &r->synth.afe.truth, *b = &r->replayed;
+    const klefr_afe_truth *c = r->replaying ? &r->replay.afe.truth : &(klefr_afe_truth){0};
+    klefr_afe_truth *t = &r->mux.afe.truth;
+    t->act_fwd_wh = a->act_fwd_wh + b->act_fwd_wh + c->act_fwd_wh;
+    t->act_rev_wh = a->act_rev_wh + b->act_rev_wh + c->act_rev_wh;
+    t->react_fwd_varh = a->react_fwd_varh + b->react_fwd_varh + c->react_fwd_varh;
+    t->react_rev_varh = a->react_rev_varh + b->react_rev_varh + c->react_rev_varh;
+    t->seconds = a->seconds + b->seconds + c->seconds;
+    t->samples = a->samples + b->samples + c->samples;
+}
+
 static void truth_advance(run_state *st)
 {
     klefr_scn_play *r = &st->r;
-    uint64_t now = r->sim->t_us;
-    if (now <= st->truth_t_us)
+    const klefr_afe_truth *t = &r->mux.afe.truth;
+    r->truth_kwh[0] = t->act_fwd_wh / 1000;
+    r->truth_kwh[1] = t->act_rev_wh / 1000;
+    r->truth_kwh[2] = t->react_fwd_varh / 1000;
+    r->truth_kwh[3] = t->react_rev_varh / 1000;
+}
+
+void klefr_scn_replay_close(klefr_scn_play *r)
+{
+    if (!r->replaying)
         return;
-    double h = (double)(now - st->truth_t_us) / 3.6e9; /* us -> h */
-    st->truth_t_us = now;
-    if (!st->truth_known) {
-        for (int k = 0; k < 4; k++)
-            r->truth_kwh[k] = NAN;
-        return;
-    }
-    r->truth_kwh[st->p_w >= 0 ? 0 : 1] += fabs(st->p_w) * h / 1000;
-    r->truth_kwh[st->q_var >= 0 ? 2 : 3] += fabs(st->q_var) * h / 1000;
+    const klefr_afe_truth *c = &r->replay.afe.truth;
+    r->replayed.act_fwd_wh += c->act_fwd_wh;
+    r->replayed.act_rev_wh += c->act_rev_wh;
+    r->replayed.react_fwd_varh += c->react_fwd_varh;
+    r->replayed.react_rev_varh += c->react_rev_varh;
+    r->replayed.seconds += c->seconds;
+    r->replayed.samples += c->samples;
+    klefr_replay_close(&r->replay);
+    r->replaying = false;
+    truth_sum(r);
 }
 
 /* ---- the terminals -------------------------------------------------------------- */
@@ -77,20 +95,17 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     size_t got = 0;
     if (r->replaying) {
         got = r->replay.afe.fill(&r->replay.afe, v, i, n);
-        if (got < n) { /* the recording ended early: the synthetic load goes on */
-            klefr_replay_close(&r->replay);
-            r->replaying = false;
-        }
+        if (got < n) /* the recording ended early: the synthetic load goes on */
+            klefr_scn_replay_close(r);
     }
     if (got < n)
         got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
+    truth_sum(r);
     return got;
 }
 
 void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
 {
-    run_state *st = (run_state *)r;
-    truth_advance(st);
     bool on = r->tl_power && !r->ev_cut;
     klefr_load l = r->load;
     if (r->v_pct > 0)
@@ -101,11 +116,6 @@ void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
     }
     if (memcmp(&l, &r->synth.load, sizeof l) != 0)
         klefr_synth_set_load(&r->synth, &l);
-    st->truth_known = !r->replaying;
-    klefr_load fund = l;
-    fund.n_harm = 0;
-    st->p_w = klefr_load_active_w(&l);
-    st->q_var = klefr_load_reactive_var(&fund);
     klefr_sim *sim = r->sim;
     if (on != sim->powered) {
         klefr_sim_power(sim, on);
@@ -343,7 +353,6 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
                     KLEFR_SIM_SLICE_US;
     if (st->sample_us == 0)
         st->sample_us = KLEFR_SIM_SLICE_US;
-    st->truth_known = true;
 
     static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
     klefr_synth_init(&r->synth, &s->base, &adc);
@@ -404,8 +413,7 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
         rc = -1;
     }
 out:
-    if (r->replaying)
-        klefr_replay_close(&r->replay);
+    klefr_scn_replay_close(r);
     free(st->act);
     free(st);
     free(sim);

@@ -582,14 +582,9 @@ static void apply(klefr_scn_play *r, const klefr_scn_seg *g, uint64_t t_us)
     r->v_pct = g->v_pct;
     if (g->tariff_input >= 0)
         r->tariff_input = g->tariff_input;
-    if (r->replaying && g->replay < 0) {
-        klefr_replay_close(&r->replay);
-        r->replaying = false;
-    }
+    klefr_scn_replay_close(r);
     if (g->replay >= 0) {
         const klefr_scn_replay_src *src = &r->s->replay[g->replay];
-        if (r->replaying)
-            klefr_replay_close(&r->replay);
         r->replaying = klefr_replay_open(&r->replay, src->path, &src->opts, r->err,
                                          sizeof r->err) == 0;
     }
@@ -665,8 +660,7 @@ void klefr_scn_timeline_due(klefr_scn_play *r, uint64_t t_us)
         } else {
             r->tl_done = true;
             if (r->replaying) { /* the last load holds; a recording has ended */
-                klefr_replay_close(&r->replay);
-                r->replaying = false;
+                klefr_scn_replay_close(r);
                 klefr_scn_terminals(r, end);
             }
             break;
