@@ -4,6 +4,7 @@
 #define KLEFR_SIM_SCENARIO_PRIV_H
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 
 #include "json_pos.h"
 #include "scenario.h"
@@ -105,6 +106,9 @@ void klefr_scn_expect_window_open(struct klefr_scn_play *r, klefr_scn_expect *e)
 void klefr_scn_expect_window_close(struct klefr_scn_play *r, klefr_scn_expect *e, uint64_t t_us);
 void klefr_scn_expect_pulse(struct klefr_scn_play *r, klefr_output out, uint64_t t_us,
                             uint32_t width_us);
+
+/* Close a report file: 0, or -1 with errno (a write or the close failed). */
+int klefr_scn_fclose(FILE *f);
 
 /* ---- the run ----------------------------------------------------------- */
 

@@ -11,6 +11,18 @@
 
 #include "scenario_priv.h"
 
+int klefr_scn_fclose(FILE *f)
+{
+    errno = 0;
+    bool ok = !ferror(f) && fflush(f) == 0;
+    if (fclose(f) != 0 || !ok) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
 static double r6(double x)
 {
     return isfinite(x) ? round(x * 1e6) / 1e6 : x;
@@ -200,8 +212,9 @@ int klefr_scn_report_json(klefr_scn *const *s, size_t n, const char *path, const
     FILE *f = fopen(path, "w");
     int rc = -1;
     if (f) {
-        bool ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
-        rc = (fclose(f) == 0 && ok) ? 0 : -1;
+        fputs(text, f);
+        fputc('\n', f);
+        rc = klefr_scn_fclose(f);
     }
     free(text);
     return rc;

@@ -107,11 +107,5 @@ int klefr_scn_report_junit(klefr_scn *const *s, size_t n, const char *path)
         fputs("  </testsuite>\n", f);
     }
     fputs("</testsuites>\n", f);
-    bool ok = !ferror(f);
-    if (fclose(f) != 0 || !ok) {
-        if (!errno)
-            errno = EIO;
-        return -1;
-    }
-    return 0;
+    return klefr_scn_fclose(f);
 }

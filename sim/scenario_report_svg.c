@@ -315,11 +315,5 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
             LEFT, lane_y, W - LEFT - RIGHT, LANE_H - 10);
     mark_expectations(&p, s, lane_y);
     fputs("</svg>\n", f);
-    bool ok = !ferror(f);
-    if (fclose(f) != 0 || !ok) {
-        if (!errno)
-            errno = EIO;
-        return -1;
-    }
-    return 0;
+    return klefr_scn_fclose(f);
 }

@@ -140,25 +140,16 @@ static int parse_opts(scn_opts *o, int argc, char **argv)
         case 'q':
             o->quiet = true;
             break;
-        case 't':
-            for (const char *w = optarg; *w;) {
-                size_t n = strcspn(w, ",");
-                if (n == 6 && !strncmp(w, "modbus", n))
-                    o->trace_modbus = true;
-                else if (n == 4 && !strncmp(w, "mbus", n))
-                    o->trace_mbus = true;
-                else if (n == 3 && !strncmp(w, "iec", n))
-                    o->trace_iec = true;
-                else if (n == 6 && !strncmp(w, "events", n))
-                    o->trace_events = true;
-                else {
-                    fprintf(stderr, "klefr-sim scenario: --trace '%s': expected modbus, mbus, "
-                                    "iec or events (comma-separated)\n", optarg);
-                    return -1;
-                }
-                w += n + (w[n] == ',');
+        case 't': {
+            static const char *const words[] = {"modbus", "mbus", "iec", "events", NULL};
+            bool *on[] = {&o->trace_modbus, &o->trace_mbus, &o->trace_iec, &o->trace_events};
+            if (klefr_cli_words(optarg, words, on) < 0) {
+                fprintf(stderr, "klefr-sim scenario: --trace '%s': expected modbus, mbus, "
+                                "iec or events (comma-separated)\n", optarg);
+                return -1;
             }
             break;
+        }
         case 'h':
             usage(stdout);
             return 1;
