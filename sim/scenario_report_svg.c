@@ -17,7 +17,8 @@
 #define GAP 46.0
 #define TOP 96.0
 #define NPANELS 4
-#define LANE_H 150.0
+#define LANE_ROW 20.0 /* one row per expectation (up to LANE_ROWS) */
+#define LANE_ROWS 40u
 
 typedef struct {
     FILE *f;
@@ -84,6 +85,26 @@ static double time_step(double t_end)
     return nice_step(t_end, 10);
 }
 
+/* "0", "90 s", "15min", "1h30min", "2d": a tick of the time axis. */
+static void tick_label(char *buf, size_t n, double t)
+{
+    long s = lround(t);
+    if (fabs(t - (double)s) > 1e-6)
+        snprintf(buf, n, "%g s", t);
+    else if (s == 0)
+        snprintf(buf, n, "0");
+    else if (s % 86400 == 0)
+        snprintf(buf, n, "%ldd", s / 86400);
+    else if (s % 3600 == 0)
+        snprintf(buf, n, "%ldh", s / 3600);
+    else if (s >= 3600 && s % 60 == 0)
+        snprintf(buf, n, "%ldh%02ldmin", s / 3600, s / 60 % 60);
+    else if (s % 60 == 0)
+        snprintf(buf, n, "%ldmin", s / 60);
+    else
+        snprintf(buf, n, "%ld s", s);
+}
+
 static void axes(plot *p, int k, const char *title, const char *unit)
 {
     FILE *f = p->f;
@@ -107,7 +128,7 @@ static void axes(plot *p, int k, const char *title, const char *unit)
         double x = px(p, t);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n",
                 x, y0, x, y0 + PANEL_H);
-        klefr_fmt_duration(buf, sizeof buf, t);
+        tick_label(buf, sizeof buf, t);
         text(f, x, y0 + PANEL_H + 16, "middle", 12, "#444", buf);
     }
 }
@@ -169,6 +190,11 @@ static int panel_of(const klefr_scn_expect *e, double *scale)
     return -1;
 }
 
+static size_t lane_rows(const klefr_scn *s)
+{
+    return s->nex == 0 ? 1 : s->nex < LANE_ROWS ? s->nex : LANE_ROWS;
+}
+
 static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
 {
     FILE *f = p->f;
@@ -176,7 +202,7 @@ static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
         const klefr_scn_expect *e = &s->ex[k];
         const char *col = e->state == KLEFR_SCN_PASS ? "#1a8f3a" : "#d42020";
         double t1 = (double)e->t_us / 1e6, t2 = (double)e->t2_us / 1e6;
-        double y = lane_y + 22 + (double)(k % 5) * 22;
+        double y = lane_y + 18 + (double)(k % lane_rows(s)) * LANE_ROW;
         if (e->when == KLEFR_SCN_AT) {
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", px(p, t1), y,
                     col);
@@ -188,9 +214,10 @@ static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
         char label[200];
         snprintf(label, sizeof label, "%s%s", e->state == KLEFR_SCN_PASS ? "" : "FAILED: ",
                  e->what);
-        double tx = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
-        bool right = tx > W / 2;
-        text(f, right ? tx - 10 : tx + 10, y + 4, right ? "end" : "start", 12, col, label);
+        /* The label beside the mark, on the side with room. */
+        double a = px(p, t1), b = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
+        bool right = (a + b) / 2 > W / 2;
+        text(f, right ? a - 10 : b + 10, y + 4, right ? "end" : "start", 12, col, label);
         double scale;
         int k2 = panel_of(e, &scale);
         if (k2 < 0)
@@ -214,14 +241,15 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     for (int k = 0; k < NPANELS; k++)
         p.y0[k] = TOP + k * (PANEL_H + GAP);
     double lane_y = p.y0[NPANELS - 1] + PANEL_H + GAP;
-    double h = lane_y + LANE_H + 20;
+    double lane_h = 16 + LANE_ROW * (double)lane_rows(s);
+    double h = lane_y + lane_h + 20;
     const size_t o_p = offsetof(klefr_scn_sample, p_kw), o_q = offsetof(klefr_scn_sample, q_kvar),
                  o_v = offsetof(klefr_scn_sample, v), o_i = offsetof(klefr_scn_sample, i),
                  o_e = offsetof(klefr_scn_sample, e_kwh), o_t = offsetof(klefr_scn_sample, truth_kwh);
     double lo = 0, hi = 0;
     min_max(s, o_p, false, &lo, &hi);
     min_max(s, o_q, false, &lo, &hi);
-    range(&p, 0, lo, hi);
+    range(&p, 0, lo, hi + (hi - lo) * 0.12); /* room for the timeline's labels */
     lo = 0, hi = 250;
     min_max(s, o_v, false, &lo, &hi);
     range(&p, 1, lo, hi);
@@ -268,11 +296,11 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     for (size_t k = 0; k < s->nseg; k++) {
         const klefr_scn_seg *g = &s->seg[k];
         double x = px(&p, (double)g->start_us / 1e6);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#bbb\"/>\n", x,
-                TOP - 26, x, TOP - 18);
-        if (g->label[0] && x - last_x > 90 && (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
-            text(f, x + 3, TOP - 18 - 12 * (double)(k % 2 == 1 && x - last_x < 200), "start", 12,
-                 "#555", g->label);
+        /* Inside the top of the power panel: a tick and the label, when there is room. */
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", x,
+                TOP, x, TOP + 18);
+        if (g->label[0] && x - last_x > 110 && (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
+            text(f, x + 4, TOP + 14, "start", 12, "#555", g->label);
             last_x = x;
         }
     }
@@ -312,7 +340,7 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
          "Expectations (green: held, red: failed) and events (dashed violet)");
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                "stroke=\"#888\"/>\n",
-            LEFT, lane_y, W - LEFT - RIGHT, LANE_H - 10);
+            LEFT, lane_y, W - LEFT - RIGHT, lane_h);
     mark_expectations(&p, s, lane_y);
     fputs("</svg>\n", f);
     return klefr_scn_fclose(f);
