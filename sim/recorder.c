@@ -63,8 +63,9 @@ static void read_lcd(void *arg, uint64_t t_us)
 {
     klefr_recorder *r = arg;
     ritem *it = add(r, R_LCD, t_us);
+    static const klefr_lcd_fb blank; /* a meter without supply shows nothing */
     if (it)
-        klefr_lcd_text_line(&r->sim->out.lcd, it->lcd, sizeof it->lcd);
+        klefr_lcd_text_line(r->sim->powered ? &r->sim->out.lcd : &blank, it->lcd, sizeof it->lcd);
 }
 
 static void end_press(klefr_recorder *r, uint64_t t_us)

@@ -21,6 +21,8 @@ static void hal_pulse(void *arg, klefr_output out, uint64_t t_us, uint32_t width
     s->out.count[out]++;
     s->out.on_until_us[out] = t_us + width_us;
     s->out.last_width_us[out] = width_us;
+    if (s->on_pulse)
+        s->on_pulse(s->on_pulse_arg, out, t_us, width_us);
 }
 
 static void hal_backlight(void *arg, bool on, uint64_t t_us)
@@ -195,29 +197,48 @@ static klefr_sim_event ev_pop(klefr_sim *s)
     return top;
 }
 
+static void tap(klefr_sim *s, klefr_sim_event_kind kind, uint8_t byte, uint64_t t_us)
+{
+    if (s->input_tap) {
+        klefr_sim_event e = {.t_us = t_us, .kind = kind, .byte = byte};
+        s->input_tap(s->input_tap_arg, &e);
+    }
+}
+
+void klefr_sim_buttons(klefr_sim *s, uint8_t held, uint64_t t_us)
+{
+    tap(s, KLEFR_EV_BUTTONS, held, t_us);
+    for (int b = 0; b < 2; b++)
+        if ((held >> b & 1u) && !(s->buttons >> b & 1u))
+            s->button_down_us[b] = t_us;
+    s->buttons = held;
+    if (s->powered)
+        klefr_meter_buttons(&s->meter, held, t_us);
+}
+
+void klefr_sim_tariff_input(klefr_sim *s, bool t2, uint64_t t_us)
+{
+    tap(s, KLEFR_EV_TARIFF_INPUT, t2, t_us);
+    s->tariff_input = t2;
+    if (s->powered)
+        klefr_meter_tariff_input(&s->meter, t2, t_us);
+}
+
 static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
 {
-    if (s->input_tap && e->kind != KLEFR_EV_UART_RX && e->kind != KLEFR_EV_CALL)
-        s->input_tap(s->input_tap_arg, e);
     switch (e->kind) {
     case KLEFR_EV_UART_RX:
         if (s->powered)
             klefr_meter_uart_rx(&s->meter, (klefr_port)e->port, e->byte, e->flags, e->t_us);
         break;
     case KLEFR_EV_BUTTONS:
-        for (int b = 0; b < 2; b++)
-            if ((e->byte >> b & 1u) && !(s->buttons >> b & 1u))
-                s->button_down_us[b] = e->t_us;
-        s->buttons = e->byte;
-        if (s->powered)
-            klefr_meter_buttons(&s->meter, e->byte, e->t_us);
+        klefr_sim_buttons(s, e->byte, e->t_us);
         break;
     case KLEFR_EV_TARIFF_INPUT:
-        s->tariff_input = e->byte != 0;
-        if (s->powered)
-            klefr_meter_tariff_input(&s->meter, e->byte != 0, e->t_us);
+        klefr_sim_tariff_input(s, e->byte != 0, e->t_us);
         break;
     case KLEFR_EV_POWER:
+        tap(s, KLEFR_EV_POWER, e->byte, e->t_us);
         klefr_sim_power(s, e->byte != 0);
         break;
     case KLEFR_EV_CALL:

@@ -94,6 +94,9 @@ typedef struct klefr_sim {
      * delivered, whoever posted it (a recorder); NULL = none. */
     void (*input_tap)(void *arg, const klefr_sim_event *e);
     void *input_tap_arg;
+    /* Pulse tap (scenarios count pulses and their widths); NULL = off. */
+    void (*on_pulse)(void *arg, klefr_output out, uint64_t t_us, uint32_t width_us);
+    void *on_pulse_arg;
 
     /* Trace sink; NULL = off. */
     void (*trace)(void *arg, const char *line);
@@ -128,6 +131,13 @@ void klefr_sim_power(klefr_sim *s, bool on);
 /* The LCD as one line of text, "FW kWh | 0.00 | TOTAL" (icons | middle row
  * | lower row), as --lcd-text prints it and scenarios compare it. */
 size_t klefr_lcd_text_line(const klefr_lcd_fb *fb, char *buf, size_t size);
+
+/* The levels at the front and the terminals, set as a delivered event sets
+ * them (the event loop and scenario actions call these): the level is kept
+ * (the panel draws it, a power-up hands it to the firmware), the firmware
+ * is told if it is powered, and input_tap hears it. */
+void klefr_sim_buttons(klefr_sim *s, uint8_t held, uint64_t t_us);
+void klefr_sim_tariff_input(klefr_sim *s, bool t2, uint64_t t_us);
 
 /* Faults a test bench injects (--fault, scenario events). */
 typedef enum {

@@ -20,8 +20,10 @@
 #include "panel.h"
 #include "ports.h"
 #include "profile.h"
+#include "progress.h"
 #include "recorder.h"
 #include "report.h"
+#include "scenario_cmd.h"
 #include "sim.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -78,6 +80,7 @@ typedef struct {
     klefr_loop loop;
     klefr_panel *panel;
     klefr_recorder *rec;
+    klefr_progress progress; /* headless runs with an end, on a terminal */
     char state_dir[4096];
     char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
@@ -111,6 +114,15 @@ static void panel_input(void *arg, const klefr_panel_input *in)
     app *a = arg;
     if (in->kind == KLEFR_PANEL_IN_LOAD && a->rec)
         klefr_recorder_load(a->rec, &in->load, in->t_us);
+}
+
+/* Headless with an end in sight: the progress bar on stderr (a terminal only). */
+static bool progress_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+{
+    app *a = arg;
+    (void)sim;
+    klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
+    return true;
 }
 
 static bool have_display(void)
@@ -196,6 +208,8 @@ int main(int argc, char **argv)
 {
     static app a;
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "scenario"))
+        return klefr_scenario_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
@@ -299,8 +313,14 @@ int main(int argc, char **argv)
         klefr_panel_on_input(a.panel, panel_input, &a);
     }
 
+    if (!a.panel && a.loop.t_end_us != KLEFR_LOOP_FOREVER && !a.opt.lcd_text) {
+        klefr_progress_start(&a.progress, stderr, "klefr-sim", a.sim.t_us);
+        a.loop.hook = progress_hook;
+        a.loop.hook_arg = &a;
+    }
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
+    klefr_progress_end(&a.progress);
     /* Headless only: the window shows the speed reached as it goes, and its
      * pause and speed buttons would make one figure for the run meaningless. */
     if (a.loop.reanchors && !a.panel) {
@@ -310,9 +330,9 @@ int main(int argc, char **argv)
                 "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
                 a.loop.speed, got < 10 ? 2 : 0, got);
     }
-    if (a.opt.replay && a.replay.clipped)
-        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
-                a.opt.replay, (unsigned long long)a.replay.clipped);
+    if (afe->clipped)
+        fprintf(stderr, "klefr-sim: %llu samples clipped at the ADC's full scale\n",
+                (unsigned long long)afe->clipped);
 
     bool rec_failed = a.rec && klefr_recorder_finish(a.rec, err, sizeof err) != 0;
     if (rec_failed)

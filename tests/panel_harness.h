@@ -51,11 +51,21 @@ static klefr_recorder *harness_record(klefr_sim *sim, klefr_synth *synth, klefr_
     return rec;
 }
 
-/* Finish the recording and parse the file (removed); cJSON_Delete it. */
+/* Finish the recording, play it back with 'klefr-sim scenario' ($KLEFR_SIM,
+ * set by meson): it must reach the same LCD states (its expectations hold),
+ * then parse the file (removed); cJSON_Delete the result. */
 static cJSON *harness_recorded(klefr_recorder *rec, const char *path)
 {
     char err[256];
     ck_assert_msg(klefr_recorder_finish(rec, err, sizeof err) == 0, "%s", err);
+    const char *sim = getenv("KLEFR_SIM");
+    if (sim && *sim) {
+        char cmd[1200];
+        snprintf(cmd, sizeof cmd, "'%s' scenario --quiet '%s' >&2", sim, path);
+        ck_assert_msg(system(cmd) == 0, "the recording does not play back: %s", cmd);
+    } else {
+        fprintf(stderr, "note: KLEFR_SIM not set, playback not checked\n");
+    }
     FILE *f = fopen(path, "rb");
     ck_assert_ptr_nonnull(f);
     static char text[65536];

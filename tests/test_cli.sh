@@ -79,6 +79,12 @@ if [ "$part" = basic ]; then
   else
     fail "--record: $(cat "$tmp/err") $(head -c 600 "$tmp/rec.json")"
   fi
+  # ... a scenario by the schema, that plays back to the same LCD states
+  "$py" -c "import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" \
+    "$tmp/rec.json" "$scen/schema.json" && ok "the recording is valid by scenarios/schema.json" ||
+    fail "the recording is not valid by the schema"
+  "$sim" scenario --quiet "$tmp/rec.json" && ok "the recording plays back (its LCD checks hold)" ||
+    fail "the recording does not play back"
 
   # A recording plays to its end, then the run stops.
   "$py" -c "
@@ -104,7 +110,7 @@ with open('$tmp/rec.csv','w') as f:
   # Determinism: the same scenario and seed twice give the same JSON.
   for n in 1 2; do
     "$sim" --headless --ephemeral --model 6922 --seed 7 --load 230V,10A,noise=0.5/0.05 \
-      --profile "$scen/household-day.json" --duration 30min >"$tmp/det$n" || fail "determinism run $n"
+      --profile "$scen/profiles/household-day.json" --duration 30min >"$tmp/det$n" || fail "determinism run $n"
   done
   cmp -s "$tmp/det1" "$tmp/det2" && ok "same seed, same output" || fail "outputs differ: $(diff "$tmp/det1" "$tmp/det2" | head)"
 
