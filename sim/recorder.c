@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "load_spec.h"
+#include "scenario.h"
 
 #define LCD_AFTER_US 250000u /* the LCD is read this long after a release */
 
@@ -173,42 +174,9 @@ static cJSON *kwh(const uint64_t v[KLEFR_TARIFFS])
 /* Settings that differ from the model's factory ones, by the scenario's names. */
 static cJSON *settings_json(const klefr_recorder *r)
 {
-    const klefr_settings *s = &r->set0;
     klefr_settings d;
     klefr_settings_defaults(&d, r->sim->model, r->sim->serial);
-    cJSON *o = cJSON_CreateObject();
-    static const char *const parity[] = {"none", "even", "odd"};
-    static const char *const backlight[] = {"button", "on", "off"};
-    if (s->modbus_id != d.modbus_id)
-        cJSON_AddNumberToObject(o, "modbus_id", s->modbus_id);
-    if (s->mbus_id != d.mbus_id)
-        cJSON_AddNumberToObject(o, "mbus_id", s->mbus_id);
-    if (s->mbus_secondary != d.mbus_secondary) {
-        char b[12];
-        snprintf(b, sizeof b, "%08x", (unsigned)s->mbus_secondary);
-        cJSON_AddStringToObject(o, "mbus_secondary", b);
-    }
-    if (s->baud != d.baud)
-        cJSON_AddNumberToObject(o, "baud", s->baud);
-    if (s->parity != d.parity && (unsigned)s->parity < 3)
-        cJSON_AddStringToObject(o, "parity", parity[s->parity]);
-    if (s->s0_rate_centi != d.s0_rate_centi)
-        cJSON_AddNumberToObject(o, "s0_rate", s->s0_rate_centi / 100.0);
-    if (s->calc_code != d.calc_code)
-        cJSON_AddNumberToObject(o, "calc_code", s->calc_code);
-    if (s->lcd_cycle_s != d.lcd_cycle_s)
-        cJSON_AddNumberToObject(o, "lcd_cycle_s", s->lcd_cycle_s);
-    if (s->backlight != d.backlight && s->backlight < 3)
-        cJSON_AddStringToObject(o, "backlight", backlight[s->backlight]);
-    if (s->password != d.password)
-        cJSON_AddNumberToObject(o, "password", s->password);
-    if (s->obis != d.obis)
-        cJSON_AddBoolToObject(o, "obis", s->obis);
-    if (s->tariff != d.tariff)
-        cJSON_AddNumberToObject(o, "tariff", s->tariff);
-    if (s->scroll_mask != d.scroll_mask && (s->scroll_mask & 1u))
-        cJSON_AddNumberToObject(o, "scroll_mask", s->scroll_mask);
-    return o;
+    return klefr_scn_settings_json(&r->set0, &d);
 }
 
 static cJSON *registers_json(const klefr_regs *g)
@@ -286,7 +254,7 @@ static cJSON *scenario_json(const klefr_recorder *r, uint64_t end_us)
     klefr_load_spec_format(&r->load0, b, sizeof b);
     cJSON_AddStringToObject(m, "load", b);
     cJSON *set = settings_json(r);
-    if (set->child)
+    if (set && set->child)
         cJSON_AddItemToObject(m, "settings", set);
     else
         cJSON_Delete(set);

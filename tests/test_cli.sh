@@ -85,6 +85,19 @@ if [ "$part" = basic ]; then
     fail "the recording is not valid by the schema"
   "$sim" scenario --quiet "$tmp/rec.json" && ok "the recording plays back (its LCD checks hold)" ||
     fail "the recording does not play back"
+  # A meter with history (energy, LCD cycle 11 s set in program mode 2): the
+  # recording starts from its settings and registers, and plays back.
+  "$sim" --headless --state-dir "$tmp/rs" --load 230V,20A --duration 20 \
+    --press L@1,L@2,L@3,R@4+3.2,R@8+5.2,R@14,B@15+3.2 >/dev/null 2>&1
+  "$sim" --headless --state-dir "$tmp/rs" --load 230V,20A --press R@1+0.3 --duration 2 \
+    --record "$tmp/rec2.json" >/dev/null 2>&1
+  if [ "$(json "$tmp/rec2.json" '(j["meter"]["settings"], j["expect"][0]["eq"])')" = \
+       "({'lcd_cycle_s': 11}, 'FW >> kWh | 0.02 | TOTAL')" ] &&
+     "$sim" scenario --quiet "$tmp/rec2.json"; then
+    ok "a recording starts from the meter's settings and registers and plays back"
+  else
+    fail "recording with history: $(head -c 800 "$tmp/rec2.json")"
+  fi
 
   # A recording plays to its end, then the run stops.
   "$py" -c "
