@@ -2,9 +2,10 @@
 # Measures what the front panel costs: frames per second and the CPU time of
 # the klefr-sim process (utime + stime from /proc/PID/stat) over a window of
 # wall time, in a real X11 window under Xvfb and with SDL's offscreen driver,
-# at 1x with a steady 10 A load (the scope's picture repeats) and with noise
-# on it (the scope changes every frame), at 10x, in the presentation layout,
-# and paused (nothing changes). Under Xvfb the X
+# at 1x with no load (only the clock changes, once a second), with a steady
+# 10 A load (the scope's picture repeats; readings, LED and clock change)
+# and with noise on it (the scope changes every slice), at 10x, in the
+# presentation layout, and paused (nothing changes). Under Xvfb the X
 # server's own CPU time over the same window is printed too (it copies the
 # pixels the panel sends). Prints one table; figures go in docs/performance.md.
 #
@@ -101,6 +102,7 @@ echo "| case                   | drawn/s | shown/s | klefr-sim CPU | Xvfb CPU | 
 echo "|---|---:|---:|---:|---:|---:|"
 steady=230V,10A,pf=0.8L              # the scope's picture repeats: little changes
 busy=230V,10A,pf=0.8L,noise=2/0.05   # noise: the scope changes every frame
+run_case x11-1x-no-load x11 --model 6924 --load 230V,0A --speed 1
 run_case x11-1x-steady x11 --model 6924 --load "$steady" --speed 1
 run_case x11-1x-busy x11 --model 6924 --load "$busy" --speed 1
 run_case x11-10x-busy x11 --model 6924 --load "$busy" --speed 10

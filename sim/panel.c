@@ -23,6 +23,7 @@
 #define TREND_DT_S 0.5
 
 #define FRAME_NS 16666667u /* 60 frames a second */
+#define POLL_NS 4000000u   /* input checked at most every 4 ms */
 
 struct klefr_panel {
     klefr_sim *sim;
@@ -40,6 +41,8 @@ struct klefr_panel {
     bool dirty;            /* something changed: draw even while paused */
     bool can_wait;         /* SDL_WaitEventTimeout sleeps (not a 1 ms poll) with this driver */
     uint64_t next_frame_ns; /* the next frame is due then */
+    uint64_t drawn_us;      /* meter time of the last frame */
+    uint64_t polled_ns;     /* when SDL was last asked for input */
     int shots;
     /* KLEFR_PANEL_STATS=1: a line a second on stderr (scripts/bench-panel.sh) */
     bool stats;
@@ -725,17 +728,31 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
     if (p->headless)
         return true;
     SDL_Event e;
+    uint64_t t = wall_ns();
     if (!moving(p) && !p->dirty && wait_ms > 0 && p->can_wait && SDL_WaitEventTimeout(&e, wait_ms)) {
         if (!handle(p, &e))
             return false;
+        p->polled_ns = 0;
     }
-    while (SDL_PollEvent(&e))
+    /* The loop may call this a thousand times a second (10x: a slice a
+     * millisecond); reading the window system 250 times is plenty. What
+     * is queued already is handled every time. */
+    if (t - p->polled_ns >= POLL_NS) {
+        p->polled_ns = t;
+        SDL_PumpEvents();
+    }
+    while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0)
         if (!handle(p, &e))
             return false;
-    uint64_t t = wall_ns();
-    if ((p->dirty || moving(p)) && t >= p->next_frame_ns) {
+    /* A frame when one is due and something may have changed: input, or
+     * meter time that moved (it moves a slice at a time, so the loop's
+     * slice wake-ups carry the frames while the meter runs). */
+    t = wall_ns();
+    bool changed = p->dirty || (moving(p) && p->sim->t_us != p->drawn_us);
+    if (changed && t >= p->next_frame_ns) {
         render(p);
         p->dirty = false;
+        p->drawn_us = p->sim->t_us;
         /* keep a steady 60 Hz cadence; after a gap, start again from now */
         p->next_frame_ns += FRAME_NS;
         if (p->next_frame_ns <= t)
@@ -761,7 +778,7 @@ void klefr_panel_draw_now(klefr_panel *p)
 
 uint64_t klefr_panel_due_ns(const klefr_panel *p)
 {
-    if (p->headless || !(p->dirty || moving(p)))
+    if (p->headless || !p->dirty) /* a running meter's frames ride on its slices */
         return 0;
     return p->next_frame_ns;
 }

@@ -418,6 +418,19 @@ void klefr_canvas_free_glyphs(klefr_canvas *c)
     }
 }
 
+/* Where a glyph's pixels lie from the pen (ox, oy, w, h) at scale k and
+ * quarter-pixel offset sub; gx0, gy0: its exact origin. */
+static void glyph_box(const klefr_glyph *g, float k, int sub, int *ox, int *oy, int *w, int *h,
+                      float *gx0, float *gy0)
+{
+    *gx0 = (float)sub / 4.0f + (float)g->x0 * k;
+    *gy0 = (float)g->y0 * k;
+    *ox = (int)floorf(*gx0);
+    *oy = (int)floorf(*gy0);
+    *w = (int)ceilf(*gx0 + (float)g->w * k) - *ox;
+    *h = (int)ceilf(*gy0 + (float)g->h * k) - *oy;
+}
+
 static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, float k, char ch,
                                        int sub)
 {
@@ -426,9 +439,10 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
     struct klefr_glyph_cache *gc = c->glyphs;
     uint32_t kbits;
     memcpy(&kbits, &k, sizeof kbits);
-    unsigned h = ((unsigned)(uintptr_t)f * 31u + kbits * 131u + (unsigned char)ch * 7u +
-                  (unsigned)sub) %
-                 GCACHE_N;
+    /* mixed well: sizes differ in the low bits of kbits, fonts in the pointer */
+    uint64_t key = ((uint64_t)(uintptr_t)f ^ (uint64_t)kbits << 16 ^ (uint64_t)(unsigned char)ch << 8 ^
+                    (uint64_t)sub) * 0x9e3779b97f4a7c15ull;
+    unsigned h = (unsigned)(key >> 40) % GCACHE_N;
     for (unsigned n = 0; n < GCACHE_N; n++, h = (h + 1) % GCACHE_N) {
         struct gentry *e = &gc->e[h];
         if (e->f == f && e->k == k && e->ch == ch && e->sub == sub)
@@ -440,11 +454,8 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
             return gcache_get(c, f, k, ch, sub);
         }
         const klefr_glyph *g = glyph(f, ch);
-        float gx0 = (float)sub / 4.0f + (float)g->x0 * k, gy0 = (float)g->y0 * k;
-        e->ox = (int)floorf(gx0);
-        e->oy = (int)floorf(gy0);
-        e->w = (int)ceilf(gx0 + (float)g->w * k) - e->ox;
-        e->h = (int)ceilf(gy0 + (float)g->h * k) - e->oy;
+        float gx0, gy0;
+        glyph_box(g, k, sub, &e->ox, &e->oy, &e->w, &e->h, &gx0, &gy0);
         e->a = calloc((size_t)(e->w > 0 ? e->w : 1) * (size_t)(e->h > 0 ? e->h : 1), 1);
         if (!e->a)
             return NULL;
@@ -506,23 +517,28 @@ float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, floa
     }
     for (; *s; s++) {
         int ip = (int)floorf(pen), sub = (int)((pen - (float)ip) * 4.0f) & 3;
-        const struct gentry *e = gcache_get(c, f, k, *s, sub);
-        if (e && c->rec) {
+        if (c->rec) { /* the box from the metrics: no glyph is made to record it */
             h = fnv(h, s, 1);
             h = fnv(h, &ip, sizeof ip);
             h = fnv(h, &sub, sizeof sub);
-            int bx0 = ip + e->ox, by0 = base + e->oy;
-            if (e->w > 0 && e->h > 0) {
+            int ox, oy, gw, gh;
+            float gx0, gy0;
+            glyph_box(glyph(f, *s), k, sub, &ox, &oy, &gw, &gh, &gx0, &gy0);
+            int bx0 = ip + ox, by0 = base + oy;
+            if (gw > 0 && gh > 0) {
                 box.x0 = bx0 < box.x0 ? bx0 : box.x0;
                 box.y0 = by0 < box.y0 ? by0 : box.y0;
-                box.x1 = bx0 + e->w > box.x1 ? bx0 + e->w : box.x1;
-                box.y1 = by0 + e->h > box.y1 ? by0 + e->h : box.y1;
+                box.x1 = bx0 + gw > box.x1 ? bx0 + gw : box.x1;
+                box.y1 = by0 + gh > box.y1 ? by0 + gh : box.y1;
             }
-        } else if (e && !c->clip) {
-            glyph_blit(c, e, ip, base, color, whole);
-        } else if (e) {
-            for (int j = 0; j < c->nclip; j++)
-                glyph_blit(c, e, ip, base, color, c->clip[j]);
+        } else {
+            const struct gentry *e = gcache_get(c, f, k, *s, sub);
+            if (e && !c->clip) {
+                glyph_blit(c, e, ip, base, color, whole);
+            } else if (e) {
+                for (int j = 0; j < c->nclip; j++)
+                    glyph_blit(c, e, ip, base, color, c->clip[j]);
+            }
         }
         pen += (float)glyph(f, *s)->adv4 / 4.0f * k;
     }
