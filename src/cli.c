@@ -292,6 +292,12 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         snprintf(err, errlen, "--profile and --replay exclude each other");
         return -1;
     }
+    if (o->record && (o->profile || o->replay)) {
+        snprintf(err, errlen, "--record and --%s exclude each other (the recording would miss the "
+                              "load the %s plays)",
+                 o->profile ? "profile" : "replay", o->profile ? "profile" : "recording");
+        return -1;
+    }
     if (o->paused && o->headless) {
         snprintf(err, errlen, "--speed paused needs the window (--headless runs cannot pause)");
         return -1;

@@ -253,7 +253,7 @@ int main(int argc, char **argv)
     if (a.opt.profile)
         klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
     if (a.opt.record &&
-        !(a.rec = klefr_recorder_start(&a.sim, a.opt.replay ? &a.load : &a.synth.load,
+        !(a.rec = klefr_recorder_start(&a.sim, &a.synth.load,
                                        a.opt.record, err, sizeof err))) {
         fprintf(stderr, "klefr-sim: --record %s\n", err);
         return KLEFR_EXIT_RUNTIME;

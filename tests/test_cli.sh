@@ -68,6 +68,7 @@ if [ "$part" = basic ]; then
   expect_exit 2 "--fault 'eeprom': expected program-crc" -- --headless --ephemeral --fault eeprom
   expect_exit 2 "--layout 'wide': expected normal or present" -- --layout wide
   expect_exit 2 "--speed paused needs the window" -- --headless --speed paused
+  expect_exit 2 "--record and --profile exclude each other" -- --headless --record "$tmp/x.json" --profile x.json
   expect_exit 1 "--record $tmp/no/such/dir/r.json" -- --headless --ephemeral --duration 1 --record "$tmp/no/such/dir/r.json"
   if "$sim" --headless --ephemeral --model 6922 --press R@1+0.3,B@2+3.2 --duration 6 \
        --record "$tmp/rec.json" >/dev/null 2>"$tmp/err" &&
