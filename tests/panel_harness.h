@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "afe_synth.h"
 #include "panel.h"
@@ -43,7 +44,7 @@ static klefr_recorder *harness_record(klefr_sim *sim, klefr_synth *synth, klefr_
 {
     int fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
-    fclose(fdopen(fd, "w"));
+    close(fd);
     char err[256];
     klefr_recorder *rec = klefr_recorder_start(sim, &synth->load, path, err, sizeof err);
     ck_assert_msg(rec != NULL, "%s", err);
