@@ -10,6 +10,7 @@
 #include "afe.h"
 #include "eeprom.h"
 #include "klefr/meter.h"
+#include "line.h"
 
 /* Length of one loop slice: ADC block and tick period. */
 #define KLEFR_SIM_SLICE_US 10000u
@@ -113,5 +114,11 @@ int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_u
 
 /* Cut or restore the supply. A cut raises the supply monitor interrupt. */
 void klefr_sim_power(klefr_sim *s, bool on);
+
+/* The virtual serial line of a port (sim/line.h) and the meter's UART on
+ * it; NULL for a port the model does not have. Attach masters to the line:
+ * host ports (sim/ports.c), tests and scenario steps alike. */
+klefr_line *klefr_sim_line(klefr_sim *s, klefr_port port);
+klefr_line_ep *klefr_sim_uart_ep(klefr_sim *s, klefr_port port);
 
 #endif
