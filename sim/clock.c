@@ -73,7 +73,10 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
     uint64_t t = s->t_us;
     if (c)
         t = min_u64(klefr_clock_virt_us(c, klefr_wall_ns()),
-                    min_u64(s->t_us + KLEFR_SIM_SLICE_US, l->t_end_us));
+                    min_u64(s->t_us + KLEFR_SIM_SLICE_US - 1, l->t_end_us));
+    /* never before what has run: the line only takes input from its present */
+    if (t < s->ev_done_us)
+        t = s->ev_done_us;
     if (t < s->t_us)
         t = s->t_us;
     for (int k = 0; k < s->nfds; k++)
@@ -126,12 +129,19 @@ static klefr_loop_result run_paced(klefr_loop *l)
         uint64_t iter_start = klefr_wall_ns();
         uint64_t target = min_u64(klefr_clock_virt_us(&c, iter_start), l->t_end_us);
         /* Run what is due, but give the hook its turn at least every period. */
+        bool caught_up = true;
         while (s->t_us + KLEFR_SIM_SLICE_US <= target) {
             if (!klefr_sim_run_until(s, s->t_us + KLEFR_SIM_SLICE_US))
                 return KLEFR_LOOP_AFE_END;
-            if (klefr_wall_ns() - iter_start >= hook_period_ns)
+            if (klefr_wall_ns() - iter_start >= hook_period_ns) {
+                caught_up = false;
                 break;
+            }
         }
+        /* Events of the slice in progress whose time has come (a character
+         * ending on the wire goes to the host now, not at the slice's end). */
+        if (caught_up)
+            klefr_sim_run_events(s, target);
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
@@ -144,6 +154,10 @@ static klefr_loop_result run_paced(klefr_loop *l)
             klefr_clock_anchor(&c, l->speed, now, s->t_us);
             due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
         }
+        /* Wake for the next event inside this slice too (the next character
+         * on a line). */
+        if (s->nev && s->ev[0].t_us < s->t_us + KLEFR_SIM_SLICE_US)
+            due_ns = min_u64(due_ns, klefr_clock_wall_ns(&c, s->ev[0].t_us));
         wait_fds(l, &c, min_u64(due_ns, now + hook_period_ns));
     }
 }

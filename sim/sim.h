@@ -24,10 +24,15 @@ typedef struct {
     klefr_lcd_fb lcd;
 } klefr_sim_outputs;
 
-/* Something that happens at a virtual time: delivered by the loop, in time
- * order (ties in posting order), before the slice that starts at or after it. */
+/* Something that happens at a virtual time: delivered by the loop in time
+ * order (ties in posting order). An event at t runs before the work of the
+ * slice that holds t (its ADC block and the tick at its end), so the
+ * firmware sees inputs and ticks in time order; the paced loop may run it
+ * early in wall time (as soon as its virtual time has come), which changes
+ * nothing about that order. */
 typedef enum {
-    KLEFR_EV_UART_RX,      /* port, byte, flags */
+    KLEFR_EV_UART_RX,      /* port, byte, flags: straight to the firmware,
+                              bypassing the line (prefer klefr_line_send) */
     KLEFR_EV_BUTTONS,      /* held mask in byte */
     KLEFR_EV_TARIFF_INPUT, /* byte != 0: T2 */
     KLEFR_EV_POWER,        /* byte != 0: supply on */
@@ -51,17 +56,33 @@ typedef struct {
  * sim's own self-rescheduling work (profile boundaries, --lcd-text). */
 #define KLEFR_SIM_CALL_RESERVE 256
 
-/* Host file descriptors (ptys, serial ports) the real-time loop waits on. */
+/* Host file descriptors (ptys, serial ports, sockets) the loop waits on. */
 typedef struct {
     int fd;
     void (*ready)(void *arg, uint64_t t_us); /* called from the loop when readable */
     void *arg;
 } klefr_sim_fd;
 
-#define KLEFR_SIM_MAX_FDS 8
+#define KLEFR_SIM_MAX_FDS 40
+
+/* Where a character the meter's UART received goes. */
+typedef struct {
+    struct klefr_sim *sim;
+    klefr_port port;
+} klefr_sim_uart;
+
+/* Trace lines waiting to be printed in time order (see klefr_sim.trace). */
+typedef struct {
+    uint64_t t_us;
+    uint64_t seq;
+    char *text;
+} klefr_sim_trace_line;
 
 /* Recent ADC samples kept for the panel's scope (a power of two). */
 #define KLEFR_SIM_SCOPE_N 1024u
+
+/* How long a trace line waits for earlier-stamped ones (virtual time). */
+#define KLEFR_SIM_TRACE_HOLD_US 100000u
 
 typedef struct klefr_sim {
     klefr_meter meter;
@@ -74,21 +95,31 @@ typedef struct klefr_sim {
     klefr_afe *afe;
     klefr_eeprom eeprom;
     klefr_sim_outputs out;
-    klefr_uart_cfg uart_cfg[KLEFR_PORT_COUNT];
+    klefr_uart_cfg uart_cfg[KLEFR_PORT_COUNT]; /* the meter's latest settings per port */
 
-    /* Where bytes the meter sends go (the serial layer); NULL = dropped. */
-    void (*uart_tx)(void *arg, klefr_port port, const uint8_t *data, size_t len, uint64_t t_us);
-    void *uart_tx_arg;
+    /* The serial lines of the ports (NULL: the model has no such port) and
+     * the meter's UART on each. The meter's replies go on the line; host
+     * ports and in-process masters attach to it (sim/line.h). */
+    klefr_line *line[KLEFR_PORT_COUNT];
+    klefr_line_ep *uart_ep[KLEFR_PORT_COUNT];
+    klefr_sim_uart uart[KLEFR_PORT_COUNT];
     /* Pending events: a binary heap on (t_us, seq). */
     klefr_sim_event ev[KLEFR_SIM_MAX_EVENTS];
     size_t nev;
     uint64_t ev_seq;
+    uint64_t ev_done_us; /* events up to here have run */
     klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
     int nfds;
 
-    /* Trace sink; NULL = off. */
+    /* Trace sink; NULL = off. Lines reach it in the order of the times they
+     * carry (" t=S.UUUUUU" at the end): the firmware traces a reply when it
+     * decides it, at the future time it goes on the wire, so lines wait
+     * until the sim has run KLEFR_SIM_TRACE_HOLD_US past their time. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
+    klefr_sim_trace_line *trace_q;
+    size_t trace_n, trace_cap;
+    uint64_t trace_seq;
 
     /* Scope tap: the last KLEFR_SIM_SCOPE_N ADC codes of each channel, a ring
      * indexed by sample number % KLEFR_SIM_SCOPE_N; scope_n = samples so far. */
@@ -100,10 +131,21 @@ typedef struct klefr_sim {
  * RAM only. Returns 0 or -1 with a message in err. */
 int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *afe,
                    const char *eeprom_path, char *err, int errlen);
+/* Free what init allocated (the lines, held trace lines: printed first). */
+void klefr_sim_close(klefr_sim *s);
 
 /* Advance virtual time by whole slices up to t_end_us. Returns false when the
  * AFE source has ended (a recording ran out). */
 bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us);
+
+/* Run the events due by t_us that belong before the current slice's work
+ * (never past s->t_us + KLEFR_SIM_SLICE_US): the paced loop calls it as
+ * wall time passes, so bytes leave for the host when the wire would hand
+ * them over, not at the next slice boundary. */
+void klefr_sim_run_events(klefr_sim *s, uint64_t t_us);
+
+/* Print the held trace lines stamped up to t_us (UINT64_MAX: all). */
+void klefr_sim_trace_flush(klefr_sim *s, uint64_t t_us);
 
 /* Queue an event. Returns false when the queue is full (event dropped);
  * for input events that is KLEFR_SIM_CALL_RESERVE slots earlier. */
@@ -111,6 +153,8 @@ bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev);
 
 /* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */
 int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg);
+/* Stop polling fd. */
+void klefr_sim_remove_fd(klefr_sim *s, int fd);
 
 /* Cut or restore the supply. A cut raises the supply monitor interrupt. */
 void klefr_sim_power(klefr_sim *s, bool on);

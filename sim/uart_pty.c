@@ -72,6 +72,14 @@ uint32_t klefr_pty_master_baud(const klefr_pty *p)
     return 0;
 }
 
+klefr_pty_err_mode klefr_pty_master_err_mode(const klefr_pty *p)
+{
+    struct termios tio;
+    if (tcgetattr(p->slave_fd, &tio) || !(tio.c_iflag & INPCK))
+        return KLEFR_PTY_ERR_AS_IS;
+    return tio.c_iflag & IGNPAR ? KLEFR_PTY_ERR_DROP : KLEFR_PTY_ERR_NUL;
+}
+
 int klefr_pty_link(const klefr_pty *p, const char *link_path)
 {
     struct stat st;

@@ -39,9 +39,10 @@ static void f_write(void *arg, klefr_port p, const uint8_t *d, size_t n, uint64_
     F.tx[F.ntx] = 0;
 }
 
-static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
+static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c, uint64_t t)
 {
     (void)arg;
+    (void)t;
     if (p != KLEFR_PORT_IR) {
         F.bus_baud = c->baud;
         return;
