@@ -181,12 +181,13 @@ static void write_all(hport *h, int fd, const uint8_t *d, size_t n)
 
 /* ---- pty ---- */
 
-/* The master's settings, read at most once per wall millisecond: within a
- * burst of traffic it cannot have reopened the port with others. */
-static void pty_refresh(hport *h)
+/* The master's settings, read at most once per wall millisecond while
+ * characters go to it (within a burst it cannot have changed them), and
+ * always when it has written (it may have switched just before). */
+static void pty_refresh(hport *h, bool now)
 {
     uint64_t wall = mono_us();
-    if (wall - h->probe_wall_us < 1000 && h->probe_wall_us)
+    if (!now && wall - h->probe_wall_us < 1000 && h->probe_wall_us)
         return;
     h->probe_wall_us = wall;
     h->master_baud = klefr_pty_master_baud(&h->pty);
@@ -197,7 +198,7 @@ static void pty_refresh(hport *h)
 static void pty_probe(void *arg, klefr_uart_cfg *fmt)
 {
     hport *h = arg;
-    pty_refresh(h);
+    pty_refresh(h, false);
     if (h->master_baud)
         fmt->baud = h->master_baud;
 }
@@ -208,7 +209,7 @@ static void pty_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
     hport *h = arg;
     (void)t_us;
     if (flags) {
-        pty_refresh(h);
+        pty_refresh(h, false);
         if (h->err_mode == KLEFR_PTY_ERR_DROP)
             return;
         if (h->err_mode == KLEFR_PTY_ERR_NUL)
@@ -222,8 +223,10 @@ static void pty_ready(void *arg, uint64_t t_us)
     hport *h = arg;
     uint8_t buf[4096];
     ssize_t n = read(h->fd, buf, sizeof buf);
-    if (n > 0)
-        to_line(h, buf, NULL, (size_t)n, t_us);
+    if (n <= 0)
+        return;
+    pty_refresh(h, true);
+    to_line(h, buf, NULL, (size_t)n, t_us);
 }
 
 /* ---- real serial port ---- */

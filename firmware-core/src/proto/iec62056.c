@@ -280,6 +280,12 @@ static void send_readout(klefr_meter *m, uint64_t t_us)
     w_byte(&w, KLEFR_IEC_ETX);
     w_bcc(&w);
     w_flush(&w);
+    /* The port is back at 300 baud from the readout's last stop bit (the
+     * state follows at the next tick or byte): a sign-on right after it is
+     * heard whole. */
+    klefr_uart_cfg idle = line_cfg(KLEFR_IEC_START_BAUD);
+    if (m->hal->uart_config)
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &idle, m->iec.tx_end_us);
 }
 
 static void send_p0(klefr_meter *m, uint64_t t_us)
