@@ -53,10 +53,13 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 }
 
 /* Wait for the fds until wall time deadline_ns (0 timeout when already past);
- * readable ones get ready() with the virtual time of the moment, but never
- * past the slice the sim is in: when the clock is ahead of the sim (a slow
- * host, or the hook just lowered the speed of a fast clock) the input would
- * otherwise wait for virtual time the sim has not run yet. */
+ * readable ones get ready() with the virtual time of the moment. When the
+ * sim is behind the clock (a loaded host: it is catching up, at most
+ * KLEFR_LOOP_MAX_LAG_NS before the clock is re-anchored), that is ahead of
+ * the sim, so the input keeps its true time relative to the master: the
+ * line takes it when the sim gets there; but never more than the loop's
+ * largest lag ahead (a fast clock the host cannot follow). A change of speed
+ * re-anchors the clock at the sim's time first. */
 static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
 {
     klefr_sim *s = l->sim;
@@ -73,7 +76,7 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
     uint64_t t = s->t_us;
     if (c)
         t = min_u64(klefr_clock_virt_us(c, klefr_wall_ns()),
-                    min_u64(s->t_us + KLEFR_SIM_SLICE_US - 1, l->t_end_us));
+                    min_u64(s->t_us + KLEFR_LOOP_MAX_LAG_NS / 1000u, l->t_end_us));
     /* never before what has run: the line only takes input from its present */
     if (t < s->ev_done_us)
         t = s->ev_done_us;
@@ -146,6 +149,10 @@ static klefr_loop_result run_paced(klefr_loop *l)
             return KLEFR_LOOP_QUIT;
         if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
             return KLEFR_LOOP_END;
+        if (l->paused || l->speed <= 0)
+            return LOOP_MODE_CHANGED;
+        if (l->speed != c.speed) /* the hook changed it: input waiting now is stamped at that speed */
+            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
         /* Too far behind (slow host, huge speed): drop the debt, don't burst. */
         uint64_t due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
         uint64_t now = klefr_wall_ns();

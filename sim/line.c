@@ -105,6 +105,8 @@ struct klefr_line {
     void *monitor_arg;
 };
 
+static void process(klefr_line *l);
+
 /* ---- formats ---- */
 
 static uint8_t nbits_of(const klefr_uart_cfg *f)
@@ -176,6 +178,7 @@ void klefr_line_set_format(klefr_line_ep *ep, const klefr_uart_cfg *fmt, uint64_
     if (k == 0) {
         ep->fmt[0] = (fmt_entry){0, *fmt};
         ep->nfmt = 1;
+        process(ep->line);
         return;
     }
     if (k == FMT_HIST) { /* forget the oldest: it no longer matters */
@@ -184,6 +187,7 @@ void klefr_line_set_format(klefr_line_ep *ep, const klefr_uart_cfg *fmt, uint64_
     }
     ep->fmt[k] = (fmt_entry){t_us, *fmt};
     ep->nfmt = k + 1;
+    process(ep->line); /* a reception may now end sooner */
 }
 
 void klefr_line_follow(klefr_line_ep *ep, const klefr_line_ep *ref, unsigned mask)
@@ -407,8 +411,13 @@ static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
         klefr_uart_cfg f = fmt_at(ep, e / 1000, 0);
         uint64_t len = (uint64_t)klefr_uart_char_us(&f) * 1000u;
         uint64_t done = e + len;
-        if (done > l->now)
+        if (done > l->now) {
+            /* A host may change its format any time (probe): look again
+             * when the sender's character ends, in case it did. */
+            if (ep->probe && c && c->t1 < done)
+                return c->t1;
             return done;
+        }
         unsigned nb = nbits_of(&f);
         uint64_t stop_sample = e + (2u * (1u + f.data_bits + (f.parity != KLEFR_PARITY_NONE)) + 1u) *
                                        len / (2u * nb);
@@ -434,8 +443,6 @@ static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
 }
 
 /* ---- the line's clock ---- */
-
-static void process(klefr_line *l);
 
 static void on_wake(void *arg, uint64_t t_us)
 {
