@@ -414,7 +414,7 @@ static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
         if (done > l->now) {
             /* A host may change its format any time (probe): look again
              * when the sender's character ends, in case it did. */
-            if (ep->probe && c && c->t1 < done)
+            if (ep->probe && c && c->t1 < done && c->t1 > l->now)
                 return c->t1;
             return done;
         }
@@ -458,6 +458,8 @@ static void want_wake(klefr_line *l, uint64_t t_ns)
 {
     if (t_ns == NO_TIME)
         return;
+    if (t_ns <= l->now) /* never a wake-up for the present: it would come back forever */
+        t_ns = l->now + 1000u;
     uint64_t t = (t_ns + 999) / 1000;
     if (t >= l->wake_us)
         return;
