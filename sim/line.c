@@ -35,6 +35,7 @@
  * present, so what it decided never changes. */
 #include "line.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -700,10 +701,7 @@ klefr_line *klefr_line_new(const char *name, klefr_line_kind kind, klefr_line_cl
     klefr_line *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    size_t n = strlen(name ? name : "");
-    if (n >= sizeof l->name)
-        n = sizeof l->name - 1;
-    memcpy(l->name, name ? name : "", n);
+    snprintf(l->name, sizeof l->name, "%s", name ? name : "");
     l->kind = kind;
     l->clock = clock;
     l->timing = true;
@@ -768,10 +766,7 @@ klefr_line_ep *klefr_line_attach(klefr_line *l, const char *name, klefr_line_rol
         return NULL;
     ep->line = l;
     ep->id = l->next_id++;
-    size_t n = strlen(name ? name : "");
-    if (n >= sizeof ep->name)
-        n = sizeof ep->name - 1;
-    memcpy(ep->name, name ? name : "", n);
+    snprintf(ep->name, sizeof ep->name, "%s", name ? name : "");
     ep->role = role;
     ep->rx = rx;
     ep->rx_arg = rx_arg;

@@ -13,7 +13,7 @@ case $part in
   mbpoll) command -v mbpoll >/dev/null || need mbpoll ;;
   libmodbus) [ -n "$client" ] && [ -x "$client" ] || need libmodbus-dev ;;
   pymodbus) $py -c 'import pymodbus, serial' 2>/dev/null || need python3-pymodbus ;;
-  robustness) [ -x $py ] || need python3 ;;
+  robustness) $py -c 'import serial' 2>/dev/null || need python3-serial ;;
   bauds) command -v mbpoll >/dev/null || need mbpoll
     [ -n "$client" ] && [ -x "$client" ] || need libmodbus-dev
     $py -c 'import serial' 2>/dev/null || need python3-serial ;;

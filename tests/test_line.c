@@ -77,13 +77,22 @@ static void teardown(void)
     L = NULL;
 }
 
+/* A new line L with a master sending in format s and a meter receiving in
+ * format r into CA; returns the master. */
+static klefr_line_ep *master_to_meter(klefr_line_kind kind, const klefr_uart_cfg *s,
+                                      const klefr_uart_cfg *r)
+{
+    L = klefr_line_new("t", kind, CLOCK);
+    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, s, NULL, NULL);
+    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, r, klefr_line_capture_rx, &CA);
+    return m;
+}
+
 /* ---- timing ---- */
 
 START_TEST(bytes_arrive_when_their_stop_bit_ends)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8E1, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &F8E1, &F8E1);
     uint8_t d[3] = {0x01, 0x80, 0xFF};
     ck_assert_uint_eq(klefr_line_send(m, d, 3, 1000), 1000 + 3 * 1146);
     run_until(1000 + 1146 - 1);
@@ -106,9 +115,7 @@ END_TEST
 
 START_TEST(seven_bit_format_carries_seven_bits)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F7E1, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F7E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &F7E1, &F7E1);
     uint8_t d[2] = {'/' | 0x80, '?'};
     klefr_line_send(m, d, 2, 0);
     run_until(100000);
@@ -123,9 +130,7 @@ END_TEST
 
 START_TEST(receiver_at_another_parity_gets_parity_errors)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8O1, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &F8O1, &F8E1);
     uint8_t d[4] = {0x00, 0x01, 0x03, 0xFE};
     klefr_line_send(m, d, 4, 0);
     run_until(100000);
@@ -143,10 +148,8 @@ END_TEST
  * the sender's stop bit has come and gone). */
 START_TEST(receiver_at_double_baud_sees_a_framing_error)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
     klefr_uart_cfg slow = {4800, 8, KLEFR_PARITY_NONE, 1};
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &slow, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8N1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &slow, &F8N1);
     uint8_t z = 0;
     klefr_line_send(m, &z, 1, 0);
     run_until(100000);
@@ -161,10 +164,8 @@ END_TEST
  * the request itself. */
 START_TEST(wrong_baud_request_is_garbled)
 {
-    L = klefr_line_new("t", KLEFR_LINE_BUS, CLOCK);
     klefr_uart_cfg slow = {4800, 8, KLEFR_PARITY_EVEN, 1};
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &slow, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_BUS, &slow, &F8E1);
     const uint8_t req[8] = {0x01, 0x03, 0x40, 0x00, 0x00, 0x02, 0xD1, 0xCB};
     klefr_line_send(m, req, 8, 0);
     run_until(1000000);
@@ -234,12 +235,21 @@ END_TEST
 
 /* ---- who hears whom, collisions ---- */
 
+/* A new line L of kind with a master (capturing into CA) and two slaves
+ * (into CB, CC), all 8E1; *s1 gets the first slave. */
+static klefr_line_ep *master_and_two_slaves(klefr_line_kind kind, klefr_line_ep **s1)
+{
+    L = klefr_line_new("t", kind, CLOCK);
+    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8E1, klefr_line_capture_rx, &CA);
+    *s1 = klefr_line_attach(L, "s1", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CB);
+    klefr_line_attach(L, "s2", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CC);
+    return m;
+}
+
 START_TEST(bus_everyone_hears_everyone_else_never_itself)
 {
-    L = klefr_line_new("t", KLEFR_LINE_BUS, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8E1, klefr_line_capture_rx, &CA);
-    klefr_line_ep *s1 = klefr_line_attach(L, "s1", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CB);
-    klefr_line_attach(L, "s2", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CC);
+    klefr_line_ep *s1;
+    klefr_line_ep *m = master_and_two_slaves(KLEFR_LINE_BUS, &s1);
     uint8_t a = 0xA5, b = 0x5A;
     klefr_line_send(m, &a, 1, 0);
     run_until(10000);
@@ -257,10 +267,8 @@ END_TEST
 
 START_TEST(duplex_slaves_hear_only_masters)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8E1, klefr_line_capture_rx, &CA);
-    klefr_line_ep *s1 = klefr_line_attach(L, "s1", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CB);
-    klefr_line_attach(L, "s2", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CC);
+    klefr_line_ep *s1;
+    klefr_line_ep *m = master_and_two_slaves(KLEFR_LINE_DUPLEX, &s1);
     uint8_t a = 0x10, b = 0xE5;
     klefr_line_send(s1, &b, 1, 0);
     /* a master sending while a slave does: two channels, no collision */
@@ -321,9 +329,7 @@ END_TEST
 /* A real UART's errors (send_flagged) reach every receiver. */
 START_TEST(flagged_bytes_keep_their_flags)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "serial", KLEFR_LINE_MASTER, &F8E1, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &F8E1, &F8E1);
     uint8_t d[2] = {1, 2}, f[2] = {0, KLEFR_RX_ERR_PARITY};
     klefr_line_send_flagged(m, d, f, 2, 0);
     run_until(100000);
@@ -335,9 +341,7 @@ END_TEST
 
 START_TEST(detached_senders_bytes_reach_nobody)
 {
-    L = klefr_line_new("t", KLEFR_LINE_DUPLEX, CLOCK);
-    klefr_line_ep *m = klefr_line_attach(L, "master", KLEFR_LINE_MASTER, &F8E1, NULL, NULL);
-    klefr_line_attach(L, "meter", KLEFR_LINE_SLAVE, &F8E1, klefr_line_capture_rx, &CA);
+    klefr_line_ep *m = master_to_meter(KLEFR_LINE_DUPLEX, &F8E1, &F8E1);
     uint8_t d[4] = {1, 2, 3, 4};
     klefr_line_send(m, d, 4, 0);
     run_until(2 * 1146);
