@@ -95,7 +95,6 @@ typedef struct klefr_sim {
     klefr_afe *afe;
     klefr_eeprom eeprom;
     klefr_sim_outputs out;
-    klefr_uart_cfg uart_cfg[KLEFR_PORT_COUNT]; /* the meter's latest settings per port */
 
     /* The serial lines of the ports (NULL: the model has no such port) and
      * the meter's UART on each. The meter's replies go on the line; host
