@@ -594,33 +594,54 @@ static klefr_line_ep *ep_by_id(klefr_line *l, uint32_t id)
     return NULL;
 }
 
-/* Wire timing off: every receiver gets the byte now, unchanged, flagged
- * when the formats differ. */
-static void send_instant(klefr_line_ep *ep, uint8_t byte, uint8_t flags, uint64_t t_us)
+/* Wire timing off: every receiver gets the bytes now, unchanged, flagged
+ * when the formats differ (byte by byte to all receivers, in order). The
+ * formats are looked up once per call: nothing on the line takes time, so
+ * none can change in between (the benchmark path: a reply is ~100 bytes). */
+#define INSTANT_CACHE 8
+
+static uint8_t mismatch(const klefr_uart_cfg *s, const klefr_uart_cfg *r)
+{
+    if (r->baud != s->baud || r->data_bits != s->data_bits || r->stop_bits != s->stop_bits)
+        return KLEFR_RX_ERR_FRAMING;
+    return r->parity != s->parity ? KLEFR_RX_ERR_PARITY : 0;
+}
+
+static void send_instant(klefr_line_ep *ep, const uint8_t *data, const uint8_t *flags, size_t n,
+                         uint64_t t_us)
 {
     klefr_line *l = ep->line;
     klefr_uart_cfg s = fmt_at(ep, t_us, 0);
-    uint8_t b = (uint8_t)(byte & ((1u << s.data_bits) - 1u));
-    uint32_t id = ep->id;
-    ep->st.tx_chars++;
-    if (l->monitor) {
-        klefr_line_char lc = {ep->name, b, flags, false, t_us, t_us};
-        l->monitor(l->monitor_arg, &lc);
-    }
-    for (size_t k = 0; k < l->nep; k++) {
-        klefr_line_ep *r = l->ep[k];
-        if (r->id == id || !r->rx || r->rx_ch != ep->tx_ch)
-            continue;
-        klefr_uart_cfg f = fmt_at(r, t_us, 0);
-        uint8_t fl = flags;
-        if (f.baud != s.baud || f.data_bits != s.data_bits || f.stop_bits != s.stop_bits)
-            fl |= KLEFR_RX_ERR_FRAMING;
-        else if (f.parity != s.parity)
-            fl |= KLEFR_RX_ERR_PARITY;
-        r->st.rx_chars++;
-        if (fl)
-            r->st.rx_errors++;
-        r->rx(r->rx_arg, (uint8_t)(b & ((1u << f.data_bits) - 1u)), fl, t_us);
+    uint8_t mask = (uint8_t)((1u << s.data_bits) - 1u);
+    klefr_uart_cfg cache[INSTANT_CACHE];
+    uint32_t cached[INSTANT_CACHE] = {0}; /* endpoint ids (0 = none) */
+    for (size_t i = 0; i < n; i++) {
+        uint8_t b = data[i] & mask, fl0 = flags ? flags[i] : 0;
+        ep->st.tx_chars++;
+        if (l->monitor) {
+            klefr_line_char lc = {ep->name, b, fl0, false, t_us, t_us};
+            l->monitor(l->monitor_arg, &lc);
+        }
+        for (size_t k = 0; k < l->nep; k++) {
+            klefr_line_ep *r = l->ep[k];
+            if (r == ep || !r->rx || r->rx_ch != ep->tx_ch)
+                continue;
+            klefr_uart_cfg f;
+            if (k < INSTANT_CACHE && cached[k] == r->id) {
+                f = cache[k];
+            } else {
+                f = fmt_at(r, t_us, 0);
+                if (k < INSTANT_CACHE) {
+                    cache[k] = f;
+                    cached[k] = r->id;
+                }
+            }
+            uint8_t fl = fl0 | mismatch(&s, &f);
+            r->st.rx_chars++;
+            if (fl)
+                r->st.rx_errors++;
+            r->rx(r->rx_arg, (uint8_t)(b & ((1u << f.data_bits) - 1u)), fl, t_us);
+        }
     }
 }
 
@@ -629,8 +650,7 @@ uint64_t klefr_line_send_flagged(klefr_line_ep *ep, const uint8_t *data, const u
 {
     klefr_line *l = ep->line;
     if (!l->timing) {
-        for (size_t k = 0; k < n; k++)
-            send_instant(ep, data[k], flags ? flags[k] : 0, t_us);
+        send_instant(ep, data, flags, n, t_us);
         return t_us;
     }
     uint64_t t = t_us;

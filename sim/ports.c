@@ -68,6 +68,14 @@ struct hport {
     uint32_t master_baud;
     klefr_pty_err_mode err_mode;
     uint64_t dropped; /* bytes from the host beyond MAX_BACKLOG, or not written */
+    /* Characters for the host, written together once the sim has handed
+     * over every one that ends at the same virtual time (with line timing
+     * that is one at a time; without, a whole reply in one write). */
+    uint8_t out[1024], out_flags[1024];
+    size_t nout;
+    uint64_t out_t;
+    bool flush_posted;
+    bool in_read; /* handling the host's bytes: flushed when done */
 };
 
 struct klefr_ports {
@@ -179,6 +187,8 @@ static void write_all(hport *h, int fd, const uint8_t *d, size_t n)
     }
 }
 
+static void host_flush(void *arg, uint64_t t_us);
+
 /* ---- pty ---- */
 
 /* The master's settings, read at most once per wall millisecond while
@@ -190,8 +200,7 @@ static void pty_refresh(hport *h, bool now)
     if (!now && wall - h->probe_wall_us < 1000 && h->probe_wall_us)
         return;
     h->probe_wall_us = wall;
-    h->master_baud = klefr_pty_master_baud(&h->pty);
-    h->err_mode = klefr_pty_master_err_mode(&h->pty);
+    klefr_pty_master_settings(&h->pty, &h->master_baud, &h->err_mode);
 }
 
 /* The line asks for the pty endpoint's format: the baud the master set. */
@@ -203,19 +212,22 @@ static void pty_probe(void *arg, klefr_uart_cfg *fmt)
         fmt->baud = h->master_baud;
 }
 
-/* A character for the master, as its tty would hand it over. */
-static void pty_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+/* Characters for the master, as its tty would hand them over. */
+static void pty_flush(hport *h)
 {
-    hport *h = arg;
-    (void)t_us;
-    if (flags) {
-        pty_refresh(h, false);
-        if (h->err_mode == KLEFR_PTY_ERR_DROP)
-            return;
-        if (h->err_mode == KLEFR_PTY_ERR_NUL)
-            byte = 0;
+    size_t n = 0;
+    for (size_t k = 0; k < h->nout; k++) {
+        uint8_t byte = h->out[k];
+        if (h->out_flags[k]) {
+            pty_refresh(h, false);
+            if (h->err_mode == KLEFR_PTY_ERR_DROP)
+                continue;
+            if (h->err_mode == KLEFR_PTY_ERR_NUL)
+                byte = 0;
+        }
+        h->out[n++] = byte;
     }
-    write_all(h, h->fd, &byte, 1);
+    write_all(h, h->fd, h->out, n);
 }
 
 static void pty_ready(void *arg, uint64_t t_us)
@@ -226,7 +238,10 @@ static void pty_ready(void *arg, uint64_t t_us)
     if (n <= 0)
         return;
     pty_refresh(h, true);
+    h->in_read = true;
     to_line(h, buf, NULL, (size_t)n, t_us);
+    h->in_read = false;
+    host_flush(h, t_us); /* without line timing the reply is already here */
 }
 
 /* ---- real serial port ---- */
@@ -238,14 +253,15 @@ static void serial_follow(hport *h, uint64_t t_us)
     klefr_serial_config(&h->ser, &c);
 }
 
-static void serial_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+/* The real UART puts the bytes on its wire (flags are the virtual wire's
+ * business, not the master's). */
+static void serial_flush(hport *h)
 {
-    hport *h = arg;
-    (void)flags; /* the real UART puts the byte on the wire; errors are the wire's business */
-    serial_follow(h, t_us);
-    if (klefr_serial_write(&h->ser, &byte, 1) != 1)
-        h->dropped++;
-    serial_follow(h, t_us); /* a change of settings right after this character */
+    serial_follow(h, h->out_t);
+    int w = klefr_serial_write(&h->ser, h->out, h->nout);
+    if (w < (int)h->nout)
+        h->dropped += h->nout - (size_t)(w > 0 ? w : 0);
+    serial_follow(h, h->out_t); /* a change of settings right after these characters */
 }
 
 static void serial_ready(void *arg, uint64_t t_us)
@@ -256,6 +272,7 @@ static void serial_ready(void *arg, uint64_t t_us)
     int n = klefr_serial_read(&h->ser, d, f, sizeof d);
     if (n > 0)
         to_line(h, d, f, (size_t)n, t_us);
+    host_flush(h, t_us);
 }
 
 /* ---- tcp and rfc2217 servers ---- */
@@ -280,24 +297,64 @@ static void client_send(hport *h, int k, const uint8_t *d, size_t n)
         h->dropped += n - (size_t)w;
 }
 
-/* A character from the line for every client. */
-static void net_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+/* Characters from the line for every client. */
+static void net_flush(hport *h)
 {
-    hport *h = arg;
-    (void)t_us;
     for (int k = 0; k < KLEFR_PORTS_MAX_CLIENTS; k++) {
         if (h->cl[k].fd < 0)
             continue;
         if (h->kind == T_TCP) {
-            client_send(h, k, &byte, 1);
+            client_send(h, k, h->out, h->nout);
             continue;
         }
-        uint8_t buf[32];
+        uint8_t buf[sizeof h->out * 2 + 64];
         klefr_bytes out = {buf, 0, sizeof buf, 0};
-        klefr_rfc2217_linestate(&h->cl[k].tn, flags, &out);
-        klefr_rfc2217_data(&byte, 1, &out);
+        for (size_t c = 0; c < h->nout; c++) {
+            klefr_rfc2217_linestate(&h->cl[k].tn, h->out_flags[c], &out);
+            klefr_rfc2217_data(&h->out[c], 1, &out);
+        }
         client_send(h, k, out.p, out.n);
     }
+}
+
+/* ---- characters for the host ---- */
+
+static void host_flush(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    h->flush_posted = false;
+    if (!h->nout)
+        return;
+    if (h->kind == T_PTY)
+        pty_flush(h);
+    else if (h->kind == T_SERIAL)
+        serial_flush(h);
+    else
+        net_flush(h);
+    h->nout = 0;
+}
+
+/* The line hands a character to the host endpoint: kept until every one
+ * ending at the same time is here (an event at that time, posted after
+ * them, writes them). */
+static void host_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    hport *h = arg;
+    if (h->nout == sizeof h->out || (h->nout && t_us != h->out_t))
+        host_flush(h, t_us);
+    h->out[h->nout] = byte;
+    h->out_flags[h->nout++] = flags;
+    h->out_t = t_us;
+    if (h->in_read && !klefr_line_timing(klefr_line_ep_line(h->ep)))
+        return; /* the whole reply comes now, within the read: written after it */
+    if (!h->flush_posted)
+        h->flush_posted = klefr_sim_post(h->owner->sim, &(klefr_sim_event){.t_us = t_us,
+                                                                            .kind = KLEFR_EV_CALL,
+                                                                            .fn = host_flush,
+                                                                            .arg = h});
+    if (!h->flush_posted) /* no room in the queue: now */
+        host_flush(h, t_us);
 }
 
 /* The rfc2217 port's settings: what the clients set, the meter's for the rest. */
@@ -332,6 +389,7 @@ static void client_ready(void *arg, uint64_t t_us)
     }
     if (h->kind == T_TCP) {
         to_line(h, in, NULL, (size_t)n, t_us);
+        host_flush(h, t_us);
         return;
     }
     uint8_t data[2048], ans[1024];
@@ -341,6 +399,7 @@ static void client_ready(void *arg, uint64_t t_us)
         rfc2217_apply(h, set, &h->cl[k].tn.cfg, t_us);
     client_send(h, k, out.p, out.n);
     to_line(h, d.p, NULL, d.n, t_us);
+    host_flush(h, t_us);
 }
 
 static void listen_ready(void *arg, uint64_t t_us)
@@ -424,13 +483,11 @@ static int open_transport(klefr_ports *p, hport *h, const char *spec, const char
     klefr_line_ep *meter = klefr_sim_uart_ep(p->sim, h->port);
     klefr_uart_cfg c = klefr_line_format(meter, 0);
     char err[300];
-    void (*rx)(void *, uint8_t, uint8_t, uint64_t) = net_rx;
     void (*ready)(void *, uint64_t) = listen_ready;
     switch (h->kind) {
     case T_PTY:
         if (open_pty(p, h, spec, state_dir))
             return -1;
-        rx = pty_rx;
         ready = pty_ready;
         break;
     case T_SERIAL:
@@ -440,7 +497,6 @@ static int open_transport(klefr_ports *p, hport *h, const char *spec, const char
         }
         h->fd = h->ser.fd;
         snprintf(h->link, sizeof h->link, "%s", rest);
-        rx = serial_rx;
         ready = serial_ready;
         break;
     case T_TCP:
@@ -455,7 +511,7 @@ static int open_transport(klefr_ports *p, hport *h, const char *spec, const char
     }
     }
     h->ep = klefr_line_attach(klefr_sim_line(p->sim, h->port), transport_names[h->kind],
-                              KLEFR_LINE_MASTER, &c, rx, h);
+                              KLEFR_LINE_MASTER, &c, host_rx, h);
     if (!h->ep) {
         fprintf(stderr, "klefr-sim: out of memory\n");
         return -1;
@@ -536,12 +592,23 @@ int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t s
     return 0;
 }
 
+static void flush_nothing(void *arg, uint64_t t_us)
+{
+    (void)arg;
+    (void)t_us;
+}
+
 void klefr_ports_close(klefr_ports *p)
 {
     if (!p)
         return;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
         hport *h = &p->h[k];
+        if (h->open)
+            host_flush(h, 0);
+        for (size_t e = 0; e < p->sim->nev; e++) /* flushes still queued: h is going */
+            if (p->sim->ev[e].kind == KLEFR_EV_CALL && p->sim->ev[e].arg == h)
+                p->sim->ev[e].fn = flush_nothing;
         for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++)
             if (h->cl[c].fd >= 0)
                 client_close(h, c);

@@ -15,10 +15,6 @@ typedef struct {
 int klefr_pty_open(klefr_pty *p, uint32_t baud);
 void klefr_pty_close(klefr_pty *p);
 
-/* The baud rate the master's side set (tcgetattr on the pty); 0 unknown.
- * Parity and character size are invisible on a Linux pty. */
-uint32_t klefr_pty_master_baud(const klefr_pty *p);
-
 /* How the master's tty reports a character received with a framing or
  * parity error (its termios c_iflag), so we hand it over as a Linux serial
  * port would: */
@@ -27,7 +23,11 @@ typedef enum {
     KLEFR_PTY_ERR_NUL,   /* INPCK on: a NUL instead */
     KLEFR_PTY_ERR_DROP   /* INPCK and IGNPAR: nothing */
 } klefr_pty_err_mode;
-klefr_pty_err_mode klefr_pty_master_err_mode(const klefr_pty *p);
+
+/* What the master's side set (one tcgetattr on the pty): its baud rate (0
+ * unknown) and how it takes line errors. Parity and character size are
+ * invisible on a Linux pty. */
+void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err_mode *err);
 
 /* Point a symlink at the slave, atomically replacing an old symlink. */
 int klefr_pty_link(const klefr_pty *p, const char *link_path);
