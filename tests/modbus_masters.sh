@@ -151,6 +151,10 @@ libmodbus)
   expect_eq baud "$(c 9600 O 10 read 0x4004 1)" "0x2580"
   grep -q 'modbus: rx addr=10 fc=06 write reg=0x4004 (baud) value=0x12C0 crc=ok' "$dir/sim.err" ||
     fail "--trace modbus did not log the decoded baud write"
+  # replies are traced at the time they go on the wire, in time order
+  sed -n 's/.* t=\([0-9]*\.[0-9]*\)$/\1/p' "$dir/sim.err" |
+    awk 'NR > 1 && $1 < last { print "line " NR ": t=" $1 " after t=" last; bad = 1 } { last = $1 } END { exit bad }' ||
+    fail "--trace times went backwards"
   ;;
 pymodbus)
   start_sim
