@@ -84,6 +84,7 @@ struct klefr_line_ep {
     void *probe_arg;
     uint64_t tx_end_us;
     uint64_t hunt;    /* ns: the receiver looks for a start bit from here */
+    uint64_t last_rx; /* ns: when it delivered its last character */
     int tx_ch, rx_ch; /* channels it sends on and listens to */
     klefr_line_stats st;
 };
@@ -439,6 +440,11 @@ static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
         ep->st.rx_chars++;
         if (flags)
             ep->st.rx_errors++;
+        /* In order: after a switch to a faster format a character can end
+         * before the previous (slower) one's last stop bit would have. */
+        if (done < ep->last_rx)
+            done = ep->last_rx;
+        ep->last_rx = done;
         ep->rx(ep->rx_arg, byte, flags, (done + 999) / 1000);
     }
 }
@@ -574,7 +580,7 @@ static int insert(klefr_line *l, channel *ch, const wchar *w)
         ch->max_len = len;
     /* Another sender's character overlapping it: both collide. */
     wchar *n = &ch->c[i];
-    for (size_t j = ch->base; j < ch->n; j++) {
+    for (size_t j = first_after(ch, n->t0 > ch->max_len ? n->t0 - ch->max_len : 0); j < ch->n; j++) {
         wchar *c = &ch->c[j];
         if (c->t0 >= n->t1)
             break;

@@ -509,6 +509,102 @@ START_TEST(two_modbus_meters_on_rs485)
 }
 END_TEST
 
+/* ---- random lines: robustness and determinism ---- */
+
+static uint64_t RNG;
+static uint32_t rnd(uint32_t n)
+{
+    RNG ^= RNG << 13;
+    RNG ^= RNG >> 7;
+    RNG ^= RNG << 17;
+    return (uint32_t)(RNG % n);
+}
+
+static klefr_uart_cfg rnd_fmt(void)
+{
+    static const uint32_t bauds[] = {300, 1200, 2400, 4800, 9600, 19200};
+    return (klefr_uart_cfg){bauds[rnd(6)], (uint8_t)(7 + rnd(2)), (klefr_parity)rnd(3),
+                            (uint8_t)(1 + rnd(2))};
+}
+
+typedef struct {
+    klefr_line_capture cap;
+    uint64_t last_t;
+    bool backwards;
+} rec;
+static rec R[4];
+
+static void rec_rx(void *arg, uint8_t b, uint8_t f, uint64_t t)
+{
+    rec *r = arg;
+    if (t < r->last_t)
+        r->backwards = true;
+    r->last_t = t;
+    klefr_line_capture_rx(&r->cap, b, f, t);
+}
+
+/* Four endpoints with random formats send random bytes at random times and
+ * change formats now and then; returns the characters sent. */
+static size_t random_run(uint64_t seed)
+{
+    RNG = seed;
+    QN = 0;
+    NOW = 0;
+    memset(R, 0, sizeof R);
+    L = klefr_line_new("r", rnd(2) ? KLEFR_LINE_BUS : KLEFR_LINE_DUPLEX, CLOCK);
+    klefr_line_ep *e[4];
+    for (int k = 0; k < 4; k++) {
+        klefr_uart_cfg f = rnd_fmt();
+        e[k] = klefr_line_attach(L, "e", k ? KLEFR_LINE_SLAVE : KLEFR_LINE_MASTER, &f, rec_rx, &R[k]);
+    }
+    size_t sent = 0;
+    for (int step = 0; step < 60; step++) {
+        run_until(NOW + rnd(40000));
+        klefr_line_ep *ep = e[rnd(4)];
+        if (rnd(5) == 0) {
+            klefr_uart_cfg f = rnd_fmt();
+            klefr_line_set_format(ep, &f, NOW + rnd(20000));
+            continue;
+        }
+        uint8_t d[16];
+        size_t n = 1 + rnd(16);
+        for (size_t k = 0; k < n; k++)
+            d[k] = (uint8_t)rnd(256);
+        klefr_line_send(ep, d, n, NOW + rnd(5000));
+        sent += n;
+    }
+    /* until the line is quiet: every wake-up has a character behind it */
+    for (int k = 0; QN && k < 100000; k++)
+        run_until(Q[0].t);
+    return sent;
+}
+
+START_TEST(random_lines_are_sane_and_repeatable)
+{
+    static rec first[4];
+    for (uint64_t seed = 1; seed <= 40; seed++) {
+        size_t sent = random_run(seed * 0x9E3779B97F4A7C15u);
+        size_t got = 0;
+        for (int k = 0; k < 4; k++) {
+            ck_assert_msg(!R[k].backwards, "seed %llu: times went backwards", (unsigned long long)seed);
+            got += R[k].cap.n;
+        }
+        /* a character has at most 6 falling edges: so many receptions at most */
+        ck_assert_uint_le(got, 6 * 3 * sent);
+        ck_assert_msg(QN == 0, "seed %llu: %zu events left, first at %llu, now %llu", (unsigned long long)seed, QN, (unsigned long long)(QN ? Q[0].t : 0), (unsigned long long)NOW); /* the line is quiet */
+        memcpy(first, R, sizeof R);
+        klefr_line_free(L);
+        random_run(seed * 0x9E3779B97F4A7C15u);
+        for (int k = 0; k < 4; k++) {
+            ck_assert_uint_eq(R[k].cap.n, first[k].cap.n);
+            ck_assert(!memcmp(R[k].cap.c, first[k].cap.c, R[k].cap.n * sizeof R[k].cap.c[0]));
+        }
+        klefr_line_free(L);
+        L = NULL;
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("line");
@@ -533,5 +629,9 @@ int main(void)
     tcase_add_test(tm, two_mbus_meters_collide_then_select_one);
     tcase_add_test(tm, two_modbus_meters_on_rs485);
     suite_add_tcase(s, tm);
+    TCase *tr = tcase_create("random");
+    tcase_add_checked_fixture(tr, setup, teardown);
+    tcase_add_test(tr, random_lines_are_sane_and_repeatable);
+    suite_add_tcase(s, tr);
     return klefr_check_run(s);
 }

@@ -20,6 +20,7 @@
 #include "ports.h"
 #include "proto/modbus_rtu.h"
 #include "rfc2217.h"
+#include "net_port.h"
 #include "serial_port.h"
 
 static klefr_sim S;
@@ -362,6 +363,77 @@ START_TEST(parmrk_on_a_pty)
 }
 END_TEST
 
+/* ---- random input to the parsers of host input ---- */
+
+static uint64_t RNG = 88172645463325252u;
+static uint32_t rnd(uint32_t n)
+{
+    RNG ^= RNG << 13;
+    RNG ^= RNG >> 7;
+    RNG ^= RNG << 17;
+    return (uint32_t)(RNG % n);
+}
+
+/* Bytes a telnet parser finds interesting, often. */
+static uint8_t rnd_telnet_byte(void)
+{
+    static const uint8_t hot[] = {255, 250, 240, 251, 252, 253, 254, 44, 0, 1, 2, 3, 4, 5, 10, 12};
+    return rnd(2) ? hot[rnd(sizeof hot)] : (uint8_t)rnd(256);
+}
+
+START_TEST(rfc2217_takes_any_bytes)
+{
+    for (int run = 0; run < 3000; run++) {
+        uint8_t o[96], d[64], in[300];
+        klefr_bytes out = {o, 0, sizeof o, 0}, data = {d, 0, sizeof d, 0};
+        klefr_rfc2217 t;
+        klefr_rfc2217_start(&t, &(klefr_uart_cfg){9600, 8, KLEFR_PARITY_EVEN, 1}, &out);
+        size_t n = rnd(sizeof in);
+        for (size_t k = 0; k < n; k++)
+            in[k] = rnd_telnet_byte();
+        for (size_t k = 0; k < n;) { /* in pieces, as TCP delivers */
+            size_t m = 1 + rnd(40);
+            if (m > n - k)
+                m = n - k;
+            out.n = data.n = 0;
+            klefr_rfc2217_input(&t, in + k, m, &data, &out);
+            ck_assert_uint_le(data.n + data.lost, m);
+            k += m;
+        }
+        ck_assert(t.cfg.baud >= 50 && t.cfg.baud <= 4000000);
+        ck_assert(t.cfg.data_bits >= 5 && t.cfg.data_bits <= 8);
+        ck_assert(t.cfg.parity <= KLEFR_PARITY_ODD);
+        ck_assert(t.cfg.stop_bits == 1 || t.cfg.stop_bits == 2);
+    }
+}
+END_TEST
+
+START_TEST(parmrk_and_addresses_take_any_bytes)
+{
+    for (int run = 0; run < 3000; run++) {
+        klefr_parmrk st = {0};
+        uint8_t in[64], out[64], fl[64];
+        size_t n = rnd(sizeof in);
+        for (size_t k = 0; k < n; k++)
+            in[k] = rnd(2) ? (uint8_t)(rnd(2) ? 0xFF : 0x00) : (uint8_t)rnd(256);
+        size_t m = klefr_parmrk_decode(&st, in, n, out, fl, KLEFR_RX_ERR_PARITY);
+        ck_assert_uint_le(m, n + 1); /* FF then a non-marker: both */
+        for (size_t k = 0; k < m; k++)
+            ck_assert(fl[k] == 0 || fl[k] == KLEFR_RX_ERR_PARITY || fl[k] == KLEFR_RX_ERR_FRAMING);
+        char spec[24], err[128], host[32], port[16];
+        static const char alpha[] = "0123456789:[].a-";
+        size_t sl = rnd(sizeof spec);
+        for (size_t k = 0; k < sl; k++)
+            spec[k] = alpha[rnd(sizeof alpha - 1)];
+        spec[sl] = 0;
+        if (klefr_net_parse(spec, host, sizeof host, port, sizeof port, err, sizeof err) == 0)
+            ck_assert(atoi(port) >= 0 && atoi(port) <= 65535 && host[0]);
+        else
+            ck_assert(err[0]);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ports");
@@ -379,5 +451,9 @@ int main(void)
     tcase_add_test(ts, parmrk_markers_become_flags);
     tcase_add_test(ts, parmrk_on_a_pty);
     suite_add_tcase(s, ts);
+    TCase *tr = tcase_create("random");
+    tcase_add_test(tr, rfc2217_takes_any_bytes);
+    tcase_add_test(tr, parmrk_and_addresses_take_any_bytes);
+    suite_add_tcase(s, tr);
     return klefr_check_run(s);
 }
