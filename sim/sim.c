@@ -1,20 +1,33 @@
 #include "sim.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void hal_uart_config(void *arg, klefr_port port, const klefr_uart_cfg *cfg, uint64_t t_us)
 {
     klefr_sim *s = arg;
-    if (s->uart_ep[port]) /* klefr_line_format() tells the settings at a time */
+    klefr_sim_uart *u = &s->uart[port];
+    if (s->uart_ep[port]) { /* klefr_line_format() tells the settings at a time */
         klefr_line_set_format(s->uart_ep[port], cfg, t_us);
+        return;
+    }
+    /* No line yet: keep the settings for when one is made (the latest in
+     * force and one still to come). */
+    if (u->pending && u->next_t <= t_us)
+        u->cfg = u->next;
+    if (!u->has_cfg) {
+        u->cfg = *cfg;
+        u->has_cfg = true;
+    }
+    u->next = *cfg;
+    u->next_t = t_us;
+    u->pending = true;
 }
 
 static void hal_uart_write(void *arg, klefr_port port, const uint8_t *data, size_t len, uint64_t t_us)
 {
     klefr_sim *s = arg;
-    if (s->uart_ep[port])
+    if (s->uart_ep[port]) /* else nobody is on the line to hear it */
         klefr_line_send(s->uart_ep[port], data, len, t_us);
 }
 
@@ -35,36 +48,47 @@ static void uart_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
         klefr_meter_uart_rx(&u->sim->meter, u->port, byte, flags, t_us);
 }
 
-/* The line of each port the model has: the optical port is two light
+/* The line of a port the model has, made when a master first asks for it
+ * (a sim nobody talks to allocates nothing): the optical port is two light
  * paths (DUPLEX); M-bus is master voltage / slave current (DUPLEX); RS-485
  * is one shared pair (BUS). */
-static int open_lines(klefr_sim *s)
+static void open_line(klefr_sim *s, klefr_port port)
 {
     const char *bus = klefr_model_has_modbus(s->model) ? "modbus"
                       : klefr_model_has_mbus(s->model) ? "mbus"
                                                        : NULL;
-    const char *names[KLEFR_PORT_COUNT] = {[KLEFR_PORT_IR] = "ir", [KLEFR_PORT_BUS] = bus};
-    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        if (!names[k])
-            continue;
-        klefr_line_kind kind =
-            k == KLEFR_PORT_BUS && klefr_model_has_modbus(s->model) ? KLEFR_LINE_BUS : KLEFR_LINE_DUPLEX;
-        s->line[k] = klefr_line_new(names[k], kind, (klefr_line_clock){line_post, s});
-        s->uart[k] = (klefr_sim_uart){s, (klefr_port)k};
-        if (!s->line[k] || !(s->uart_ep[k] = klefr_line_attach(s->line[k], "meter", KLEFR_LINE_SLAVE,
-                                                               NULL, uart_rx, &s->uart[k])))
-            return -1;
+    const char *name = port == KLEFR_PORT_IR ? "ir" : bus;
+    if (s->line[port] || !name)
+        return;
+    klefr_line_kind kind = port == KLEFR_PORT_BUS && klefr_model_has_modbus(s->model)
+                               ? KLEFR_LINE_BUS
+                               : KLEFR_LINE_DUPLEX;
+    klefr_sim_uart *u = &s->uart[port];
+    u->sim = s;
+    u->port = port;
+    s->line[port] = klefr_line_new(name, kind, (klefr_line_clock){line_post, s});
+    if (!s->line[port])
+        return;
+    s->uart_ep[port] = klefr_line_attach(s->line[port], "meter", KLEFR_LINE_SLAVE,
+                                         u->has_cfg ? &u->cfg : NULL, uart_rx, u);
+    if (!s->uart_ep[port]) {
+        klefr_line_free(s->line[port]);
+        s->line[port] = NULL;
+        return;
     }
-    return 0;
+    if (u->pending)
+        klefr_line_set_format(s->uart_ep[port], &u->next, u->next_t);
 }
 
 klefr_line *klefr_sim_line(klefr_sim *s, klefr_port port)
 {
+    open_line(s, port);
     return s->line[port];
 }
 
 klefr_line_ep *klefr_sim_uart_ep(klefr_sim *s, klefr_port port)
 {
+    open_line(s, port);
     return s->uart_ep[port];
 }
 
@@ -204,11 +228,6 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
                          .lcd_update = hal_lcd_update,
                          .program_crc = hal_program_crc,
                          .trace = hal_trace};
-    if (open_lines(s)) {
-        snprintf(err, (size_t)errlen, "out of memory");
-        klefr_sim_close(s);
-        return -1;
-    }
     klefr_sim_power(s, true);
     return 0;
 }

@@ -65,10 +65,15 @@ typedef struct {
 
 #define KLEFR_SIM_MAX_FDS 40
 
-/* Where a character the meter's UART received goes. */
+/* One UART of the meter: where a character it received goes, and its
+ * settings while no line exists yet. */
 typedef struct {
     struct klefr_sim *sim;
     klefr_port port;
+    bool has_cfg, pending;
+    klefr_uart_cfg cfg;  /* in force */
+    klefr_uart_cfg next; /* from next_t on */
+    uint64_t next_t;
 } klefr_sim_uart;
 
 /* Trace lines waiting to be printed in time order (see klefr_sim.trace). */
@@ -96,9 +101,9 @@ typedef struct klefr_sim {
     klefr_eeprom eeprom;
     klefr_sim_outputs out;
 
-    /* The serial lines of the ports (NULL: the model has no such port) and
-     * the meter's UART on each. The meter's replies go on the line; host
-     * ports and in-process masters attach to it (sim/line.h). */
+    /* The serial lines of the ports (NULL: not asked for yet, or the model
+     * has no such port) and the meter's UART on each. The meter's replies go
+     * on the line; host ports and in-process masters attach to it. */
     klefr_line *line[KLEFR_PORT_COUNT];
     klefr_line_ep *uart_ep[KLEFR_PORT_COUNT];
     klefr_sim_uart uart[KLEFR_PORT_COUNT];
@@ -159,8 +164,10 @@ void klefr_sim_remove_fd(klefr_sim *s, int fd);
 void klefr_sim_power(klefr_sim *s, bool on);
 
 /* The virtual serial line of a port (sim/line.h) and the meter's UART on
- * it; NULL for a port the model does not have. Attach masters to the line:
- * host ports (sim/ports.c), tests and scenario steps alike. */
+ * it; NULL for a port the model does not have (or out of memory). Made on
+ * the first call (klefr_sim_close frees it); until then the meter's replies
+ * go nowhere. Attach masters to the line: host ports (sim/ports.c), tests
+ * and scenario steps alike. */
 klefr_line *klefr_sim_line(klefr_sim *s, klefr_port port);
 klefr_line_ep *klefr_sim_uart_ep(klefr_sim *s, klefr_port port);
 
