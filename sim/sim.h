@@ -115,6 +115,10 @@ typedef struct klefr_sim {
     klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
     int nfds;
 
+    /* Pulse tap (scenarios count pulses and their widths); NULL = off. */
+    void (*on_pulse)(void *arg, klefr_output out, uint64_t t_us, uint32_t width_us);
+    void *on_pulse_arg;
+
     /* Trace sink; NULL = off. Lines reach it in the order of the times they
      * carry (" t=S.UUUUUU" at the end): the firmware traces a reply when it
      * decides it, at the future time it goes on the wire, so lines wait

@@ -20,7 +20,9 @@
 #include "panel.h"
 #include "ports.h"
 #include "profile.h"
+#include "progress.h"
 #include "report.h"
+#include "scenario_cmd.h"
 #include "sim.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -76,6 +78,7 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
+    klefr_progress progress; /* headless runs with an end, on a terminal */
     char state_dir[4096];
     char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
@@ -96,6 +99,15 @@ static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     a->loop.paused = sp == 0;
     if (sp != 0)
         a->loop.speed = sp < 0 ? 0 : sp;
+    return true;
+}
+
+/* Headless with an end in sight: the progress bar on stderr (a terminal only). */
+static bool progress_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+{
+    app *a = arg;
+    (void)sim;
+    klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
     return true;
 }
 
@@ -182,6 +194,8 @@ int main(int argc, char **argv)
 {
     static app a;
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "scenario"))
+        return klefr_scenario_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
@@ -278,8 +292,14 @@ int main(int argc, char **argv)
         a.loop.hook_arg = &a;
     }
 
+    if (!a.panel && a.loop.t_end_us != KLEFR_LOOP_FOREVER && !a.opt.lcd_text) {
+        klefr_progress_start(&a.progress, stderr, "klefr-sim", a.sim.t_us);
+        a.loop.hook = progress_hook;
+        a.loop.hook_arg = &a;
+    }
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
+    klefr_progress_end(&a.progress);
     /* Headless only: the window shows the speed reached as it goes, and its
      * pause and speed buttons would make one figure for the run meaningless. */
     if (a.loop.reanchors && !a.panel) {
@@ -289,9 +309,9 @@ int main(int argc, char **argv)
                 "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
                 a.loop.speed, got < 10 ? 2 : 0, got);
     }
-    if (a.opt.replay && a.replay.clipped)
-        fprintf(stderr, "klefr-sim: %s: %llu samples clipped at the ADC's full scale\n",
-                a.opt.replay, (unsigned long long)a.replay.clipped);
+    if (afe->clipped)
+        fprintf(stderr, "klefr-sim: %llu samples clipped at the ADC's full scale\n",
+                (unsigned long long)afe->clipped);
 
     bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
