@@ -13,6 +13,7 @@
 #include "lcd_text_out.h"
 #include "load_spec.h"
 #include "sim.h"
+#include "ports.h"
 
 enum {
     OPT_HELP = 'h',
@@ -76,14 +77,15 @@ static const struct {
     {"lcd-text", no_argument, OPT_LCD_TEXT, NULL, "print the LCD as text whenever it changes"},
     {"press", required_argument, OPT_PRESS, "L|R|B@T[+D],...",
      "press buttons at T s for D s (L left, R right, B both; default 0.2 s)"},
-    {"modbus-port", required_argument, OPT_MODBUS_PORT, "PATH|serial:DEV",
-     "symlink to the Modbus pty (default <state-dir>/modbus), or a real port"},
-    {"ir-port", required_argument, OPT_IR_PORT, "PATH|serial:DEV",
-     "symlink to the optical port pty (default <state-dir>/ir), or a real port"},
-    {"mbus-port", required_argument, OPT_MBUS_PORT, "PATH|serial:DEV",
-     "symlink to the M-bus pty (default <state-dir>/mbus), or a real port"},
+    {"modbus-port", required_argument, OPT_MODBUS_PORT, "PORT",
+     "Modbus port: PATH (pty symlink, default <state-dir>/modbus), serial:DEV, tcp:[HOST:]PORT, "
+     "rfc2217:[HOST:]PORT"},
+    {"ir-port", required_argument, OPT_IR_PORT, "PORT",
+     "optical port, as --modbus-port (default <state-dir>/ir)"},
+    {"mbus-port", required_argument, OPT_MBUS_PORT, "PORT",
+     "M-bus port, as --modbus-port (default <state-dir>/mbus)"},
     {"line-timing", required_argument, OPT_LINE_TIMING, "on|off",
-     "deliver bytes when the wire would (default on; off with --headless)"},
+     "bytes take their wire time at the port's baud (default on; off: at once, benchmarks)"},
     {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
      "a master at another baud rate is not understood (default on)"},
     {"trace", required_argument, OPT_TRACE, "modbus,mbus,iec",
@@ -223,14 +225,16 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->press = optarg;
             break;
         case OPT_MODBUS_PORT:
-            o->modbus_port = optarg;
-            break;
         case OPT_IR_PORT:
-            o->ir_port = optarg;
+        case OPT_MBUS_PORT: {
+            char why[300];
+            if (klefr_ports_check_spec(optarg, why, sizeof why))
+                return fail(err, errlen, name, optarg, why);
+            *(c == OPT_MODBUS_PORT ? &o->modbus_port
+              : c == OPT_IR_PORT   ? &o->ir_port
+                                   : &o->mbus_port) = optarg;
             break;
-        case OPT_MBUS_PORT:
-            o->mbus_port = optarg;
-            break;
+        }
         case OPT_LINE_TIMING:
         case OPT_BAUD_CHECK: {
             int on = !strcmp(optarg, "on") ? 1 : !strcmp(optarg, "off") ? 0 : -1;

@@ -33,7 +33,7 @@ typedef struct {
     const char *press;       /* --press SPEC: queued button presses */
     const char *modbus_port; /* --modbus-port PATH or serial:DEV */
     const char *mbus_port;   /* --mbus-port PATH or serial:DEV */
-    int line_timing;         /* 1 on, 0 off, -1 auto (off when headless) */
+    int line_timing;         /* 1 on, 0 off, -1 default (on) */
     int baud_check;          /* 1 on, 0 off */
     bool trace_modbus;       /* --trace modbus */
     const char *ir_port;     /* --ir-port PATH or serial:DEV */

@@ -273,9 +273,16 @@ int main(int argc, char **argv)
     popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
     popts.state_dir = a.opt.ephemeral ? NULL : a.state_dir;
-    popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
+    popts.speed = &a.loop.speed;
+    if (a.opt.have_speed && a.opt.speed == 0 &&
+        (popts.path[KLEFR_PORT_BUS] || popts.path[KLEFR_PORT_IR])) {
+        fprintf(stderr, "klefr-sim: --speed max with a serial port: the line keeps its timing in "
+                        "virtual time, but a master on the host runs in real time and will time "
+                        "out; use --speed 1 to talk to it\n");
+        popts.speed = NULL; /* said once */
+    }
     if (a.opt.trace_modbus || a.opt.trace_mbus || a.opt.trace_iec) {
         a.sim.trace = trace_stderr;
         a.sim.trace_arg = &a.opt;
@@ -352,6 +359,7 @@ int main(int argc, char **argv)
     /* A clean stop is a power cut: the meter saves its registers. */
     klefr_sim_power(&a.sim, false);
     klefr_ports_close(ports);
+    klefr_sim_close(&a.sim); /* prints the trace lines still held */
 
     char *json = klefr_report_json(&a.sim, klefr_loop_result_to_str(res));
     if (!json) {

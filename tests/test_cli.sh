@@ -42,6 +42,15 @@ if [ "$part" = basic ]; then
   expect_exit 2 "--duration '1 hour'" -- --duration "1 hour"
   expect_exit 2 "--speed '-1'" -- --speed -1
   expect_exit 2 "exclude each other" -- --load 5A --replay x.csv
+  # Port addresses are checked before anything runs; a port that cannot be
+  # bound is a host failure (exit 1).
+  expect_exit 2 "--modbus-port 'tcp:127.0.0.1:70000': '70000' is not a TCP port" -- \
+    --headless --ephemeral --modbus-port tcp:127.0.0.1:70000 --duration 1
+  expect_exit 2 "--ir-port 'rfc2217:::1:5': an IPv6 address goes in brackets" -- \
+    --headless --ephemeral --ir-port rfc2217:::1:5 --duration 1
+  expect_exit 1 "tcp:192.0.2.1:0" -- --headless --ephemeral --modbus-port tcp:192.0.2.1:0 --duration 1
+  expect_exit 0 "--speed max with a serial port" -- --headless --ephemeral --speed max \
+    --modbus-port tcp:0 --duration 1
   # A bad --press is a usage error found before any state is touched.
   expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
   [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
