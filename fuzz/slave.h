@@ -65,9 +65,9 @@ static inline void f_write(void *arg, klefr_port port, const uint8_t *d, size_t 
     F.replies++;
 }
 
-static inline void f_config(void *arg, klefr_port port, const klefr_uart_cfg *c)
+static inline void f_config(void *arg, klefr_port port, const klefr_uart_cfg *c, uint64_t t)
 {
-    (void)arg;
+    (void)arg, (void)t;
     FUZZ_ASSERT(c->baud >= 300 && c->baud <= 19200, "baud %u", (unsigned)c->baud);
     F.cfg[port] = *c;
 }

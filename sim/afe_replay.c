@@ -394,6 +394,7 @@ static bool next_point(klefr_replay *r, klefr_replay_point *p)
     if (r->kind == KLEFR_REPLAY_CSV)
         p->t -= r->t0;
     r->src_index++;
+    klefr_stream_truth_add(&r->truth, p->v, p->i);
     return true;
 }
 
@@ -447,10 +448,12 @@ static size_t replay_fill(klefr_afe *afe, int32_t *v, int32_t *i, size_t n)
         bool cv, ci;
         v[k] = klefr_adc_code_v(vv, &cv);
         i[k] = klefr_adc_code_i(ii, &ci);
-        r->clipped += cv + ci;
+        r->afe.clipped += cv + ci;
+        r->afe.clipped_i += ci;
         k++;
         r->out_n++;
     }
+    klefr_stream_truth_publish(&r->truth, r->out_n, &r->afe.truth);
     return k;
 }
 
@@ -491,6 +494,9 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
         klefr_replay_close(r);
         return -1;
     }
+    /* The truth sees the recording at its mean rate. */
+    klefr_stream_truth_init(&r->truth, r->src_rate_hz > 0 ? r->src_rate_hz
+                                                          : (double)(r->src_frames - 1) / r->duration_s);
     /* Prime the window: w[1] is the first point; w[0] is missing. */
     r->ok[1] = next_point(r, &r->w[1]);
     r->ok[2] = r->ok[1] && next_point(r, &r->w[2]);

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "afe.h"
+#include "afe_truth.h"
 
 /* What a recording may be: a sample rate (WAV, --replay-rate) in this range,
  * CSV times within +-KLEFR_REPLAY_MAX_T_S, and no two consecutive samples
@@ -57,7 +58,6 @@ typedef struct klefr_replay {
     double src_rate_hz; /* 0 for a CSV with a time column */
     uint64_t src_frames;
     double duration_s;
-    uint64_t clipped; /* output samples that hit the ADC's range */
 
     /* CSV layout. */
     int ncols, col_t, col_v, col_i; /* col_t = -1: no time column */
@@ -75,6 +75,7 @@ typedef struct klefr_replay {
     uint64_t src_index; /* frames read so far */
     uint64_t out_n;     /* output samples produced */
     bool ended;
+    klefr_stream_truth truth; /* of the recording's own samples (afe.h) */
 } klefr_replay;
 
 /* Open and check the whole file (CSV) or its header (WAV). Returns 0, or -1

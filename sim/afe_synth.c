@@ -1,7 +1,9 @@
 /* Synthetic analog front end: phasor recurrence (one complex multiply per
  * component per sample, rotors reset from the exact phase every
  * KLEFR_SYNTH_RENORM samples), deterministic noise (xorshift64* into a table of
- * normal quantiles), DC offsets, ADC gain/offset/rounding/clipping. */
+ * normal quantiles), DC offsets, ADC gain/offset/rounding/clipping (counted
+ * only when the load's peak can reach full scale), and the exact truth of the
+ * terminal signal per fill (afe.h). */
 #include "afe_synth.h"
 
 #include <math.h>
@@ -20,6 +22,7 @@
 #define GAUSS_N (1u << GAUSS_BITS)
 #define GAUSS_MASK (GAUSS_N - 1u)
 static float gauss_tab[GAUSS_N];
+static double gauss_max; /* largest |value| in the table */
 static pthread_once_t gauss_once = PTHREAD_ONCE_INIT;
 
 static void gauss_init(void)
@@ -40,8 +43,11 @@ static void gauss_init(void)
         ss += 2 * lo * lo;
     }
     double norm = sqrt(GAUSS_N / ss);
-    for (unsigned k = 0; k < GAUSS_N; k++)
+    for (unsigned k = 0; k < GAUSS_N; k++) {
         gauss_tab[k] = (float)(gauss_tab[k] * norm);
+        if (fabs(gauss_tab[k]) > gauss_max)
+            gauss_max = fabs(gauss_tab[k]);
+    }
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -70,6 +76,132 @@ static void rotors_reset(klefr_synth *s)
     }
     s->renorm_left = KLEFR_SYNTH_RENORM;
 }
+
+/* ---- truth ---------------------------------------------------------------- */
+
+static unsigned comp_order(const klefr_synth *s, unsigned c)
+{
+    return c == 0 ? 1u : s->load.harm[c - 1].order;
+}
+
+/* z / (j m) as (re, im). */
+static void over_jm(double zr, double zi, double m, double out[2])
+{
+    out[0] = zi / m;
+    out[1] = -zr / m;
+}
+
+/* The ripple antiderivative F (afe_synth.h) at rotors (re, im). */
+static double truth_f(const klefr_synth *s, const double *re, const double *im)
+{
+    double f = 0;
+    for (unsigned c = 0; c < s->ncomp; c++) {
+        f += s->tr_k1[c][0] * re[c] - s->tr_k1[c][1] * im[c];
+        for (unsigned d = 0; d < s->ncomp; d++) {
+            double pr = re[c] * re[d] - im[c] * im[d], pi = re[c] * im[d] + im[c] * re[d];
+            f += s->tr_kp[c][d][0] * pr - s->tr_kp[c][d][1] * pi;
+            double mr = re[c] * re[d] + im[c] * im[d], mi = im[c] * re[d] - re[c] * im[d];
+            f += s->tr_km[c][d][0] * mr - s->tr_km[c][d][1] * mi;
+        }
+    }
+    return f;
+}
+
+/* Truth coefficients of the terminal signal (no ADC gain, offset or noise). */
+static void truth_setup(klefr_synth *s)
+{
+    const klefr_load *l = &s->load;
+    double a[1 + KLEFR_MAX_HARMONICS][2], b[1 + KLEFR_MAX_HARMONICS][2];
+    double av = sqrt(2.0) * l->v_rms, ai = sqrt(2.0) * l->i_rms;
+    a[0][0] = av, a[0][1] = 0;
+    b[0][0] = ai * cos(-l->phi_deg * DEG), b[0][1] = ai * sin(-l->phi_deg * DEG);
+    for (unsigned c = 1; c < s->ncomp; c++) {
+        const klefr_harmonic *h = &l->harm[c - 1];
+        double hv = av * h->v_pct / 100.0, hi = ai * h->i_pct / 100.0;
+        a[c][0] = hv * cos(h->v_phase_deg * DEG), a[c][1] = hv * sin(h->v_phase_deg * DEG);
+        b[c][0] = hi * cos(h->i_phase_deg * DEG), b[c][1] = hi * sin(h->i_phase_deg * DEG);
+    }
+    double dv = l->dc_v, di = l->dc_i;
+    double p = dv * di;
+    memset(s->tr_kp, 0, sizeof s->tr_kp);
+    memset(s->tr_km, 0, sizeof s->tr_km);
+    for (unsigned c = 0; c < s->ncomp; c++) {
+        double hc = comp_order(s, c);
+        over_jm(dv * b[c][0] + di * a[c][0], dv * b[c][1] + di * a[c][1], hc, s->tr_k1[c]);
+        for (unsigned d = 0; d < s->ncomp; d++) {
+            double hd = comp_order(s, d);
+            /* Re(A) Re(B) = (Re(A B) + Re(A conj B)) / 2 */
+            double pr = a[c][0] * b[d][0] - a[c][1] * b[d][1];
+            double pi = a[c][0] * b[d][1] + a[c][1] * b[d][0];
+            over_jm(pr / 2, pi / 2, hc + hd, s->tr_kp[c][d]);
+            double mr = a[c][0] * b[d][0] + a[c][1] * b[d][1];
+            double mi = a[c][1] * b[d][0] - a[c][0] * b[d][1];
+            if (hc == hd)
+                p += mr / 2;
+            else
+                over_jm(mr / 2, mi / 2, hc - hd, s->tr_km[c][d]);
+        }
+    }
+    s->tr_p = p;
+    s->tr_q1 = 0.5 * (a[0][1] * b[0][0] - a[0][0] * b[0][1]); /* Im(a0 conj b0) / 2 */
+    /* Boundary: rising zero crossing of cos(th), th = 3 pi / 2. */
+    double re[1 + KLEFR_MAX_HARMONICS] = {0}, im[1 + KLEFR_MAX_HARMONICS] = {0};
+    for (unsigned c = 0; c < s->ncomp; c++) {
+        double x = fmod(comp_order(s, c) * 1.5, 2.0) * M_PI;
+        re[c] = cos(x);
+        im[c] = sin(x);
+    }
+    s->tr_fb = truth_f(s, re, im);
+    /* At frequency 0 the signal stands still: its instantaneous power. */
+    double v = dv, i = di;
+    for (unsigned c = 0; c < s->ncomp; c++) {
+        v += a[c][0] * s->rot_re[c] - a[c][1] * s->rot_im[c];
+        i += b[c][0] * s->rot_re[c] - b[c][1] * s->rot_im[c];
+    }
+    s->tr_p0 = v * i;
+}
+
+/* Energy of the open interval since its last rebase (joules, var*s). */
+static void truth_open_part(const klefr_synth *s, double *j, double *qs)
+{
+    *j = *qs = 0;
+    if (s->dtheta == 0)
+        return; /* accumulated per fill */
+    double w = TWO_PI * s->load.freq_hz;
+    *j = (s->tr_p * (s->tr_ph - s->tr_ph_ref) + truth_f(s, s->rot_re, s->rot_im) - s->tr_f_ref) / w;
+    *qs = s->tr_q1 * (s->tr_ph - s->tr_ph_ref) / w;
+}
+
+/* n samples were generated: close the cycles they completed, publish. */
+static void truth_advance(klefr_synth *s, size_t n)
+{
+    if (s->dtheta == 0) {
+        s->tr.pend_j += s->tr_p0 * (double)n / KLEFR_FS_HZ;
+        s->tr_idle += n;
+        if (s->tr_idle >= KLEFR_FS_HZ / 10) { /* no cycles: close every 0.1 s */
+            klefr_truth_commit(&s->tr);
+            s->tr_idle = 0;
+        }
+    } else {
+        double w = TWO_PI * s->load.freq_hz, ph = s->tr_ph + (double)n * s->dtheta;
+        while (ph >= TWO_PI) {
+            s->tr.pend_j += (s->tr_p * (TWO_PI - s->tr_ph_ref) + s->tr_fb - s->tr_f_ref) / w;
+            s->tr.pend_qs += s->tr_q1 * (TWO_PI - s->tr_ph_ref) / w;
+            klefr_truth_commit(&s->tr);
+            s->tr_ph_ref = 0;
+            s->tr_f_ref = s->tr_fb;
+            ph -= TWO_PI;
+        }
+        s->tr_ph = ph;
+    }
+    double j, qs;
+    truth_open_part(s, &j, &qs);
+    klefr_truth_acc c = s->tr;
+    c.pend_j += j;
+    klefr_truth_publish(&c, qs, s->tr_p, s->tr_q1, s->n, &s->afe.truth);
+}
+
+/* ---- generator ------------------------------------------------------------- */
 
 /* Coefficients for the current load and ADC model. */
 static void setup(klefr_synth *s)
@@ -100,7 +232,16 @@ static void setup(klefr_synth *s)
     s->dc_i_code = l->dc_i * ki + s->adc.offset_i;
     s->noise_v_code = l->noise_v_rms * kv;
     s->noise_i_code = l->noise_i_rms * ki;
+    /* Can a sample reach full scale? Only then are clipped samples counted. */
+    double pv = fabs(s->dc_v_code) + gauss_max * fabs(s->noise_v_code);
+    double pi = fabs(s->dc_i_code) + gauss_max * fabs(s->noise_i_code);
+    for (unsigned k = 0; k < s->ncomp; k++) {
+        pv += hypot(s->cv_re[k], s->cv_im[k]);
+        pi += hypot(s->ci_re[k], s->ci_im[k]);
+    }
+    s->may_clip = pv >= KLEFR_ADC_FULL_SCALE - 1.0 || pi >= KLEFR_ADC_FULL_SCALE - 1.0;
     rotors_reset(s);
+    truth_setup(s);
 }
 
 static int32_t adc_code(double x)
@@ -113,11 +254,20 @@ static int32_t adc_code(double x)
     return (int32_t)(int64_t)(x + KLEFR_ADC_FULL_SCALE + 0.5) - (int32_t)KLEFR_ADC_FULL_SCALE;
 }
 
+/* 1 when code x is at the ADC's full scale (adc_code clips it). */
+static inline unsigned at_rail(double x)
+{
+    return (x > KLEFR_ADC_FULL_SCALE - 1.0) | (x < -KLEFR_ADC_FULL_SCALE);
+}
+
 /* Fundamental only, between two rotor resets: everything in registers. Two
  * interleaved rotors (even and odd samples, each stepped by 2 dtheta) halve
- * the serial dependency of the recurrence. */
-static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
+ * the serial dependency of the recurrence. count: tally clipped samples
+ * (a constant: the compiler makes two loops). */
+static inline __attribute__((always_inline)) void
+fill_fundamental_impl(klefr_synth *s, int32_t *v, int32_t *i, size_t m, const bool count)
 {
+    uint64_t clip_v = 0, clip_i = 0;
     const double cv = s->cv_re[0], cir = s->ci_re[0], cii = s->ci_im[0];
     const double dv = s->dc_v_code, di = s->dc_i_code;
     const double nv = s->noise_v_code, ni = s->noise_i_code;
@@ -138,6 +288,10 @@ static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
             xv1 += nv * gauss(r, 2);
             xi1 += ni * gauss(r, 3);
         }
+        if (count) {
+            clip_v += at_rail(xv0) + at_rail(xv1);
+            clip_i += at_rail(xi0) + at_rail(xi1);
+        }
         v[j] = adc_code(xv0);
         i[j] = adc_code(xi0);
         v[j + 1] = adc_code(xv1);
@@ -156,6 +310,10 @@ static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
             xv += nv * gauss(r, 0);
             xi += ni * gauss(r, 1);
         }
+        if (count) {
+            clip_v += at_rail(xv);
+            clip_i += at_rail(xi);
+        }
         v[j] = adc_code(xv);
         i[j] = adc_code(xi);
         double t = ar * sr - ai * si;
@@ -165,6 +323,20 @@ static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
     s->rot_re[0] = ar;
     s->rot_im[0] = ai;
     s->rng = rng;
+    if (count) {
+        s->afe.clipped += clip_v + clip_i;
+        s->afe.clipped_i += clip_i;
+    }
+}
+
+static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
+{
+    fill_fundamental_impl(s, v, i, m, false);
+}
+
+static void fill_fundamental_counted(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
+{
+    fill_fundamental_impl(s, v, i, m, true);
 }
 
 /* Fundamental + harmonics, between two rotor resets. */
@@ -185,6 +357,11 @@ static void fill_general(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
             xv += s->noise_v_code * gauss(r, 0);
             xi += s->noise_i_code * gauss(r, 1);
         }
+        if (s->may_clip) {
+            unsigned ci = at_rail(xi);
+            s->afe.clipped += at_rail(xv) + ci;
+            s->afe.clipped_i += ci;
+        }
         v[j] = adc_code(xv);
         i[j] = adc_code(xi);
     }
@@ -196,8 +373,10 @@ static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     size_t j = 0;
     while (j < n) {
         size_t m = n - j < s->renorm_left ? n - j : s->renorm_left;
-        if (s->ncomp == 1)
+        if (s->ncomp == 1 && !s->may_clip)
             fill_fundamental(s, v + j, i + j, m);
+        else if (s->ncomp == 1)
+            fill_fundamental_counted(s, v + j, i + j, m);
         else
             fill_general(s, v + j, i + j, m);
         j += m;
@@ -208,6 +387,7 @@ static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
         }
     }
     s->n += n;
+    truth_advance(s, n);
     return n;
 }
 
@@ -221,18 +401,29 @@ void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_mo
     s->rng = load->seed ? load->seed : 0x9E3779B97F4A7C15ull;
     s->theta = 0.0;
     setup(s);
+    /* th = 0 is the voltage's positive peak: a quarter cycle past the boundary. */
+    s->tr_ph = s->tr_ph_ref = M_PI / 2;
+    s->tr_f_ref = truth_f(s, s->rot_re, s->rot_im);
+    klefr_truth_publish(&s->tr, 0, s->tr_p, s->tr_q1, 0, &s->afe.truth);
 }
 
 void klefr_synth_set_load(klefr_synth *s, const klefr_load *load)
 {
     /* Phase reached so far with the old frequency; keep it (continuous). */
     unsigned done = KLEFR_SYNTH_RENORM - s->renorm_left;
+    /* Truth: the open interval so far belongs to the old load. */
+    double j, qs;
+    truth_open_part(s, &j, &qs);
+    s->tr.pend_j += j;
+    s->tr.pend_qs += qs;
+    s->tr_ph_ref = s->tr_ph;
     s->theta = fmod(s->theta + done * s->dtheta, TWO_PI);
     uint64_t seed = s->load.seed;
     s->load = *load;
     if (load->seed != seed) /* a new seed restarts the noise sequence */
         s->rng = load->seed ? load->seed : 0x9E3779B97F4A7C15ull;
     setup(s);
+    s->tr_f_ref = truth_f(s, s->rot_re, s->rot_im);
 }
 
 double klefr_load_active_w(const klefr_load *l)

@@ -3,9 +3,11 @@
 #ifndef KLEFR_SIM_AFE_SYNTH_H
 #define KLEFR_SIM_AFE_SYNTH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "afe.h"
+#include "afe_truth.h"
 
 #define KLEFR_MAX_HARMONICS 8
 
@@ -63,6 +65,23 @@ typedef struct klefr_synth {
     double noise_v_code, noise_i_code; /* noise scale per uniform-sum unit */
     uint64_t rng;                    /* xorshift64* state */
     unsigned renorm_left;            /* samples until the rotors are reset */
+    bool may_clip;                   /* the load can exceed the ADC's full scale: count */
+
+    /* Truth (afe.h), exact: the terminal signal is v = Dv + sum Re(a_c e^{j h_c th}),
+     * i = Di + sum Re(b_c e^{j h_c th}) (th = fundamental phase, rotors as above).
+     * Energy from th1 to th2 = (P (th2 - th1) + F(th2) - F(th1)) / w with P the
+     * mean power and F the antiderivative of the ripple: F = sum Re(k1_c r_c)
+     * + sum Re(kp_cd r_c r_d) + sum Re(km_cd r_c conj(r_d)) (h_c != h_d). */
+    double tr_k1[1 + KLEFR_MAX_HARMONICS][2];
+    double tr_kp[1 + KLEFR_MAX_HARMONICS][1 + KLEFR_MAX_HARMONICS][2];
+    double tr_km[1 + KLEFR_MAX_HARMONICS][1 + KLEFR_MAX_HARMONICS][2];
+    double tr_p, tr_q1;      /* mean power W, fundamental reactive var */
+    double tr_p0;            /* instantaneous power when the frequency is 0 */
+    double tr_fb;            /* F at a cycle boundary (rising zero crossing of the fundamental) */
+    double tr_ph;            /* fundamental phase since the last boundary, rad */
+    double tr_ph_ref, tr_f_ref; /* phase and F where the open interval was last rebased */
+    uint64_t tr_idle;        /* samples since the last commit at frequency 0 */
+    klefr_truth_acc tr;
 } klefr_synth;
 
 #define KLEFR_SYNTH_RENORM 256u

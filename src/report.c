@@ -82,6 +82,8 @@ char *klefr_report_json(const klefr_sim *s, const char *end)
     cJSON_AddNumberToObject(p, "led", (double)s->out.count[KLEFR_OUT_LED]);
     cJSON_AddNumberToObject(p, "s0_fwd", (double)s->out.count[KLEFR_OUT_S0_FWD]);
     cJSON_AddNumberToObject(p, "s0_rev", (double)s->out.count[KLEFR_OUT_S0_REV]);
+    /* ADC samples (V and I counted apart) the load drove to full scale. */
+    cJSON_AddNumberToObject(j, "clipped_samples", s->afe ? (double)s->afe->clipped : 0.0);
 
     char *text = cJSON_Print(j);
     cJSON_Delete(j);

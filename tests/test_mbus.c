@@ -391,15 +391,25 @@ END_TEST
 START_TEST(false_header_before_a_frame)
 {
     uint8_t r[300];
-    F.ntx = 0;
     uint8_t b[32];
-    size_t n = hex("68 05 05 68 10 7B 00 7B 16", b);
+    /* The reply time after a clean request, to compare with. */
+    size_t n = hex("10 40 00 40 16", b);
+    F.ntx = 0;
+    for (size_t k = 0; k < n; k++) {
+        T += char_us();
+        klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
+    }
+    ck_assert_uint_eq(F.ntx, 1);
+    uint64_t idle = F.tx_t - T;
+    T += 300000;
+    klefr_meter_tick(&M, T);
+    F.ntx = 0;
+    n = hex("68 05 05 68 10 7B 00 7B 16", b);
     for (size_t k = 0; k < n; k++) {
         T += char_us();
         klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
     }
     ck_assert_uint_eq(F.ntx, 81); /* the RSP_UD, without waiting for silence */
-    uint64_t idle = 33u * 1000000u / 9600u + 1;
     ck_assert_uint_eq(F.tx_t, T + idle);
     /* A header of the longest frame in front (L = 255): the same. */
     F.ntx = 0;
@@ -439,12 +449,12 @@ START_TEST(baud_switch_after_e5)
     ck_assert_uint_eq(F.ntx, 1);
     ck_assert_uint_eq(F.tx[0], 0xE5);
     ck_assert_uint_ge(F.tx_t, T + 11 * 1000000u / 9600); /* >= 11 bit times */
-    ck_assert_int_eq(F.configs, configs);                /* E5 still at 9600 */
-    klefr_meter_tick(&M, F.tx_t + 1);
-    ck_assert_int_eq(F.configs, configs);
-    klefr_meter_tick(&M, F.tx_t + 1146 + 1);
+    /* The E5 goes at 9600; 2400 from the end of its stop bit on. */
     ck_assert_int_eq(F.configs, configs + 1);
     ck_assert_uint_eq(F.cfg.baud, 2400);
+    ck_assert_uint_eq(F.cfg_t, F.tx_t + 1146);
+    klefr_meter_tick(&M, F.tx_t + 1146 + 1);
+    ck_assert_int_eq(F.configs, configs + 1); /* once */
     ck_assert_uint_eq(M.settings.baud, 2400);
     T = F.tx_t + 10000;
     uint8_t r[300];
@@ -481,9 +491,11 @@ START_TEST(reply_timing_and_icon)
         T += char_us();
         klefr_meter_uart_rx(&M, KLEFR_PORT_BUS, b[k], 0, T);
     }
-    /* Between 11 and 330 bit times + 50 ms after the request (EN 60870-5-1). */
+    /* Between 11 bit times and 50 ms after the request (EN 13757-2 allows
+     * up to 330 bit times + 50 ms): 11 bit times + 2 ms. */
     ck_assert_uint_ge(F.tx_t, T + 11 * 105);
-    ck_assert_uint_le(F.tx_t, T + 330 * 105 + 50000);
+    ck_assert_uint_le(F.tx_t, T + 50000);
+    ck_assert_uint_eq(F.tx_t, T + klefr_mbus_reaction_us(&(klefr_uart_cfg){9600, 8, KLEFR_PARITY_EVEN, 1}));
     ck_assert_uint_gt(M.comm_until_us, F.tx_t);
     /* Not for this meter (another address, a selection of another meter,
      * 253 while not selected): no icon. */

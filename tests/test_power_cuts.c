@@ -104,9 +104,9 @@ static int h_write(void *arg, uint32_t a, const void *b, uint32_t n)
     return rc;
 }
 
-static void h_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
+static void h_config(void *arg, klefr_port p, const klefr_uart_cfg *c, uint64_t t)
 {
-    (void)arg;
+    (void)arg, (void)t;
     L.cfg[p] = *c;
 }
 
