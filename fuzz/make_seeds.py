@@ -4,7 +4,7 @@ golden frames of the tests and the examples of the docs. Run it again when
 they change: python3 fuzz/make_seeds.py. Slave inputs use slave.h's events:
 ESC (F5) 10 = 17 characters of silence, ESC 81 = 200 ms pass, ESC C0 = power
 cycle; a literal F5 is doubled."""
-import os, struct, math, shutil
+import os, struct, math
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ESC = 0xF5
@@ -60,9 +60,12 @@ def prog(cmd, data):
 
 
 def write(name, seeds):
+    """seed-NN files; other files there (regress-*: inputs a campaign found) stay."""
     d = os.path.join(HERE, "corpus", name)
-    shutil.rmtree(d, ignore_errors=True)
-    os.makedirs(d)
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if f.startswith("seed-"):
+            os.unlink(os.path.join(d, f))
     for k, s in enumerate(seeds):
         with open(os.path.join(d, "seed-%02d" % k), "wb") as f:
             f.write(s)
@@ -131,8 +134,11 @@ write("load", [s.encode() for s in [
     "90", "1h30m", "15min", "250ms", "2d", "1.5h"]])
 
 # ---- profiles (docs/cli.md, scenarios/) ----
-prof = [open(os.path.join(HERE, "..", "scenarios", f), "rb").read()
-        for f in sorted(os.listdir(os.path.join(HERE, "..", "scenarios"))) if f.endswith(".json")]
+def json_files(sub):
+    d = os.path.join(HERE, "..", "scenarios", sub)
+    return [open(os.path.join(d, f), "rb").read() for f in sorted(os.listdir(d))
+            if f.endswith(".json") and f != "schema.json"]
+prof = json_files("profiles")
 prof += [s.encode() for s in [
     '[{"duration": 10}]',
     '{"name": "x", "repeat": true, "segments": [{"duration": "1h", "load": "230V,0.5A,pf=0.9L"},'
@@ -142,6 +148,11 @@ prof += [s.encode() for s in [
     '[{"duration": 1, "v": 230, "f": 50, "phi": 60, "p": 1000, "comment": "c"}]',
     '[{"duration": 1, "harmonics": []}]']]
 write("profile", prof)
+
+# ---- scenarios (scenarios/*.json, docs/scenarios.md) ----
+write("scenario", json_files("") + [s.encode() for s in [
+    '{"meter": {"model": 6924}, "timeline": [{"duration": "1h", "load": "230V,10A"}],'
+    ' "expect": [{"value": "error", "eq": 0}]}']])
 
 # ---- CSV (first byte: --replay-rate choice) ----
 def csv(rows, header="time,v,i"):

@@ -113,24 +113,32 @@ static const cJSON *dup_key(const cJSON *node, const cJSON **first, bool *oom)
     return found;
 }
 
+int klefr_json_check_keys(const cJSON *root, const char *name, const char *text, char *err,
+                          size_t errlen)
+{
+    const cJSON *first = NULL;
+    bool oom = false;
+    const cJSON *dup = dup_key(root, &first, &oom);
+    if (!dup && !oom)
+        return 0;
+    klefr_json_lines jl;
+    if (oom || klefr_json_lines_init(&jl, root, text) < 0)
+        snprintf(err, errlen, "%s: out of memory", name);
+    else
+        snprintf(err, errlen, "%s:%d: duplicate key \"%s\" (first on line %d)", name,
+                 klefr_json_line_of(&jl, dup), dup->string, klefr_json_line_of(&jl, first));
+    if (!oom)
+        klefr_json_lines_free(&jl);
+    return -1;
+}
+
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen)
 {
     const char *end = NULL;
     cJSON *j = cJSON_ParseWithOpts(text, &end, true);
     if (j) {
-        const cJSON *first = NULL;
-        bool oom = false;
-        const cJSON *dup = dup_key(j, &first, &oom);
-        if (!dup && !oom)
+        if (klefr_json_check_keys(j, name, text, err, errlen) == 0)
             return j;
-        klefr_json_lines jl;
-        if (oom || klefr_json_lines_init(&jl, j, text) < 0)
-            snprintf(err, errlen, "%s: out of memory", name);
-        else
-            snprintf(err, errlen, "%s:%d: duplicate key \"%s\" (first on line %d)", name,
-                     klefr_json_line_of(&jl, dup), dup->string, klefr_json_line_of(&jl, first));
-        if (!oom)
-            klefr_json_lines_free(&jl);
         cJSON_Delete(j);
         return NULL;
     }

@@ -36,7 +36,14 @@ int klefr_text_line(const char *text, const char *at);
  * opened, so a caller can tell a missing file). */
 char *klefr_text_file_read(const char *path, char *err, size_t errlen);
 
-/* Parse text; on a syntax error write "name:line: not valid JSON ..." to err. */
+/* 0, or -1 with "name:line: duplicate key ..." in err: an object of root
+ * repeats a key (cJSON keeps both and finds the first: the value written
+ * last would be lost without a word). */
+int klefr_json_check_keys(const cJSON *root, const char *name, const char *text, char *err,
+                          size_t errlen);
+
+/* Parse text; on a syntax error write "name:line: not valid JSON ..." to err,
+ * and refuse repeated keys (klefr_json_check_keys). */
 cJSON *klefr_json_parse(const char *name, const char *text, char *err, size_t errlen);
 
 #endif

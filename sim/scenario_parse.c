@@ -425,6 +425,11 @@ int klefr_scn_parse(klefr_scn **out, const char *name, const char *text, char *e
         klefr_scn_free(s);
         return -1;
     }
+    if (klefr_json_check_keys(root, name, text, err, errlen) < 0) { /* a key given twice */
+        cJSON_Delete(root);
+        klefr_scn_free(s);
+        return -1;
+    }
     klefr_scn_pctx c = {.s = s, .err = err, .errlen = errlen};
     int rc = klefr_json_lines_init(&c.lines, root, text);
     if (rc == 0)

@@ -171,6 +171,12 @@ START_TEST(errors_name_the_field)
     parse_bad("[1, 2]", "t.json:1: (top level): a scenario is a JSON object");
     parse_bad("{\"timeline\": [{\"duration\": 1,\n \"ramp\": {\"pf\": 0, \"p\": 100}}]}",
               "t.json:2: timeline[0].ramp: a power needs a voltage and a power factor above 0");
+    /* Found by fuzz/fuzz_scenario.c: a repeated "description" leaked the
+     * first copy; a repeated key anywhere silently lost the last value. */
+    parse_bad("{\"description\": \"a\",\n \"description\": \"b\"}",
+              "t.json:2: duplicate key \"description\" (first on line 1)");
+    parse_bad("{\"timeline\": [{\"duration\": 1,\n \"load\": \"5A\", \"load\": \"6A\"}]}",
+              "t.json:2: duplicate key \"load\"");
 }
 END_TEST
 
