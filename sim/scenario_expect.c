@@ -110,6 +110,10 @@ static int parse_cmp(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "match"))) {
         if (!(allowed & CMP_RE) || !cJSON_IsString(f))
             return klefr_scn_fail(c, f, path, "match", "must be a regular expression string");
+        /* Before anything is kept: "eq" may hold a copy already (a fuzzed
+         * scenario with both leaked it when the second replaced it). */
+        if (cJSON_GetObjectItemCaseSensitive(o, "eq"))
+            return klefr_scn_fail(c, f, path, "match", "give \"eq\" or \"match\", not both");
         int rc = regcomp(&e->re, f->valuestring, REG_EXTENDED | REG_NOSUB);
         if (rc != 0) {
             char why[160];
@@ -119,8 +123,6 @@ static int parse_cmp(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_
         e->has_re = true;
         if (!(e->eq_str = strdup(f->valuestring)))
             return klefr_scn_fail(c, f, path, "match", "out of memory");
-        if (cJSON_GetObjectItemCaseSensitive(o, "eq"))
-            return klefr_scn_fail(c, f, path, "match", "give \"eq\" or \"match\", not both");
     }
     static const char *const nums[] = {"tol", "tol_pct", "min", "max"};
     for (int k = 0; k < 4; k++) {
