@@ -16,8 +16,10 @@ sanitize=${KLEFR_SANITIZE:-${CI:-}}
 if [ "$sanitize" = 1 ] || [ "$sanitize" = true ]; then
   echo "== the suite again under ASan + UBSan ($build-san)"
   "$root/scripts/build.sh" san
-  # The soak's 3 days would take minutes under ASan; one day there.
-  KLEFR_SOAK_DAYS=${KLEFR_SOAK_DAYS:-1} meson test -C "$build-san" --print-errorlogs "$@" || rc=$?
+  # ASan makes everything ~3x slower: Check's and meson's timeouts follow;
+  # the soak's 3 days would take minutes, one day there.
+  KLEFR_SOAK_DAYS=${KLEFR_SOAK_DAYS:-1} CK_TIMEOUT_MULTIPLIER=${CK_TIMEOUT_MULTIPLIER:-4} \
+    meson test -C "$build-san" --timeout-multiplier 3 --print-errorlogs "$@" || rc=$?
   logs+=("$build-san/meson-logs/testlog.json")
 fi
 # One plain closing line for CI: "N passed, N failed, N skipped".
