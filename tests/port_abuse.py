@@ -16,6 +16,9 @@ import tempfile
 import termios
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serial_timing import crc16  # frame + CRC-16/MODBUS, low byte first
+
 sim = sys.argv[1]
 rng = random.Random(13)
 fails = []
@@ -28,15 +31,6 @@ def fail(msg):
 
 def ok(msg):
     print("ok:", msg)
-
-
-def crc16(b):
-    c = 0xFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0xA001 if c & 1 else 0)
-    return bytes(b) + bytes([c & 0xFF, c >> 8])
 
 
 READ_ID = crc16(bytes.fromhex("01 03 40 02 00 01"))  # meter code 0x6924
