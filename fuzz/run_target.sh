@@ -16,7 +16,8 @@ grep -E "^stat::|^#[0-9]+.*(DONE|pulse)" "$work/run.log" | tail -12 || true
 if [ "$rc" != 0 ]; then
   tail -40 "$work/run.log"
   for f in "$work"/crash-* "$work"/timeout-* "$work"/leak-* "$work"/oom-*; do
-    [ -e "$f" ] && { echo "input $f:"; od -A d -t x1 "$f" | head -20; }
+    # the whole input, to put into the corpus as regress-* (base64 -d)
+    [ -e "$f" ] && { echo "input $(basename "$f") (base64):"; base64 "$f" | head -300; }
   done
   exit 1
 fi

@@ -8,6 +8,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
+void klefr_one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < ' ' || *s == 0x7F)
+            *s = '?';
+}
+
 int klefr_text_line(const char *text, const char *at)
 {
     int line = 1;

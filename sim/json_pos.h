@@ -28,6 +28,10 @@ void klefr_json_lines_free(klefr_json_lines *jl);
 /* Line (1-based) where item's value starts; 0 if item is not in the tree. */
 int klefr_json_line_of(const klefr_json_lines *jl, const cJSON *item);
 
+/* Make s one line: every control character (a key may hold "\n") becomes
+ * '?'. Messages quote what the file says; an error is one line. */
+void klefr_one_line(char *s);
+
 /* Line of position at in text (e.g. cJSON_GetErrorPtr()). */
 int klefr_text_line(const char *text, const char *at);
 

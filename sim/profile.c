@@ -24,6 +24,7 @@ static int fail_at(ctx *c, const cJSON *item, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     snprintf(c->err, c->errlen, "%s:%d: %s", c->name, klefr_json_line_of(&c->lines, item), msg);
+    klefr_one_line(c->err); /* a quoted key may hold "\n": an error is one line */
     return -1;
 }
 

@@ -28,6 +28,7 @@ int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const c
     else
         snprintf(where, sizeof where, "%s", field ? field : *path ? path : "(top level)");
     snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->s->file, line > 0 ? line : 1, where, msg);
+    klefr_one_line(c->err); /* keys and values quoted may hold control characters */
     return -1;
 }
 

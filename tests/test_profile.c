@@ -160,6 +160,8 @@ START_TEST(absurd_values_are_errors)
     ck_assert_int_eq(klefr_profile_parse(&p, "day.json", text, &b, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "longer than") != NULL, "%s", err);
     parse_bad("[{\"duration\": 1e12}]", "day.json:1: \"duration\" must be 0 to");
+    /* A key with a line break in it: still a one-line message. */
+    parse_bad("[{\"duration\": 1, \"a\\nb\": 2}]", "day.json:1: unknown key \"a?b\" in a segment");
 }
 END_TEST
 

@@ -177,6 +177,9 @@ START_TEST(errors_name_the_field)
               "t.json:2: duplicate key \"description\" (first on line 1)");
     parse_bad("{\"timeline\": [{\"duration\": 1,\n \"load\": \"5A\", \"load\": \"6A\"}]}",
               "t.json:2: duplicate key \"load\"");
+    /* Found by the scenario fuzz target: a key with a line break made a
+     * two-line message. */
+    parse_bad("{\"meter\": {\"\\n model\": 1}}", "t.json:1: meter.? model: unknown key");
     /* Found by fuzz/fuzz_scenario.c: "eq" and "match" together leaked (ASan). */
     parse_bad("{\"expect\": [{\"at\": 1, \"lcd\": \"text\", \"match\": \"x\", \"eq\": \"1200\"}]}",
               "t.json:1: expect[0].match: give \"eq\" or \"match\", not both");
