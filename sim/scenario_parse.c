@@ -281,6 +281,8 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
         last = t > last ? t : last;
     }
     if (!s->have_duration) {
+        uint64_t steps = klefr_scn_steps_end(s); /* room for the serial steps' replies */
+        last = steps > last ? steps : last;
         if (s->repeat)
             return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
                                   "repeat", "a repeating timeline needs a \"duration\"");
@@ -468,6 +470,9 @@ void klefr_scn_free(klefr_scn *s)
         if (s->ex[k].has_re)
             regfree(&s->ex[k].re);
     }
+    for (size_t k = 0; k < s->nex; k++)
+        free(s->ex[k].reply);
+    klefr_scn_steps_free(s);
     free(s->ev);
     free(s->ex);
     free(s->seg);

@@ -379,6 +379,7 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     } else {
         sim->hal.trace = NULL;
     }
+    klefr_scn_serial_start(r);
     klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
     klefr_scn_terminals(r, 0);
     tick(st, 0);
@@ -416,6 +417,7 @@ out:
     klefr_scn_replay_close(r);
     if (sim)
         klefr_sim_close(sim); /* the trace lines still held, the serial lines */
+    klefr_scn_serial_stop(r);
     free(st->act);
     free(st);
     free(sim);

@@ -1,0 +1,907 @@
+/* Serial steps: what every step kind shares (its common keys, the port it
+ * goes on), and the in-process master of each port that runs them on the
+ * line model: a queue of steps, exchanges of a request and its reply, the
+ * master's timeouts, traces and the report's records.
+ *
+ *   step due ──► queue ──► exchange 0: request ─► reply (complete, or the
+ *   timeout) ─► decode ─► exchange 1 ... ─► finished: the step's record,
+ *   its `reply` expectations, the next step in the queue
+ *
+ * A step starts at its time, or when the previous step on the same port
+ * has finished, whichever is later (a master talks to one meter at a time). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "klefr/meter.h"
+#include "proto/modbus_rtu.h"
+#include "proto/uart_time.h"
+#include "scenario_serial.h"
+
+struct klefr_scn_master {
+    klefr_scn_play *r;
+    klefr_port port;
+    klefr_line_ep *ep;
+    int *q; /* occurrences waiting: indices into klefr_scn.ev */
+    size_t qhead, qn, qcap;
+    klefr_scn_step *st; /* running */
+    klefr_scn_xrec rec;
+    int n;              /* its exchange in progress */
+    bool waiting;       /* for the reply of exchange n */
+    uint64_t deadline;  /* when the master gives up waiting */
+    uint64_t wake_at;   /* earliest wake-up posted (UINT64_MAX: none) */
+    uint32_t switch_baud; /* a baud to switch to once the request is out */
+    bool fcb;             /* M-bus: FCB of the next REQ_UD2 */
+    char ident[40];       /* IEC: the identification of the session */
+};
+
+struct klefr_scn_masters {
+    struct klefr_scn_master m[KLEFR_PORT_COUNT];
+};
+
+/* ---- steps: the kinds and their common keys ------------------------------- */
+
+static const klefr_scn_op *const ops[] = {
+    &klefr_scn_op_send,         &klefr_scn_op_modbus_read, &klefr_scn_op_modbus_write,
+    &klefr_scn_op_mbus_req_ud2, &klefr_scn_op_mbus_snd_nke, &klefr_scn_op_mbus_select,
+    &klefr_scn_op_mbus_write,   &klefr_scn_op_iec_sign_on, &klefr_scn_op_iec_readout,
+    &klefr_scn_op_iec_r1,       &klefr_scn_op_iec_w1,      &klefr_scn_op_iec_b0,
+};
+
+const char *klefr_scn_status_to_str(klefr_scn_status st)
+{
+    static const char *const names[] = {"pending", "none",      "ok", "ack",
+                                        "nak",     "error", "exception", "bad"};
+    return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+klefr_scn_step *klefr_scn_step_find(const klefr_scn *s, const char *name)
+{
+    for (klefr_scn_step *st = s->steps; st; st = st->next)
+        if (!strcmp(st->name, name))
+            return st;
+    return NULL;
+}
+
+/* The port named by "port" (or the kind's own), and its protocol on this model. */
+static int parse_port(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+{
+    static const char *const names[] = {"bus", "ir", "modbus", "mbus", "iec", NULL};
+    klefr_model model = c->s->model;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "port");
+    const klefr_scn_proto *bus = klefr_model_has_modbus(model) ? &klefr_scn_modbus
+                                 : klefr_model_has_mbus(model) ? &klefr_scn_mbus
+                                                               : NULL;
+    int k;
+    if (!f) {
+        if (!st->op->proto)
+            return klefr_scn_fail(c, o, path, NULL, "\"%s\" needs a \"port\" (bus or ir)",
+                                  st->op->kind);
+        k = st->op->proto == &klefr_scn_iec ? 1 : st->op->proto == &klefr_scn_modbus ? 2 : 3;
+    } else if (klefr_scn_enum(c, f, path, "port", names, &k) < 0) {
+        return -1;
+    }
+    const cJSON *at = f ? f : cJSON_GetObjectItemCaseSensitive(o, "do");
+    if (k == 1 || k == 4) {
+        st->port = KLEFR_PORT_IR;
+        st->proto = &klefr_scn_iec;
+    } else {
+        st->port = KLEFR_PORT_BUS;
+        st->proto = k == 2 ? &klefr_scn_modbus : k == 3 ? &klefr_scn_mbus : bus;
+        if (!bus)
+            return klefr_scn_fail(c, at, path, f ? "port" : "do",
+                                  "the %d has no bus port (only the optical port \"ir\")", model);
+        if (st->proto != bus)
+            return klefr_scn_fail(c, at, path, f ? "port" : "do",
+                                  "the %d's bus port speaks %s, not %s", model,
+                                  bus == &klefr_scn_modbus ? "Modbus" : "M-bus",
+                                  st->proto == &klefr_scn_modbus ? "Modbus" : "M-bus");
+    }
+    if (st->op->proto && st->op->proto != st->proto)
+        return klefr_scn_fail(c, f, path, "port", "%s goes on the %s port, not \"%s\"",
+                              st->op->kind, st->op->proto->name, f->valuestring);
+    return 0;
+}
+
+/* baud, parity, data_bits (the master's format), timeout. */
+static int parse_format(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+{
+    static const char *const parities[] = {"none", "even", "odd", NULL};
+    static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 19200, 38400};
+    const cJSON *f;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "baud"))) {
+        if (!cJSON_IsNumber(f) || !klefr_u32_in((uint32_t)f->valueint, bauds, KLEFR_COUNT(bauds)) ||
+            f->valuedouble != f->valueint)
+            return klefr_scn_fail(c, f, path, "baud",
+                                  "must be 300, 600, 1200, 2400, 4800, 9600, 19200 or 38400");
+        st->baud = (uint32_t)f->valueint;
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "parity")) &&
+        klefr_scn_enum(c, f, path, "parity", parities, &st->parity) < 0)
+        return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "data_bits"))) {
+        if (!cJSON_IsNumber(f) || (f->valuedouble != 7 && f->valuedouble != 8))
+            return klefr_scn_fail(c, f, path, "data_bits", "must be 7 or 8");
+        st->data_bits = f->valueint;
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "timeout"))) {
+        if (klefr_scn_time(c, f, path, "timeout", &st->timeout_us, false, NULL) < 0)
+            return -1;
+        if (st->timeout_us == 0 || st->timeout_us > 60000000u)
+            return klefr_scn_fail(c, f, path, "timeout", "must be more than 0 and at most 60 s");
+    }
+    return 0;
+}
+
+int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                         klefr_scn_event *ev)
+{
+    const klefr_scn_op *op = NULL;
+    for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (!strcmp(ops[k]->kind, ev->kind->name))
+            op = ops[k];
+    if (!op)
+        return klefr_scn_fail(c, o, path, "do", "no serial step of this kind");
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "name");
+    const char *name;
+    if (!f)
+        return klefr_scn_fail(c, o, path, NULL,
+                              "a serial step needs a \"name\" (reply expectations refer to it)");
+    if (klefr_scn_string(c, f, path, "name", &name) < 0)
+        return -1;
+    if (!*name || strlen(name) >= sizeof ((klefr_scn_step *)0)->name)
+        return klefr_scn_fail(c, f, path, "name", "must be 1 to 63 characters");
+    const klefr_scn_step *dup = klefr_scn_step_find(c->s, name);
+    if (dup)
+        return klefr_scn_fail(c, f, path, "name", "\"%s\" already names the step at line %d",
+                              name, dup->line);
+    klefr_scn_step *st = calloc(1, sizeof *st);
+    if (!st)
+        return klefr_scn_fail(c, o, path, NULL, "out of memory");
+    klefr_scn_step **tail = &c->s->steps;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = st; /* owned by the scenario from here on */
+    klefr_scn_copy_text(st->name, sizeof st->name, name);
+    st->op = op;
+    st->line = ev->line;
+    st->parity = -1;
+    st->address = -1;
+    st->sel = -1;
+    ev->step = st;
+    if (!ev->label[0])
+        klefr_scn_copy_text(ev->label, sizeof ev->label, name);
+    if (parse_port(c, o, path, st) < 0 || parse_format(c, o, path, st) < 0)
+        return -1;
+    /* The run's default length assumes the meter's starting baud (a step
+     * after a baud change names its baud, or the scenario a duration). */
+    klefr_settings set;
+    klefr_settings_defaults(&set, c->s->model, c->s->serial);
+    klefr_scn_settings_apply(&c->s->settings, &set);
+    st->span_baud = st->proto == &klefr_scn_iec ? 300u
+                    : c->s->have_state          ? (st->proto == &klefr_scn_modbus ? 1200u : 300u)
+                                                : set.baud;
+    return op->parse(c, o, path, st);
+}
+
+/* The latest a step may still run, the steps of a port one after the other
+ * in time order: the run's default length leaves room for every reply. */
+typedef struct {
+    uint64_t t, span;
+} occ_span;
+
+static int by_time(const void *a, const void *b)
+{
+    const occ_span *x = a, *y = b;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+uint64_t klefr_scn_steps_end(const klefr_scn *s)
+{
+    uint64_t end = 0;
+    occ_span *o = malloc((s->nev ? s->nev : 1) * sizeof *o);
+    if (!o)
+        return 0;
+    for (int port = 0; port < KLEFR_PORT_COUNT; port++) {
+        size_t n = 0;
+        for (size_t k = 0; k < s->nev; k++)
+            if (s->ev[k].step && (int)s->ev[k].step->port == port)
+                o[n++] = (occ_span){s->ev[k].t_us, s->ev[k].step->op->span(s->ev[k].step)};
+        qsort(o, n, sizeof *o, by_time);
+        uint64_t busy = 0;
+        for (size_t k = 0; k < n; k++)
+            busy = (o[k].t > busy ? o[k].t : busy) + o[k].span;
+        end = busy > end ? busy : end;
+    }
+    free(o);
+    return end;
+}
+
+/* ---- records ---------------------------------------------------------------- */
+
+void klefr_scn_xrec_clear(klefr_scn_xrec *r)
+{
+    for (int k = 0; k < r->nx; k++) {
+        free(r->x[k].req);
+        free(r->x[k].rep);
+    }
+    free(r->f);
+    memset(r, 0, sizeof *r);
+}
+
+static klefr_scn_field *field_slot(klefr_scn_xrec *r, const char *name)
+{
+    for (size_t k = 0; k < r->nf; k++)
+        if (!strcmp(r->f[k].name, name))
+            return &r->f[k];
+    if (r->nf == r->capf) {
+        size_t cap = r->capf ? r->capf * 2 : 16;
+        klefr_scn_field *n = realloc(r->f, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        r->f = n;
+        r->capf = cap;
+    }
+    klefr_scn_field *f = &r->f[r->nf++];
+    memset(f, 0, sizeof *f);
+    klefr_scn_copy_text(f->name, sizeof f->name, name);
+    return f;
+}
+
+klefr_scn_field *klefr_scn_field_num(klefr_scn_xrec *r, const char *name, double num,
+                                     const char *unit)
+{
+    klefr_scn_field *f = field_slot(r, name);
+    if (f) {
+        f->has_num = true;
+        f->num = num;
+        snprintf(f->text, sizeof f->text, "%.10g", num);
+        klefr_scn_copy_text(f->unit, sizeof f->unit, unit ? unit : "");
+    }
+    return f;
+}
+
+klefr_scn_field *klefr_scn_field_text(klefr_scn_xrec *r, const char *name, const char *text)
+{
+    klefr_scn_field *f = field_slot(r, name);
+    if (f) {
+        f->has_num = false;
+        klefr_scn_copy_text(f->text, sizeof f->text, text);
+    }
+    return f;
+}
+
+const klefr_scn_field *klefr_scn_field_find(const klefr_scn_xrec *r, const char *name)
+{
+    for (size_t k = 0; k < r->nf; k++)
+        if (!strcmp(r->f[k].name, name))
+            return &r->f[k];
+    return NULL;
+}
+
+const klefr_scn_xchg *klefr_scn_xrec_last(const klefr_scn_xrec *r)
+{
+    return r->nx ? &r->x[r->nx - 1] : NULL;
+}
+
+void klefr_scn_hex_text(const uint8_t *b, size_t n, char *out, size_t size)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < n && at + 4 < size; k++)
+        at += (size_t)snprintf(out + at, size - at, "%s%02X", k ? " " : "", b[k]);
+    if (n && at + 4 >= size && size > 4)
+        snprintf(out + size - 4, 4, "...");
+}
+
+void klefr_scn_ascii_text(const uint8_t *b, size_t n, char *out, size_t size)
+{
+    static const char *const names[32] = {[0] = "NUL",  [1] = "SOH",  [2] = "STX",
+                                          [3] = "ETX",  [4] = "EOT",  [6] = "ACK",
+                                          [10] = "LF",  [13] = "CR",  [21] = "NAK"};
+    size_t at = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < n; k++) {
+        bool bcc = k > 0 && k == n - 1 && (b[k - 1] == 0x03 || b[k - 1] == 0x04);
+        char one[8];
+        if (!bcc && b[k] >= 0x20 && b[k] < 0x7F)
+            snprintf(one, sizeof one, "%c", b[k]);
+        else if (!bcc && b[k] < 32 && names[b[k]])
+            snprintf(one, sizeof one, "<%s>", names[b[k]]);
+        else /* the BCC, or a byte with no name */
+            snprintf(one, sizeof one, "<%02X>", b[k]);
+        if (at + strlen(one) + 4 >= size) {
+            snprintf(out + at, size - at, "...");
+            return;
+        }
+        at += (size_t)snprintf(out + at, size - at, "%s", one);
+    }
+}
+
+/* A frame for the trace: hex, or text for a text protocol. */
+static void frame_text(const klefr_scn_step *st, const uint8_t *b, size_t n, char *out,
+                       size_t size)
+{
+    if (st->proto->text)
+        klefr_scn_ascii_text(b, n, out, size);
+    else
+        klefr_scn_hex_text(b, n, out, size);
+}
+
+void klefr_scn_fmt_text(const klefr_uart_cfg *f, char *out, size_t size)
+{
+    snprintf(out, size, "%u %u%c%u", f->baud, f->data_bits,
+             f->parity == KLEFR_PARITY_EVEN ? 'E' : f->parity == KLEFR_PARITY_ODD ? 'O' : 'N',
+             f->stop_bits);
+}
+
+/* ---- the master of a port ---------------------------------------------------- */
+
+const klefr_meter *klefr_scn_master_meter(const struct klefr_scn_master *m)
+{
+    return &m->r->sim->meter;
+}
+
+bool *klefr_scn_master_fcb(struct klefr_scn_master *m)
+{
+    return &m->fcb;
+}
+
+char *klefr_scn_master_ident(struct klefr_scn_master *m)
+{
+    return m->ident;
+}
+
+void klefr_scn_master_switch(struct klefr_scn_master *m, uint32_t baud)
+{
+    m->switch_baud = baud;
+}
+
+void klefr_scn_master_trace(struct klefr_scn_master *m, uint64_t t_us, const char *fmt, ...)
+{
+    klefr_sim *sim = m->r->sim;
+    if (!sim->trace || !sim->hal.trace || !m->st)
+        return;
+    char line[1400];
+    int at = snprintf(line, sizeof line, "%s: [%s] ", m->st->proto->name, m->st->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + at, sizeof line - (size_t)at - 24, fmt, ap);
+    va_end(ap);
+    size_t len = strlen(line);
+    snprintf(line + len, sizeof line - len, " t=%llu.%06llu", (unsigned long long)(t_us / 1000000u),
+             (unsigned long long)(t_us % 1000000u));
+    sim->hal.trace(sim->hal.arg, line); /* held and printed in time order */
+}
+
+/* A host failure during the run (the run reports it, exit 1). */
+static void host_fail(klefr_scn_play *r, const char *what)
+{
+    if (!r->err[0])
+        snprintf(r->err, sizeof r->err, "%.200s: serial steps: %s", r->s->file, what);
+}
+
+static void master_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us);
+static void start_next(struct klefr_scn_master *m, uint64_t t_us);
+
+static struct klefr_scn_master *master_get(klefr_scn_play *r, klefr_port port)
+{
+    if (!r->serial && !(r->serial = calloc(1, sizeof *r->serial))) {
+        host_fail(r, "out of memory");
+        return NULL;
+    }
+    struct klefr_scn_master *m = &r->serial->m[port];
+    if (m->ep)
+        return m;
+    klefr_line *line = klefr_sim_line(r->sim, port);
+    if (!line)
+        return NULL;
+    m->r = r;
+    m->port = port;
+    m->fcb = true;
+    m->wake_at = UINT64_MAX;
+    m->ep = klefr_line_attach(line, "scenario", KLEFR_LINE_MASTER, NULL, master_rx, m);
+    return m->ep ? m : NULL;
+}
+
+static void wake(void *arg, uint64_t t_us);
+
+static void arm(struct klefr_scn_master *m, uint64_t at)
+{
+    if (at >= m->wake_at)
+        return; /* an earlier wake-up will look again */
+    if (!klefr_sim_post(m->r->sim, &(klefr_sim_event){.t_us = at, .kind = KLEFR_EV_CALL,
+                                                       .fn = wake, .arg = m}))
+        host_fail(m->r, "the event queue is full");
+    else
+        m->wake_at = at;
+}
+
+/* The master's format for a step: the meter's at its start, with what the
+ * step overrides (a master with other settings). */
+static klefr_uart_cfg step_format(klefr_scn_play *r, const klefr_scn_step *st, uint64_t t_us)
+{
+    klefr_uart_cfg f = klefr_line_format(klefr_sim_uart_ep(r->sim, st->port), t_us);
+    if (st->baud)
+        f.baud = st->baud;
+    if (st->parity >= 0) /* "none", "even", "odd": the order of klefr_parity */
+        f.parity = (klefr_parity)st->parity;
+    if (st->data_bits)
+        f.data_bits = (uint8_t)st->data_bits;
+    return f;
+}
+
+static void finish(struct klefr_scn_master *m, uint64_t t_us);
+
+/* Send the request of exchange m->n (after its delay), or finish the step. */
+static void exchange(struct klefr_scn_master *m, uint64_t t_us)
+{
+    klefr_scn_step *st = m->st;
+    uint8_t buf[KLEFR_SCN_REQ_MAX];
+    uint64_t delay = 0;
+    m->switch_baud = 0;
+    size_t n = st->op->request(m, st, m->n, buf, &delay);
+    if (n == 0 || m->rec.nx == KLEFR_SCN_XMAX) {
+        finish(m, t_us);
+        return;
+    }
+    klefr_scn_xchg *x = &m->rec.x[m->rec.nx++];
+    if (!(x->req = malloc(n))) {
+        host_fail(m->r, "out of memory");
+        finish(m, t_us);
+        return;
+    }
+    memcpy(x->req, buf, n);
+    x->nreq = n;
+    klefr_uart_cfg f = klefr_line_format(m->ep, t_us + delay);
+    x->req_t1 = klefr_line_send(m->ep, buf, n, t_us + delay);
+    x->req_t0 = x->req_t1 - n * klefr_uart_char_us(&f);
+    if (m->switch_baud) { /* IEC: the new baud once the option select is out */
+        f.baud = m->switch_baud;
+        klefr_line_set_format(m->ep, &f, x->req_t1);
+    }
+    x->char_us = klefr_uart_char_us(&f);
+    st->proto->limits(m, &f, &x->lim_min, &x->lim_max, &x->lim_gap);
+    char hex[KLEFR_SCN_REQ_MAX * 4 + 4], fmt[24];
+    frame_text(st, buf, n, hex, sizeof hex);
+    klefr_scn_fmt_text(&f, fmt, sizeof fmt);
+    klefr_scn_master_trace(m, x->req_t0, "master tx %s (%s)", hex, fmt);
+    m->waiting = true;
+    m->deadline = x->req_t1 + (st->timeout_us ? st->timeout_us : st->proto->first_timeout(&f));
+    arm(m, m->deadline);
+}
+
+static void end_exchange(struct klefr_scn_master *m, uint64_t t_us)
+{
+    klefr_scn_step *st = m->st;
+    klefr_scn_xchg *x = &m->rec.x[m->rec.nx - 1];
+    m->waiting = false;
+    if (x->nrep == 0) {
+        m->rec.status = KLEFR_SCN_ST_NONE;
+        snprintf(m->rec.why, sizeof m->rec.why, "no reply within %.0f ms",
+                 (double)(t_us - x->req_t1) / 1000);
+        klefr_scn_master_trace(m, t_us, "%s", m->rec.why);
+        finish(m, t_us);
+        return;
+    }
+    char hex[600];
+    frame_text(st, x->rep, x->nrep, hex, sizeof hex);
+    klefr_scn_master_trace(m, x->last_us, "master rx %s%s (first byte after %.3f ms)", hex,
+                           x->rep_flags ? " [UART errors]" : "",
+                           (double)(x->first_us - x->req_t1) / 1000);
+    bool go = st->op->decode(m, st, m->n, &m->rec);
+    if (x->rep_flags && m->rec.status != KLEFR_SCN_ST_BAD) {
+        m->rec.status = KLEFR_SCN_ST_BAD; /* a UART would have flagged it */
+        snprintf(m->rec.why, sizeof m->rec.why, "parity or framing errors in the reply");
+    }
+    if (!go || m->rec.status == KLEFR_SCN_ST_BAD || m->rec.status == KLEFR_SCN_ST_NONE) {
+        finish(m, t_us);
+        return;
+    }
+    m->n++;
+    exchange(m, t_us);
+}
+
+static void wake(void *arg, uint64_t t_us)
+{
+    struct klefr_scn_master *m = arg;
+    if (t_us == m->wake_at)
+        m->wake_at = UINT64_MAX;
+    if (!m->waiting)
+        return;
+    if (t_us < m->deadline)
+        arm(m, m->deadline);
+    else
+        end_exchange(m, t_us);
+}
+
+static void master_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    struct klefr_scn_master *m = arg;
+    klefr_scn_xchg *x = m->st && m->rec.nx ? &m->rec.x[m->rec.nx - 1] : NULL;
+    if (!x || !m->waiting || t_us <= x->req_t0) { /* nobody asked: a late reply */
+        if (m->st)
+            klefr_scn_master_trace(m, t_us, "stray byte %02X ignored", byte);
+        return;
+    }
+    if (x->nrep == x->caprep) {
+        size_t cap = x->caprep ? x->caprep * 2 : 64;
+        uint8_t *b = cap <= 65536 ? realloc(x->rep, cap) : NULL;
+        if (!b)
+            return;
+        x->rep = b;
+        x->caprep = cap;
+    }
+    if (x->nrep == 0) {
+        x->first_us = t_us;
+    } else if (t_us - x->last_us > x->char_us) {
+        uint64_t gap = t_us - x->last_us - x->char_us;
+        x->max_gap_us = gap > x->max_gap_us ? gap : x->max_gap_us;
+    }
+    x->rep[x->nrep++] = byte;
+    x->rep_flags |= flags;
+    x->last_us = t_us;
+    if (m->st->proto->complete(x->rep, x->nrep)) {
+        end_exchange(m, t_us);
+        return;
+    }
+    klefr_uart_cfg f = klefr_line_format(m->ep, t_us);
+    m->deadline = t_us + (m->st->proto->gap_timeout(&f));
+}
+
+/* ---- a step's run ----------------------------------------------------------- */
+
+static cJSON *record_json(const klefr_scn_xrec *rec)
+{
+    cJSON *o = cJSON_CreateObject(), *xs = cJSON_CreateArray(), *fs = cJSON_CreateObject();
+    if (!o || !xs || !fs) {
+        cJSON_Delete(o);
+        cJSON_Delete(xs);
+        cJSON_Delete(fs);
+        return NULL;
+    }
+    cJSON_AddNumberToObject(o, "start_s", (double)rec->t_us / 1e6);
+    cJSON_AddNumberToObject(o, "done_s", (double)rec->done_us / 1e6);
+    cJSON_AddStringToObject(o, "status", klefr_scn_status_to_str(rec->status));
+    if (rec->why[0])
+        cJSON_AddStringToObject(o, "why", rec->why);
+    for (int k = 0; k < rec->nx; k++) {
+        const klefr_scn_xchg *x = &rec->x[k];
+        cJSON *j = cJSON_CreateObject();
+        char *hex = malloc(x->nreq * 3 + x->nrep * 3 + 8);
+        if (!j || !hex) {
+            cJSON_Delete(j);
+            free(hex);
+            continue;
+        }
+        klefr_scn_hex_text(x->req, x->nreq, hex, x->nreq * 3 + 4);
+        cJSON_AddStringToObject(j, "request", hex);
+        cJSON_AddNumberToObject(j, "request_end_s", (double)x->req_t1 / 1e6);
+        klefr_scn_hex_text(x->rep, x->nrep, hex, x->nrep * 3 + 4);
+        cJSON_AddStringToObject(j, "reply", hex);
+        if (x->nrep) {
+            cJSON_AddNumberToObject(j, "first_byte_ms", (double)(x->first_us - x->req_t1) / 1e3);
+            cJSON_AddNumberToObject(j, "last_byte_ms", (double)(x->last_us - x->req_t1) / 1e3);
+        }
+        free(hex);
+        cJSON_AddItemToArray(xs, j);
+    }
+    cJSON_AddItemToObject(o, "exchanges", xs);
+    for (size_t k = 0; k < rec->nf; k++) {
+        const klefr_scn_field *f = &rec->f[k];
+        if (f->alias)
+            continue;
+        if (f->has_num)
+            cJSON_AddNumberToObject(fs, f->name, f->num);
+        else
+            cJSON_AddStringToObject(fs, f->name, f->text);
+    }
+    cJSON_AddItemToObject(o, "fields", fs);
+    return o;
+}
+
+/* "voltage=230.1 current=10 ..." (the first fields) for the trace. */
+static void fields_text(const klefr_scn_xrec *rec, char *out, size_t n)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (size_t k = 0; k < rec->nf && at + 8 < n; k++) {
+        const klefr_scn_field *f = &rec->f[k];
+        bool unit = f->unit[0] && !strchr(f->text, '*'); /* IEC text has its unit */
+        if (f->alias || !strcmp(f->name, "status"))
+            continue;
+        at += (size_t)snprintf(out + at, n - at, " %s=%s%s%s", f->name, f->text,
+                               unit ? " " : "", unit ? f->unit : "");
+    }
+    if (at + 8 >= n && n > 4)
+        snprintf(out + n - 4, 4, "...");
+}
+
+static void finish(struct klefr_scn_master *m, uint64_t t_us)
+{
+    klefr_scn_step *st = m->st;
+    klefr_scn_play *r = m->r;
+    m->waiting = false;
+    m->rec.done_us = t_us;
+    if (m->rec.status == KLEFR_SCN_ST_PENDING) {
+        m->rec.status = KLEFR_SCN_ST_NONE;
+        snprintf(m->rec.why, sizeof m->rec.why, "nothing was sent");
+    }
+    klefr_scn_field_text(&m->rec, "status", klefr_scn_status_to_str(m->rec.status));
+    char text[700];
+    fields_text(&m->rec, text, sizeof text);
+    bool why = m->rec.why[0] != 0;
+    klefr_scn_master_trace(m, t_us, "%s%s%s%s:%s", klefr_scn_status_to_str(m->rec.status),
+                           why ? " (" : "", m->rec.why, why ? ")" : "", text[0] ? text : " -");
+    size_t occ = (size_t)(m->rec.ev - st->first_ev);
+    if (st->rec && occ < KLEFR_SCN_REC_MAX && occ < (size_t)st->nocc && !st->rec[occ])
+        st->rec[occ] = record_json(&m->rec);
+    klefr_scn_xrec_clear(&st->last);
+    st->last = m->rec;
+    st->has_last = true;
+    memset(&m->rec, 0, sizeof m->rec);
+    st->busy = false;
+    for (size_t k = 0; k < m->qn; k++)
+        if (r->s->ev[m->q[(m->qhead + k) % m->qcap]].step == st)
+            st->busy = true;
+    m->st = NULL;
+    klefr_scn_reply_done(r, st, t_us);
+    start_next(m, t_us);
+}
+
+static void start_next(struct klefr_scn_master *m, uint64_t t_us)
+{
+    if (m->st || m->qn == 0)
+        return;
+    int idx = m->q[m->qhead];
+    m->qhead = (m->qhead + 1) % m->qcap;
+    m->qn--;
+    klefr_scn_play *r = m->r;
+    const klefr_scn_event *ev = &r->s->ev[idx];
+    klefr_scn_step *st = ev->step;
+    m->st = st;
+    m->n = 0;
+    klefr_scn_xrec_clear(&m->rec);
+    m->rec.ev = idx;
+    m->rec.t_us = t_us;
+    klefr_uart_cfg f = step_format(r, st, t_us);
+    klefr_line_set_format(m->ep, &f, t_us);
+    if (t_us > ev->t_us)
+        klefr_scn_master_trace(m, t_us, "starts %.3f ms late: the port was busy",
+                               (double)(t_us - ev->t_us) / 1000);
+    exchange(m, t_us);
+}
+
+void klefr_scn_step_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
+{
+    klefr_scn_step *st = ev->step;
+    struct klefr_scn_master *m = master_get(r, st->port);
+    if (!m)
+        return;
+    if (m->qn == m->qcap) {
+        size_t cap = m->qcap ? m->qcap * 2 : 16;
+        int *q = malloc(cap * sizeof *q);
+        if (!q) {
+            host_fail(r, "out of memory");
+            return;
+        }
+        for (size_t k = 0; k < m->qn; k++)
+            q[k] = m->q[(m->qhead + k) % (m->qcap ? m->qcap : 1)];
+        free(m->q);
+        m->q = q;
+        m->qhead = 0;
+        m->qcap = cap;
+    }
+    m->q[(m->qhead + m->qn++) % m->qcap] = (int)(ev - r->s->ev);
+    st->busy = true;
+    start_next(m, t_us);
+}
+
+/* ---- the engine's hooks -------------------------------------------------------- */
+
+void klefr_scn_serial_start(klefr_scn_play *r)
+{
+    klefr_scn *s = r->s;
+    for (klefr_scn_step *st = s->steps; st; st = st->next) {
+        klefr_scn_xrec_clear(&st->last);
+        st->has_last = st->busy = false;
+        for (size_t k = 0; st->rec && k < st->nrec; k++)
+            cJSON_Delete(st->rec[k]);
+        free(st->rec);
+        st->rec = NULL;
+        st->first_ev = -1;
+        st->nocc = 0;
+        for (size_t k = 0; k < s->nev; k++)
+            if (s->ev[k].step == st) {
+                if (st->first_ev < 0)
+                    st->first_ev = (int)k;
+                st->nocc++;
+            }
+        st->nrec = (size_t)st->nocc < KLEFR_SCN_REC_MAX ? (size_t)st->nocc : KLEFR_SCN_REC_MAX;
+        st->rec = calloc(st->nrec ? st->nrec : 1, sizeof *st->rec);
+    }
+}
+
+void klefr_scn_serial_stop(klefr_scn_play *r)
+{
+    if (!r->serial)
+        return;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
+        klefr_scn_xrec_clear(&r->serial->m[k].rec);
+        free(r->serial->m[k].q);
+    }
+    free(r->serial);
+    r->serial = NULL;
+}
+
+void klefr_scn_steps_free(klefr_scn *s)
+{
+    while (s->steps) {
+        klefr_scn_step *st = s->steps;
+        s->steps = st->next;
+        klefr_scn_xrec_clear(&st->last);
+        for (size_t k = 0; st->rec && k < st->nrec; k++)
+            cJSON_Delete(st->rec[k]);
+        free(st->rec);
+        free(st);
+    }
+}
+
+cJSON *klefr_scn_step_record(const klefr_scn *s, const klefr_scn_event *ev)
+{
+    const klefr_scn_step *st = ev->step;
+    if (!st || !st->rec || st->first_ev < 0)
+        return NULL;
+    size_t occ = (size_t)((ev - s->ev) - st->first_ev);
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "name", st->name);
+    if (occ < st->nrec && st->rec[occ])
+        cJSON_AddItemToObject(o, "run", cJSON_Duplicate(st->rec[occ], true));
+    else
+        cJSON_AddStringToObject(o, "run", occ < st->nrec ? "not run" : "not kept");
+    return o;
+}
+
+/* ---- hex text --------------------------------------------------------------------- */
+
+static int nibble(char ch, bool wild, uint8_t *v, uint8_t *mask)
+{
+    if (ch >= '0' && ch <= '9')
+        *v = (uint8_t)(ch - '0');
+    else if ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'f')
+        *v = (uint8_t)((ch | 0x20) - 'a' + 10);
+    else if (ch == '?' && wild)
+        *v = 0, *mask = 0;
+    else
+        return -1;
+    if (ch != '?')
+        *mask = 0xF;
+    return 0;
+}
+
+int klefr_scn_hex_parse(const char *text, bool wild, klefr_scn_hexpat *out, size_t max,
+                        size_t *n, char *why, size_t whylen)
+{
+    *n = 0;
+    for (const char *p = text;;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        if (*n == max) {
+            snprintf(why, whylen, "more than %zu bytes", max);
+            return -1;
+        }
+        klefr_scn_hexpat *t = &out[(*n)++];
+        if (wild && p[0] == '.' && p[1] == '.') {
+            *t = (klefr_scn_hexpat){0, 0, true};
+            p += 2;
+            continue;
+        }
+        uint8_t hi, lo, mhi = 0, mlo = 0;
+        if (!p[1] || nibble(p[0], wild, &hi, &mhi) < 0 || nibble(p[1], wild, &lo, &mlo) < 0) {
+            const char *bad = nibble(p[0], wild, &hi, &mhi) < 0 ? p : p + 1;
+            if (!*bad)
+                snprintf(why, whylen, "bad hex \"%.40s\": a byte is two hex digits (odd number "
+                                      "of digits)", text);
+            else
+                snprintf(why, whylen, "bad hex \"%.40s\" at character %d ('%c'): expected "
+                                      "hex digits%s", text, (int)(bad - text) + 1, *bad,
+                         wild ? ", \"??\" or \"..\"" : " (bytes like \"01 03 40 00\")");
+            return -1;
+        }
+        *t = (klefr_scn_hexpat){(uint8_t)(hi << 4 | lo), (uint8_t)(mhi << 4 | mlo), false};
+        p += 2;
+    }
+    if (*n == 0) {
+        snprintf(why, whylen, "no bytes");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- send: raw bytes on a port ----------------------------------------------------- */
+
+const char *const klefr_scn_f_send[] = {KLEFR_SCN_STEP_KEYS, "hex", "text", "crc", NULL};
+
+static int send_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+{
+    const cJSON *hex = cJSON_GetObjectItemCaseSensitive(o, "hex");
+    const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
+    const cJSON *crc = cJSON_GetObjectItemCaseSensitive(o, "crc");
+    const char *str;
+    if (!hex == !text)
+        return klefr_scn_fail(c, o, path, NULL, "\"send\" needs \"hex\" (bytes) or \"text\"");
+    if (hex) {
+        klefr_scn_hexpat pat[KLEFR_SCN_REQ_MAX - 2];
+        char why[160];
+        if (klefr_scn_string(c, hex, path, "hex", &str) < 0)
+            return -1;
+        if (klefr_scn_hex_parse(str, false, pat, KLEFR_SCN_REQ_MAX - 2, &st->nraw, why,
+                                sizeof why) < 0)
+            return klefr_scn_fail(c, hex, path, "hex", "%s", why);
+        for (size_t k = 0; k < st->nraw; k++)
+            st->raw[k] = pat[k].val;
+    } else {
+        if (klefr_scn_string(c, text, path, "text", &str) < 0)
+            return -1;
+        st->nraw = strlen(str);
+        if (st->nraw == 0 || st->nraw > KLEFR_SCN_REQ_MAX - 2)
+            return klefr_scn_fail(c, text, path, "text", "must be 1 to %d characters",
+                                  KLEFR_SCN_REQ_MAX - 2);
+        memcpy(st->raw, str, st->nraw);
+    }
+    bool add_crc = false;
+    if (crc && klefr_scn_bool(c, crc, path, "crc", &add_crc) < 0)
+        return -1;
+    if (add_crc && st->proto != &klefr_scn_modbus)
+        return klefr_scn_fail(c, crc, path, "crc", "only on a Modbus port (a CRC-16 appended)");
+    if (add_crc) {
+        uint16_t v = klefr_crc16_modbus(st->raw, st->nraw);
+        st->raw[st->nraw++] = (uint8_t)v;
+        st->raw[st->nraw++] = (uint8_t)(v >> 8);
+    }
+    return 0;
+}
+
+static size_t send_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+                           uint8_t *out, uint64_t *delay_us)
+{
+    (void)m, (void)delay_us;
+    if (n > 0)
+        return 0;
+    memcpy(out, st->raw, st->nraw);
+    return st->nraw;
+}
+
+static bool send_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+                        klefr_scn_xrec *rec)
+{
+    (void)n;
+    klefr_scn_xchg *x = &rec->x[rec->nx - 1];
+    if (st->proto == &klefr_scn_modbus)
+        return klefr_scn_modbus_decode_any(x->req, x->nreq, rec, x);
+    if (st->proto == &klefr_scn_mbus)
+        return klefr_scn_mbus_decode_any(rec, x);
+    return klefr_scn_iec_decode_any(m, rec, x);
+}
+
+uint64_t klefr_scn_span(const klefr_scn_step *st, size_t bytes, int exchanges)
+{
+    /* the slowest the port may run at, unless the step says */
+    klefr_uart_cfg f = {st->baud ? st->baud : st->span_baud, 8, KLEFR_PARITY_EVEN, 1};
+    uint64_t wait = st->timeout_us ? st->timeout_us : st->proto->first_timeout(&f);
+    return bytes * klefr_uart_char_us(&f) + (uint64_t)exchanges * (wait + 250000u);
+}
+
+static uint64_t send_span(const klefr_scn_step *st)
+{
+    return klefr_scn_span(st, st->nraw + 600, 1);
+}
+
+const klefr_scn_op klefr_scn_op_send = {"send", NULL, send_parse, send_request, send_decode, NULL,
+                                        send_span};
