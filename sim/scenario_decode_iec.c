@@ -279,12 +279,12 @@ static uint64_t session_span(const klefr_scn_step *st)
 {
     klefr_scn_step fast = *st; /* the data at the session's baud */
     fast.baud = st->session_baud ? st->session_baud : 9600;
-    return klefr_scn_span(st, 60, 2) + klefr_scn_span(&fast, 1200, 2);
+    return klefr_scn_span(st, 60, 2) + klefr_scn_span(&fast, 600, 2);
 }
 
 static uint64_t command_span(const klefr_scn_step *st)
 {
-    return klefr_scn_span(st, 200, 1);
+    return klefr_scn_span(st, 80, 1);
 }
 
 static size_t readout_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,

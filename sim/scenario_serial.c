@@ -186,36 +186,17 @@ int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
     return op->parse(c, o, path, st);
 }
 
-/* The latest a step may still run, the steps of a port one after the other
- * in time order: the run's default length leaves room for every reply. */
-typedef struct {
-    uint64_t t, span;
-} occ_span;
-
-static int by_time(const void *a, const void *b)
-{
-    const occ_span *x = a, *y = b;
-    return x->t < y->t ? -1 : x->t > y->t;
-}
-
+/* The latest a serial step may still run: its time and the longest its
+ * exchanges can take (the run's default length leaves room for each reply;
+ * steps queued behind each other on a port may need a "duration"). */
 uint64_t klefr_scn_steps_end(const klefr_scn *s)
 {
     uint64_t end = 0;
-    occ_span *o = malloc((s->nev ? s->nev : 1) * sizeof *o);
-    if (!o)
-        return 0;
-    for (int port = 0; port < KLEFR_PORT_COUNT; port++) {
-        size_t n = 0;
-        for (size_t k = 0; k < s->nev; k++)
-            if (s->ev[k].step && (int)s->ev[k].step->port == port)
-                o[n++] = (occ_span){s->ev[k].t_us, s->ev[k].step->op->span(s->ev[k].step)};
-        qsort(o, n, sizeof *o, by_time);
-        uint64_t busy = 0;
-        for (size_t k = 0; k < n; k++)
-            busy = (o[k].t > busy ? o[k].t : busy) + o[k].span;
-        end = busy > end ? busy : end;
-    }
-    free(o);
+    for (size_t k = 0; k < s->nev; k++)
+        if (s->ev[k].step) {
+            uint64_t e = s->ev[k].t_us + s->ev[k].step->op->span(s->ev[k].step);
+            end = e > end ? e : end;
+        }
     return end;
 }
 

@@ -43,6 +43,9 @@ for e in j.get("expect", []):
     if isinstance(e.get("eq"), (int, float)) and not isinstance(e.get("eq"), bool):
         tol = e.get("tol", 0) or abs(e["eq"]) * e.get("tol_pct", 0) / 100
         e["eq"] = e["eq"] + 10 * tol + 1 + abs(e["eq"])
+        if "reply" in e:  # a serial step's reply: "reply NAME FIELD" or "reply NAME first_byte_ms"
+            print("reply %s %s" % (e["reply"], e["field"] if "field" in e else e["timing"] + "_ms"))
+            break
         subject = next(e[k] for k in ("value", "pulses", "pulse_width_ms") if k in e)
         kind = "value" if "value" in e else ("pulses" if "pulses" in e else "pulse_width_ms")
         print(subject if kind == "value" else kind + "." + subject)
