@@ -95,9 +95,9 @@ static int parse_port(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
                                   "the %d has no bus port (only the optical port \"ir\")", model);
         if (st->proto != bus)
             return klefr_scn_fail(c, at, path, f ? "port" : "do",
-                                  "the %d's bus port speaks %s, not %s", model,
-                                  bus == &klefr_scn_modbus ? "Modbus" : "M-bus",
-                                  st->proto == &klefr_scn_modbus ? "Modbus" : "M-bus");
+                                  "the %d has no %s port (its bus port speaks %s)", model,
+                                  st->proto == &klefr_scn_modbus ? "Modbus" : "M-bus",
+                                  bus == &klefr_scn_modbus ? "Modbus" : "M-bus");
     }
     if (st->op->proto && st->op->proto != st->proto)
         return klefr_scn_fail(c, f, path, "port", "%s goes on the %s port, not \"%s\"",

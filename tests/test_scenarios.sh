@@ -127,6 +127,12 @@ malformed() {
 }
 
 schema() {
+  # The file in the tree is what the generator writes (one row per kind there too).
+  if "$py" scripts/gen_scenario_schema.py "$tmp/schema.json" && cmp -s "$tmp/schema.json" scenarios/schema.json; then
+    ok "scenarios/schema.json is up to date with scripts/gen_scenario_schema.py"
+  else
+    fail "scenarios/schema.json differs from what scripts/gen_scenario_schema.py writes"
+  fi
   "$py" - "$@" <<'PY' || fails=$((fails + 1))
 import glob, json, os, sys
 import jsonschema
