@@ -125,6 +125,12 @@ static const char *const block_names[3][3] = {
     {"rev_kwh", "t1_rev_kwh", "t2_rev_kwh"},
 };
 
+static void hide(klefr_scn_field *f, bool alias)
+{
+    if (f)
+        f->alias = alias;
+}
+
 static const char *const functions[] = {"instantaneous", "maximum", "minimum", "error"};
 
 /* Data records after the CI 72 header; false when one is malformed. */
@@ -173,20 +179,18 @@ static bool records(const uint8_t *d, size_t n, klefr_scn_xrec *rec)
         double v = raw * unit_of(vif, vife, unit, sizeof unit);
         int fn = (dif >> 4) & 3;
         bool named = (vif & 0x7F) <= 0x07 && storage == 0 && fn < 3 && tariff < 3;
-        klefr_scn_field *f[5];
+        /* each field as it is added (the list may move): the parts are
+         * traced and reported through the value, a named block by its name */
         snprintf(name, sizeof name, "record.%d", idx);
-        f[0] = klefr_scn_field_num(rec, name, v, unit);
+        hide(klefr_scn_field_num(rec, name, v, unit), named);
         snprintf(name, sizeof name, "record.%d.unit", idx);
-        f[1] = klefr_scn_field_text(rec, name, unit);
+        hide(klefr_scn_field_text(rec, name, unit), true);
         snprintf(name, sizeof name, "record.%d.tariff", idx);
-        f[2] = klefr_scn_field_num(rec, name, tariff, "");
+        hide(klefr_scn_field_num(rec, name, tariff, ""), true);
         snprintf(name, sizeof name, "record.%d.storage", idx);
-        f[3] = klefr_scn_field_num(rec, name, storage, "");
+        hide(klefr_scn_field_num(rec, name, storage, ""), true);
         snprintf(name, sizeof name, "record.%d.function", idx);
-        f[4] = klefr_scn_field_text(rec, name, functions[fn]);
-        for (int j = named ? 0 : 1; j < 5; j++) /* traced and reported by its name */
-            if (f[j])
-                f[j]->alias = true;
+        hide(klefr_scn_field_text(rec, name, functions[fn]), true);
         if (named) /* the manual's A2.2 block */
             klefr_scn_field_num(rec, block_names[fn][tariff], v, "kWh");
         idx++;

@@ -146,10 +146,11 @@ static void add_value(klefr_scn_xrec *rec, const mreg *r, const uint16_t *w)
         break;
     }
     if (f) {
-        bool num = f->has_num;
+        bool num = f->has_num; /* copied: adding a field may move the list */
+        double v = f->num;
         char same[sizeof f->text];
         klefr_scn_copy_text(same, sizeof same, f->text);
-        klefr_scn_field *a = num ? klefr_scn_field_num(rec, addr, f->num, r->unit)
+        klefr_scn_field *a = num ? klefr_scn_field_num(rec, addr, v, r->unit)
                                  : klefr_scn_field_text(rec, addr, same);
         if (a) { /* the same value by address */
             klefr_scn_copy_text(a->text, sizeof a->text, same);
