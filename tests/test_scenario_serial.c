@@ -11,32 +11,8 @@
 #include <cjson/cJSON.h>
 
 #include "scenario.h"
+#include "scenario_harness.h"
 #include "scenario_priv.h"
-
-static klefr_scn *parse_ok(const char *text)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_parse(&s, "t.json", text, err, sizeof err) == 0, "%s", err);
-    return s;
-}
-
-static klefr_scn *run_ok(const char *text)
-{
-    klefr_scn *s = parse_ok(text);
-    klefr_scn_run_opts o = {0};
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_run(s, &o, err, sizeof err) == 0, "%s", err);
-    return s;
-}
-
-static void parse_bad(const char *text, const char *want)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_int_eq(klefr_scn_parse(&s, "t.json", text, err, sizeof err), -1);
-    ck_assert_msg(strstr(err, want) == err, "got '%s', want prefix '%s'", err, want);
-}
 
 /* Expectation k passed; else its message. */
 #define ck_pass(s, k) ck_assert_msg((s)->ex[k].state == KLEFR_SCN_PASS, "ex %d: %s", k, (s)->ex[k].msg)
