@@ -73,6 +73,8 @@ static double bcd(const uint8_t *d, size_t n, bool *ok)
 
 static double integer(const uint8_t *d, size_t n)
 {
+    if (n == 0)
+        return 0;
     uint64_t u = 0;
     for (size_t k = n; k-- > 0;)
         u = u << 8 | d[k];
@@ -148,7 +150,8 @@ static bool records(const uint8_t *d, size_t n, klefr_scn_xrec *rec)
         int storage = (dif >> 6) & 1, tariff = 0, len = lens[dif & 0xF];
         for (int e = 0; (d[k - 1] & 0x80) && k < n && e < 10; e++) {
             uint8_t dife = d[k++];
-            storage |= (dife & 0xF) << (1 + 4 * e);
+            if (e < 7) /* what fits an int; no real meter sends more */
+                storage |= (dife & 0xF) << (1 + 4 * e);
             tariff |= ((dife >> 4) & 3) << (2 * e);
         }
         if (k >= n)

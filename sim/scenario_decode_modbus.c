@@ -257,7 +257,7 @@ static bool decode_read(const uint8_t *req, uint16_t reg, uint16_t count, klefr_
     const uint8_t *b = x->rep;
     if (frame(req, b, x->nrep, rec) < 0)
         return false;
-    if (x->nrep != 5u + b[2] || b[2] != 2 * count)
+    if (x->nrep != 5u + b[2] || b[2] != 2 * count || count > KLEFR_SCN_MB_REGS)
         return bad(rec, "the byte count does not match the registers asked for");
     uint16_t w[KLEFR_SCN_MB_REGS];
     for (unsigned k = 0; k < count; k++)

@@ -198,6 +198,16 @@ x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 
   "$sim" scenario --trace events scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   grep -q "t=3600.000 s: tariff: T2, not saved" "$tmp/err" && grep -q "supply cut" "$tmp/err" &&
     ok "--trace events" || fail "--trace events: $(head -5 "$tmp/err")"
+  # --trace modbus shows the serial steps' frames with their names, and only Modbus.
+  "$sim" scenario --trace modbus scenarios/modbus-session-6924.json >/dev/null 2>"$tmp/err"
+  if grep -qx "modbus: \[read-identity\] master tx 01 03 40 00 00 20 51 D2 (9600 8E1) t=2.000000" "$tmp/err" &&
+     grep -q "^modbus: \[read-identity\] master rx 01 03 40 17 06 01 02 69 24 " "$tmp/err" &&
+     grep -q "^modbus: \[read-at-9600\] no reply within 500 ms t=" "$tmp/err" &&
+     ! grep -qv "^modbus: " "$tmp/err"; then
+    ok "--trace modbus: the steps' frames by name"
+  else
+    fail "--trace modbus: $(grep "read-identity" "$tmp/err" | head -3)"
+  fi
 }
 
 case "$part" in
