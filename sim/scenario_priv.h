@@ -115,6 +115,9 @@ int klefr_scn_cmp_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
 bool klefr_scn_cmp_num(klefr_scn_expect *e, double x); /* and sets got */
 bool klefr_scn_cmp_text(klefr_scn_expect *e, const char *s);
 void klefr_scn_describe(klefr_scn_expect *e, const char *subject);
+/* Where a plot marks an expectation: its time, or for a reply checked on
+ * every reply of its step, the last of them (scenario_reply.c). */
+uint64_t klefr_scn_expect_plot_us(const klefr_scn_expect *e);
 /* Decide an expectation now (pass or fail) at t_us. */
 void klefr_scn_expect_decide(struct klefr_scn_play *r, klefr_scn_expect *e, bool ok,
                              uint64_t t_us);

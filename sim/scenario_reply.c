@@ -20,6 +20,7 @@ struct klefr_scn_reply_spec {
     char field[40];
     klefr_scn_hexpat pat[KLEFR_SCN_REQ_MAX];
     size_t npat;
+    uint64_t seen_us; /* the last reply checked (the plot marks it there) */
 };
 
 static const char *const timings[] = {"first_byte", "last_byte", "limits", "none", NULL};
@@ -270,9 +271,22 @@ void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_step *st, uint64_t t_us)
         klefr_scn_expect *e = &s->ex[k];
         if (!e->reply || e->reply->step != st || e->state != KLEFR_SCN_PENDING || !e->t_end)
             continue;
+        e->reply->seen_us = t_us;
         if (holds_on(e, &st->last))
             e->count++; /* decided at the end, once every reply has come */
         else
             klefr_scn_expect_decide(r, e, false, t_us);
     }
+}
+
+uint64_t klefr_scn_expect_plot_us(const klefr_scn_expect *e)
+{
+    return e->reply && e->t_end && e->reply->seen_us ? e->reply->seen_us : e->t_us;
+}
+
+void klefr_scn_replies_start(klefr_scn *s)
+{
+    for (size_t k = 0; k < s->nex; k++)
+        if (s->ex[k].reply)
+            s->ex[k].reply->seen_us = 0;
 }

@@ -685,6 +685,7 @@ void klefr_scn_step_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t
 void klefr_scn_serial_start(klefr_scn_play *r)
 {
     klefr_scn *s = r->s;
+    klefr_scn_replies_start(s);
     for (klefr_scn_step *st = s->steps; st; st = st->next) {
         klefr_scn_xrec_clear(&st->last);
         st->has_last = st->busy = false;

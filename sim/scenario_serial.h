@@ -228,5 +228,6 @@ int klefr_scn_reply_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
                           klefr_scn_expect *e);
 bool klefr_scn_reply_holds(klefr_scn_play *r, klefr_scn_expect *e);
 void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_step *st, uint64_t t_us);
+void klefr_scn_replies_start(klefr_scn *s); /* a new run */
 
 #endif
