@@ -3,9 +3,10 @@
  * and decodes the replies as a real master would, and the `reply`
  * expectation that checks them. Private to the scenario engine.
  *
- *   scenario_serial.c         the step kinds (events table rows), the master
- *                             per port (queue, exchanges, timeouts), traces,
- *                             the report's records
+ *   scenario_serial.c         what the step kinds share (common keys, port,
+ *                             duration bound), decoded records, `send`
+ *   scenario_master.c         the master per port (queue, exchanges,
+ *                             timeouts), traces, the report's records
  *   scenario_reply.c          the `reply` expectation: hex pattern, field,
  *                             timing
  *   scenario_decode_modbus.c  Modbus RTU master: the manual's register map,
