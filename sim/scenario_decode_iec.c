@@ -123,7 +123,8 @@ static bool decode_message(struct klefr_scn_master *m, klefr_scn_xrec *rec,
         klefr_scn_field_text(rec, "ident", ident);
         klefr_scn_field_text(rec, "manufacturer", man);
         klefr_scn_field_num(rec, "max_baud", klefr_iec_baud_of(ident[3]), "");
-        klefr_scn_copy_text(klefr_scn_master_ident(m), 40, ident);
+        if (m) /* the session's identification (reaction times) */
+            klefr_scn_copy_text(klefr_scn_master_ident(m), 40, ident);
         rec->status = KLEFR_SCN_ST_OK;
         return true;
     }

@@ -28,6 +28,9 @@ int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const c
     else
         snprintf(where, sizeof where, "%s", field ? field : *path ? path : "(top level)");
     snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->s->file, line > 0 ? line : 1, where, msg);
+    for (char *p = c->err; *p; p++) /* a key or value with a line break stays one line */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
     return -1;
 }
 

@@ -204,7 +204,8 @@ extern const klefr_scn_op klefr_scn_op_send, klefr_scn_op_modbus_read, klefr_scn
     klefr_scn_op_mbus_write, klefr_scn_op_iec_sign_on, klefr_scn_op_iec_readout,
     klefr_scn_op_iec_r1, klefr_scn_op_iec_w1, klefr_scn_op_iec_b0;
 
-/* Decoding a reply of a port's protocol when the request is raw (send). */
+/* Decoding a reply of a port's protocol when the request is raw (send);
+ * the IEC one remembers an identification in m (may be NULL). */
 bool klefr_scn_modbus_decode_any(const uint8_t *req, size_t nreq, klefr_scn_xrec *rec,
                                  klefr_scn_xchg *x);
 bool klefr_scn_mbus_decode_any(klefr_scn_xrec *rec, const klefr_scn_xchg *x);
