@@ -105,14 +105,14 @@ static struct klefr_scn_master *master_get(klefr_scn_play *r, klefr_port port)
     struct klefr_scn_master *m = &r->serial->m[port];
     if (m->ep)
         return m;
-    klefr_line *line = klefr_sim_line(r->sim, port);
-    if (!line)
-        return NULL;
+    klefr_line *line = klefr_sim_line(r->sim, port); /* the parse checked the model has it */
     m->r = r;
     m->port = port;
     m->fcb = true;
     m->wake_at = UINT64_MAX;
-    m->ep = klefr_line_attach(line, "scenario", KLEFR_LINE_MASTER, NULL, master_rx, m);
+    m->ep = line ? klefr_line_attach(line, "scenario", KLEFR_LINE_MASTER, NULL, master_rx, m) : NULL;
+    if (!m->ep)
+        host_fail(r, "out of memory (a serial line)");
     return m->ep ? m : NULL;
 }
 
