@@ -24,6 +24,7 @@
 #include "report.h"
 #include "scenario_cmd.h"
 #include "sim.h"
+#include "tour_cmd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -196,6 +197,8 @@ int main(int argc, char **argv)
     char err[512];
     if (argc > 1 && !strcmp(argv[1], "scenario"))
         return klefr_scenario_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "tour"))
+        return klefr_tour_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
