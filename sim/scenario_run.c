@@ -451,6 +451,8 @@ void klefr_scn_runner_free(klefr_scn_runner *st)
     if (!st)
         return;
     klefr_scn_replay_close(&st->r);
+    if (st->r.sim)
+        klefr_sim_close(st->r.sim); /* the trace lines still held, the serial lines */
     free(st->act);
     free(st->r.sim);
     free(st->r.watch);
@@ -475,6 +477,9 @@ klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *st)
     const klefr_scn *s = st->r.s;
     if (s->nreplay) /* a recording streams from its file: no going back */
         return NULL;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++)
+        if (st->r.sim->line[k]) /* a serial line in use holds frames and clients of its own */
+            return NULL;
     klefr_scn_snapshot *p = malloc(sizeof *p);
     klefr_scn_expect *ex = malloc((s->nex + 1) * sizeof *ex);
     klefr_scn_expect **watch = malloc((s->nex + 1) * sizeof *watch);
@@ -501,8 +506,14 @@ void klefr_scn_runner_restore(klefr_scn_runner *st, const klefr_scn_snapshot *p)
     klefr_scn *s = st->r.s;
     klefr_sim *sim = st->r.sim;
     klefr_scn_expect **watch = st->r.watch;
+    /* Trace lines still waiting are not taken back (their queue lives on). */
+    klefr_sim_trace_line *tq = sim->trace_q;
+    size_t tn = sim->trace_n, tc = sim->trace_cap;
     memcpy(st, &p->st, sizeof *st);
     memcpy(sim, &p->sim, sizeof *sim);
+    sim->trace_q = tq;
+    sim->trace_n = tn;
+    sim->trace_cap = tc;
     memcpy(s->ex, p->ex, s->nex * sizeof *s->ex);
     memcpy(watch, p->watch, (s->nex + 1) * sizeof *watch);
     s->npass = p->npass;
