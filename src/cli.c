@@ -370,3 +370,12 @@ int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, si
     }
     return 0;
 }
+
+bool klefr_have_display(void)
+{
+    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (getenv(v[k]) && *getenv(v[k]))
+            return true;
+    return false;
+}

@@ -126,15 +126,6 @@ static bool progress_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     return true;
 }
 
-static bool have_display(void)
-{
-    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
-    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-        if (getenv(v[k]) && *getenv(v[k]))
-            return true;
-    return false;
-}
-
 static void trace_stderr(void *arg, const char *line)
 {
     const klefr_cli *o = arg;
@@ -217,7 +208,7 @@ int main(int argc, char **argv)
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
 
-    if (!a.opt.headless && !have_display()) {
+    if (!a.opt.headless && !klefr_have_display()) {
         if (a.opt.paused)
             return usage_error("--speed paused: no display to show the paused window on");
         fprintf(stderr, "klefr-sim: no display: running headless\n");

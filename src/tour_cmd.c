@@ -14,6 +14,7 @@
 #include "scenario.h"
 #include "sim.h"
 #include "tour_handout.h"
+#include "tour_window.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -26,12 +27,14 @@ static void on_signal(int sig)
 typedef struct {
     bool headless;
     const char *handout;
+    tour_window_opts win;
 } tour_opts;
 
-static const struct option long_opts[] = {{"headless", no_argument, NULL, 'H'},
-                                          {"handout", required_argument, NULL, 'o'},
-                                          {"help", no_argument, NULL, 'h'},
-                                          {NULL, 0, NULL, 0}};
+static const struct option long_opts[] = {
+    {"headless", no_argument, NULL, 'H'}, {"handout", required_argument, NULL, 'o'},
+    {"play", no_argument, NULL, 'p'},     {"speed", required_argument, NULL, 's'},
+    {"layout", required_argument, NULL, 'l'}, {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0}};
 
 static void usage(FILE *f)
 {
@@ -42,6 +45,10 @@ static void usage(FILE *f)
                "                  its LCD, check every step (as klefr-sim scenario does)\n"
                "  --handout DIR   no window: also DIR/step-NN.png, the meter at the end of each\n"
                "                  step, and DIR/index.html, a page to print\n"
+               "  --play          the window runs on (default: it waits at each caption for\n"
+               "                  Next: Space, PgDn or a click; Back: PgUp or Backspace)\n"
+               "  --speed X|max   the window's speed: 0.25, 0.5, 1 (default), 10 ... or max\n"
+               "  --layout present|normal  the window's layout (F11 switches)\n"
                "  --help          this text\n\n"
                "Exit status: 0 every check held, 1 one failed (or a file could not be written),\n"
                "2 a bad tour or option.\n");
@@ -60,6 +67,31 @@ static int parse_opts(tour_opts *o, int argc, char **argv)
         case 'o':
             o->handout = optarg;
             o->headless = true;
+            break;
+        case 'p':
+            o->win.play = true;
+            break;
+        case 's': {
+            char *end;
+            double x = strtod(optarg, &end);
+            if (!strcmp(optarg, "max")) {
+                o->win.speed = -1; /* KLEFR_PANEL_SPEED_MAX */
+            } else if (end != optarg && !*end && x > 0 && x <= 1e6) {
+                o->win.speed = x;
+            } else {
+                fprintf(stderr, "klefr-sim tour: --speed '%s': expected a ratio above 0 "
+                                "(0.25, 1, 10) or max\n", optarg);
+                return -1;
+            }
+            break;
+        }
+        case 'l':
+            if (strcmp(optarg, "present") && strcmp(optarg, "normal")) {
+                fprintf(stderr, "klefr-sim tour: --layout '%s': expected present or normal\n",
+                        optarg);
+                return -1;
+            }
+            o->win.present = !strcmp(optarg, "present");
             break;
         case 'h':
             usage(stdout);
@@ -157,7 +189,7 @@ static int play_headless(klefr_scn *s, const tour_opts *o)
 
 int klefr_tour_main(int argc, char **argv)
 {
-    tour_opts o = {0};
+    tour_opts o = {.win = {.speed = 1, .stop = &stop_requested}};
     int rc = parse_opts(&o, argc, argv);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : KLEFR_EXIT_USAGE;
@@ -177,9 +209,11 @@ int klefr_tour_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (!o.headless)
-        fprintf(stderr, "klefr-sim tour: the window player is not built yet: playing headless\n");
-    rc = play_headless(s, &o);
+    if (!o.headless && !klefr_have_display()) {
+        fprintf(stderr, "klefr-sim tour: no display: playing headless\n");
+        o.headless = true;
+    }
+    rc = o.headless ? play_headless(s, &o) : klefr_tour_window(s, &o.win);
     klefr_scn_free(s);
     return rc;
 }
