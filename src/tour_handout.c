@@ -10,12 +10,17 @@
 #include <sys/stat.h>
 
 #include "panel.h"
+#include "png.h"
 #include "sim.h"
 
 /* The panel draws only the meter when the picture is much taller than wide
- * (assets/panel.json "meter_only"): 438 x 960 points, one pixel each. */
+ * (assets/panel.json "meter_only"): 438 x 960 points, one pixel each. The
+ * handout keeps its front (meter.y + front_y .. + front_h of the same file,
+ * with a margin): the LCD, the LED and the buttons, without the terminals. */
 #define IMAGE_W 438
 #define IMAGE_H 960
+#define FRONT_Y0 250
+#define FRONT_Y1 716
 
 struct klefr_handout {
     char dir[4096];
@@ -80,10 +85,16 @@ int klefr_handout_step(klefr_handout *h, const klefr_scn *s, size_t k, const cha
     char name[32], path[4200];
     klefr_handout_image_name(s, k, name, sizeof name);
     snprintf(path, sizeof path, "%s/%s", h->dir, name);
-    if (klefr_panel_screenshot(h->panel, path, IMAGE_W, IMAGE_H) != 0) {
+    int w, ht;
+    uint32_t *px = NULL;
+    if (klefr_panel_screenshot(h->panel, path, IMAGE_W, IMAGE_H) != 0 ||
+        !(px = klefr_png_read(path, &w, &ht)) || ht < FRONT_Y1 ||
+        klefr_png_write(path, px + (size_t)FRONT_Y0 * (size_t)w, w, FRONT_Y1 - FRONT_Y0) != 0) {
+        free(px);
         snprintf(err, errlen, "%s: cannot write the image", path);
         return -1;
     }
+    free(px);
     char **n = realloc(h->lcd, (h->nsteps + 1) * sizeof *n);
     if (!n || !(n[h->nsteps] = strdup(lcd))) {
         if (n)
@@ -120,7 +131,7 @@ static const char css[] =
     ".legend{background:#f3f4f1;border-radius:6px;padding:.6em 1em;font-size:.95em}\n"
     ".step{display:flex;gap:1.4em;align-items:flex-start;border-top:1px solid #ccc;"
     "padding:1em 0;page-break-inside:avoid;break-inside:avoid}\n"
-    ".step img{width:12em;height:auto;flex:none;border:1px solid #ddd;border-radius:6px}\n"
+    ".step img{width:16em;height:auto;flex:none;border-radius:6px}\n"
     ".step h2{font-size:1.2em;margin:0 0 .4em}\n"
     ".n{display:inline-block;min-width:1.6em;height:1.6em;border-radius:.8em;background:#1d5f9e;"
     "color:#fff;text-align:center;margin-right:.4em;font-size:.9em;line-height:1.6em}\n"
@@ -128,7 +139,7 @@ static const char css[] =
     ".lcd code{background:#aab4a6;padding:.15em .4em;border-radius:3px;font-size:1.05em}\n"
     ".fail{color:#b00000;font-weight:bold}\n"
     "footer{color:#777;font-size:.85em;border-top:1px solid #ccc;padding-top:.6em}\n"
-    "@media print{body{margin:0;max-width:none}.step img{width:10em}}\n";
+    "@media print{body{margin:0;max-width:none}.step img{width:13em}}\n";
 
 static int write_html(const klefr_handout *h, const klefr_scn *s, const char *path)
 {

@@ -177,15 +177,15 @@ int klefr_tour_window(klefr_scn *s, const tour_window_opts *o)
         while (!w.quit && !*ro.stop && klefr_panel_waiting(w.panel))
             if (!klefr_panel_frame(w.panel, 20))
                 break;
-        /* Let the window settle before it goes (SDL 2.26 on X11 can send to a
-         * window destroyed right after a burst of frames: BadWindow, exit 1). */
-        for (uint64_t t0 = klefr_wall_ns(); klefr_wall_ns() - t0 < 300000000u;)
-            if (!klefr_panel_frame(w.panel, 20))
-                break;
     } else {
         printf("tour stopped at step %zu/%zu\n", k + 1, s->nstep);
     }
     fflush(stdout);
+    /* Let the window settle before it goes: SDL 2.26 on X11 can send to a
+     * window destroyed right after input woke it (BadWindow, and Xlib exits
+     * with status 1). */
+    for (uint64_t t0 = klefr_wall_ns(); klefr_wall_ns() - t0 < 300000000u;)
+        klefr_panel_frame(w.panel, 20);
     klefr_panel_close(w.panel);
     for (size_t j = 0; j < s->nstep; j++)
         klefr_scn_snapshot_free(w.snap[j]);

@@ -189,6 +189,15 @@ cli() {
   "$sim" tour --headless tests/scenarios/bad-tour-press.json >/dev/null 2>"$tmp/err"
   [ $? = 2 ] && grep -q "bad-tour-press.json:4: tour.steps\[0\].do\[1\]: bad press" "$tmp/err" &&
     ok "a bad tour: exit 2, file:line: field" || fail "bad tour: $(cat "$tmp/err")"
+  "$sim" tour --speed 0 scenarios/tours/err02.json >/dev/null 2>"$tmp/err"; [ $? = 2 ] && grep -q -- "--speed '0'" "$tmp/err" &&
+    ok "bad --speed: exit 2" || fail "bad --speed: $(cat "$tmp/err")"
+  "$sim" tour --layout big scenarios/tours/err02.json >/dev/null 2>"$tmp/err"; [ $? = 2 ] && grep -q -- "--layout 'big'" "$tmp/err" &&
+    ok "bad --layout: exit 2" || fail "bad --layout: $(cat "$tmp/err")"
+  # No display: the window player says so and plays headless.
+  env -u DISPLAY -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER "$sim" tour scenarios/tours/err02.json >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 0 ] && grep -q "no display: playing headless" "$tmp/err" && [ "$(grep -c '^step ' "$tmp/out")" = 6 ] &&
+    ok "no display: headless" || fail "no display: exit $rc: $(cat "$tmp/err")"
   touch "$tmp/file"
   "$sim" tour --handout "$tmp/file/sub" scenarios/tours/err02.json >/dev/null 2>"$tmp/err"
   [ $? = 1 ] && grep -q -- "--handout $tmp/file" "$tmp/err" && ok "unwritable handout directory: exit 1" ||

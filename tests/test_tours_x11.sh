@@ -4,8 +4,9 @@
 #            in step mode at full speed, driven by
 #            xdotool: Space at each caption; after each step the LCD line the
 #            window prints equals the headless run's, and the end closes on Space
-#   back     Back (PgUp) at a caption restarts the step before from its snapshot:
-#            it plays again to the same LCD
+#   controls Back (PgUp) at a caption restarts the step before from its snapshot:
+#            it plays again to the same LCD; --play runs every step on its own;
+#            Q in the middle stops the tour (exit 0, where it stopped)
 #   record   a session pressed with xdotool under --record plays back as a
 #            scenario to the same LCD states (its LCD checks pass)
 # usage: test_tours_x11.sh KLEFR_SIM SOURCE_ROOT PART [K M]
@@ -107,7 +108,7 @@ steps() {
   echo "steps $part/$parts: $((SECONDS - t0)) s"
 }
 
-back() {
+controls() {
   f=scenarios/tours/s0-rate.json
   "$sim" tour --headless "$f" >"$tmp/h" 2>&1
   # steps 1 and 2, then Back at step 3's caption: step 2 again, then on.
@@ -117,6 +118,34 @@ back() {
     ok "Back replays step 2 from its snapshot to the same LCD"
   else
     fail "Back: $(cat "$tmp/diff")"
+  fi
+  # --play: every step without a key, then the end waits for Next.
+  "$sim" tour --play --speed max "$f" >"$tmp/p" 2>"$tmp/p.err" &
+  pid=$!
+  pids+=("$pid")
+  if w=$(window_of "$pid") && xdotool windowfocus --sync "$w" >/dev/null 2>&1 &&
+     wait_lines "$tmp/p" 1 ' checks held$'; then
+    key "$w" space
+    wait "$pid"
+    cmp -s <(steps_of "$tmp/h") <(steps_of "$tmp/p") && ok "--play runs every step on its own" ||
+      fail "--play: $(diff <(steps_of "$tmp/h") <(steps_of "$tmp/p") | head -4)"
+  else
+    fail "--play: $(tail -2 "$tmp/p") $(cat "$tmp/p.err")"
+  fi
+  # Q in the middle: the window closes, the tour says where it stopped.
+  "$sim" tour --speed max "$f" >"$tmp/q" 2>"$tmp/q.err" &
+  pid=$!
+  pids+=("$pid")
+  if w=$(window_of "$pid") && xdotool windowfocus --sync "$w" >/dev/null 2>&1; then
+    key "$w" space
+    wait_lines "$tmp/q" 1 '^step 1/'
+    key "$w" q
+    wait "$pid"
+    rc=$?
+    [ "$rc" = 0 ] && grep -q "^tour stopped at step 2/6$" "$tmp/q" && ok "Q stops the tour: exit 0, where it stopped" ||
+      fail "Q: exit $rc: $(tail -2 "$tmp/q") $(cat "$tmp/q.err")"
+  else
+    fail "Q: no window"
   fi
 }
 
@@ -155,7 +184,7 @@ record() {
 
 case "$part" in
 steps) steps "${4:-0}" "${5:-1}" ;;
-back) back ;;
+controls) controls ;;
 record) record ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac
