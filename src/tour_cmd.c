@@ -113,6 +113,25 @@ static int parse_opts(tour_opts *o, int argc, char **argv)
     return 0;
 }
 
+void klefr_tour_print_head(FILE *f, const klefr_scn *s)
+{
+    fprintf(f, "%s: %s (KLEFR %d%s%s), %zu steps\n", s->file, s->name, (int)s->model,
+            s->tour_manual[0] ? ", manual " : "", s->tour_manual, s->nstep);
+}
+
+size_t klefr_tour_print_failures(FILE *f, const klefr_scn *s)
+{
+    size_t n = 0;
+    for (size_t e = 0; e < s->nex; e++)
+        if (s->ex[e].state == KLEFR_SCN_FAIL) {
+            char line[900];
+            klefr_scn_failure_line(s, &s->ex[e], line, sizeof line);
+            fprintf(f, "%s\n", line);
+            n++;
+        }
+    return n;
+}
+
 /* "step 3/9 t=9.70 s: FW << | 10 | SEC" and how the step's check went. */
 void klefr_tour_print_step(FILE *f, const klefr_scn *s, size_t k, const char *lcd)
 {
@@ -142,8 +161,7 @@ static int play_headless(klefr_scn *s, const tour_opts *o)
         klefr_scn_runner_free(r);
         return KLEFR_EXIT_RUNTIME;
     }
-    printf("%s: %s (KLEFR %d%s%s), %zu steps\n", s->file, s->name, (int)s->model,
-           s->tour_manual[0] ? ", manual " : "", s->tour_manual, s->nstep);
+    klefr_tour_print_head(stdout, s);
     klefr_loop_result res = KLEFR_LOOP_END;
     for (size_t k = 0; k < s->nstep && res == KLEFR_LOOP_END; k++) {
         res = klefr_scn_runner_to(r, s->step[k].end_us);
@@ -169,13 +187,8 @@ static int play_headless(klefr_scn *s, const tour_opts *o)
         rc = KLEFR_EXIT_RUNTIME;
     }
     klefr_scn_runner_free(r);
-    for (size_t e = 0; e < s->nex; e++)
-        if (s->ex[e].state == KLEFR_SCN_FAIL) {
-            char line[900];
-            klefr_scn_failure_line(s, &s->ex[e], line, sizeof line);
-            printf("%s\n", line);
-            rc = KLEFR_EXIT_RUNTIME;
-        }
+    if (klefr_tour_print_failures(stdout, s))
+        rc = KLEFR_EXIT_RUNTIME;
     if (stop_requested) {
         fprintf(stderr, "klefr-sim tour: stopped by a signal\n");
         rc = KLEFR_EXIT_RUNTIME;

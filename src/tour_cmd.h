@@ -15,4 +15,9 @@ int klefr_tour_main(int argc, char **argv);
  * the same, so a window run and a headless run can be compared. */
 void klefr_tour_print_step(FILE *f, const klefr_scn *s, size_t k, const char *lcd);
 
+/* The first line ("FILE: NAME (KLEFR 6924, manual 7.10.1), 6 steps") and the
+ * failure line of every check that failed (returns how many). */
+void klefr_tour_print_head(FILE *f, const klefr_scn *s);
+size_t klefr_tour_print_failures(FILE *f, const klefr_scn *s);
+
 #endif

@@ -110,8 +110,7 @@ int klefr_tour_window(klefr_scn *s, const tour_window_opts *o)
     klefr_panel_show_overlay(w.panel, true);
     w.loop = (klefr_loop){.sim = sim, .speed = o->speed > 0 ? o->speed : 0,
                           .stop = ro.stop, .hook = hook, .hook_arg = &w};
-    printf("%s: %s (KLEFR %d%s%s), %zu steps\n", s->file, s->name, (int)s->model,
-           s->tour_manual[0] ? ", manual " : "", s->tour_manual, s->nstep);
+    klefr_tour_print_head(stdout, s);
     fflush(stdout);
     klefr_loop_result res = KLEFR_LOOP_END;
     size_t k = 0;
@@ -155,14 +154,7 @@ int klefr_tour_window(klefr_scn *s, const tour_window_opts *o)
         res = run_to(&w, s->duration_us);
     if (klefr_scn_runner_finish(w.r, done ? KLEFR_LOOP_END : res, err, sizeof err) < 0)
         fprintf(stderr, "klefr-sim tour: %s\n", err);
-    int rc = KLEFR_EXIT_OK;
-    for (size_t e = 0; done && e < s->nex; e++)
-        if (s->ex[e].state == KLEFR_SCN_FAIL) {
-            char line[900];
-            klefr_scn_failure_line(s, &s->ex[e], line, sizeof line);
-            printf("%s\n", line);
-            rc = KLEFR_EXIT_RUNTIME;
-        }
+    int rc = done && klefr_tour_print_failures(stdout, s) ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
     if (done) {
         printf("%zu steps; %zu of %zu checks held\n", s->nstep, s->npass, s->nex);
         fflush(stdout);

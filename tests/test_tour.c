@@ -8,24 +8,8 @@
 #include <string.h>
 
 #include "scenario.h"
+#include "scenario_harness.h"
 #include "sim.h"
-
-static klefr_scn *parse_ok(const char *text)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_parse(&s, "t.json", text, err, sizeof err) == 0, "%s", err);
-    return s;
-}
-
-static void parse_bad(const char *text, const char *want)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_int_eq(klefr_scn_parse(&s, "t.json", text, err, sizeof err), -1);
-    ck_assert_ptr_null(s);
-    ck_assert_msg(strstr(err, want) == err, "got '%s', want prefix '%s'", err, want);
-}
 
 /* A 6924 from the automatic scroll into program mode 2, editing SEC. */
 static const char pm2[] =
@@ -97,15 +81,6 @@ START_TEST(hints_come_from_the_presses)
     klefr_scn_free(s);
 }
 END_TEST
-
-static klefr_scn *run_ok(const char *text)
-{
-    klefr_scn *s = parse_ok(text);
-    klefr_scn_run_opts o = {0};
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_run(s, &o, err, sizeof err) == 0, "%s", err);
-    return s;
-}
 
 START_TEST(every_step_checks_its_lcd)
 {
