@@ -26,6 +26,7 @@ typedef struct {
     klefr_loop loop;
     klefr_scn_snapshot **snap; /* per step, taken at its start */
     const tour_window_opts *o;
+    size_t k; /* the step shown */
     bool back, quit;
 } tour_window;
 
@@ -34,6 +35,13 @@ static void on_nav(void *arg, klefr_panel_nav nav)
     tour_window *w = arg;
     if (nav == KLEFR_PANEL_BACK)
         w->back = true;
+    /* Where meter time stood when Next came (tests compare it with the
+     * step's start: nothing of a step runs before its Next). */
+    if (nav == KLEFR_PANEL_NEXT && w->k < w->s->nstep) {
+        printf("next %zu/%zu t=%.2f s\n", w->k + 1, w->s->nstep,
+               (double)klefr_scn_runner_sim(w->r)->t_us / 1e6);
+        fflush(stdout);
+    }
 }
 
 /* The loop follows the window's speed control (0 = paused, or waiting for Next). */
@@ -69,8 +77,9 @@ static void show_step(tour_window *w, size_t k)
     klefr_panel_set_caption(w->panel, title, st->text ? st->text : "");
     klefr_panel_set_hint(w->panel, st->hint_buttons, st->hint_hold_s,
                          st->hint[0] ? st->hint : NULL);
-    if (!w->o->play)
-        klefr_panel_wait_next(w->panel);
+    if (w->o->play)
+        return;
+    klefr_panel_wait_next(w->panel);
 }
 
 /* The run from where it is to t_us, paced by the window. */
@@ -126,6 +135,7 @@ int klefr_tour_window(klefr_scn *s, const tour_window_opts *o)
             if (w.quit || *ro.stop || res != KLEFR_LOOP_END)
                 break;
         }
+        w.k = k;
         if (!w.snap[k])
             w.snap[k] = klefr_scn_runner_save(w.r); /* NULL: no Back here (a recording) */
         show_step(&w, k);
@@ -150,6 +160,7 @@ int klefr_tour_window(klefr_scn *s, const tour_window_opts *o)
         k++;
     }
     bool done = k == s->nstep;
+    w.k = k;
     if (done && !w.quit) /* the rest of the scenario, if it lasts longer */
         res = run_to(&w, s->duration_us);
     if (klefr_scn_runner_finish(w.r, done ? KLEFR_LOOP_END : res, err, sizeof err) < 0)

@@ -11,6 +11,7 @@
 #            scenario to the same LCD states (its LCD checks pass)
 # usage: test_tours_x11.sh KLEFR_SIM SOURCE_ROOT PART [K M]
 set -uo pipefail
+py=/usr/bin/python3
 sim=$1
 root=$2
 part=$3
@@ -102,6 +103,23 @@ steps() {
     else
       fail "$name: window and headless differ: $(head -6 "$tmp/diff")"
     fi
+    # Next came with meter time where the step before ended (nothing of the
+    # step ran while its caption waited).
+    if "$py" - "$tmp/$name.window" <<'PY'
+import re, sys
+end, bad = {1: 1.0}, []
+for line in open(sys.argv[1]):
+    m = re.match(r"(step|next) (\d+)/\d+ t=([\d.]+) s", line)
+    if not m:
+        continue
+    k, t = int(m.group(2)), float(m.group(3))
+    if m.group(1) == "step":
+        end[k + 1] = t
+    elif k in end and abs(end[k] - t) > 1e-6:
+        bad.append((k, t, end[k]))
+sys.exit(bool(bad) and print(bad) is None)
+PY
+    then ok "$name: every Next came at its step's start"; else fail "$name: a step ran before its Next"; fi
     grep -q "^$n steps; \([0-9]*\) of \1 checks held$" "$tmp/$name.window" &&
       ok "$name: every check held in the window" || fail "$name: $(tail -1 "$tmp/$name.window")"
   done
