@@ -2,8 +2,10 @@
  *
  * Each sample pair: subtract a very slow DC tracker on both channels (first
  * order, time constant 2^14 samples = 4 s: a fast high-pass would shift phase
- * and gain at 50 Hz), then sum v*v, i*i, v*i, v, i in 64 bits, and correlate
- * both channels, Hann-windowed, with e^{-j w k} for the fundamental. Rising
+ * and gain at 50 Hz), then sum v*v, i*i, v*i, v, i in 64 bits. For the
+ * fundamental, every two samples are added (a 2 kHz stream; the anti-alias
+ * filter leaves nothing near 2 kHz to fold onto 50 Hz) and correlated,
+ * Hann-windowed, with e^{-j 2w m} on both channels. Rising
  * voltage zero crossings with hysteresis lock blocks to whole cycles:
  *
  *   v   /\    /\    /\         /\
@@ -21,8 +23,8 @@
  * frequency wc (not the rotor's w) takes out the mismatch and the image of
  * the fundamental: Q1 = Im(V1 conj I1) / 2 is the fundamental reactive power
  * (IEC 62053-24), harmonic active power gives 0 var. Rotor and window advance
- * by three-term recurrences, one multiply each; no division and no float in
- * the per-sample loop. */
+ * by three-term recurrences, one multiply each per pair; no division and no
+ * float in the per-sample loop. */
 #include <math.h>
 #include <string.h>
 
@@ -55,6 +57,14 @@ static cplx c_conj(cplx a)
 static cplx c_exp(double phi)
 {
     return (cplx){cos(phi), sin(phi)};
+}
+/* e^{j x}, by its series when x is small (a frequency correction). */
+static cplx c_exp_small(double x)
+{
+    if (fabs(x) > 1e-3)
+        return c_exp(x);
+    double x2 = x * x;
+    return (cplx){1 - x2 / 2 * (1 - x2 / 12), x * (1 - x2 / 6 * (1 - x2 / 20))};
 }
 static cplx c_lin(double a, cplx x, double b, cplx y)
 {
@@ -90,7 +100,10 @@ static void block_start(klefr_dsp *d)
     *s = (klefr_dsp_sums){.dc_v = s->dc_v, .dc_i = s->dc_i, .dc_v0 = s->dc_v, .dc_i0 = s->dc_i};
     d->cycles = 0;
     d->wp = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ;
-    double c = cos(d->wp), sn = sin(d->wp), cw = cos(d->wp / KLEFR_BLOCK_CYCLES);
+    /* Steps per pair of samples: 2 w for the rotor, 2 w / 10 for the window. */
+    double c = cos(2 * d->wp), sn = sin(2 * d->wp), cw = cos(2 * d->wp / KLEFR_BLOCK_CYCLES);
+    d->zp[0] = c, d->zp[1] = sn;
+    d->zw[0] = cw, d->zw[1] = sin(2 * d->wp / KLEFR_BLOCK_CYCLES);
     const double rot_one = (double)(1 << KLEFR_ROT_SHIFT), win_one = (double)(1 << KLEFR_WIN_SHIFT);
     d->rot2 = (int64_t)lround(2 * c * rot_one);
     s->rc = 1 << KLEFR_ROT_SHIFT;
@@ -110,13 +123,21 @@ void klefr_dsp_init(klefr_dsp *d)
 }
 
 /* Fundamental phasors (codes, peak) of v and i in sums s of a block whose
- * rotor ran at d->wp, for a signal at wc rad/sample with residual DC mv, mi. */
+ * rotor ran at d->wp, for a signal at wc rad/sample with residual DC mv, mi.
+ * The correlation saw pairs x_2m + x_2m+1 = Re(X (1 + e^{j wc}) e^{j 2wc m})
+ * + 2 m_dc, m < n / 2 (an odd last sample is left out: the window is ~0
+ * there). */
 static void fundamental(const klefr_dsp *d, const klefr_dsp_sums *s, double wc, double mv,
                         double mi, cplx *xv, cplx *xi)
 {
-    double n = (double)s->n, wp = d->wp, ww = wp / KLEFR_BLOCK_CYCLES;
-    cplx zp = c_exp(wp), zpn = c_exp(wp * n), zw = c_exp(ww), zwn = c_exp(ww * n);
-    cplx zc = wc == wp ? zp : c_exp(wc), zcn = wc == wp ? zpn : c_exp(wc * n);
+    double n = (double)(s->n / 2), wp = 2 * d->wp, ww = wp / KLEFR_BLOCK_CYCLES;
+    wc *= 2;
+    mv *= 2;
+    mi *= 2;
+    cplx zp = {d->zp[0], d->zp[1]}, zw = {d->zw[0], d->zw[1]};
+    cplx zpn = c_exp(wp * n), zwn = c_exp(ww * n);
+    /* The block's own frequency is the rotor's give or take a little. */
+    cplx zc = c_mul(zp, c_exp_small(wc - wp)), zcn = c_mul(zpn, c_exp_small((wc - wp) * n));
     /* C = (X/2) G(wc - wp) + (conj X / 2) G(-wc - wp) + m G(-wp) */
     cplx a = hann_geo(c_mul(zc, c_conj(zp)), c_mul(zcn, c_conj(zpn)), zw, zwn, n);
     cplx b = hann_geo(c_conj(c_mul(zc, zp)), c_conj(c_mul(zcn, zpn)), zw, zwn, n);
@@ -133,8 +154,16 @@ static void fundamental(const klefr_dsp *d, const klefr_dsp_sums *s, double wc, 
         *xv = *xi = (cplx){0, 0};
         return;
     }
-    *xv = (cplx){(cv.re * m11 - m01 * cv.im) / det, (m00 * cv.im - m10 * cv.re) / det};
-    *xi = (cplx){(ci.re * m11 - m01 * ci.im) / det, (m00 * ci.im - m10 * ci.re) / det};
+    cplx pv = {(cv.re * m11 - m01 * cv.im) / det, (m00 * cv.im - m10 * cv.re) / det};
+    cplx pi = {(ci.re * m11 - m01 * ci.im) / det, (m00 * ci.im - m10 * ci.re) / det};
+    /* Undo the pairing: divide by 1 + e^{j wc / 2} (same on both channels);
+     * the half angle of zc (wc / 2 < pi / 2). */
+    cplx h = {sqrt((1 + zc.re) / 2), 0};
+    h.im = zc.im / (2 * h.re);
+    h.re += 1;
+    double h2 = h.re * h.re + h.im * h.im;
+    *xv = (cplx){(pv.re * h.re + pv.im * h.im) / h2, (pv.im * h.re - pv.re * h.im) / h2};
+    *xi = (cplx){(pi.re * h.re + pi.im * h.im) / h2, (pi.im * h.re - pi.re * h.im) / h2};
 }
 
 /* Block results from sums s, with DC (codes) mv, mi left in the samples. The
@@ -182,7 +211,7 @@ static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k,
         d->freq_hz = (double)KLEFR_BLOCK_CYCLES * KLEFR_FS_HZ / span;
         wc = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ;
     }
-    klefr_block b = measure(d, s, wc, mv, mi, s->n >= 2);
+    klefr_block b = measure(d, s, wc, mv, mi, s->n >= 4);
     b.locked = locked;
     b.freq_hz = locked ? d->freq_hz : 0.0;
     d->q_rate = n > 0 ? b.q_raw / n : 0.0;
@@ -292,20 +321,28 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
         s.svi += (int64_t)x * y;
         s.sv += x;
         s.si += y;
-        /* Fundamental: Hann-windowed correlation with the rotor. */
-        int64_t w2 = (1ll << KLEFR_WIN_SHIFT) - s.wc; /* 2 x window, Q30 */
-        int32_t xw = (int32_t)(((int64_t)x * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));
-        int32_t yw = (int32_t)(((int64_t)y * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));
-        s.vre += (int64_t)xw * s.rc;
-        s.vim += (int64_t)xw * s.rs;
-        s.ire += (int64_t)yw * s.rc;
-        s.iim += (int64_t)yw * s.rs;
-        int32_t rc = (int32_t)((rot2 * s.rc + (1 << (KLEFR_ROT_SHIFT - 1))) >> KLEFR_ROT_SHIFT) - s.rc1;
-        int32_t rs = (int32_t)((rot2 * s.rs + (1 << (KLEFR_ROT_SHIFT - 1))) >> KLEFR_ROT_SHIFT) - s.rs1;
-        int32_t wc = (int32_t)((win2 * s.wc + (1 << (KLEFR_WIN_SHIFT - 1))) >> KLEFR_WIN_SHIFT) - s.wc1;
-        s.rc1 = s.rc, s.rc = rc;
-        s.rs1 = s.rs, s.rs = rs;
-        s.wc1 = s.wc, s.wc = wc;
+        if (!(s.n & 1)) {
+            s.xh = x, s.yh = y;
+        } else {
+            /* Fundamental, per pair: Hann-windowed correlation with the rotor. */
+            int64_t x2 = (int64_t)s.xh + x, y2 = (int64_t)s.yh + y;
+            int64_t w2 = (1ll << KLEFR_WIN_SHIFT) - s.wc; /* 2 x window, Q30 */
+            int32_t xw = (int32_t)((x2 * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));
+            int32_t yw = (int32_t)((y2 * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));
+            s.vre += (int64_t)xw * s.rc;
+            s.vim += (int64_t)xw * s.rs;
+            s.ire += (int64_t)yw * s.rc;
+            s.iim += (int64_t)yw * s.rs;
+            int32_t rc =
+                (int32_t)((rot2 * s.rc + (1 << (KLEFR_ROT_SHIFT - 1))) >> KLEFR_ROT_SHIFT) - s.rc1;
+            int32_t rs =
+                (int32_t)((rot2 * s.rs + (1 << (KLEFR_ROT_SHIFT - 1))) >> KLEFR_ROT_SHIFT) - s.rs1;
+            int32_t wc =
+                (int32_t)((win2 * s.wc + (1 << (KLEFR_WIN_SHIFT - 1))) >> KLEFR_WIN_SHIFT) - s.wc1;
+            s.rc1 = s.rc, s.rc = rc;
+            s.rs1 = s.rs, s.rs = rs;
+            s.wc1 = s.wc, s.wc = wc;
+        }
         if (++s.n >= KLEFR_BLOCK_MAX) {
             /* No crossings for too long (no voltage): end an unlocked block. */
             d->s = s;

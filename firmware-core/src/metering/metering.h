@@ -21,9 +21,9 @@ struct klefr_meter;
 
 /* What the per-sample loop updates: kept in locals there and handed to the
  * block code (once a cycle) as one copy. The fundamental of each block is a
- * Hann-windowed correlation with e^{-j w k} (k from the block's first
- * sample): rotor cos/sin (Q28) and window cosine (Q30) advance by
- * three-term recurrences, x_{k+1} = 2 cos(step) x_k - x_{k-1}. */
+ * Hann-windowed correlation of sample pairs with e^{-j 2w m} (m = pair index
+ * from the block's first sample): rotor cos/sin (Q28) and window cosine (Q30)
+ * advance by three-term recurrences, x_{m+1} = 2 cos(step) x_m - x_{m-1}. */
 typedef struct {
     int64_t dc_v, dc_i;     /* DC trackers, code << KLEFR_DC_SHIFT */
     int64_t dc_v0, dc_i0;   /* the trackers when the block began */
@@ -31,16 +31,18 @@ typedef struct {
     int64_t sv, si;         /* sums of v, i (block means) */
     int64_t vre, vim;       /* sum w v cos, sum w v sin (w = Hann window) */
     int64_t ire, iim;       /* the same for i */
-    int32_t rc, rc1, rs, rs1; /* rotor now and one sample back, Q28 */
-    int32_t wc, wc1;        /* window cosine now and one sample back, Q30 */
+    int32_t xh, yh;         /* first sample of the pair in progress */
+    int32_t rc, rc1, rs, rs1; /* rotor now and one pair back, Q28 */
+    int32_t wc, wc1;        /* window cosine now and one pair back, Q30 */
     uint32_t n;             /* samples in the block */
 } klefr_dsp_sums;
 
 /* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
     klefr_dsp_sums s;
-    int64_t rot2, win2;  /* 2 cos(w) Q28 and 2 cos(w / 10) Q30 for this block */
+    int64_t rot2, win2;  /* 2 cos(2w) Q28 and 2 cos(2w / 10) Q30 for this block */
     double wp;           /* rotor step of this block, rad/sample */
+    double zp[2], zw[2]; /* e^{j 2wp}, e^{j 2wp / 10}: the pair steps, exactly */
     int32_t prev_v;      /* last DC-free voltage sample */
     bool armed;          /* voltage went below -hysteresis since the last crossing */
     bool locked;         /* block started at a zero crossing */
