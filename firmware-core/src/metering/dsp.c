@@ -97,7 +97,7 @@ static cplx hann_geo(cplx z, cplx zn, cplx zw, cplx zwn, double n)
 static void block_start(klefr_dsp *d)
 {
     klefr_dsp_sums *s = &d->s;
-    *s = (klefr_dsp_sums){.dc_v = s->dc_v, .dc_i = s->dc_i, .dc_v0 = s->dc_v, .dc_i0 = s->dc_i};
+    *s = (klefr_dsp_sums){.dc_v = s->dc_v, .dc_i = s->dc_i};
     d->cycles = 0;
     d->wp = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ;
     /* Steps per pair of samples: 2 w for the rotor, 2 w / 10 for the window. */
@@ -179,10 +179,12 @@ static klefr_block measure(const klefr_dsp *d, const klefr_dsp_sums *s, double w
     b.vv_raw = ((double)s->svv - 2 * mv * (double)s->sv + n * mv * mv) * g;
     b.ii_raw = ((double)s->sii - 2 * mi * (double)s->si + n * mi * mi) * g;
     b.p_raw = ((double)s->svi - mv * (double)s->si - mi * (double)s->sv + n * mv * mi) * g;
-    /* DC at the ADC: the trackers (their mean over the block) plus the rest. */
+    /* DC at the ADC: what the trackers took off (their mean over the block:
+     * they ripple with the integral of the signal) plus the rest. */
+    double np = (double)(s->n / 2);
     const double sh = (double)(1 << KLEFR_DC_SHIFT);
-    b.dc_v = (double)(s->dc_v0 + s->dc_v) / (2 * sh) + (n > 0 ? (double)s->sv / n : 0);
-    b.dc_i = (double)(s->dc_i0 + s->dc_i) / (2 * sh) + (n > 0 ? (double)s->si / n : 0);
+    b.dc_v = (np > 0 ? (double)s->tv / np : (double)s->dc_v / sh) + (n > 0 ? (double)s->sv / n : 0);
+    b.dc_i = (np > 0 ? (double)s->ti / np : (double)s->dc_i / sh) + (n > 0 ? (double)s->si / n : 0);
     if (fit) {
         cplx xv, xi;
         fundamental(d, s, wc, mv, mi, &xv, &xi);
@@ -326,6 +328,8 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
         } else {
             /* Fundamental, per pair: Hann-windowed correlation with the rotor. */
             int64_t x2 = (int64_t)s.xh + x, y2 = (int64_t)s.yh + y;
+            s.tv += v[j] - x;
+            s.ti += i[j] - y;
             int64_t w2 = (1ll << KLEFR_WIN_SHIFT) - s.wc; /* 2 x window, Q30 */
             int32_t xw = (int32_t)((x2 * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));
             int32_t yw = (int32_t)((y2 * w2 + (1ll << KLEFR_WIN_SHIFT)) >> (KLEFR_WIN_SHIFT + 1));

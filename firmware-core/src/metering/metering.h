@@ -26,7 +26,7 @@ struct klefr_meter;
  * advance by three-term recurrences, x_{m+1} = 2 cos(step) x_m - x_{m-1}. */
 typedef struct {
     int64_t dc_v, dc_i;     /* DC trackers, code << KLEFR_DC_SHIFT */
-    int64_t dc_v0, dc_i0;   /* the trackers when the block began */
+    int64_t tv, ti;         /* sums of what the trackers took off, once a pair */
     int64_t svv, sii, svi;  /* sums of v*v, i*i, v*i */
     int64_t sv, si;         /* sums of v, i (block means) */
     int64_t vre, vim;       /* sum w v cos, sum w v sin (w = Hann window) */
