@@ -101,6 +101,7 @@ typedef struct {
     bool has_load;
     klefr_load load;
     bool t2_input;
+    bool overload; /* the ADC clipped within the last second */
     klefr_ctl hover, pressed;
     bool skip_glass; /* dynamic layer: the LCD glass is already drawn (cached) */
 } klefr_panel_view;

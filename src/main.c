@@ -81,15 +81,35 @@ typedef struct {
     char port_labels[KLEFR_PORT_COUNT][4200];
     const char *ports[KLEFR_PORT_COUNT];
     int nports;
+    bool clip_warned;
 } app;
 
-/* Once per loop iteration: the window draws and turns input into sim
- * events; its speed buttons steer the loop. */
-static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+/* One line on stderr the first time the ADC clips (the JSON has the count,
+ * the panel shows an overload). */
+static void warn_clipping(app *a)
+{
+    const klefr_sim *s = &a->sim;
+    if (a->clip_warned || !s->clip_any)
+        return;
+    a->clip_warned = true;
+    uint64_t ci = s->afe->clipped_i, cv = s->afe->clipped - ci;
+    fprintf(stderr,
+            "klefr-sim: t=%.2f s: ADC overload: the %s exceeds full scale (%g V / %g A peak); "
+            "the meter registers the clipped samples (clipped_samples in the report)\n",
+            (double)s->clip_first_us / 1e6, cv && ci ? "voltage and current" : ci ? "current" : "voltage",
+            KLEFR_V_FULL_SCALE_PEAK, KLEFR_I_FULL_SCALE_PEAK);
+}
+
+/* Once per loop iteration: the clipping warning; the window draws and turns
+ * input into sim events, its speed buttons steer the loop. */
+static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
 {
     app *a = arg;
     (void)sim;
     (void)t_us;
+    warn_clipping(a);
+    if (!a->panel)
+        return true;
     if (!klefr_panel_frame(a->panel, 0))
         return false;
     double sp = klefr_panel_speed(a->panel);
@@ -267,9 +287,9 @@ int main(int argc, char **argv)
             klefr_ports_close(ports); /* removes the port symlinks */
             return KLEFR_EXIT_RUNTIME;
         }
-        a.loop.hook = panel_hook;
-        a.loop.hook_arg = &a;
     }
+    a.loop.hook = loop_hook; /* headless too: the clipping warning */
+    a.loop.hook_arg = &a;
 
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
@@ -282,9 +302,7 @@ int main(int argc, char **argv)
                 "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
                 a.loop.speed, got < 10 ? 2 : 0, got);
     }
-    if (afe->clipped)
-        fprintf(stderr, "klefr-sim: %llu samples clipped at the ADC's full scale\n",
-                (unsigned long long)afe->clipped);
+    warn_clipping(&a);
 
     bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
