@@ -13,6 +13,7 @@
 
 #include "afe_replay.h"
 #include "afe_synth.h"
+#include "bench_accuracy.h"
 #include "cli.h"
 #include "clock.h"
 #include "lcd_text_out.h"
@@ -202,6 +203,8 @@ int main(int argc, char **argv)
 {
     static app a;
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "bench-accuracy"))
+        return klefr_bench_accuracy_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
