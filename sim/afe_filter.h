@@ -5,8 +5,10 @@
  * KLEFR_FS_HZ), identical on the V and I channels.
  *
  *   type        Kaiser-windowed sinc FIR (linear phase), beta 10.06
- *   pass band   0 .. 1600 Hz (0.4 fs), ripple < +-0.0001 dB (1e-5)
- *   stop band   from 2000 Hz (0.5 fs: nothing folds back), >= 100 dB
+ *   pass band   0 .. 1600 Hz (0.4 fs), ripple < +-0.0001 dB (1.3e-5), gain
+ *               1 at 50 Hz (calibrated there)
+ *   stop band   from 2000 Hz (0.5 fs: nothing folds back), 98.5 dB there,
+ *               >= 100 dB from 2010 Hz
  *   -6 dB       1800 Hz
  *   group delay 8 ms on both channels (kernel 16 ms long); replay and
  *               synthesis compensate it (the twin's t = 0 is the recording's
