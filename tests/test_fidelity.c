@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "afe_replay.h"
+#include "rec_files.h"
 #include "afe_synth.h"
 #include "klefr/config.h"
 #include "sim.h"
@@ -23,28 +24,6 @@
 static klefr_sim S;
 static klefr_synth Y;
 static klefr_replay R;
-static char dir[] = "/tmp/klefr-fidelity-XXXXXX";
-
-static void setup(void)
-{
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-    strcpy(dir, "/tmp/klefr-fidelity-XXXXXX");
-}
-
-static const char *file(const char *name)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
-
 /* ---- running the meter ------------------------------------------------------ */
 
 typedef struct {
@@ -96,15 +75,6 @@ static void within_abs(const char *what, double got, double want, double tol)
 }
 
 /* ---- recordings -------------------------------------------------------------- */
-
-static void put16(FILE *f, unsigned x)
-{
-    fputc((int)(x & 0xFF), f), fputc((int)(x >> 8 & 0xFF), f);
-}
-static void put32(FILE *f, uint32_t x)
-{
-    put16(f, x & 0xFFFF), put16(f, x >> 16);
-}
 
 /* A 64-bit float WAV (full scale 1.0 = 1 V / 1 A) of n frames at rate. */
 static void write_wav(const char *path, unsigned rate, const double *v, const double *i, size_t n)
