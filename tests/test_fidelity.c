@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 #include "afe_replay.h"
-#include "rec_files.h"
 #include "afe_synth.h"
 #include "klefr/config.h"
+#include "rec_files.h"
 #include "sim.h"
 
 #define TWO_PI (2 * M_PI)
@@ -24,6 +24,7 @@
 static klefr_sim S;
 static klefr_synth Y;
 static klefr_replay R;
+
 /* ---- running the meter ------------------------------------------------------ */
 
 typedef struct {
