@@ -197,6 +197,14 @@ static klefr_block measure(const klefr_dsp *d, const klefr_dsp_sums *s, double w
     return b;
 }
 
+/* The fundamental of sums s is solved when they hold a cycle or more (a
+ * window much shorter than a cycle tells nothing about it); else a piece
+ * takes the reactive power of the last block. */
+static bool fit_ok(const klefr_dsp *d, const klefr_dsp_sums *s)
+{
+    return (double)s->n * d->freq_hz >= KLEFR_FS_HZ;
+}
+
 /* Ends the block held in d; next_k is the absolute index of the first sample
  * after it, t_end_us that sample's time. span: crossing-to-crossing length of a
  * locked block in samples. */
@@ -213,7 +221,7 @@ static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k,
         d->freq_hz = (double)KLEFR_BLOCK_CYCLES * KLEFR_FS_HZ / span;
         wc = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ;
     }
-    klefr_block b = measure(d, s, wc, mv, mi, s->n >= 4);
+    klefr_block b = measure(d, s, wc, mv, mi, fit_ok(d, s));
     b.locked = locked;
     b.freq_hz = locked ? d->freq_hz : 0.0;
     d->q_rate = n > 0 ? b.q_raw / n : 0.0;
@@ -256,8 +264,7 @@ void klefr_dsp_flush(klefr_meter *m, uint64_t t_us)
     }
     if (d->s.n) {
         /* A cycle or more: its own fundamental; less: the last block's rate. */
-        bool fit = d->s.n >= (uint32_t)(KLEFR_FS_HZ / d->freq_hz) && d->blocks > 0;
-        klefr_block b = measure(d, &d->s, d->wp, d->res_v, d->res_i, fit);
+        klefr_block b = measure(d, &d->s, d->wp, d->res_v, d->res_i, fit_ok(d, &d->s));
         b.partial = true;
         block_start(d);
         klefr_metering_block(m, &b, t_us);

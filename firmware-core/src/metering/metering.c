@@ -83,7 +83,8 @@ static void power_fail_check(struct klefr_meter *m, double v_rms, uint64_t t_us)
 
 /* No-load: below the starting current (AC: a DC current carries no energy)
  * or the power thresholds nothing registers. Judged on whole blocks; a piece
- * measured apart (power-up, power fail) follows the last whole block. */
+ * measured apart (power-up, power fail) follows the last whole block, or
+ * itself when there was none since power-up. */
 void klefr_metering_judge(struct klefr_meter *m, const klefr_block *b)
 {
     double n = (double)b->n;
@@ -91,6 +92,7 @@ void klefr_metering_judge(struct klefr_meter *m, const klefr_block *b)
     double p = b->p_raw / n * KLEFR_KV * KLEFR_KI, q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
     m->metering.act_on = i_ac >= KLEFR_START_CURRENT_A && fabs(p) >= KLEFR_NOLOAD_W;
     m->metering.react_on = i_ac >= KLEFR_START_CURRENT_A && fabs(q) >= KLEFR_NOLOAD_VAR;
+    m->metering.judged = true;
 }
 
 void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us)
@@ -106,7 +108,7 @@ void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t 
     double p1 = b->p1_raw / n * KLEFR_KV * KLEFR_KI;
     double p_raw = b->p_raw, q_raw = b->q_raw;
 
-    if (!b->partial)
+    if (!b->partial || !mt->judged) /* a piece before any whole block: its own */
         klefr_metering_judge(m, b);
     if (!mt->act_on)
         p = p1 = p_raw = 0.0;

@@ -96,6 +96,7 @@ typedef struct {
     klefr_pulse_gen pulse[3]; /* indexed by klefr_output */
     uint64_t samples_done;    /* samples in finished blocks (= time registered) */
     bool act_on, react_on;    /* the last whole block passed the no-load thresholds */
+    bool judged;              /* act_on, react_on are from a block since power-up */
     bool pf_saved;            /* power-fail save done, waiting for voltage */
     uint32_t pf_saves;        /* power-fail saves since power-up */
 } klefr_metering;
