@@ -27,19 +27,19 @@ static int fail_at(ctx *c, const cJSON *item, const char *fmt, ...)
     return -1;
 }
 
-/* JSON fields that are load-spec items: turned into spec text and parsed by
- * the --load grammar, so both mean exactly the same. */
-static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
+int klefr_load_field_spec(const cJSON *f, char *spec, size_t len, char *why, size_t whylen,
+                          const cJSON **bad)
 {
     const char *k = f->string;
+    *bad = f;
     if (!strcmp(k, "load")) {
         if (!cJSON_IsString(f))
-            return fail_at(c, f, "\"load\" must be a load spec string like \"230V,10A,pf=1\"");
+            return snprintf(why, whylen, "\"load\" must be a load spec string like \"230V,10A,pf=1\""), -1;
         snprintf(spec, len, "%s", f->valuestring);
     } else if (!strcmp(k, "v") || !strcmp(k, "i") || !strcmp(k, "p") || !strcmp(k, "f") ||
                !strcmp(k, "phi")) {
         if (!cJSON_IsNumber(f))
-            return fail_at(c, f, "\"%s\" must be a number", k);
+            return snprintf(why, whylen, "\"%s\" must be a number", k), -1;
         snprintf(spec, len, "%s=%.17g", k, f->valuedouble);
     } else if (!strcmp(k, "pf")) {
         if (cJSON_IsNumber(f))
@@ -47,15 +47,15 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
         else if (cJSON_IsString(f))
             snprintf(spec, len, "pf=%s", f->valuestring);
         else
-            return fail_at(c, f, "\"pf\" must be a number or a string like \"0.8C\"");
+            return snprintf(why, whylen, "\"pf\" must be a number or a string like \"0.8C\""), -1;
     } else if (!strcmp(k, "direction")) {
         if (!cJSON_IsString(f) ||
             (strcmp(f->valuestring, "import") && strcmp(f->valuestring, "export")))
-            return fail_at(c, f, "\"direction\" must be \"import\" or \"export\"");
+            return snprintf(why, whylen, "\"direction\" must be \"import\" or \"export\""), -1;
         snprintf(spec, len, "%s", f->valuestring);
     } else if (!strcmp(k, "harmonics")) {
         if (!cJSON_IsArray(f))
-            return fail_at(c, f, "\"harmonics\" must be a list of {order, v_pct, i_pct}");
+            return snprintf(why, whylen, "\"harmonics\" must be a list of {order, v_pct, i_pct}"), -1;
         size_t at = 0;
         spec[0] = 0;
         const cJSON *h;
@@ -68,10 +68,12 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
             const cJSON *ia = cJSON_GetObjectItemCaseSensitive(h, "i_phase");
             if (!cJSON_IsObject(h) || !cJSON_IsNumber(o) || (vp && !cJSON_IsNumber(vp)) ||
                 (ip && !cJSON_IsNumber(ip)) || (va && !cJSON_IsNumber(va)) ||
-                (ia && !cJSON_IsNumber(ia)))
-                return fail_at(c, h,
-                               "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
-                               "[, \"v_phase\": deg, \"i_phase\": deg]}");
+                (ia && !cJSON_IsNumber(ia))) {
+                *bad = h;
+                return snprintf(why, whylen,
+                                "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
+                                "[, \"v_phase\": deg, \"i_phase\": deg]}"), -1;
+            }
             at += (size_t)snprintf(spec + at, at < len ? len - at : 0,
                                    "%sh%d=%.17g/%.17g@%.17g/%.17g", at ? "," : "", o->valueint,
                                    vp ? vp->valuedouble : 0, ip ? ip->valuedouble : 0,
@@ -81,6 +83,16 @@ static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
         return 1; /* not a load field */
     }
     return 0;
+}
+
+/* JSON fields that are load-spec items: turned into spec text and parsed by
+ * the --load grammar, so both mean exactly the same. */
+static int field_to_spec(ctx *c, const cJSON *f, char *spec, size_t len)
+{
+    char why[256];
+    const cJSON *bad;
+    int r = klefr_load_field_spec(f, spec, len, why, sizeof why, &bad);
+    return r < 0 ? fail_at(c, bad, "%s", why) : r;
 }
 
 static int duration_of(ctx *c, const cJSON *d, uint64_t *us)

@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "afe_synth.h"
 #include "sim.h"
 
@@ -46,6 +48,13 @@ int klefr_profile_load(klefr_profile *p, const char *path, const klefr_load *bas
 int klefr_profile_parse(klefr_profile *p, const char *name, const char *text,
                         const klefr_load *base, char *err, size_t errlen);
 void klefr_profile_free(klefr_profile *p);
+
+/* A JSON field that is a load item (load, v, i, p, f, phi, pf, direction,
+ * harmonics) as --load spec text. Returns 0, 1 when f is not a load field, or
+ * -1 with why (no file or line) and the offending node in *bad. Scenarios
+ * share it, so a segment means the same in both. */
+int klefr_load_field_spec(const cJSON *f, char *spec, size_t len, char *why, size_t whylen,
+                          const cJSON **bad);
 
 /* Plays a profile on a sim: applies segment k at its start time through a
  * KLEFR_EV_CALL event, which schedules the next one. */

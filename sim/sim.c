@@ -21,6 +21,8 @@ static void hal_pulse(void *arg, klefr_output out, uint64_t t_us, uint32_t width
     s->out.count[out]++;
     s->out.on_until_us[out] = t_us + width_us;
     s->out.last_width_us[out] = width_us;
+    if (s->on_pulse)
+        s->on_pulse(s->on_pulse_arg, out, t_us, width_us);
 }
 
 static void hal_backlight(void *arg, bool on, uint64_t t_us)

@@ -85,6 +85,10 @@ typedef struct klefr_sim {
     klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
     int nfds;
 
+    /* Pulse tap (scenarios count pulses and their widths); NULL = off. */
+    void (*on_pulse)(void *arg, klefr_output out, uint64_t t_us, uint32_t width_us);
+    void *on_pulse_arg;
+
     /* Trace sink; NULL = off. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;

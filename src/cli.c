@@ -230,20 +230,13 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_SCREENSHOT:
             o->screenshot = optarg;
             break;
-        case OPT_TRACE:
-            for (const char *w = optarg; *w;) {
-                size_t n = strcspn(w, ",");
-                if (n == 6 && !strncmp(w, "modbus", n))
-                    o->trace_modbus = true;
-                else if (n == 4 && !strncmp(w, "mbus", n))
-                    o->trace_mbus = true;
-                else if (n == 3 && !strncmp(w, "iec", n))
-                    o->trace_iec = true;
-                else
-                    return fail(err, errlen, name, optarg, "expected modbus, mbus or iec (comma-separated)");
-                w += n + (w[n] == ',');
-            }
+        case OPT_TRACE: {
+            static const char *const words[] = {"modbus", "mbus", "iec", NULL};
+            bool *on[] = {&o->trace_modbus, &o->trace_mbus, &o->trace_iec};
+            if (klefr_cli_words(optarg, words, on) < 0)
+                return fail(err, errlen, name, optarg, "expected modbus, mbus or iec (comma-separated)");
             break;
+        }
         case OPT_SEED:
             errno = 0;
             o->seed = strtoull(optarg, &e, 0);
@@ -273,6 +266,20 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
     if (o->ephemeral && o->state_dir) {
         snprintf(err, errlen, "--ephemeral and --state-dir exclude each other");
         return -1;
+    }
+    return 0;
+}
+
+int klefr_cli_words(const char *list, const char *const *words, bool *const *on)
+{
+    for (const char *w = list; *w;) {
+        size_t n = strcspn(w, ","), k = 0;
+        while (words[k] && (strlen(words[k]) != n || strncmp(w, words[k], n)))
+            k++;
+        if (!words[k])
+            return -1;
+        *on[k] = true;
+        w += n + (w[n] == ',');
     }
     return 0;
 }

@@ -46,6 +46,10 @@ typedef struct {
 int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen);
 void klefr_cli_usage(FILE *f);
 
+/* A comma-separated list of words (--trace): *on[k] = true for each words[k]
+ * named. Returns 0, or -1 for a word not in the NULL-terminated list. */
+int klefr_cli_words(const char *list, const char *const *words, bool *const *on);
+
 /* The state directory (the EEPROM file DIR/eeprom.bin, the port symlinks):
  * --state-dir, else $XDG_STATE_HOME/klefr-sim/MODEL-SERIAL, else
  * ~/.local/state/klefr-sim/..., else ./state/MODEL-SERIAL. Creates it.

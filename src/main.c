@@ -21,7 +21,9 @@
 #include "panel.h"
 #include "ports.h"
 #include "profile.h"
+#include "progress.h"
 #include "report.h"
+#include "scenario_cmd.h"
 #include "sim.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -77,12 +79,14 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
+    klefr_progress progress; /* headless runs with an end, on a terminal */
     char state_dir[4096];
     char eeprom_path[4096 + 16];
     char port_labels[KLEFR_PORT_COUNT][4200];
     const char *ports[KLEFR_PORT_COUNT];
     int nports;
     bool clip_warned;
+    bool progress_on;
 } app;
 
 /* One line on stderr the first time the ADC clips (the JSON has the count,
@@ -93,6 +97,7 @@ static void warn_clipping(app *a)
     if (a->clip_warned || !s->clip_any)
         return;
     a->clip_warned = true;
+    klefr_progress_end(&a->progress); /* the line, not across the bar */
     uint64_t ci = s->afe->clipped_i, cv = s->afe->clipped - ci;
     fprintf(stderr,
             "klefr-sim: t=%.2f s: ADC overload: the %s exceeds full scale (%g V / %g A peak); "
@@ -101,14 +106,16 @@ static void warn_clipping(app *a)
             KLEFR_V_FULL_SCALE_PEAK, KLEFR_I_FULL_SCALE_PEAK);
 }
 
-/* Once per loop iteration: the clipping warning; the window draws and turns
- * input into sim events, its speed buttons steer the loop. */
+/* Once per loop iteration: the clipping warning; headless with an end in
+ * sight, the progress bar on stderr (a terminal only); the window draws and
+ * turns input into sim events, its speed buttons steer the loop. */
 static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
 {
     app *a = arg;
     (void)sim;
-    (void)t_us;
     warn_clipping(a);
+    if (a->progress_on)
+        klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
     if (!a->panel)
         return true;
     if (!klefr_panel_frame(a->panel, 0))
@@ -203,6 +210,8 @@ int main(int argc, char **argv)
 {
     static app a;
     char err[512];
+    if (argc > 1 && !strcmp(argv[1], "scenario"))
+        return klefr_scenario_main(argc - 1, argv + 1);
     if (argc > 1 && !strcmp(argv[1], "bench-accuracy"))
         return klefr_bench_accuracy_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
@@ -291,11 +300,15 @@ int main(int argc, char **argv)
             return KLEFR_EXIT_RUNTIME;
         }
     }
-    a.loop.hook = loop_hook; /* headless too: the clipping warning */
+    a.loop.hook = loop_hook; /* headless too: the clipping warning, the progress bar */
     a.loop.hook_arg = &a;
-
+    if (!a.panel && a.loop.t_end_us != KLEFR_LOOP_FOREVER && !a.opt.lcd_text) {
+        klefr_progress_start(&a.progress, stderr, "klefr-sim", a.sim.t_us);
+        a.progress_on = true;
+    }
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
+    klefr_progress_end(&a.progress);
     /* Headless only: the window shows the speed reached as it goes, and its
      * pause and speed buttons would make one figure for the run meaningless. */
     if (a.loop.reanchors && !a.panel) {

@@ -85,7 +85,7 @@ with open('$tmp/rec.csv','w') as f:
   # Determinism: the same scenario and seed twice give the same JSON.
   for n in 1 2; do
     "$sim" --headless --ephemeral --model 6922 --seed 7 --load 230V,10A,noise=0.5/0.05 \
-      --profile "$scen/household-day.json" --duration 30min >"$tmp/det$n" || fail "determinism run $n"
+      --profile "$scen/profiles/household-day.json" --duration 30min >"$tmp/det$n" || fail "determinism run $n"
   done
   cmp -s "$tmp/det1" "$tmp/det2" && ok "same seed, same output" || fail "outputs differ: $(diff "$tmp/det1" "$tmp/det2" | head)"
 

@@ -185,7 +185,7 @@ START_TEST(example_profile_loads)
     klefr_load b = base();
     char err[512] = "";
     ck_assert_msg(
-        klefr_profile_load(&p, SCENARIOS_DIR "/household-day.json", &b, err, sizeof err) == 0, "%s",
+        klefr_profile_load(&p, SCENARIOS_DIR "/profiles/household-day.json", &b, err, sizeof err) == 0, "%s",
         err);
     ck_assert_uint_eq(p.total_us, 86400000000ull); /* a whole day */
     klefr_profile_free(&p);

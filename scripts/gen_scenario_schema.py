@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+# Writes scenarios/schema.json (JSON Schema 2020-12) for klefr-sim scenarios
+# (docs/scenarios.md). One row per event kind / expectation kind / setting, like
+# the tables in sim/scenario_*.c: add a kind there and here.
+# usage: scripts/gen_scenario_schema.py scenarios/schema.json
+import json, sys
+time = {"$ref": "#/$defs/time"}
+D = {}
+D["time"] = {"description": "seconds, or a string like \"90s\", \"250ms\", \"15min\", \"1h30m\", \"2d\"",
+  "oneOf": [{"type": "number", "minimum": 0},
+            {"type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?(ms|s|m|min|h|d)?([0-9]+(\\.[0-9]+)?(ms|s|m|min|h|d))*$"}]}
+D["time_or_end"] = {"oneOf": [time, {"const": "end"}]}
+D["window"] = {"type": "array", "items": {"$ref": "#/$defs/time_or_end"}, "minItems": 2, "maxItems": 2,
+  "description": "[from, to]"}
+D["pf"] = {"description": "power factor: a number (-1..1, negative = export) or \"0.8C\" / \"0.5L\"",
+  "oneOf": [{"type": "number", "minimum": -1, "maximum": 1}, {"type": "string", "pattern": "^-?[0-9.]+[LlCc]?$"}]}
+D["harmonic"] = {"type": "object", "additionalProperties": False, "required": ["order"],
+  "properties": {"order": {"type": "integer", "minimum": 2, "maximum": 40},
+                 "v_pct": {"type": "number", "minimum": 0, "maximum": 100},
+                 "i_pct": {"type": "number", "minimum": 0, "maximum": 100},
+                 "v_phase": {"type": "number"}, "i_phase": {"type": "number"}}}
+D["per_tariff"] = {"oneOf": [{"type": "number", "minimum": 0},
+   {"type": "object", "additionalProperties": False,
+    "properties": {"t1": {"type": "number", "minimum": 0}, "t2": {"type": "number", "minimum": 0}}}],
+   "description": "a number (tariff 1) or {\"t1\": x, \"t2\": y}"}
+D["settings"] = {"type": "object", "additionalProperties": False, "description": "meter settings (docs/scenarios.md)",
+  "properties": {
+    "modbus_id": {"type": "integer", "minimum": 1, "maximum": 247, "description": "Modbus ID (6924), default 1"},
+    "mbus_id": {"type": "integer", "minimum": 0, "maximum": 250, "description": "M-bus primary address (6923), default 0"},
+    "mbus_secondary": {"type": "string", "pattern": "^[0-9]{8}$", "description": "M-bus secondary address, 8 digits"},
+    "baud": {"enum": [300, 600, 1200, 2400, 4800, 9600], "description": "bus baud rate (6924: 1200..9600)"},
+    "parity": {"enum": ["even", "none", "odd"], "description": "Modbus parity (6924)"},
+    "s0_rate": {"enum": [10000, 2000, 1000, 100, 10, 1, 0.1, 0.01], "description": "S0 output, imp/kWh"},
+    "calc_code": {"enum": [1, 4, 5, 6, 9, 10], "description": "calculation code of total active energy (manual 7.11)"},
+    "lcd_cycle_s": {"type": "integer", "minimum": 1, "maximum": 30},
+    "backlight": {"enum": ["button", "on", "off"]},
+    "password": {"type": "integer", "minimum": 0, "maximum": 9999},
+    "obis": {"type": "boolean"},
+    "tariff": {"enum": [1, 2], "description": "saved tariff"},
+    "scroll_mask": {"type": "integer", "minimum": 0, "maximum": 4294967295}}}
+D["registers"] = {"type": "object", "additionalProperties": False,
+  "properties": {k: {"$ref": "#/$defs/per_tariff"} for k in
+     ["active_fwd_kwh", "active_rev_kwh", "reactive_fwd_kvarh", "reactive_rev_kvarh"]}}
+D["registers"]["properties"]["day_fwd_kwh"] = {"type": "number", "minimum": 0}
+D["registers"]["properties"]["power_downs"] = {"type": "integer", "minimum": 0, "maximum": 4294967295}
+D["meter"] = {"type": "object", "additionalProperties": False,
+  "properties": {
+    "id": {"type": "string"},
+    "model": {"enum": [6921, 6922, 6923, 6924], "description": "default 6924"},
+    "serial": {"oneOf": [{"type": "string", "pattern": "^[0-9]{1,8}$"}, {"type": "integer", "minimum": 0, "maximum": 99999999}]},
+    "seed": {"type": "integer", "minimum": 0},
+    "load": {"type": "string", "description": "the load before the first segment (--load grammar)"},
+    "settings": {"$ref": "#/$defs/settings"},
+    "registers": {"$ref": "#/$defs/registers"},
+    "state_dir": {"type": "string", "description": "start from DIR/eeprom.bin (a copy)"}},
+  "not": {"required": ["state_dir", "settings"]}}
+num = {"type": "number"}
+ramp = {"type": "object", "additionalProperties": False, "minProperties": 1,
+  "description": "quantities that move linearly to these values over the segment",
+  "properties": {"v": num, "i": num, "p": num, "f": num, "phi": num, "pf": {"type": "number", "minimum": -1, "maximum": 1}}}
+D["segment"] = {"type": "object", "additionalProperties": False,
+  "properties": {
+    "duration": time, "load": {"type": "string", "description": "a --load spec"},
+    "v": num, "i": num, "p": num, "f": num, "phi": num, "pf": {"$ref": "#/$defs/pf"},
+    "direction": {"enum": ["import", "export"]},
+    "harmonics": {"type": "array", "items": {"$ref": "#/$defs/harmonic"}, "maxItems": 8},
+    "ramp": ramp,
+    "v_pct": {"type": "number", "minimum": 0, "maximum": 200, "description": "sag/swell: voltage in % of the running voltage, this segment only"},
+    "power": {"type": "boolean", "description": "false: supply cut for this segment"},
+    "tariff_input": {"type": "boolean", "description": "6922 tariff input: true = T2"},
+    "tariff": {"enum": [1, 2], "description": "active tariff by command (not saved)"},
+    "curve": {"type": "string", "description": "CSV daily curve: time, p or i, [pf], [v]"},
+    "interpolate": {"enum": ["linear", "step"]},
+    "replay": {"type": "string", "description": "CSV or WAV recording"},
+    "rate": {"type": "number", "exclusiveMinimum": 0}, "v_scale": {"type": "number", "exclusiveMinimum": 0},
+    "i_scale": {"type": "number", "exclusiveMinimum": 0},
+    "profile": {"type": "string", "description": "a load profile file whose segments play here"},
+    "label": {"type": "string"}, "comment": {"type": "string"}},
+  "anyOf": [{"required": ["duration"]}, {"required": ["curve"]}, {"required": ["replay"]}, {"required": ["profile"]}]}
+common_ev = {"at": {"$ref": "#/$defs/time"}, "every": time, "from": time, "to": {"$ref": "#/$defs/time_or_end"},
+  "random": {"type": "integer", "minimum": 1, "maximum": 100000}, "between": {"$ref": "#/$defs/window"},
+  "label": {"type": "string"}, "comment": {"type": "string"}, "meter": {"type": "string", "description": "reserved for fleets"}}
+kinds = {
+  "press": ({"button": {"enum": ["left", "right", "both"]}, "hold": time}, ["button"], "press and release a button"),
+  "tariff_input": ({"on": {"type": "boolean"}}, ["on"], "the 6922's tariff input: true = T2"),
+  "tariff": ({"tariff": {"enum": [1, 2]}, "save": {"type": "boolean"}}, ["tariff"], "active tariff by command"),
+  "power_cut": ({"for": {"oneOf": [time, {"type": "array", "items": time, "minItems": 2, "maxItems": 2}]}}, [], "cut the supply"),
+  "power_restore": ({}, [], "restore the supply"),
+  "set": ({"settings": {"$ref": "#/$defs/settings"}}, ["settings"], "change settings by command"),
+  "day_reset": ({}, [], "reset the day counter"),
+  "eeprom_write_fail": ({"mode": {"enum": ["once", "worn_out"]}}, [], "EEPROM writes fail (Err 01)"),
+  "eeprom_corrupt": ({"copy": {"enum": [0, 1, "both"]}}, [], "damage a stored copy (Err 01 at power-up)"),
+  "program_fault": ({}, [], "bad program checksum (Err 02 at power-up)"),
+  "caption": ({"text": {"type": "string"}}, ["text"], "a note (tours show it)"),
+}
+alts = []
+for k, (props, req, desc) in kinds.items():
+    p = dict(common_ev); p["do"] = {"const": k, "description": desc}; p.update(props)
+    alts.append({"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req,
+                 "oneOf": [{"required": ["at"]}, {"required": ["every"]}, {"required": ["random", "between"]}]})
+D["event"] = {"oneOf": alts}
+cmp_ = {"eq": {"type": ["number", "string"]}, "tol": {"type": "number", "minimum": 0},
+        "tol_pct": {"type": "number", "minimum": 0}, "min": num, "max": num}
+common_ex = {"at": {"$ref": "#/$defs/time_or_end"}, "during": {"$ref": "#/$defs/window"}, "within": {"$ref": "#/$defs/window"},
+  "name": {"type": "string"}, "label": {"type": "string"}, "comment": {"type": "string"},
+  "meter": {"type": "string", "description": "reserved for fleets"}}
+energies = ["active_fwd_kwh", "active_rev_kwh", "reactive_fwd_kvarh", "reactive_rev_kvarh"]
+outs = ["led", "s0_fwd", "s0_rev"]
+value_paths = []
+for e in ["active_fwd_kwh", "active_rev_kwh", "active_total_kwh", "reactive_fwd_kvarh", "reactive_rev_kvarh", "reactive_total_kvarh"]:
+    value_paths += ["energy." + e, "energy." + e + ".t1", "energy." + e + ".t2"]
+value_paths += ["energy.day_fwd_kwh"] + ["measure." + m for m in ["v", "i", "f", "p_w", "q_var", "s_va", "pf", "quadrant"]]
+value_paths += ["power_downs", "error", "tariff", "powered", "backlight"]
+value_paths += ["settings." + s for s in D["settings"]["properties"]]
+exk = {
+  "value": ({"value": {"enum": value_paths}} | cmp_, "a register, measurement, setting or state"),
+  "lcd": ({"lcd": {"enum": ["text", "icons", "value", "name"]}, "eq": {"type": "string"}, "match": {"type": "string"}}, "a row of the LCD"),
+  "pulses": ({"pulses": {"enum": outs}} | {k: v for k, v in cmp_.items() if k != "eq"} | {"eq": {"type": "integer", "minimum": 0}}, "pulse count"),
+  "pulse_width_ms": ({"pulse_width_ms": {"enum": outs}, "eq": num, "tol": cmp_["tol"], "min": num, "max": num}, "width of every pulse"),
+  "accuracy": ({"accuracy": {"enum": energies}, "tol_pct": {"type": "number", "minimum": 0}}, "registered energy against the truth"),
+}
+alts = []
+for k, (props, desc) in exk.items():
+    p = dict(common_ex); p.update(props); p[k] = dict(p[k], description=desc)
+    req = [k] + (["tol_pct"] if k == "accuracy" else [])
+    alts.append({"type": "object", "additionalProperties": False, "properties": p, "required": req,
+                 "not": {"anyOf": [{"required": ["at", "during"]}, {"required": ["at", "within"]}, {"required": ["during", "within"]}]}})
+D["expectation"] = {"oneOf": alts}
+schema = {
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "$id": "https://klefr-sim.invalid/scenarios/schema.json",
+  "title": "klefr-sim scenario",
+  "description": "A scenario for klefr-sim scenario (docs/scenarios.md): a meter, a load timeline, timed events and expectations.",
+  "type": "object", "additionalProperties": False,
+  "properties": {
+    "$schema": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+    "comment": {"type": "string"}, "meter": {"$ref": "#/$defs/meter"},
+    "timeline": {"type": "array", "items": {"$ref": "#/$defs/segment"}},
+    "repeat": {"type": "boolean"}, "duration": time,
+    "events": {"type": "array", "items": {"$ref": "#/$defs/event"}},
+    "expect": {"type": "array", "items": {"$ref": "#/$defs/expectation"}}},
+  "$defs": D}
+json.dump(schema, open(sys.argv[1], "w"), indent=2)
+open(sys.argv[1], "a").write("\n")

@@ -1,0 +1,480 @@
+/* Scenario files: JSON to a klefr_scn, every error one line naming the file,
+ * the line and the field (docs/scenarios.md). */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "klefr/config.h"
+#include "load_spec.h"
+#include "scenario_priv.h"
+
+int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *field,
+                   const char *fmt, ...)
+{
+    char msg[384];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    int line = at ? klefr_json_line_of(&c->lines, at) : 0;
+    char where[300];
+    if (field && *path)
+        snprintf(where, sizeof where, "%s.%s", path, field);
+    else
+        snprintf(where, sizeof where, "%s", field ? field : *path ? path : "(top level)");
+    snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->s->file, line > 0 ? line : 1, where, msg);
+    return -1;
+}
+
+static bool in_list(const char *k, const char *const *l)
+{
+    for (; l && *l; l++)
+        if (!strcmp(k, *l))
+            return true;
+    return false;
+}
+
+static void join(char *out, size_t n, const char *const *a, const char *const *b)
+{
+    size_t at = 0;
+    out[0] = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *l = pass ? b : a; l && *l; l++)
+            if (at < n)
+                at += (size_t)snprintf(out + at, n - at, "%s%s", at ? ", " : "", *l);
+}
+
+int klefr_scn_keys(klefr_scn_pctx *c, const cJSON *obj, const char *path, const char *const *a,
+                   const char *const *b)
+{
+    const cJSON *f;
+    cJSON_ArrayForEach(f, obj)
+    {
+        if (in_list(f->string, a) || in_list(f->string, b))
+            continue;
+        char names[600];
+        join(names, sizeof names, a, b);
+        return klefr_scn_fail(c, f, path, f->string, "unknown key (expected %s)", names);
+    }
+    return 0;
+}
+
+int klefr_scn_time(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   uint64_t *us, bool allow_end, bool *is_end)
+{
+    if (is_end)
+        *is_end = false;
+    if (cJSON_IsNumber(j)) {
+        if (!(j->valuedouble >= 0) || j->valuedouble > 1e11)
+            return klefr_scn_fail(c, j, path, field, "a time must be 0 to 1e11 seconds");
+        *us = (uint64_t)llround(j->valuedouble * 1e6);
+        return 0;
+    }
+    if (cJSON_IsString(j)) {
+        if (allow_end && !strcmp(j->valuestring, "end")) {
+            *is_end = true;
+            *us = 0;
+            return 0;
+        }
+        if (klefr_duration_parse(j->valuestring, us) == 0 && *us <= 100000000000000000ull)
+            return 0;
+        return klefr_scn_fail(c, j, path, field,
+                              "bad time \"%.40s\" (expected seconds or a string like \"90s\", "
+                              "\"250ms\", \"15min\", \"1h30m\", \"2d\"%s)",
+                              j->valuestring, allow_end ? ", or \"end\"" : "");
+    }
+    return klefr_scn_fail(c, j, path, field, "a time must be a number of seconds or a string "
+                                             "like \"1h30m\"");
+}
+
+int klefr_scn_string(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                     const char **out)
+{
+    if (!cJSON_IsString(j))
+        return klefr_scn_fail(c, j, path, field, "must be a string");
+    *out = j->valuestring;
+    return 0;
+}
+
+int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                     double lo, double hi, double *out)
+{
+    if (!cJSON_IsNumber(j))
+        return klefr_scn_fail(c, j, path, field, "must be a number");
+    if (!(j->valuedouble >= lo && j->valuedouble <= hi))
+        return klefr_scn_fail(c, j, path, field, "%g is out of range %g..%g", j->valuedouble, lo,
+                              hi);
+    *out = j->valuedouble;
+    return 0;
+}
+
+int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   bool *out)
+{
+    if (!cJSON_IsBool(j))
+        return klefr_scn_fail(c, j, path, field, "must be true or false");
+    *out = cJSON_IsTrue(j);
+    return 0;
+}
+
+int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   const char *const *names, int *out)
+{
+    if (cJSON_IsString(j))
+        for (int k = 0; names[k]; k++)
+            if (!strcmp(j->valuestring, names[k])) {
+                *out = k;
+                return 0;
+            }
+    char all[400];
+    join(all, sizeof all, names, NULL);
+    return klefr_scn_fail(c, j, path, field, "must be one of %s", all);
+}
+
+void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n)
+{
+    if (name[0] == '/' || !s->dir[0])
+        snprintf(out, n, "%s", name);
+    else
+        snprintf(out, n, "%s/%s", s->dir, name);
+}
+
+uint64_t klefr_scn_rand(uint64_t *st)
+{
+    uint64_t x = *st;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *st = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+void klefr_scn_copy_text(char *dst, size_t n, const char *src)
+{
+    snprintf(dst, n, "%s", src);
+}
+
+/* ---- the meter ---------------------------------------------------------- */
+
+static int parse_serial(klefr_scn_pctx *c, const cJSON *j, const char *path)
+{
+    char digits[16];
+    if (cJSON_IsNumber(j) && j->valuedouble >= 0 && j->valuedouble <= 99999999 &&
+        j->valuedouble == floor(j->valuedouble))
+        snprintf(digits, sizeof digits, "%08.0f", j->valuedouble);
+    else if (cJSON_IsString(j) && strlen(j->valuestring) >= 1 && strlen(j->valuestring) <= 8 &&
+             strspn(j->valuestring, "0123456789") == strlen(j->valuestring))
+        snprintf(digits, sizeof digits, "%08lu", strtoul(j->valuestring, NULL, 10));
+    else
+        return klefr_scn_fail(c, j, path, "serial", "must be 1 to 8 decimal digits");
+    c->s->serial = (uint32_t)strtoul(digits, NULL, 16); /* digits as BCD */
+    return 0;
+}
+
+static int read_state(klefr_scn_pctx *c, const cJSON *j, const char *path)
+{
+    const char *dir;
+    if (klefr_scn_string(c, j, path, "state_dir", &dir) < 0)
+        return -1;
+    char file[8300];
+    klefr_scn_path(c->s, dir, file, sizeof file);
+    snprintf(file + strlen(file), sizeof file - strlen(file), "/eeprom.bin");
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return klefr_scn_fail(c, j, path, "state_dir", "%s: %s", file, strerror(errno));
+    size_t got = fread(c->s->eeprom, 1, sizeof c->s->eeprom, f);
+    int extra = fgetc(f);
+    fclose(f);
+    if (got != sizeof c->s->eeprom || extra != EOF)
+        return klefr_scn_fail(c, j, path, "state_dir", "%s: not a %zu-byte EEPROM image", file,
+                              sizeof c->s->eeprom);
+    c->s->have_state = true;
+    return 0;
+}
+
+static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
+{
+    static const char *const keys[] = {"id", "model", "serial", "seed", "load", "settings",
+                                       "registers", "state_dir", "comment", NULL};
+    const char *path = "meter";
+    klefr_scn *s = c->s;
+    if (!cJSON_IsObject(m))
+        return klefr_scn_fail(c, m, "", "meter", "must be an object");
+    if (klefr_scn_keys(c, m, path, keys, NULL) < 0)
+        return -1;
+    const cJSON *f;
+    /* The model first: settings depend on it. */
+    if ((f = cJSON_GetObjectItemCaseSensitive(m, "model"))) {
+        if (!cJSON_IsNumber(f) || !klefr_model_valid(f->valueint) ||
+            f->valuedouble != f->valueint)
+            return klefr_scn_fail(c, f, path, "model", "must be 6921, 6922, 6923 or 6924");
+        s->model = (klefr_model)f->valueint;
+    }
+    cJSON_ArrayForEach(f, m)
+    {
+        const char *k = f->string, *str;
+        double x;
+        if (!strcmp(k, "id")) {
+            if (klefr_scn_string(c, f, path, k, &str) < 0)
+                return -1;
+            klefr_scn_copy_text(s->meter_id, sizeof s->meter_id, str);
+        } else if (!strcmp(k, "serial")) {
+            if (parse_serial(c, f, path) < 0)
+                return -1;
+        } else if (!strcmp(k, "seed")) {
+            if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
+                return -1;
+            s->seed = (uint64_t)x;
+        } else if (!strcmp(k, "load")) {
+            char msg[256];
+            if (klefr_scn_string(c, f, path, k, &str) < 0)
+                return -1;
+            if (klefr_load_spec_parse(str, &s->base, msg, sizeof msg) < 0)
+                return klefr_scn_fail(c, f, path, k, "%s", msg);
+        } else if (!strcmp(k, "state_dir")) {
+            if (read_state(c, f, path) < 0)
+                return -1;
+        }
+    }
+    /* Settings and registers after the serial (the secondary address defaults to it). */
+    if ((f = cJSON_GetObjectItemCaseSensitive(m, "settings"))) {
+        if (klefr_scn_settings_parse(c, f, "meter.settings", &s->settings) < 0)
+            return -1;
+        s->have_settings = true;
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(m, "registers"))) {
+        if (klefr_scn_registers_parse(c, f, "meter.registers") < 0)
+            return -1;
+        s->have_regs = true;
+    }
+    if (s->have_state && (s->have_settings || s->have_regs))
+        return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(m, "state_dir"), path,
+                              "state_dir", "excludes \"settings\" and \"registers\" (the "
+                                           "image holds both)");
+    return 0;
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+static uint64_t slices_up(uint64_t us)
+{
+    return (us + KLEFR_SIM_SLICE_US - 1) / KLEFR_SIM_SLICE_US * KLEFR_SIM_SLICE_US;
+}
+
+/* The run's length, then "end" in expectations, and nothing after the end. */
+static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
+{
+    klefr_scn *s = c->s;
+    uint64_t last = s->repeat ? 0 : s->timeline_us;
+    for (size_t k = 0; k < s->nev; k++) {
+        uint64_t e = klefr_scn_event_end(&s->ev[k]);
+        last = e > last ? e : last;
+    }
+    for (size_t k = 0; k < s->nex; k++) {
+        const klefr_scn_expect *e = &s->ex[k];
+        uint64_t t = e->when == KLEFR_SCN_AT ? (e->t_end ? 0 : e->t_us) : e->t2_end ? e->t_us : e->t2_us;
+        last = t > last ? t : last;
+    }
+    if (!s->have_duration) {
+        if (s->repeat)
+            return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
+                                  "repeat", "a repeating timeline needs a \"duration\"");
+        s->duration_us = last;
+    } else if (last > s->duration_us) {
+        return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "duration"), "",
+                              "duration",
+                              "%.10g s is shorter than the last event or expectation (%.10g s)",
+                              (double)s->duration_us / 1e6, (double)last / 1e6);
+    }
+    s->duration_us = slices_up(s->duration_us);
+    if (s->duration_us == 0)
+        s->duration_us = KLEFR_SIM_SLICE_US;
+    for (size_t k = 0; k < s->nex; k++) {
+        klefr_scn_expect *e = &s->ex[k];
+        if (e->t_end)
+            e->t_us = s->duration_us;
+        if (e->t2_end)
+            e->t2_us = s->duration_us;
+    }
+    return 0;
+}
+
+static int parse_root(klefr_scn_pctx *c, const cJSON *root)
+{
+    static const char *const keys[] = {"$schema", "name",   "description", "comment", "meter",
+                                       "meters",  "timeline", "repeat",    "duration", "events",
+                                       "expect",  NULL};
+    klefr_scn *s = c->s;
+    if (!cJSON_IsObject(root))
+        return klefr_scn_fail(c, root, "", NULL,
+                              "a scenario is a JSON object (docs/scenarios.md)");
+    if (klefr_scn_keys(c, root, "", keys, NULL) < 0)
+        return -1;
+    const cJSON *f;
+    const char *str;
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "meters")))
+        return klefr_scn_fail(c, f, "", "meters",
+                              "installations of many meters are not supported yet; use "
+                              "\"meter\"");
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "meter")) && parse_meter(c, f) < 0)
+        return -1;
+    s->base.seed = s->seed; /* the timeline's loads start from it */
+    c->rng = s->seed ? s->seed : 1;
+    cJSON_ArrayForEach(f, root)
+    {
+        const char *k = f->string;
+        if (!strcmp(k, "$schema") || !strcmp(k, "comment")) {
+            if (klefr_scn_string(c, f, "", k, &str) < 0)
+                return -1;
+        } else if (!strcmp(k, "name")) {
+            if (klefr_scn_string(c, f, "", k, &str) < 0)
+                return -1;
+            klefr_scn_copy_text(s->name, sizeof s->name, str);
+        } else if (!strcmp(k, "description")) {
+            if (klefr_scn_string(c, f, "", k, &str) < 0)
+                return -1;
+            s->description = strdup(str);
+        } else if (!strcmp(k, "repeat")) {
+            if (klefr_scn_bool(c, f, "", k, &s->repeat) < 0)
+                return -1;
+        } else if (!strcmp(k, "duration")) {
+            if (klefr_scn_time(c, f, "", k, &s->duration_us, false, NULL) < 0)
+                return -1;
+            s->have_duration = true;
+        }
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "timeline")) &&
+        klefr_scn_timeline_parse(c, f) < 0)
+        return -1;
+    if (s->repeat && s->timeline_us < KLEFR_SIM_SLICE_US)
+        return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "", "repeat",
+                              "a repeating timeline must last at least 10 ms");
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "events")) &&
+        klefr_scn_events_parse(c, f) < 0)
+        return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "expect")) &&
+        klefr_scn_expects_parse(c, f) < 0)
+        return -1;
+    return resolve_times(c, root);
+}
+
+/* "file:line:col: not valid JSON ..." at the token cJSON stopped on. */
+static void syntax_error(const char *name, const char *text, char *err, size_t errlen)
+{
+    const char *at = cJSON_GetErrorPtr();
+    size_t len = strlen(text);
+    if (!at || at < text || at > text + len)
+        at = text + len;
+    /* cJSON points at the bad token or just past it: step back over blanks. */
+    const char *p = at;
+    while (p > text && (!*p || strchr(" \t\r\n", *p)) && strchr(" \t\r\n", p[-1]))
+        p--;
+    if (p > text && (!*p || strchr(" \t\r\n", *p)))
+        p--;
+    int line = 1, col = 1;
+    for (const char *q = text; q < p; q++) {
+        col = *q == '\n' ? 1 : col + 1;
+        line += *q == '\n';
+    }
+    const char *from = p;
+    while (from > text && p - from < 24 && from[-1] != '\n')
+        from--;
+    bool at_end = !at[strspn(at, " \t\r\n")];
+    if (!text[strspn(text, " \t\r\n")])
+        snprintf(err, errlen, "%s:%d:%d: not valid JSON (empty)", name, line, col);
+    else if (at_end)
+        snprintf(err, errlen, "%s:%d:%d: not valid JSON (unexpected end after '%.*s')", name,
+                 line, col, (int)(p + 1 - from), from);
+    else
+        snprintf(err, errlen, "%s:%d:%d: not valid JSON at '%.*s'", name, line, col,
+                 (int)(p + 1 - from), from);
+}
+
+int klefr_scn_parse(klefr_scn **out, const char *name, const char *text, char *err,
+                    size_t errlen)
+{
+    *out = NULL;
+    klefr_scn *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "%s: out of memory", name);
+        return -1;
+    }
+    klefr_scn_copy_text(s->file, sizeof s->file, name);
+    klefr_scn_copy_text(s->dir, sizeof s->dir, name);
+    char *slash = strrchr(s->dir, '/');
+    if (slash)
+        *slash = 0;
+    else
+        s->dir[0] = 0;
+    const char *base = slash ? strrchr(name, '/') + 1 : name;
+    klefr_scn_copy_text(s->name, sizeof s->name, base);
+    s->model = KLEFR_MODEL_6924;
+    s->serial = KLEFR_DEFAULT_SERIAL;
+    s->seed = 1;
+    klefr_load_defaults(&s->base);
+    s->input = strdup(text);
+    const char *end = NULL;
+    cJSON *root = s->input ? cJSON_ParseWithOpts(text, &end, true) : NULL;
+    if (!root) {
+        syntax_error(name, text, err, errlen);
+        klefr_scn_free(s);
+        return -1;
+    }
+    klefr_scn_pctx c = {.s = s, .err = err, .errlen = errlen};
+    int rc = klefr_json_lines_init(&c.lines, root, text);
+    if (rc == 0)
+        rc = parse_root(&c, root);
+    else
+        snprintf(err, errlen, "%s: out of memory", name);
+    klefr_json_lines_free(&c.lines);
+    cJSON_Delete(root);
+    if (rc < 0) {
+        klefr_scn_free(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int klefr_scn_load(klefr_scn **out, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s: is a directory", path);
+        return -1;
+    }
+    char *text = klefr_text_file_read(path, err, errlen);
+    if (!text)
+        return -1;
+    int rc = klefr_scn_parse(out, path, text, err, errlen);
+    free(text);
+    return rc;
+}
+
+void klefr_scn_free(klefr_scn *s)
+{
+    if (!s)
+        return;
+    for (size_t k = 0; k < s->nev; k++)
+        free(s->ev[k].text);
+    for (size_t k = 0; k < s->nex; k++) {
+        free(s->ex[k].eq_str);
+        if (s->ex[k].has_re)
+            regfree(&s->ex[k].re);
+    }
+    free(s->ev);
+    free(s->ex);
+    free(s->seg);
+    free(s->replay);
+    free(s->samples);
+    free(s->final_json);
+    free(s->description);
+    free(s->input);
+    free(s);
+}

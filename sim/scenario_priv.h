@@ -1,0 +1,159 @@
+/* Inside the scenario engine: the parse context, the tables of event kinds,
+ * expectation kinds, value paths and settings, and the run state they act on. */
+#ifndef KLEFR_SIM_SCENARIO_PRIV_H
+#define KLEFR_SIM_SCENARIO_PRIV_H
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+
+#include "json_pos.h"
+#include "scenario.h"
+#include "sim.h"
+
+/* ---- parsing ------------------------------------------------------------ */
+
+typedef struct {
+    klefr_scn *s;
+    klefr_json_lines lines;
+    char *err;
+    size_t errlen;
+    uint64_t rng; /* random event times, drawn in file order */
+} klefr_scn_pctx;
+
+/* "file:line: path.field: message"; field may be NULL (the path itself).
+ * Returns -1. */
+int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* Every key of obj must be in one of the NULL-terminated lists (b may be NULL). */
+int klefr_scn_keys(klefr_scn_pctx *c, const cJSON *obj, const char *path,
+                   const char *const *a, const char *const *b);
+
+/* A time: seconds or "1h30m"; "end" when allow_end (then *is_end). */
+int klefr_scn_time(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   uint64_t *us, bool allow_end, bool *is_end);
+int klefr_scn_string(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                     const char **out);
+int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                     double lo, double hi, double *out);
+int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   bool *out);
+/* One of the NULL-terminated names; *out = its index. */
+int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                   const char *const *names, int *out);
+/* A file named in the scenario, relative to the scenario's folder. */
+void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n);
+uint64_t klefr_scn_rand(uint64_t *state); /* xorshift64* */
+void klefr_scn_copy_text(char *dst, size_t n, const char *src);
+
+/* ---- tables ----------------------------------------------------------- */
+
+/* settings (scenario_settings.c) */
+int klefr_scn_settings_parse(klefr_scn_pctx *c, const cJSON *j, const char *path,
+                             klefr_scn_settings *out);
+void klefr_scn_settings_apply(const klefr_scn_settings *in, klefr_settings *s);
+int klefr_scn_registers_parse(klefr_scn_pctx *c, const cJSON *j, const char *path);
+/* settings.NAME as a value: number, or text for the text-valued ones. */
+int klefr_scn_setting_find(const char *name);
+bool klefr_scn_setting_get(int row, const klefr_settings *s, double *num, const char **text);
+
+/* timeline (scenario_timeline.c) */
+int klefr_scn_timeline_parse(klefr_scn_pctx *c, const cJSON *j);
+
+/* events (scenario_events.c) */
+struct klefr_scn_play;
+struct klefr_scn_event_kind {
+    const char *name;
+    const char *const *fields; /* its own keys besides the common ones */
+    int (*parse)(klefr_scn_pctx *c, const cJSON *obj, const char *path, klefr_scn_event *ev);
+    void (*act)(struct klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
+};
+int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j);
+/* Latest time an event still does something (release, restore). */
+uint64_t klefr_scn_event_end(const klefr_scn_event *ev);
+/* Second action of an event (release, restore) at t_us + for_us. */
+void klefr_scn_event_after(struct klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
+
+/* values (scenario_values.c) */
+struct klefr_scn_value {
+    const char *path; /* "energy.active_fwd_kwh", "measure.v", "settings.*" ... */
+    const char *unit;
+    int arg;
+    /* Now: true with *num, or false with *str (text values). sel: the
+     * tariff of an energy (-1 both), the row of a setting. */
+    bool (*get)(const struct klefr_scn_play *r, int arg, int sel, double *num, const char **str);
+};
+/* Look up a path; NULL if unknown. *sel as above, *is_num: number or text. */
+const klefr_scn_value *klefr_scn_value_find(const char *path, int *sel, bool *is_num);
+/* The known paths, for messages. */
+const char *klefr_scn_value_names(void);
+/* Registered energy n (0 active fwd, 1 active rev, 2 reactive fwd, 3 reactive rev), kWh. */
+double klefr_scn_energy_kwh(const klefr_sim *sim, int n);
+extern const char *const klefr_scn_energy_names[5]; /* "active_fwd_kwh" ... NULL */
+
+/* expectations (scenario_expect.c) */
+struct klefr_scn_expect_kind {
+    const char *key; /* the subject key naming the kind */
+    const char *const *fields;
+    int (*parse)(klefr_scn_pctx *c, const cJSON *obj, const char *path, klefr_scn_expect *e);
+    /* Evaluate now: true when it holds; got/got_str filled. */
+    bool (*holds)(struct klefr_scn_play *r, klefr_scn_expect *e);
+    bool counts;   /* accumulates over the window (pulses): decided at its end */
+};
+int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j);
+void klefr_scn_expect_check(struct klefr_scn_play *r, klefr_scn_expect *e, uint64_t t_us);
+void klefr_scn_expect_window_open(struct klefr_scn_play *r, klefr_scn_expect *e);
+void klefr_scn_expect_window_close(struct klefr_scn_play *r, klefr_scn_expect *e, uint64_t t_us);
+void klefr_scn_expect_pulse(struct klefr_scn_play *r, klefr_output out, uint64_t t_us,
+                            uint32_t width_us);
+
+/* Close a report file: 0, or -1 with errno (a write or the close failed). */
+int klefr_scn_fclose(FILE *f);
+
+/* ---- the run ----------------------------------------------------------- */
+
+typedef struct klefr_scn_play {
+    klefr_scn *s;
+    klefr_sim *sim;
+    klefr_synth synth;
+    struct {
+        klefr_afe afe; /* first: the sim's AFE */
+        struct klefr_scn_play *run;
+    } mux;             /* the synth, or a recording during a replay segment */
+    klefr_replay replay;
+    bool replaying;
+    klefr_afe_truth replayed; /* truth of the recordings played and closed so far */
+    const klefr_scn_run_opts *o;
+    /* what is at the terminals */
+    klefr_load load;   /* the timeline's load now */
+    bool tl_power;     /* the timeline's supply */
+    bool ev_cut;       /* an event cut the supply */
+    int tariff_input;  /* last level, re-applied after power-up */
+    double v_pct;
+    /* timeline playback */
+    size_t tl_k;          /* segment playing */
+    uint64_t tl_pass_us;  /* start of this pass (repeat) */
+    uint64_t tl_ramp_next;
+    bool tl_done;
+    /* truth */
+    double truth_kwh[4];
+    /* windows being watched every slice */
+    klefr_scn_expect **watch;
+    size_t nwatch;
+    bool watching;
+    char err[256]; /* a host failure during the run */
+} klefr_scn_play;
+
+/* The terminals changed (load, supply, tariff input): apply to the AFE and meter. */
+void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us);
+/* Stop the recording playing (its truth is kept). */
+void klefr_scn_replay_close(klefr_scn_play *r);
+void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Timeline playback: segment 0 now; then whatever is due at t (boundaries,
+ * ramp steps); next = when something is due again (UINT64_MAX: never). */
+void klefr_scn_timeline_start(klefr_scn_play *r);
+void klefr_scn_timeline_due(klefr_scn_play *r, uint64_t t_us);
+uint64_t klefr_scn_timeline_next(const klefr_scn_play *r);
+
+#endif

@@ -1,0 +1,429 @@
+/* Running a scenario: the meter powers up from its image, then one chained
+ * sim event (KLEFR_EV_CALL) does, at each time something is due, in this
+ * order: the timeline, the second halves of events (release, restore), the
+ * events, the expectations; windows are watched every 10 ms slice. The loop
+ * runs as fast as possible. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "klefr/meter.h"
+#include "scenario_priv.h"
+
+#define PLOT_POINTS 1200u
+
+typedef enum { A_AFTER, A_EVENT, A_AT, A_OPEN, A_CLOSE } action_type;
+
+typedef struct {
+    uint64_t t_us;
+    action_type type;
+    uint32_t idx;
+} action;
+
+typedef struct {
+    klefr_scn_play r;
+    action *act;
+    size_t nact, next;
+    uint64_t sample_us, next_sample;
+    size_t cap_samples;
+    uint64_t progress_wall;
+} run_state;
+
+void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...)
+{
+    if (!r->o->trace || !r->o->trace_events)
+        return;
+    char line[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    r->o->trace(r->o->trace_arg, line);
+}
+
+/* ---- the truth -------------------------------------------------------------- */
+
+/* The energy of the signal at the terminals, as the front end published it
+ * (afe.h): the synthetic source's, plus every recording's own. */
+static void truth_sum(klefr_scn_play *r)
+{
+    const klefr_afe_truth *a = &r->synth.afe.truth, *b = &r->replayed;
+    const klefr_afe_truth *c = r->replaying ? &r->replay.afe.truth : &(klefr_afe_truth){0};
+    klefr_afe_truth *t = &r->mux.afe.truth;
+    t->act_fwd_wh = a->act_fwd_wh + b->act_fwd_wh + c->act_fwd_wh;
+    t->act_rev_wh = a->act_rev_wh + b->act_rev_wh + c->act_rev_wh;
+    t->react_fwd_varh = a->react_fwd_varh + b->react_fwd_varh + c->react_fwd_varh;
+    t->react_rev_varh = a->react_rev_varh + b->react_rev_varh + c->react_rev_varh;
+    t->seconds = a->seconds + b->seconds + c->seconds;
+    t->samples = a->samples + b->samples + c->samples;
+}
+
+static void truth_advance(run_state *st)
+{
+    klefr_scn_play *r = &st->r;
+    const klefr_afe_truth *t = &r->mux.afe.truth;
+    r->truth_kwh[0] = t->act_fwd_wh / 1000;
+    r->truth_kwh[1] = t->act_rev_wh / 1000;
+    r->truth_kwh[2] = t->react_fwd_varh / 1000;
+    r->truth_kwh[3] = t->react_rev_varh / 1000;
+}
+
+void klefr_scn_replay_close(klefr_scn_play *r)
+{
+    if (!r->replaying)
+        return;
+    const klefr_afe_truth *c = &r->replay.afe.truth;
+    r->replayed.act_fwd_wh += c->act_fwd_wh;
+    r->replayed.act_rev_wh += c->act_rev_wh;
+    r->replayed.react_fwd_varh += c->react_fwd_varh;
+    r->replayed.react_rev_varh += c->react_rev_varh;
+    r->replayed.seconds += c->seconds;
+    r->replayed.samples += c->samples;
+    klefr_replay_close(&r->replay);
+    r->replaying = false;
+    truth_sum(r);
+}
+
+/* ---- the terminals -------------------------------------------------------------- */
+
+static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
+{
+    klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
+    size_t got = 0;
+    if (r->replaying) {
+        uint64_t c = r->replay.afe.clipped, ci = r->replay.afe.clipped_i;
+        got = r->replay.afe.fill(&r->replay.afe, v, i, n);
+        self->clipped += r->replay.afe.clipped - c; /* ADC overload, whatever the source */
+        self->clipped_i += r->replay.afe.clipped_i - ci;
+        if (got < n) /* the recording ended early: the synthetic load goes on */
+            klefr_scn_replay_close(r);
+    }
+    if (got < n) {
+        uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
+        got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
+        self->clipped += r->synth.afe.clipped - c;
+        self->clipped_i += r->synth.afe.clipped_i - ci;
+    }
+    truth_sum(r);
+    return got;
+}
+
+void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
+{
+    bool on = r->tl_power && !r->ev_cut;
+    klefr_load l = r->load;
+    if (r->v_pct > 0)
+        l.v_rms *= r->v_pct / 100;
+    if (!on) { /* no supply: nothing at the terminals */
+        l.v_rms = l.i_rms = 0;
+        l.n_harm = 0;
+    }
+    if (memcmp(&l, &r->synth.load, sizeof l) != 0)
+        klefr_synth_set_load(&r->synth, &l);
+    klefr_sim *sim = r->sim;
+    if (on != sim->powered) {
+        klefr_sim_power(sim, on);
+        klefr_scn_trace(r, "t=%.3f s: supply %s", (double)t_us / 1e6, on ? "on" : "cut");
+        if (on && r->tariff_input >= 0) /* a fresh power-up sees the input level again */
+            klefr_meter_tariff_input(&sim->meter, r->tariff_input != 0, t_us);
+    }
+}
+
+/* ---- actions ------------------------------------------------------------------- */
+
+static int by_action(const void *a, const void *b)
+{
+    const action *x = a, *y = b;
+    if (x->t_us != y->t_us)
+        return x->t_us < y->t_us ? -1 : 1;
+    if (x->type != y->type)
+        return x->type < y->type ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static int build_actions(run_state *st)
+{
+    const klefr_scn *s = st->r.s;
+    st->act = malloc((2 * s->nev + 2 * s->nex + 1) * sizeof *st->act);
+    if (!st->act)
+        return -1;
+    size_t n = 0;
+    for (size_t k = 0; k < s->nev; k++) {
+        const klefr_scn_event *ev = &s->ev[k];
+        st->act[n++] = (action){ev->t_us, A_EVENT, (uint32_t)k};
+        if (klefr_scn_event_end(ev) > ev->t_us)
+            st->act[n++] = (action){klefr_scn_event_end(ev), A_AFTER, (uint32_t)k};
+    }
+    for (size_t k = 0; k < s->nex; k++) {
+        const klefr_scn_expect *e = &s->ex[k];
+        bool pulses = e->kind->counts && strcmp(e->kind->key, "accuracy");
+        if (e->when == KLEFR_SCN_AT && !pulses) {
+            st->act[n++] = (action){e->t_us, A_AT, (uint32_t)k};
+            continue;
+        }
+        uint64_t open = e->when == KLEFR_SCN_AT ? 0 : e->t_us;
+        uint64_t close = pulses ? s->duration_us : e->t2_us;
+        st->act[n++] = (action){open, A_OPEN, (uint32_t)k};
+        st->act[n++] = (action){close, A_CLOSE, (uint32_t)k};
+    }
+    qsort(st->act, n, sizeof *st->act, by_action);
+    st->nact = n;
+    return 0;
+}
+
+static void watch_add(klefr_scn_play *r, klefr_scn_expect *e)
+{
+    r->watch[r->nwatch++] = e;
+}
+
+static void watch_remove(klefr_scn_play *r, klefr_scn_expect *e)
+{
+    for (size_t k = 0; k < r->nwatch; k++)
+        if (r->watch[k] == e) {
+            r->watch[k] = r->watch[--r->nwatch];
+            return;
+        }
+}
+
+static void do_action(run_state *st, const action *a, uint64_t t_us)
+{
+    klefr_scn_play *r = &st->r;
+    klefr_scn *s = r->s;
+    if (a->type == A_EVENT || a->type == A_AFTER) {
+        const klefr_scn_event *ev = &s->ev[a->idx];
+        klefr_scn_trace(r, "t=%.3f s: %s%s%s%s (line %d)", (double)t_us / 1e6, ev->kind->name,
+                        a->type == A_AFTER ? " ends" : "", *ev->label ? ": " : "", ev->label,
+                        ev->line);
+        if (a->type == A_EVENT)
+            ev->kind->act(r, ev, t_us);
+        else
+            klefr_scn_event_after(r, ev, t_us);
+        return;
+    }
+    klefr_scn_expect *e = &s->ex[a->idx];
+    bool pulses = e->kind->counts && strcmp(e->kind->key, "accuracy");
+    switch (a->type) {
+    case A_AT:
+        if (!strcmp(e->kind->key, "accuracy"))
+            klefr_scn_expect_window_open(r, e);
+        klefr_scn_expect_check(r, e, t_us);
+        break;
+    case A_OPEN:
+        klefr_scn_expect_window_open(r, e);
+        if (!e->kind->counts) {
+            klefr_scn_expect_check(r, e, t_us);
+            if (e->state == KLEFR_SCN_PENDING)
+                watch_add(r, e);
+        }
+        break;
+    case A_CLOSE:
+        if (!e->kind->counts)
+            klefr_scn_expect_check(r, e, t_us);
+        watch_remove(r, e);
+        klefr_scn_expect_window_close(r, e, pulses && e->when == KLEFR_SCN_AT ? e->t_us
+                                            : pulses ? e->t2_us
+                                                     : t_us);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- samples for the plot ------------------------------------------------------- */
+
+static void sample(run_state *st, uint64_t t_us)
+{
+    klefr_scn_play *r = &st->r;
+    klefr_scn *s = r->s;
+    if (s->nsamples == st->cap_samples)
+        return;
+    const klefr_measure *q = &r->sim->meter.meas;
+    bool on = r->sim->powered;
+    klefr_scn_sample *p = &s->samples[s->nsamples++];
+    *p = (klefr_scn_sample){.t_s = (double)t_us / 1e6,
+                            .v = on ? q->v_rms : 0,
+                            .i = on ? q->i_rms : 0,
+                            .p_kw = on ? q->p_w / 1000 : 0,
+                            .q_kvar = on ? q->q_var / 1000 : 0,
+                            .powered = on};
+    for (int k = 0; k < 4; k++) {
+        p->e_kwh[k] = klefr_scn_energy_kwh(r->sim, k);
+        p->truth_kwh[k] = r->truth_kwh[k];
+    }
+}
+
+/* ---- the chained event ------------------------------------------------------------ */
+
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void tick(void *arg, uint64_t t_us)
+{
+    run_state *st = arg;
+    klefr_scn_play *r = &st->r;
+    const klefr_scn *s = r->s;
+    truth_advance(st);
+    klefr_scn_timeline_due(r, t_us);
+    while (st->next < st->nact && st->act[st->next].t_us <= t_us)
+        do_action(st, &st->act[st->next++], t_us);
+    for (size_t k = 0; k < r->nwatch;) { /* windows: every slice */
+        klefr_scn_expect *e = r->watch[k];
+        klefr_scn_expect_check(r, e, t_us);
+        if (e->state != KLEFR_SCN_PENDING)
+            watch_remove(r, e);
+        else
+            k++;
+    }
+    if (t_us >= st->next_sample) {
+        sample(st, t_us);
+        st->next_sample += st->sample_us;
+    }
+    uint64_t next = min64(klefr_scn_timeline_next(r), st->next_sample);
+    if (st->next < st->nact)
+        next = min64(next, st->act[st->next].t_us);
+    if (r->nwatch)
+        next = min64(next, (t_us / KLEFR_SIM_SLICE_US + 1) * KLEFR_SIM_SLICE_US);
+    if (next <= t_us) /* never twice at one time: the next slice */
+        next = t_us + 1;
+    if (next <= s->duration_us)
+        klefr_sim_post(r->sim, &(klefr_sim_event){.t_us = next, .kind = KLEFR_EV_CALL,
+                                                   .fn = tick, .arg = st});
+}
+
+static void on_pulse(void *arg, klefr_output out, uint64_t t_us, uint32_t width_us)
+{
+    klefr_scn_expect_pulse(arg, out, t_us, width_us);
+}
+
+static void on_trace(void *arg, const char *line)
+{
+    klefr_scn_play *r = arg;
+    r->o->trace(r->o->trace_arg, line);
+}
+
+static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+{
+    run_state *st = arg;
+    (void)sim;
+    if (st->r.o->progress)
+        st->r.o->progress(st->r.o->progress_arg, t_us, st->r.s->duration_us);
+    return true;
+}
+
+/* ---- setting up ---------------------------------------------------------------- */
+
+/* The EEPROM image the meter powers up from: factory defaults with the
+ * scenario's settings and registers (or the state_dir image). */
+static void write_image(klefr_scn *s, klefr_sim *sim)
+{
+    if (s->have_state) {
+        memcpy(sim->eeprom.mem, s->eeprom, sizeof sim->eeprom.mem);
+        return;
+    }
+    if (!s->have_settings && !s->have_regs)
+        return; /* a new meter: blank EEPROM */
+    klefr_settings set;
+    klefr_settings_defaults(&set, s->model, s->serial);
+    klefr_scn_settings_apply(&s->settings, &set);
+    uint8_t img[KLEFR_STORE_IMAGE_LEN];
+    klefr_store_encode(img, &set, &s->regs, 1);
+    memcpy(sim->eeprom.mem, img, sizeof img);
+}
+
+int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen)
+{
+    run_state *st = calloc(1, sizeof *st);
+    klefr_sim *sim = calloc(1, sizeof *sim);
+    klefr_scn_expect **watch = calloc(s->nex + 1, sizeof *watch);
+    free(s->samples);
+    s->samples = calloc(PLOT_POINTS + 2, sizeof *s->samples);
+    if (!st || !sim || !watch || !s->samples) {
+        free(st);
+        free(sim);
+        free(watch);
+        snprintf(err, errlen, "%s: out of memory", s->file);
+        return -1;
+    }
+    klefr_scn_play *r = &st->r;
+    *r = (klefr_scn_play){.s = s, .sim = sim, .o = o, .watch = watch, .tl_power = true,
+                         .tariff_input = -1, .load = s->base};
+    s->nsamples = s->npass = s->nfail = 0;
+    for (size_t k = 0; k < s->nex; k++)
+        s->ex[k].state = KLEFR_SCN_PENDING;
+    st->cap_samples = PLOT_POINTS + 2;
+    st->sample_us = (s->duration_us / PLOT_POINTS + KLEFR_SIM_SLICE_US - 1) / KLEFR_SIM_SLICE_US *
+                    KLEFR_SIM_SLICE_US;
+    if (st->sample_us == 0)
+        st->sample_us = KLEFR_SIM_SLICE_US;
+
+    static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
+    klefr_synth_init(&r->synth, &s->base, &adc);
+    r->mux.afe.fill = mux_fill;
+    r->mux.run = r;
+    int rc = -1;
+    if (build_actions(st) < 0) {
+        snprintf(err, errlen, "%s: out of memory", s->file);
+        goto out;
+    }
+    if (klefr_sim_init(sim, s->model, s->serial, &r->mux.afe, NULL, err, (int)errlen) != 0)
+        goto out;
+    /* Power up again from the scenario's image, as if programmed at the factory. */
+    write_image(s, sim);
+    sim->powered = false;
+    klefr_sim_power(sim, true);
+    if (s->nseg && !s->seg[0].power) /* the supply is cut from the start: never on */
+        sim->powered = sim->meter.powered = false;
+    sim->on_pulse = on_pulse;
+    sim->on_pulse_arg = r;
+    if (o->trace && o->trace_frames) {
+        sim->trace = on_trace;
+        sim->trace_arg = r;
+    } else {
+        sim->hal.trace = NULL;
+    }
+    klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
+    klefr_scn_terminals(r, 0);
+    tick(st, 0);
+    klefr_loop loop = {.sim = sim, .speed = 0, .t_end_us = s->duration_us, .stop = o->stop,
+                       .hook = loop_hook, .hook_arg = st};
+    klefr_loop_result res = klefr_loop_run(&loop);
+    truth_advance(st);
+    for (size_t k = 0; k < s->nex; k++) { /* what a stop left undecided */
+        klefr_scn_expect *e = &s->ex[k];
+        if (e->state == KLEFR_SCN_PENDING) {
+            snprintf(e->got_str, sizeof e->got_str, "not reached (%s)",
+                     klefr_loop_result_to_str(res));
+            klefr_scn_expect_window_close(r, e, sim->t_us);
+            if (e->state == KLEFR_SCN_PASS && res != KLEFR_LOOP_END) {
+                e->state = KLEFR_SCN_FAIL;
+                s->npass--, s->nfail++;
+            }
+        }
+    }
+    if (s->nsamples == 0 || s->samples[s->nsamples - 1].t_s < (double)sim->t_us / 1e6)
+        sample(st, sim->t_us);
+    for (int k = 0; k < 4; k++) {
+        s->final_reg_kwh[k] = klefr_scn_energy_kwh(sim, k);
+        s->final_truth_kwh[k] = r->truth_kwh[k];
+    }
+    if (o->final)
+        o->final(o->final_arg, s, sim);
+    s->ran = true;
+    rc = 0;
+    if (r->err[0]) {
+        snprintf(err, errlen, "%s", r->err);
+        rc = -1;
+    }
+out:
+    klefr_scn_replay_close(r);
+    free(st->act);
+    free(st);
+    free(sim);
+    free(watch);
+    return rc;
+}

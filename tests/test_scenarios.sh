@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# klefr-sim scenario (docs/scenarios.md), end to end:
+#   library FILE...  each scenario passes; its JUnit file loads in junitparser;
+#                    its SVG is well-formed; a second run gives the same report
+#                    (outside "wall"); a copy with one expectation changed fails
+#                    with exit 1 and the failure line
+#   malformed        every tests/scenarios/bad-*.json gives its expected message, exit 2
+#   schema           python3-jsonschema accepts the library, refuses the malformed
+#                    ones marked "reject"; every scenario file is in the library list
+#   cli              options, directories, several files, unwritable outputs
+# usage: test_scenarios.sh KLEFR_SIM SOURCE_ROOT PART [FILE...]
+set -uo pipefail
+sim=$1
+root=$2
+part=$3
+shift 3
+py=/usr/bin/python3 # Debian's, with python3-jsonschema and python3-junitparser
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cd "$root" || exit 1
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# The report without its wall-clock part.
+strip_wall() { "$py" -c "import json,sys; j=json.load(open(sys.argv[1])); j.pop('wall'); print(json.dumps(j, indent=1))" "$1"; }
+
+# A copy of scenario $1 in $2 with its first numeric "eq" changed so that it
+# must fail; relative file names made absolute. Prints the expectation's subject.
+alter() {
+  "$py" - "$1" "$2" <<'PY'
+import json, os, sys
+src, dst = sys.argv[1], sys.argv[2]
+j = json.load(open(src))
+base = os.path.dirname(os.path.abspath(src))
+for seg in j.get("timeline", []):
+    for k in ("profile", "curve", "replay"):
+        if k in seg and not os.path.isabs(seg[k]):
+            seg[k] = os.path.join(base, seg[k])
+if "state_dir" in j.get("meter", {}):
+    j["meter"]["state_dir"] = os.path.join(base, j["meter"]["state_dir"])
+for e in j.get("expect", []):
+    if isinstance(e.get("eq"), (int, float)) and not isinstance(e.get("eq"), bool):
+        tol = e.get("tol", 0) or abs(e["eq"]) * e.get("tol_pct", 0) / 100
+        e["eq"] = e["eq"] + 10 * tol + 1 + abs(e["eq"])
+        subject = next(e[k] for k in ("value", "pulses", "pulse_width_ms") if k in e)
+        kind = "value" if "value" in e else ("pulses" if "pulses" in e else "pulse_width_ms")
+        print(subject if kind == "value" else kind + "." + subject)
+        break
+else:
+    sys.exit("no numeric expectation to change in " + src)
+json.dump(j, open(dst, "w"), indent=1)
+PY
+}
+
+library() {
+  for f in "$@"; do
+    name=$(basename "$f" .json)
+    if "$sim" scenario --report "$tmp/$name.1.json" --junit "$tmp/$name.xml" --plot "$tmp/$name.svg" \
+         "$f" >"$tmp/out" 2>"$tmp/err"; then
+      ok "$f passes ($(tail -1 "$tmp/out"))"
+    else
+      fail "$f: exit $?: $(cat "$tmp/out" "$tmp/err" | head -20)"
+      continue
+    fi
+    # Every library file says what it shows.
+    "$py" -c "import json,sys; d=json.load(open(sys.argv[1])).get('description',''); sys.exit(len(d) < 40)" "$f" &&
+      ok "$f has a description" || fail "$f has no description"
+    # A standard JUnit consumer reads it: one test case per expectation, no failure.
+    if "$py" - "$tmp/$name.xml" "$f" <<'PY'
+import json, sys
+from junitparser import JUnitXml
+xml = JUnitXml.fromfile(sys.argv[1])
+n = len(json.load(open(sys.argv[2])).get("expect", []))
+cases = [c for s in xml for c in s]
+assert len(cases) == n, f"{len(cases)} test cases, {n} expectations"
+assert all(c.is_passed for c in cases), [c.name for c in cases if not c.is_passed]
+assert xml.tests == n and xml.failures == 0
+PY
+    then ok "$f: junitparser reads $name.xml"; else fail "$f: JUnit file"; fi
+    "$py" -c "import sys, xml.etree.ElementTree as E; r=E.parse(sys.argv[1]).getroot(); assert r.tag.endswith('svg') and len(r) > 50" "$tmp/$name.svg" &&
+      ok "$f: the plot is well-formed SVG" || fail "$f: bad SVG"
+    # Determinism: the same scenario, the same report (outside "wall").
+    "$sim" scenario --quiet --report "$tmp/$name.2.json" "$f" >/dev/null 2>&1
+    if cmp -s <(strip_wall "$tmp/$name.1.json") <(strip_wall "$tmp/$name.2.json"); then
+      ok "$f: two runs, identical reports"
+    else
+      fail "$f: reports differ: $(diff <(strip_wall "$tmp/$name.1.json") <(strip_wall "$tmp/$name.2.json") | head -5)"
+    fi
+    # One expectation changed: must fail, exit 1, with the failure line.
+    subject=$(alter "$f" "$tmp/$name.altered.json") || { fail "$f: cannot alter"; continue; }
+    "$sim" scenario "$tmp/$name.altered.json" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    line=$(grep -E "^$tmp/$name.altered.json: t=[0-9.e+]+ s: expect $subject (=|in|>=|<=) .*, got " "$tmp/out" | head -1)
+    if [ "$rc" = 1 ] && [ -n "$line" ]; then
+      ok "$f altered: exit 1, '$line'"
+    else
+      fail "$f altered: exit $rc, no failure line for $subject: $(head -5 "$tmp/out") $(cat "$tmp/err")"
+    fi
+  done
+}
+
+malformed() {
+  while IFS='|' read -r file msg schema; do
+    case "$file" in '#'* | '') continue ;; esac
+    path=tests/scenarios/$file
+    "$sim" scenario "$path" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    if [ "$rc" = 2 ] && grep -qF -- "$path:$msg" "$tmp/err" && [ "$(wc -l <"$tmp/err")" = 1 ]; then
+      ok "$file: exit 2, $(cat "$tmp/err")"
+    else
+      fail "$file: exit $rc, stderr '$(cat "$tmp/err")', want '$path:$msg'"
+    fi
+  done <tests/scenarios/expected-errors.txt
+  # A bad file stops the whole run before anything runs.
+  "$sim" scenario scenarios/ev-charge.json tests/scenarios/bad-time.json >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 2 ] && [ ! -s "$tmp/out" ] && ok "one bad file refuses the run" ||
+    fail "a bad file among good ones: exit $rc, stdout '$(head -3 "$tmp/out")'"
+  "$sim" scenario tests/scenarios/no-such.json >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 2 ] && grep -qF "tests/scenarios/no-such.json: cannot open: No such file" "$tmp/err" &&
+    ok "missing file: exit 2" || fail "missing file: exit $rc, '$(cat "$tmp/err")'"
+}
+
+schema() {
+  "$py" - "$@" <<'PY' || fails=$((fails + 1))
+import glob, json, os, sys
+import jsonschema
+schema = json.load(open("scenarios/schema.json"))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+listed = set(sys.argv[1:])
+for f in sorted(glob.glob("scenarios/*.json")):
+    if f.endswith("schema.json"):
+        continue
+    if f not in listed:
+        print(f"FAIL: {f} is not in the library list of tests/meson.build"); bad += 1
+    errs = list(v.iter_errors(json.load(open(f))))
+    if errs:
+        print(f"FAIL: {f}: {errs[0].message}"); bad += 1
+    else:
+        print(f"ok: {f} is valid against scenarios/schema.json")
+for line in open("tests/scenarios/expected-errors.txt"):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, _, mode = line.rstrip("\n").split("|")
+    if mode != "reject":
+        continue
+    errs = list(v.iter_errors(json.load(open("tests/scenarios/" + name))))
+    if errs:
+        print(f"ok: the schema refuses {name}")
+    else:
+        print(f"FAIL: the schema accepts {name}"); bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+cli() {
+  "$sim" scenario --help >"$tmp/out" 2>&1 && grep -q -- "--junit FILE.xml" "$tmp/out" && ok "--help" || fail "--help"
+  "$sim" scenario >/dev/null 2>"$tmp/err"; [ $? = 2 ] && ok "no file: exit 2" || fail "no file"
+  "$sim" scenario --bogus x.json >/dev/null 2>"$tmp/err"; [ $? = 2 ] && grep -q "unknown option" "$tmp/err" && ok "unknown option: exit 2" || fail "unknown option"
+  "$sim" scenario --trace foo scenarios/ev-charge.json >/dev/null 2>"$tmp/err"; [ $? = 2 ] && ok "bad --trace: exit 2" || fail "bad --trace"
+  # A folder: every *.json but the schema, in name order; one plot each.
+  mkdir -p "$tmp/dir"
+  cp scenarios/tariff-command-6923.json scenarios/tariff-command-6924.json scenarios/schema.json "$tmp/dir/"
+  if "$sim" scenario --plot "$tmp/p.svg" --junit "$tmp/j.xml" "$tmp/dir" >"$tmp/out" 2>&1 &&
+     grep -q "2 scenarios: 2 passed, 0 failed" "$tmp/out" &&
+     [ -s "$tmp/p-tariff-command-6923.svg" ] && [ -s "$tmp/p-tariff-command-6924.svg" ]; then
+    ok "a folder runs every scenario, one plot each"
+  else
+    fail "folder run: $(cat "$tmp/out")"
+  fi
+  "$py" -c "
+from junitparser import JUnitXml
+x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 0" && ok "one test suite per scenario" || fail "junit suites"
+  # Outputs that cannot be written: exit 1, the run itself still reported.
+  "$sim" scenario --report "$tmp/no/such/dir/r.json" scenarios/tariff-command-6924.json >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 1 ] && grep -q -- "--report $tmp/no/such/dir/r.json" "$tmp/err" && grep -q "1 passed" "$tmp/out" &&
+    ok "unwritable --report: exit 1" || fail "unwritable --report: exit $rc $(cat "$tmp/err")"
+  "$sim" scenario --junit /dev/full scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
+  [ $? = 1 ] && ok "--junit on a full disk: exit 1" || fail "--junit /dev/full: $(cat "$tmp/err")"
+  # Not a terminal: no progress bar, nothing on stderr.
+  "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
+  [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"
+  # --trace events shows what happens, when.
+  "$sim" scenario --trace events scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
+  grep -q "t=3600.000 s: tariff: T2, not saved" "$tmp/err" && grep -q "supply cut" "$tmp/err" &&
+    ok "--trace events" || fail "--trace events: $(head -5 "$tmp/err")"
+}
+
+case "$part" in
+library) library "$@" ;;
+malformed) malformed ;;
+schema) schema "$@" ;;
+cli) cli ;;
+*) echo "unknown part $part"; exit 2 ;;
+esac
+echo "$part: $fails failed"
+[ "$fails" = 0 ]
