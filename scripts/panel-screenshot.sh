@@ -25,7 +25,8 @@ xdotool key --window \$w F12
 sleep 0.4
 xdotool mouseup 1
 sleep 0.2
-xdotool key --window \$w Escape
+# Escape closes the window on key-down; sending the key-up may then fail
+xdotool key --window \$w Escape || true
 wait \$pid
 DEMO
 chmod +x "$tmp/demo.sh"

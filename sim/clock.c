@@ -53,10 +53,13 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 }
 
 /* Wait for the fds until wall time deadline_ns (0 timeout when already past);
- * readable ones get ready() with the virtual time of the moment, but never
- * past the slice the sim is in: when the clock is ahead of the sim (a slow
- * host, or the hook just lowered the speed of a fast clock) the input would
- * otherwise wait for virtual time the sim has not run yet. */
+ * readable ones get ready() with the virtual time of the moment. When the
+ * sim is behind the clock (a loaded host: it is catching up, at most
+ * KLEFR_LOOP_MAX_LAG_NS before the clock is re-anchored), that is ahead of
+ * the sim, so the input keeps its true time relative to the master: the
+ * line takes it when the sim gets there; but never more than the loop's
+ * largest lag ahead (a fast clock the host cannot follow). A change of speed
+ * re-anchors the clock at the sim's time first. */
 static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
 {
     klefr_sim *s = l->sim;
@@ -73,12 +76,21 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
     uint64_t t = s->t_us;
     if (c)
         t = min_u64(klefr_clock_virt_us(c, klefr_wall_ns()),
-                    min_u64(s->t_us + KLEFR_SIM_SLICE_US, l->t_end_us));
+                    min_u64(s->t_us + KLEFR_LOOP_MAX_LAG_NS / 1000u, l->t_end_us));
+    /* never before what has run: the line only takes input from its present */
+    if (t < s->ev_done_us)
+        t = s->ev_done_us;
     if (t < s->t_us)
         t = s->t_us;
     for (int k = 0; k < s->nfds; k++)
         if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
             s->fds[k].ready(s->fds[k].arg, t);
+}
+
+/* The hook's next turn: its period, or sooner when it asked. */
+static uint64_t hook_due(const klefr_loop *l, uint64_t period_end_ns)
+{
+    return l->hook_wake_ns ? min_u64(l->hook_wake_ns, period_end_ns) : period_end_ns;
 }
 
 static bool stopped(const klefr_loop *l)
@@ -126,16 +138,27 @@ static klefr_loop_result run_paced(klefr_loop *l)
         uint64_t iter_start = klefr_wall_ns();
         uint64_t target = min_u64(klefr_clock_virt_us(&c, iter_start), l->t_end_us);
         /* Run what is due, but give the hook its turn at least every period. */
+        bool caught_up = true;
         while (s->t_us + KLEFR_SIM_SLICE_US <= target) {
             if (!klefr_sim_run_until(s, s->t_us + KLEFR_SIM_SLICE_US))
                 return KLEFR_LOOP_AFE_END;
-            if (klefr_wall_ns() - iter_start >= hook_period_ns)
+            if (klefr_wall_ns() - iter_start >= hook_period_ns) {
+                caught_up = false;
                 break;
+            }
         }
+        /* Events of the slice in progress whose time has come (a character
+         * ending on the wire goes to the host now, not at the slice's end). */
+        if (caught_up)
+            klefr_sim_run_events(s, target);
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
         if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
             return KLEFR_LOOP_END;
+        if (l->paused || l->speed <= 0)
+            return LOOP_MODE_CHANGED;
+        if (l->speed != c.speed) /* the hook changed it: input waiting now is stamped at that speed */
+            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
         /* Too far behind (slow host, huge speed): drop the debt, don't burst. */
         uint64_t due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
         uint64_t now = klefr_wall_ns();
@@ -144,7 +167,11 @@ static klefr_loop_result run_paced(klefr_loop *l)
             klefr_clock_anchor(&c, l->speed, now, s->t_us);
             due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
         }
-        wait_fds(l, &c, min_u64(due_ns, now + hook_period_ns));
+        /* Wake for the next event inside this slice too (the next character
+         * on a line). */
+        if (s->nev && s->ev[0].t_us < s->t_us + KLEFR_SIM_SLICE_US)
+            due_ns = min_u64(due_ns, klefr_clock_wall_ns(&c, s->ev[0].t_us));
+        wait_fds(l, &c, min_u64(due_ns, hook_due(l, now + hook_period_ns)));
     }
 }
 
@@ -159,7 +186,7 @@ static klefr_loop_result run_paused(klefr_loop *l)
             return KLEFR_LOOP_STOPPED;
         if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
             return KLEFR_LOOP_QUIT;
-        wait_fds(l, NULL, klefr_wall_ns() + hook_period_ns);
+        wait_fds(l, NULL, hook_due(l, klefr_wall_ns() + hook_period_ns));
     }
     return LOOP_MODE_CHANGED;
 }

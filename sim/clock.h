@@ -2,11 +2,17 @@
  * runs a klefr_sim in real time, N times real time, or as fast as possible.
  *
  * Paced modes: each iteration runs the slices whose virtual time has come
- * (wall time since start x speed), calls the hook, then waits in ppoll() on
- * the fds registered in sim->fds until the next slice is due or the hook is
- * due again, whichever is first. A readable fd gets ready(arg, t_us) with the
- * virtual time that corresponds to "now". If the host cannot keep up, the
+ * (wall time since start x speed) and the events of the slice in progress
+ * whose time has come (a character ending on a serial line goes to the host
+ * then, not at the end of the slice), calls the hook, then waits in ppoll()
+ * on the fds registered in sim->fds until the next slice or event is due or
+ * the hook is due again, whichever is first. A readable fd gets
+ * ready(arg, t_us) with the virtual time that corresponds to "now" (never
+ * before an event that has already run). If the host cannot keep up, the
  * clock is re-anchored instead of bursting to catch up (reanchors counts it).
+ * The order of events, ADC blocks and ticks is the same in every mode, so
+ * paced and max runs with the same inputs at the same virtual times give the
+ * same frames.
  *
  * Max mode: slices run back to back in chunks of KLEFR_LOOP_MAX_CHUNK_US of
  * virtual time; between chunks the fds are polled without waiting, the hook
@@ -65,6 +71,10 @@ typedef struct klefr_loop {
      * The panel draws and feeds input events here. Return false to quit. */
     bool (*hook)(void *arg, klefr_sim *sim, uint64_t t_us);
     void *hook_arg;
+    /* Paced and paused modes: the hook may ask to run again at this wall
+     * time (klefr_wall_ns), sooner than its period (a 60 Hz frame); 0 = no
+     * wish. */
+    uint64_t hook_wake_ns;
 
     uint64_t reanchors; /* times the paced clock fell behind and gave up (host too slow) */
 } klefr_loop;

@@ -295,3 +295,24 @@ int klefr_duration_parse(const char *text, uint64_t *us)
     *us = (uint64_t)llround(total);
     return 0;
 }
+
+int klefr_load_spec_format(const klefr_load *l, char *out, size_t size)
+{
+    bool exp_ = cos(l->phi_deg * M_PI / 180) < 0; /* as the parser reads an earlier load */
+    double phi = exp_ ? l->phi_deg - 180 : l->phi_deg;
+    while (phi <= -180)
+        phi += 360;
+    int n = snprintf(out, size, "v=%.17g,i=%.17g,phi=%.17g,f=%.17g,%s", l->v_rms, l->i_rms, phi,
+                     l->freq_hz, exp_ ? "export" : "import");
+    for (unsigned k = 0; k < l->n_harm && n >= 0 && (size_t)n < size; k++) {
+        const klefr_harmonic *h = &l->harm[k];
+        n += snprintf(out + n, size - (size_t)n, ",h%u=%.17g/%.17g@%.17g/%.17g", h->order, h->v_pct,
+                      h->i_pct, h->v_phase_deg, h->i_phase_deg);
+    }
+    if ((l->noise_v_rms || l->noise_i_rms) && n >= 0 && (size_t)n < size)
+        n += snprintf(out + n, size - (size_t)n, ",noise=%.17g/%.17g", l->noise_v_rms,
+                      l->noise_i_rms);
+    if ((l->dc_v || l->dc_i) && n >= 0 && (size_t)n < size)
+        n += snprintf(out + n, size - (size_t)n, ",dc=%.17g/%.17g", l->dc_v, l->dc_i);
+    return n;
+}

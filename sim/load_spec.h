@@ -27,6 +27,12 @@ void klefr_load_defaults(klefr_load *l);
  * load). Returns 0, or -1 with a one-line message in err. */
 int klefr_load_spec_parse(const char *spec, klefr_load *l, char *err, size_t errlen);
 
+/* The spec that parses back (from klefr_load_defaults) to l: voltage,
+ * current, angle (import side, then import or export), frequency,
+ * harmonics, noise and DC, numbers with every digit a double needs. Returns
+ * the length (output cut at size). */
+int klefr_load_spec_format(const klefr_load *l, char *out, size_t size);
+
 /* "90", "90s", "1.5h", "1h30m", "250ms", "2d", "15min" -> microseconds.
  * A bare number (seconds) only on its own: "1h30" is refused (ambiguous).
  * Returns 0 or -1 (bad text, negative, or too long). */

@@ -11,6 +11,7 @@
 
 #include "afe_synth.h"
 #include "panel_draw.h"
+#include "panel_frame.h"
 #include "png.h"
 #include "sim.h"
 
@@ -21,6 +22,9 @@
 #define TREND_CAP 240
 #define TREND_DT_S 0.5
 
+#define FRAME_NS 16666667u /* 60 frames a second */
+#define POLL_NS 4000000u   /* input checked at most every 4 ms */
+
 struct klefr_panel {
     klefr_sim *sim;
     klefr_synth *synth;
@@ -30,18 +34,19 @@ struct klefr_panel {
     int nports;
 
     SDL_Window *win;
-    SDL_Renderer *ren;
+    SDL_Renderer *ren; /* NULL: pixels go straight to the window surface */
     SDL_Texture *tex;
     SDL_Cursor *hand, *arrow;
-    klefr_canvas cv;
-    klefr_canvas bg;  /* static layer, redrawn when the size changes */
-    klefr_canvas mid; /* static layer + LCD glass, redrawn when the LCD changes */
-    bool bg_valid, mid_valid;
-    klefr_lcd_fb mid_lcd;
-    bool mid_bl, mid_pw;
-    bool dirty;
-    uint64_t last_draw_ms;
+    klefr_frame fr;
+    bool dirty;            /* something changed: draw even while paused */
+    bool can_wait;         /* SDL_WaitEventTimeout sleeps (not a 1 ms poll) with this driver */
+    uint64_t next_frame_ns; /* the next frame is due then */
+    uint64_t drawn_us;      /* meter time of the last frame */
+    uint64_t polled_ns;     /* when SDL was last asked for input */
     int shots;
+    /* KLEFR_PANEL_STATS=1: a line a second on stderr (scripts/bench-panel.sh) */
+    bool stats;
+    uint64_t stats_next_ms, stats_t0_ms, frames, upload_px, renders;
 
     double speed;
     double actual_speed;
@@ -49,6 +54,8 @@ struct klefr_panel {
 
     uint8_t mouse_held, key_held, held;
     uint64_t press_us[2];
+    uint64_t release_us[2];
+    uint64_t buttons_at_us; /* meter time of the last button event posted */
     klefr_ctl hover, pressed;
 
     klefr_load load;   /* what the controls last set (applied by an event) */
@@ -59,6 +66,20 @@ struct klefr_panel {
     float trend_p[TREND_CAP], trend_q[TREND_CAP];
     unsigned trend_n;
     uint64_t trend_next_us;
+
+    /* the trainer's overlay */
+    bool present, show_readings, overlay;
+    char *title, *text, *hint_text;
+    uint8_t hint_buttons;
+    double hint_hold_s;
+    klefr_panel_nav_fn nav;
+    void *nav_arg;
+    bool waiting;
+    double resume_speed; /* the speed Next returns to */
+    char trail[160];
+
+    void (*on_input)(void *arg, const klefr_panel_input *in);
+    void *on_input_arg;
 };
 
 static uint64_t wall_ms(void)
@@ -66,6 +87,22 @@ static uint64_t wall_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Tell the observer (in.t_us 0: now). */
+static void tell(klefr_panel *p, klefr_panel_input in)
+{
+    if (!in.t_us)
+        in.t_us = p->sim->t_us;
+    if (p->on_input)
+        p->on_input(p->on_input_arg, &in);
 }
 
 static void post(klefr_panel *p, klefr_sim_event ev)
@@ -78,16 +115,40 @@ static void post(klefr_panel *p, klefr_sim_event ev)
 
 /* ---- buttons ----------------------------------------------------------- */
 
+/* A click is a press the meter sees: a release sooner than this after the
+ * press (a quick click, both in one frame, a fast speed) is posted this
+ * long after the press, past the firmware's 30 ms debounce. */
+#define MIN_PRESS_US 100000u
+
 static void buttons_update(klefr_panel *p)
 {
     uint8_t held = p->mouse_held | p->key_held;
     if (held == p->held)
         return;
-    for (int b = 0; b < 2; b++)
+    /* button events keep their order (none before a delayed release), and
+     * a button is up at least as long before it goes down again */
+    uint64_t t = p->sim->t_us > p->buttons_at_us ? p->sim->t_us : p->buttons_at_us;
+    for (int b = 0; b < 2; b++) {
+        bool down = (held >> b & 1u) && !(p->held >> b & 1u);
+        bool up = !(held >> b & 1u) && (p->held >> b & 1u);
+        if (down && t < p->release_us[b] + MIN_PRESS_US && p->release_us[b])
+            t = p->release_us[b] + MIN_PRESS_US;
+        if (up && t < p->press_us[b] + MIN_PRESS_US)
+            t = p->press_us[b] + MIN_PRESS_US;
+    }
+    for (int b = 0; b < 2; b++) {
         if ((held >> b & 1u) && !(p->held >> b & 1u))
-            p->press_us[b] = p->sim->t_us;
+            p->press_us[b] = t;
+        if (!(held >> b & 1u) && (p->held >> b & 1u))
+            p->release_us[b] = t;
+    }
     p->held = held;
-    post(p, (klefr_sim_event){.kind = KLEFR_EV_BUTTONS, .byte = held});
+    p->buttons_at_us = t;
+    klefr_sim_event ev = {.t_us = t, .kind = KLEFR_EV_BUTTONS, .byte = held};
+    if (!klefr_sim_post(p->sim, &ev))
+        fprintf(stderr, "klefr-panel: event queue full, input dropped\n");
+    p->dirty = true;
+    tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_BUTTONS, .t_us = t, .buttons = held});
 }
 
 /* ---- load and supply ------------------------------------------------------ */
@@ -174,35 +235,40 @@ static void load_change(klefr_panel *p, klefr_ctl c)
         post(p, (klefr_sim_event){.kind = KLEFR_EV_CALL, .fn = apply_load, .arg = p});
     p->load_pending = true;
     p->dirty = true;
+    tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_LOAD, .load = *l});
+}
+
+static void nav(klefr_panel *p, klefr_panel_nav what)
+{
+    if (!p->nav)
+        return;
+    if (what == KLEFR_PANEL_NEXT && p->waiting) {
+        p->waiting = false;
+        klefr_panel_set_speed(p, p->resume_speed);
+    }
+    p->dirty = true;
+    p->nav(p->nav_arg, what);
 }
 
 static void control(klefr_panel *p, klefr_ctl c)
 {
+    double sp = klefr_ctl_speed(c);
+    if (sp != -2) {
+        klefr_panel_set_speed(p, sp);
+        return;
+    }
     switch (c) {
     case KLEFR_CTL_TARIFF:
         if (p->sim->model != KLEFR_MODEL_6922)
             return;
         p->t2_input = !p->t2_input;
         post(p, (klefr_sim_event){.kind = KLEFR_EV_TARIFF_INPUT, .byte = p->t2_input});
+        tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_TARIFF, .on = p->t2_input});
         break;
     case KLEFR_CTL_POWER:
         p->power = !p->sim->powered;
         post(p, (klefr_sim_event){.kind = KLEFR_EV_POWER, .byte = p->power});
-        break;
-    case KLEFR_CTL_SPEED_PAUSE:
-        klefr_panel_set_speed(p, 0);
-        break;
-    case KLEFR_CTL_SPEED_1:
-        klefr_panel_set_speed(p, 1);
-        break;
-    case KLEFR_CTL_SPEED_10:
-        klefr_panel_set_speed(p, 10);
-        break;
-    case KLEFR_CTL_SPEED_100:
-        klefr_panel_set_speed(p, 100);
-        break;
-    case KLEFR_CTL_SPEED_MAX:
-        klefr_panel_set_speed(p, KLEFR_PANEL_SPEED_MAX);
+        tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_POWER, .on = p->power});
         break;
     case KLEFR_CTL_SHOT: {
         char name[64];
@@ -211,6 +277,12 @@ static void control(klefr_panel *p, klefr_ctl c)
             fprintf(stderr, "klefr-panel: saved %s\n", name);
         break;
     }
+    case KLEFR_CTL_NEXT:
+        nav(p, KLEFR_PANEL_NEXT);
+        break;
+    case KLEFR_CTL_BACK:
+        nav(p, KLEFR_PANEL_BACK);
+        break;
     default:
         load_change(p, c);
         break;
@@ -233,9 +305,13 @@ static void view_fill(klefr_panel *p, klefr_panel_view *v)
         v->out_on[o] = s->out.count[o] && until + 17000 > s->t_us && until <= s->t_us + 1000000;
         v->out_count[o] = s->out.count[o];
     }
-    v->held = p->held;
-    for (int b = 0; b < 2; b++)
-        v->hold_s[b] = (double)(s->t_us - p->press_us[b]) / 1e6;
+    /* the levels the meter was told (a mouse, --press or a scenario), and
+     * the window's own input that the meter has not seen yet */
+    v->held = p->held | s->buttons;
+    for (int b = 0; b < 2; b++) {
+        uint64_t t0 = s->buttons >> b & 1u ? s->button_down_us[b] : p->press_us[b];
+        v->hold_s[b] = t0 <= s->t_us ? (double)(s->t_us - t0) / 1e6 : 0;
+    }
     v->m = &s->meter;
     v->scope_v = s->scope_v;
     v->scope_i = s->scope_i;
@@ -257,6 +333,18 @@ static void view_fill(klefr_panel *p, klefr_panel_view *v)
     v->overload = s->clip_any && s->t_us - s->clip_last_us < 1000000;
     v->hover = p->hover;
     v->pressed = p->pressed;
+    v->present = p->present;
+    v->show_readings = p->show_readings;
+    klefr_ui_trail(&s->meter, p->trail, sizeof p->trail);
+    v->ov = (klefr_panel_overlay){.show = p->overlay,
+                                  .title = p->title,
+                                  .text = p->text,
+                                  .trail = s->powered ? p->trail : "no supply",
+                                  .hint_buttons = p->hint_buttons,
+                                  .hint_hold_s = p->hint_hold_s,
+                                  .hint_text = p->hint_text,
+                                  .nav = p->nav != NULL,
+                                  .waiting = p->waiting};
 }
 
 static void trend_sample(klefr_panel *p)
@@ -278,66 +366,99 @@ static void trend_sample(klefr_panel *p)
 
 /* ---- SDL -------------------------------------------------------------------- */
 
-static bool canvas_fit(klefr_panel *p, int w, int h)
+/* The drawable size in pixels. */
+static bool output_size(klefr_panel *p, int *w, int *h)
 {
-    if (p->cv.px && p->cv.w == w && p->cv.h == h)
-        return true;
-    klefr_canvas_free(&p->cv);
-    klefr_canvas_free(&p->bg);
-    klefr_canvas_free(&p->mid);
-    p->bg_valid = p->mid_valid = false;
-    if (!klefr_canvas_init(&p->cv, w, h) || !klefr_canvas_init(&p->bg, w, h) ||
-        !klefr_canvas_init(&p->mid, w, h))
+    if (p->ren)
+        return SDL_GetRendererOutputSize(p->ren, w, h) == 0 && *w > 0 && *h > 0;
+    SDL_Surface *ws = SDL_GetWindowSurface(p->win);
+    if (!ws)
         return false;
-    if (p->ren) {
-        if (p->tex)
-            SDL_DestroyTexture(p->tex);
-        p->tex =
-            SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
+    *w = ws->w;
+    *h = ws->h;
+    return *w > 0 && *h > 0;
+}
+
+/* Send the rectangles of the frame that changed to the screen. */
+static void present(klefr_panel *p, const klefr_irect *r, int n)
+{
+    const klefr_canvas *cv = &p->fr.cv;
+    SDL_Rect sr[KLEFR_FRAME_MAX_RECTS + 1];
+    for (int k = 0; k < n; k++) {
+        sr[k] = (SDL_Rect){r[k].x0, r[k].y0, r[k].x1 - r[k].x0, r[k].y1 - r[k].y0};
+        p->upload_px += (uint64_t)sr[k].w * (uint64_t)sr[k].h;
     }
-    p->dirty = true;
-    return true;
+    p->frames++;
+    if (p->ren) {
+        for (int k = 0; k < n; k++)
+            SDL_UpdateTexture(p->tex, &sr[k], cv->px + (size_t)sr[k].y * (size_t)cv->w + sr[k].x,
+                              cv->w * 4);
+        SDL_RenderClear(p->ren);
+        SDL_RenderCopy(p->ren, p->tex, NULL, NULL);
+        SDL_RenderPresent(p->ren);
+        return;
+    }
+    SDL_Surface *ws = SDL_GetWindowSurface(p->win);
+    if (!ws || ws->w != cv->w || ws->h != cv->h)
+        return; /* resized meanwhile: the next frame redraws it all */
+    SDL_Surface *src = SDL_CreateRGBSurfaceWithFormatFrom(cv->px, cv->w, cv->h, 32, cv->w * 4,
+                                                          SDL_PIXELFORMAT_ARGB8888);
+    if (!src)
+        return;
+    bool copy = ws->format->BytesPerPixel == 4 && ws->format->Rmask == 0xff0000u &&
+                ws->format->Gmask == 0xff00u && ws->format->Bmask == 0xffu;
+    if (copy && SDL_MUSTLOCK(ws))
+        copy = SDL_LockSurface(ws) == 0;
+    for (int k = 0; k < n; k++) {
+        if (!copy) { /* another pixel format: let SDL convert */
+            SDL_Rect dst = sr[k];
+            SDL_BlitSurface(src, &sr[k], ws, &dst);
+            continue;
+        }
+        for (int y = sr[k].y; y < sr[k].y + sr[k].h; y++)
+            memcpy((uint8_t *)ws->pixels + (size_t)y * (size_t)ws->pitch + (size_t)sr[k].x * 4,
+                   cv->px + (size_t)y * (size_t)cv->w + sr[k].x, (size_t)sr[k].w * 4);
+    }
+    if (copy && SDL_MUSTLOCK(ws))
+        SDL_UnlockSurface(ws);
+    SDL_FreeSurface(src);
+    SDL_UpdateWindowSurfaceRects(p->win, sr, n);
 }
 
 static void render(klefr_panel *p)
 {
+    p->renders++;
     int w, h;
-    if (SDL_GetRendererOutputSize(p->ren, &w, &h) != 0 || w <= 0 || h <= 0)
+    if (!output_size(p, &w, &h))
         return;
-    if (!canvas_fit(p, w, h) || !p->tex)
+    bool resized = !p->fr.cv.px || p->fr.cv.w != w || p->fr.cv.h != h;
+    if (!klefr_frame_size(&p->fr, w, h))
         return;
+    if (p->ren && resized) {
+        if (p->tex)
+            SDL_DestroyTexture(p->tex);
+        p->tex =
+            SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
+        if (!p->tex)
+            return;
+    }
     klefr_panel_view v;
     view_fill(p, &v);
-    size_t bytes = (size_t)w * (size_t)h * sizeof *p->cv.px;
-    if (!p->bg_valid) {
-        klefr_panel_draw_static(&p->bg, &p->L, &v);
-        p->bg_valid = true;
-        p->mid_valid = false;
-    }
-    if (!p->mid_valid || memcmp(&p->mid_lcd, &v.lcd, sizeof v.lcd) || p->mid_bl != v.backlight ||
-        p->mid_pw != v.powered) {
-        memcpy(p->mid.px, p->bg.px, bytes);
-        klefr_panel_draw_glass(&p->mid, &p->L, &v);
-        p->mid_lcd = v.lcd;
-        p->mid_bl = v.backlight;
-        p->mid_pw = v.powered;
-        p->mid_valid = true;
-    }
-    memcpy(p->cv.px, p->mid.px, bytes);
-    v.skip_glass = true;
-    klefr_panel_draw_dynamic(&p->cv, &p->L, &v);
-    SDL_UpdateTexture(p->tex, NULL, p->cv.px, w * 4);
-    SDL_RenderClear(p->ren);
-    SDL_RenderCopy(p->ren, p->tex, NULL, NULL);
-    SDL_RenderPresent(p->ren);
+    if (!klefr_frame_render(&p->fr, &p->L, &v))
+        return;
+    klefr_irect all = {0, 0, w, h};
+    if (p->fr.whole)
+        present(p, &all, 1);
+    else
+        present(p, p->fr.rect, p->fr.nrect);
 }
 
 /* Window points to drawable pixels (HiDPI). */
 static void to_pixels(klefr_panel *p, int x, int y, float *px, float *py)
 {
-    int ww, wh, dw, dh;
+    int ww, wh, dw = 0, dh = 0;
     SDL_GetWindowSize(p->win, &ww, &wh);
-    SDL_GetRendererOutputSize(p->ren, &dw, &dh);
+    output_size(p, &dw, &dh);
     *px = ((float)x + 0.5f) * (float)dw / (float)(ww ? ww : 1);
     *py = ((float)y + 0.5f) * (float)dh / (float)(wh ? wh : 1);
 }
@@ -348,7 +469,7 @@ static klefr_ctl hit(klefr_panel *p, int x, int y)
     to_pixels(p, x, y, &px, &py);
     klefr_panel_view v;
     view_fill(p, &v);
-    return klefr_panel_hit(&p->cv, &p->L, &v, px, py);
+    return klefr_panel_hit(&p->fr.cv, &p->L, &v, px, py);
 }
 
 static uint8_t key_buttons(SDL_Keycode k)
@@ -394,6 +515,15 @@ static klefr_ctl key_control(SDL_Keycode k)
         return KLEFR_CTL_POWER;
     case SDLK_0:
         return KLEFR_CTL_SPEED_PAUSE;
+    case SDLK_8:
+        return KLEFR_CTL_SPEED_QUARTER;
+    case SDLK_9:
+        return KLEFR_CTL_SPEED_HALF;
+    case SDLK_PAGEDOWN:
+        return KLEFR_CTL_NEXT;
+    case SDLK_PAGEUP:
+    case SDLK_BACKSPACE:
+        return KLEFR_CTL_BACK;
     case SDLK_1:
         return KLEFR_CTL_SPEED_1;
     case SDLK_2:
@@ -468,20 +598,30 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
         break;
     case SDL_KEYDOWN:
     case SDL_KEYUP: {
-        uint8_t b = key_buttons(e->key.keysym.sym);
-        if (b) {
+        SDL_Keycode sym = e->key.keysym.sym;
+        uint8_t b = key_buttons(sym);
+        if (sym == SDLK_SPACE && p->nav) { /* a tour plays: Space is Next */
+            if (e->type == SDL_KEYDOWN && !e->key.repeat)
+                nav(p, KLEFR_PANEL_NEXT);
+        } else if (e->type == SDL_KEYDOWN && !e->key.repeat && sym == SDLK_F11) {
+            klefr_panel_set_present(p, !p->present);
+        } else if (e->type == SDL_KEYDOWN && !e->key.repeat && sym == SDLK_i) {
+            klefr_panel_show_readings(p, !p->show_readings);
+        } else if (e->type == SDL_KEYDOWN && !e->key.repeat && sym == SDLK_m) {
+            klefr_panel_show_overlay(p, !p->overlay);
+        } else if (b) {
             if (e->type == SDL_KEYDOWN)
                 p->key_held |= b;
             else
                 p->key_held &= (uint8_t)~b;
             buttons_update(p);
         } else if (e->type == SDL_KEYDOWN && !e->key.repeat) {
-            klefr_ctl c = key_control(e->key.keysym.sym);
+            klefr_ctl c = key_control(sym);
             if (c == KLEFR_CTL_V_UP && (e->key.keysym.mod & KMOD_SHIFT))
                 c = KLEFR_CTL_V_DOWN;
             if (c != KLEFR_CTL_NONE)
                 control(p, c);
-            else if (e->key.keysym.sym == SDLK_ESCAPE || e->key.keysym.sym == SDLK_q)
+            else if (sym == SDLK_ESCAPE || sym == SDLK_q)
                 return false;
         }
         break;
@@ -516,6 +656,7 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     p->speed_t0_ms = wall_ms();
     p->speed_t0_us = sim->t_us;
+    p->present = o->present;
     if (p->headless)
         return p;
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
@@ -529,27 +670,50 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                               o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
-    /* The pixels are made on the CPU: on X11 (no HiDPI scaling there) the
-     * software path blits them straight to the window, where GL through Mesa
-     * llvmpipe (Xvfb, VMs) costs three times the CPU. SDL_RENDER_DRIVER and
-     * SDL_FRAMEBUFFER_ACCELERATION in the environment still win. */
-    if (p->win && !strcmp(SDL_GetCurrentVideoDriver(), "x11")) {
-        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
-        SDL_SetHint(SDL_HINT_RENDER_DRIVER, "software");
-    }
-    p->ren = p->win ? SDL_CreateRenderer(p->win, -1, 0) : NULL;
-    if (p->win && !p->ren)
-        p->ren = SDL_CreateRenderer(p->win, -1, SDL_RENDERER_SOFTWARE);
-    if (!p->ren) {
+    if (!p->win) {
         snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());
         klefr_panel_close(p);
         return NULL;
+    }
+    /* The pixels are made on the CPU. Where the window has a surface in
+     * memory (X11 through MIT-SHM, the offscreen and dummy drivers; no HiDPI
+     * scaling there) the changed rectangles are copied into it and only they
+     * go to the X server. Elsewhere (Wayland, HiDPI) an SDL renderer shows a
+     * texture updated in the same rectangles. SDL_RENDER_DRIVER or
+     * SDL_FRAMEBUFFER_ACCELERATION in the environment still win. */
+    const char *drv = SDL_GetCurrentVideoDriver();
+    p->can_wait = drv && (!strcmp(drv, "x11") || !strcmp(drv, "wayland") ||
+                          !strcmp(drv, "windows") || !strcmp(drv, "cocoa"));
+    bool surface = drv && !getenv("SDL_RENDER_DRIVER") &&
+                   (!strcmp(drv, "x11") || !strcmp(drv, "offscreen") || !strcmp(drv, "dummy"));
+    if (surface) {
+        SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
+        surface = SDL_GetWindowSurface(p->win) != NULL;
+    }
+    if (!surface) {
+        p->ren = SDL_CreateRenderer(p->win, -1, 0);
+        if (!p->ren)
+            p->ren = SDL_CreateRenderer(p->win, -1, SDL_RENDERER_SOFTWARE);
+        if (!p->ren) {
+            snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());
+            klefr_panel_close(p);
+            return NULL;
+        }
     }
     SDL_SetWindowMinimumSize(p->win, 560, 384);
     p->hand = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_HAND);
     p->arrow = SDL_CreateSystemCursor(SDL_SYSTEM_CURSOR_ARROW);
     p->dirty = true;
+    p->stats = getenv("KLEFR_PANEL_STATS") && *getenv("KLEFR_PANEL_STATS") == '1';
+    p->stats_t0_ms = p->stats_next_ms = wall_ms();
     return p;
+}
+
+/* Is the picture moving on its own (meter time runs in a visible window)? */
+static bool moving(const klefr_panel *p)
+{
+    return p->speed != 0 &&
+           !(SDL_GetWindowFlags(p->win) & (SDL_WINDOW_MINIMIZED | SDL_WINDOW_HIDDEN));
 }
 
 bool klefr_panel_frame(klefr_panel *p, int wait_ms)
@@ -565,22 +729,59 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
     if (p->headless)
         return true;
     SDL_Event e;
-    bool moving =
-        p->speed != 0 && !(SDL_GetWindowFlags(p->win) & (SDL_WINDOW_MINIMIZED | SDL_WINDOW_HIDDEN));
-    if (!moving && !p->dirty && wait_ms > 0 && SDL_WaitEventTimeout(&e, wait_ms)) {
+    uint64_t t = wall_ns();
+    if (!moving(p) && !p->dirty && wait_ms > 0 && p->can_wait && SDL_WaitEventTimeout(&e, wait_ms)) {
         if (!handle(p, &e))
             return false;
+        p->polled_ns = 0;
     }
-    while (SDL_PollEvent(&e))
+    /* The loop may call this a thousand times a second (10x: a slice a
+     * millisecond); reading the window system 250 times is plenty. What
+     * is queued already is handled every time. */
+    if (t - p->polled_ns >= POLL_NS) {
+        p->polled_ns = t;
+        SDL_PumpEvents();
+    }
+    while (SDL_PeepEvents(&e, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0)
         if (!handle(p, &e))
             return false;
-    now = wall_ms();
-    if ((p->dirty || moving) && now - p->last_draw_ms >= 16) {
+    /* A frame when one is due and something may have changed: input, or
+     * meter time that moved (it moves a slice at a time, so the loop's
+     * slice wake-ups carry the frames while the meter runs). */
+    t = wall_ns();
+    bool changed = p->dirty || (moving(p) && p->sim->t_us != p->drawn_us);
+    if (changed && t >= p->next_frame_ns) {
         render(p);
-        p->last_draw_ms = now;
         p->dirty = false;
+        p->drawn_us = p->sim->t_us;
+        /* keep a steady 60 Hz cadence; after a gap, start again from now */
+        p->next_frame_ns += FRAME_NS;
+        if (p->next_frame_ns <= t)
+            p->next_frame_ns = t + FRAME_NS;
+    }
+    now = wall_ms();
+    if (p->stats && now >= p->stats_next_ms) {
+        fprintf(stderr, "klefr-panel: stats wall_s=%.3f frames=%llu upload_px=%llu renders=%llu\n",
+                (double)(now - p->stats_t0_ms) / 1e3, (unsigned long long)p->frames,
+                (unsigned long long)p->upload_px, (unsigned long long)p->renders);
+        p->stats_next_ms = now + 1000;
     }
     return true;
+}
+
+void klefr_panel_draw_now(klefr_panel *p)
+{
+    if (p->headless)
+        return;
+    render(p);
+    p->dirty = false;
+}
+
+uint64_t klefr_panel_due_ns(const klefr_panel *p)
+{
+    if (p->headless || !p->dirty) /* a running meter's frames ride on its slices */
+        return 0;
+    return p->next_frame_ns;
 }
 
 double klefr_panel_speed(const klefr_panel *p)
@@ -590,6 +791,12 @@ double klefr_panel_speed(const klefr_panel *p)
 
 void klefr_panel_set_speed(klefr_panel *p, double speed)
 {
+    if (p->waiting && speed != 0) { /* step mode: Next resumes at this speed */
+        p->resume_speed = speed;
+        return;
+    }
+    if (speed != p->speed)
+        tell(p, (klefr_panel_input){.kind = KLEFR_PANEL_IN_SPEED, .speed = speed});
     p->speed = speed;
     p->dirty = true;
 }
@@ -599,13 +806,31 @@ uint8_t klefr_panel_held(const klefr_panel *p)
     return p->held;
 }
 
+uint8_t klefr_panel_buttons_shown(klefr_panel *p, double hold_s[2])
+{
+    klefr_panel_view v;
+    view_fill(p, &v);
+    if (hold_s) {
+        hold_s[0] = v.held & KLEFR_BTN_LEFT ? v.hold_s[0] : 0;
+        hold_s[1] = v.held & KLEFR_BTN_RIGHT ? v.hold_s[1] : 0;
+    }
+    return v.held;
+}
+
+const uint32_t *klefr_panel_pixels(const klefr_panel *p, int *w, int *h)
+{
+    *w = p->fr.cv.w;
+    *h = p->fr.cv.h;
+    return p->fr.valid ? p->fr.cv.px : NULL;
+}
+
 int klefr_panel_screenshot(klefr_panel *p, const char *path, int w, int h)
 {
     if (w <= 0 || h <= 0) {
         w = 1400;
         h = 960;
-        if (p->ren)
-            SDL_GetRendererOutputSize(p->ren, &w, &h);
+        if (p->win)
+            output_size(p, &w, &h);
     }
     klefr_canvas c;
     if (!klefr_canvas_init(&c, w, h))
@@ -621,17 +846,99 @@ int klefr_panel_screenshot(klefr_panel *p, const char *path, int w, int h)
 bool klefr_panel_control_pos(klefr_panel *p, int ctl, int *x, int *y)
 {
     int dw = 1400, dh = 960, ww = 1400, wh = 960;
-    if (p->ren) {
-        SDL_GetRendererOutputSize(p->ren, &dw, &dh);
+    if (p->win) {
+        output_size(p, &dw, &dh);
         SDL_GetWindowSize(p->win, &ww, &wh);
     }
     klefr_canvas c = {.w = dw, .h = dh, .scale = 1};
+    klefr_panel_view v;
+    view_fill(p, &v);
     float px, py;
-    if (!klefr_panel_ctl_center(&c, &p->L, (klefr_ctl)ctl, &px, &py))
+    if (!klefr_panel_ctl_center(&c, &p->L, &v, (klefr_ctl)ctl, &px, &py))
         return false;
     *x = (int)(px * (float)ww / (float)dw);
     *y = (int)(py * (float)wh / (float)dh);
     return true;
+}
+
+/* ---- the trainer's overlay ------------------------------------------------ */
+
+static void set_str(char **dst, const char *s)
+{
+    free(*dst);
+    *dst = s && *s ? strdup(s) : NULL;
+}
+
+void klefr_panel_set_caption(klefr_panel *p, const char *title, const char *text)
+{
+    set_str(&p->title, title);
+    set_str(&p->text, text);
+    p->dirty = true;
+}
+
+void klefr_panel_set_hint(klefr_panel *p, uint8_t buttons, double hold_s, const char *text)
+{
+    p->hint_buttons = buttons & (KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
+    p->hint_hold_s = hold_s > 0 ? hold_s : 0;
+    set_str(&p->hint_text, p->hint_buttons ? text : NULL);
+    p->dirty = true;
+}
+
+void klefr_panel_show_overlay(klefr_panel *p, bool on)
+{
+    p->overlay = on;
+    p->dirty = true;
+}
+
+void klefr_panel_set_present(klefr_panel *p, bool on)
+{
+    p->present = on;
+    p->dirty = true;
+}
+
+void klefr_panel_show_readings(klefr_panel *p, bool on)
+{
+    p->show_readings = on;
+    p->dirty = true;
+}
+
+void klefr_panel_set_nav(klefr_panel *p, klefr_panel_nav_fn fn, void *arg)
+{
+    p->nav = fn;
+    p->nav_arg = arg;
+    if (!fn && p->waiting) {
+        p->waiting = false;
+        klefr_panel_set_speed(p, p->resume_speed);
+    }
+    p->dirty = true;
+}
+
+void klefr_panel_wait_next(klefr_panel *p)
+{
+    if (!p->waiting)
+        p->resume_speed = p->speed != 0 ? p->speed : 1;
+    klefr_panel_set_speed(p, 0);
+    p->waiting = true;
+    p->dirty = true;
+}
+
+bool klefr_panel_waiting(const klefr_panel *p)
+{
+    return p->waiting;
+}
+
+size_t klefr_panel_trail(const klefr_panel *p, char *out, size_t size)
+{
+    if (!p->sim->powered)
+        return (size_t)snprintf(out, size, "no supply");
+    return klefr_ui_trail(&p->sim->meter, out, size);
+}
+
+void klefr_panel_on_input(klefr_panel *p, void (*fn)(void *arg, const klefr_panel_input *in),
+                          void *arg)
+{
+    p->on_input = fn;
+    p->on_input_arg = arg;
 }
 
 static void call_nothing(void *arg, uint64_t t_us)
@@ -660,9 +967,10 @@ void klefr_panel_close(klefr_panel *p)
         SDL_DestroyWindow(p->win);
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
-    klefr_canvas_free(&p->cv);
-    klefr_canvas_free(&p->bg);
-    klefr_canvas_free(&p->mid);
+    klefr_frame_free(&p->fr);
     klefr_panel_layout_free(&p->L);
+    free(p->title);
+    free(p->text);
+    free(p->hint_text);
     free(p);
 }

@@ -85,34 +85,66 @@ static void span(float *area, float *cover, int x0, int x1, float xa, float xb, 
 #define SUBY 5
 #define MAXPTS 512
 
-/* Even-odd scanline fill in pixel coordinates with SUBY sub-scanlines and
- * exact horizontal coverage. */
-static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0, uint32_t c1,
-                 float gy1)
+/* ---- recording ------------------------------------------------------------ */
+
+#define FNV0 0xcbf29ce484222325ull
+
+/* FNV-1a over 32-bit words (the recorded calls are floats and colours):
+ * a fingerprint of a drawing call, not a defence against anyone. */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
-    if (n < 3)
-        return;
-    float minx = p[0], maxx = p[0], miny = p[1], maxy = p[1];
-    for (int k = 1; k < n; k++) {
-        minx = fminf(minx, p[2 * k]);
-        maxx = fmaxf(maxx, p[2 * k]);
-        miny = fminf(miny, p[2 * k + 1]);
-        maxy = fmaxf(maxy, p[2 * k + 1]);
+    const uint8_t *b = p;
+    size_t k = 0;
+    for (; k + 4 <= n; k += 4) {
+        uint32_t w;
+        memcpy(&w, b + k, 4);
+        h = (h ^ w) * 0x100000001b3ull;
     }
-    int x0 = (int)floorf(minx), x1 = (int)floorf(maxx), y0 = (int)floorf(miny),
-        y1 = (int)floorf(maxy);
-    if (x0 < 0)
-        x0 = 0;
-    if (y0 < 0)
-        y0 = 0;
-    if (x1 > c->w - 1)
-        x1 = c->w - 1;
-    if (y1 > c->h - 1)
-        y1 = c->h - 1;
-    if (x0 > x1 || y0 > y1)
-        return;
+    for (; k < n; k++)
+        h = (h ^ b[k]) * 0x100000001b3ull;
+    return h;
+}
+
+static void rec_add(klefr_cv_list *l, uint64_t hash, klefr_irect box)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 256;
+        klefr_cv_item *v = realloc(l->v, (size_t)cap * sizeof *v);
+        if (!v) {
+            l->lost = true; /* the panel then redraws everything */
+            return;
+        }
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = (klefr_cv_item){hash, box};
+}
+
+void klefr_cv_list_free(klefr_cv_list *l)
+{
+    free(l->v);
+    *l = (klefr_cv_list){0};
+}
+
+void klefr_canvas_copy_rect(klefr_canvas *c, const klefr_canvas *src, klefr_irect r)
+{
+    for (int y = r.y0; y < r.y1; y++)
+        memcpy(c->px + (size_t)y * (size_t)c->w + (size_t)r.x0,
+               src->px + (size_t)y * (size_t)src->w + (size_t)r.x0,
+               (size_t)(r.x1 - r.x0) * sizeof *c->px);
+}
+
+/* ---- polygons --------------------------------------------------------------- */
+
+/* Rows ya..yb of an even-odd scanline fill with SUBY sub-scanlines and exact
+ * horizontal coverage over the polygon's columns x0..x1, written only in
+ * columns wa..wb: the coverage is summed from x0 whatever the clip, so a
+ * clipped call paints the same values as an unclipped one. */
+static void fill_rows(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0, uint32_t c1,
+                      float gy1, int x0, int x1, int ya, int yb, int wa, int wb)
+{
     float xs[64];
-    for (int y = y0; y <= y1; y++) {
+    for (int y = ya; y <= yb; y++) {
         float *area = c->acc, *cover = c->acc + (x1 - x0 + 2);
         memset(c->acc, 0, 2 * (size_t)(x1 - x0 + 2) * sizeof *c->acc);
         bool any = false;
@@ -147,14 +179,69 @@ static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0,
         uint32_t *row = c->px + (size_t)y * (size_t)c->w;
         bool opaque = (col >> 24) == 0xff;
         float run = 0;
-        for (int x = x0; x <= x1; x++) {
+        for (int x = x0; x <= wb; x++) {
             run += cover[x - x0];
+            if (x < wa)
+                continue;
             float cov = run + area[x - x0];
             if (cov > 0.998f && opaque)
                 row[x] = col;
             else if (cov > 0.002f)
                 blend(&row[x], col, cov > 1.0f ? 1.0f : cov);
         }
+    }
+}
+
+/* Fill a polygon in pixel coordinates (gradient c0 at gy0 .. c1 at gy1), or
+ * record it. */
+static void fill(klefr_canvas *c, const float *p, int n, uint32_t c0, float gy0, uint32_t c1,
+                 float gy1)
+{
+    if (n < 3)
+        return;
+    float minx = p[0], maxx = p[0], miny = p[1], maxy = p[1];
+    for (int k = 1; k < n; k++) {
+        float x = p[2 * k], y = p[2 * k + 1];
+        minx = x < minx ? x : minx;
+        maxx = x > maxx ? x : maxx;
+        miny = y < miny ? y : miny;
+        maxy = y > maxy ? y : maxy;
+    }
+    if (!(maxx >= 0 && maxy >= 0 && minx < (float)c->w && miny < (float)c->h))
+        return; /* outside (or not a number) */
+    int x0 = (int)floorf(minx), x1 = (int)floorf(maxx), y0 = (int)floorf(miny),
+        y1 = (int)floorf(maxy);
+    if (x0 < 0)
+        x0 = 0;
+    if (y0 < 0)
+        y0 = 0;
+    if (x1 > c->w - 1)
+        x1 = c->w - 1;
+    if (y1 > c->h - 1)
+        y1 = c->h - 1;
+    if (x0 > x1 || y0 > y1)
+        return;
+    if (c->rec) {
+        uint64_t h = fnv(FNV0, p, (size_t)n * 2 * sizeof *p);
+        h = fnv(h, &c0, sizeof c0);
+        if (c0 != c1) {
+            h = fnv(h, &c1, sizeof c1);
+            h = fnv(h, &gy0, sizeof gy0);
+            h = fnv(h, &gy1, sizeof gy1);
+        }
+        rec_add(c->rec, h, (klefr_irect){x0, y0, x1 + 1, y1 + 1});
+        return;
+    }
+    if (!c->clip) {
+        fill_rows(c, p, n, c0, gy0, c1, gy1, x0, x1, y0, y1, x0, x1);
+        return;
+    }
+    for (int k = 0; k < c->nclip; k++) {
+        const klefr_irect *r = &c->clip[k];
+        int ya = y0 > r->y0 ? y0 : r->y0, yb = y1 < r->y1 - 1 ? y1 : r->y1 - 1;
+        int wa = x0 > r->x0 ? x0 : r->x0, wb = x1 < r->x1 - 1 ? x1 : r->x1 - 1;
+        if (ya <= yb && wa <= wb)
+            fill_rows(c, p, n, c0, gy0, c1, gy1, x0, x1, ya, yb, wa, wb);
     }
 }
 
@@ -304,7 +391,7 @@ static float glyph_alpha(const klefr_glyph *g, float gx, float gy)
 struct klefr_glyph_cache {
     struct gentry {
         const klefr_font *f;
-        int k64;
+        float k; /* exact: a glyph is only reused at the very scale it was made for */
         char ch;
         uint8_t sub;
         int ox, oy, w, h;
@@ -331,19 +418,34 @@ void klefr_canvas_free_glyphs(klefr_canvas *c)
     }
 }
 
+/* Where a glyph's pixels lie from the pen (ox, oy, w, h) at scale k and
+ * quarter-pixel offset sub; gx0, gy0: its exact origin. */
+static void glyph_box(const klefr_glyph *g, float k, int sub, int *ox, int *oy, int *w, int *h,
+                      float *gx0, float *gy0)
+{
+    *gx0 = (float)sub / 4.0f + (float)g->x0 * k;
+    *gy0 = (float)g->y0 * k;
+    *ox = (int)floorf(*gx0);
+    *oy = (int)floorf(*gy0);
+    *w = (int)ceilf(*gx0 + (float)g->w * k) - *ox;
+    *h = (int)ceilf(*gy0 + (float)g->h * k) - *oy;
+}
+
 static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, float k, char ch,
                                        int sub)
 {
     if (!c->glyphs && !(c->glyphs = calloc(1, sizeof *c->glyphs)))
         return NULL;
     struct klefr_glyph_cache *gc = c->glyphs;
-    int k64 = (int)lroundf(k * 64.0f);
-    unsigned h = ((unsigned)(uintptr_t)f * 31u + (unsigned)k64 * 131u + (unsigned char)ch * 7u +
-                  (unsigned)sub) %
-                 GCACHE_N;
+    uint32_t kbits;
+    memcpy(&kbits, &k, sizeof kbits);
+    /* mixed well: sizes differ in the low bits of kbits, fonts in the pointer */
+    uint64_t key = ((uint64_t)(uintptr_t)f ^ (uint64_t)kbits << 16 ^ (uint64_t)(unsigned char)ch << 8 ^
+                    (uint64_t)sub) * 0x9e3779b97f4a7c15ull;
+    unsigned h = (unsigned)(key >> 40) % GCACHE_N;
     for (unsigned n = 0; n < GCACHE_N; n++, h = (h + 1) % GCACHE_N) {
         struct gentry *e = &gc->e[h];
-        if (e->f == f && e->k64 == k64 && e->ch == ch && e->sub == sub)
+        if (e->f == f && e->k == k && e->ch == ch && e->sub == sub)
             return e;
         if (e->f)
             continue;
@@ -352,11 +454,8 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
             return gcache_get(c, f, k, ch, sub);
         }
         const klefr_glyph *g = glyph(f, ch);
-        float gx0 = (float)sub / 4.0f + (float)g->x0 * k, gy0 = (float)g->y0 * k;
-        e->ox = (int)floorf(gx0);
-        e->oy = (int)floorf(gy0);
-        e->w = (int)ceilf(gx0 + (float)g->w * k) - e->ox;
-        e->h = (int)ceilf(gy0 + (float)g->h * k) - e->oy;
+        float gx0, gy0;
+        glyph_box(g, k, sub, &e->ox, &e->oy, &e->w, &e->h, &gx0, &gy0);
         e->a = calloc((size_t)(e->w > 0 ? e->w : 1) * (size_t)(e->h > 0 ? e->h : 1), 1);
         if (!e->a)
             return NULL;
@@ -372,13 +471,28 @@ static const struct gentry *gcache_get(klefr_canvas *c, const klefr_font *f, flo
                 e->a[py * e->w + px] = (uint8_t)lroundf(a / (ss * ss) * 255.0f);
             }
         e->f = f;
-        e->k64 = k64;
+        e->k = k;
         e->ch = ch;
         e->sub = (uint8_t)sub;
         gc->used++;
         return e;
     }
     return NULL;
+}
+
+/* Blend glyph e at pen column ip, baseline base, inside r (pixels). */
+static void glyph_blit(klefr_canvas *c, const struct gentry *e, int ip, int base, uint32_t color,
+                       klefr_irect r)
+{
+    int gx0 = ip + e->ox, gy0 = base + e->oy;
+    int xa = gx0 > r.x0 ? gx0 : r.x0, xb = gx0 + e->w < r.x1 ? gx0 + e->w : r.x1;
+    int ya = gy0 > r.y0 ? gy0 : r.y0, yb = gy0 + e->h < r.y1 ? gy0 + e->h : r.y1;
+    for (int yy = ya; yy < yb; yy++)
+        for (int xx = xa; xx < xb; xx++) {
+            uint8_t a = e->a[(yy - gy0) * e->w + (xx - gx0)];
+            if (a)
+                blend(&c->px[(size_t)yy * (size_t)c->w + (size_t)xx], color, (float)a / 255.0f);
+        }
 }
 
 float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, float size,
@@ -392,24 +506,49 @@ float klefr_cv_text(klefr_canvas *c, const klefr_font *f, float x, float y, floa
     float k = size / (float)f->px * c->scale; /* pixels per glyph pixel */
     float pen = x * c->scale + c->ox;
     int base = (int)lroundf(y * c->scale + c->oy);
+    const klefr_irect whole = {0, 0, c->w, c->h};
+    uint64_t h = FNV0;
+    klefr_irect box = {c->w, c->h, 0, 0};
+    if (c->rec) {
+        h = fnv(h, &f, sizeof f);
+        h = fnv(h, &k, sizeof k);
+        h = fnv(h, &color, sizeof color);
+        h = fnv(h, &base, sizeof base);
+    }
     for (; *s; s++) {
         int ip = (int)floorf(pen), sub = (int)((pen - (float)ip) * 4.0f) & 3;
-        const struct gentry *e = gcache_get(c, f, k, *s, sub);
-        if (e) {
-            for (int py = 0; py < e->h; py++) {
-                int yy = base + e->oy + py;
-                if (yy < 0 || yy >= c->h)
-                    continue;
-                for (int px = 0; px < e->w; px++) {
-                    int xx = ip + e->ox + px;
-                    uint8_t a = e->a[py * e->w + px];
-                    if (a && xx >= 0 && xx < c->w)
-                        blend(&c->px[(size_t)yy * (size_t)c->w + (size_t)xx], color,
-                              (float)a / 255.0f);
-                }
+        if (c->rec) { /* the box from the metrics: no glyph is made to record it */
+            h = fnv(h, s, 1);
+            h = fnv(h, &ip, sizeof ip);
+            h = fnv(h, &sub, sizeof sub);
+            int ox, oy, gw, gh;
+            float gx0, gy0;
+            glyph_box(glyph(f, *s), k, sub, &ox, &oy, &gw, &gh, &gx0, &gy0);
+            int bx0 = ip + ox, by0 = base + oy;
+            if (gw > 0 && gh > 0) {
+                box.x0 = bx0 < box.x0 ? bx0 : box.x0;
+                box.y0 = by0 < box.y0 ? by0 : box.y0;
+                box.x1 = bx0 + gw > box.x1 ? bx0 + gw : box.x1;
+                box.y1 = by0 + gh > box.y1 ? by0 + gh : box.y1;
+            }
+        } else {
+            const struct gentry *e = gcache_get(c, f, k, *s, sub);
+            if (e && !c->clip) {
+                glyph_blit(c, e, ip, base, color, whole);
+            } else if (e) {
+                for (int j = 0; j < c->nclip; j++)
+                    glyph_blit(c, e, ip, base, color, c->clip[j]);
             }
         }
         pen += (float)glyph(f, *s)->adv4 / 4.0f * k;
+    }
+    if (c->rec) {
+        box.x0 = box.x0 < 0 ? 0 : box.x0;
+        box.y0 = box.y0 < 0 ? 0 : box.y0;
+        box.x1 = box.x1 > c->w ? c->w : box.x1;
+        box.y1 = box.y1 > c->h ? c->h : box.y1;
+        if (box.x0 < box.x1 && box.y0 < box.y1)
+            rec_add(c->rec, h, box);
     }
     return tw;
 }

@@ -10,6 +10,26 @@
 
 #include "panel_font.h"
 
+/* A pixel rectangle [x0, x1) x [y0, y1). */
+typedef struct {
+    int x0, y0, x1, y1;
+} klefr_irect;
+
+/* What one drawing call would paint: a hash of everything that decides its
+ * pixels (transformed geometry, colours, text, font, size) and a box that
+ * holds every pixel it may touch. Two frames whose calls record the same
+ * items draw the same pixels: the panel redraws only where items changed. */
+typedef struct {
+    uint64_t hash;
+    klefr_irect box;
+} klefr_cv_item;
+
+typedef struct {
+    klefr_cv_item *v;
+    int n, cap;
+    bool lost; /* out of memory: items are missing */
+} klefr_cv_list;
+
 typedef struct {
     int w, h;
     uint32_t *px; /* w*h pixels 0xAARRGGBB, A always 0xff */
@@ -17,12 +37,23 @@ typedef struct {
     /* Transform from layout units to pixels: px = u * scale + off. */
     float scale, ox, oy;
     struct klefr_glyph_cache *glyphs; /* rendered glyphs, made on first use */
+    /* Recording: when set, drawing calls append an item here and paint
+     * nothing. */
+    klefr_cv_list *rec;
+    /* Clipping: when set, calls paint only inside these nclip disjoint
+     * rectangles, with the same pixel values as an unclipped call. */
+    const klefr_irect *clip;
+    int nclip;
 } klefr_canvas;
 
 bool klefr_canvas_init(klefr_canvas *c, int w, int h);
 void klefr_canvas_free(klefr_canvas *c); /* also frees the glyph cache */
 void klefr_canvas_free_glyphs(klefr_canvas *c);
 void klefr_canvas_clear(klefr_canvas *c, uint32_t argb);
+/* Copy rectangle r of src (same size) into c. */
+void klefr_canvas_copy_rect(klefr_canvas *c, const klefr_canvas *src, klefr_irect r);
+
+void klefr_cv_list_free(klefr_cv_list *l);
 
 /* Colours carry alpha: 0xAARRGGBB with AA < ff blends. */
 uint32_t klefr_rgba_mix(uint32_t a, uint32_t b, float t); /* a..b */

@@ -1,25 +1,22 @@
-#include "panel_draw.h"
+/* The panel's look: assets, the LCD glass, the meter and the side cards,
+ * drawn as a static layer and dynamic parts (panel_draw.h). */
+#include "panel_draw_priv.h"
 
-#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "panel_font.h"
-
-const char *klefr_ctl_to_str(klefr_ctl c)
-{
-    static const char *const names[KLEFR_CTL_COUNT] = {
-        "none",        "btn_left", "btn_right", "i_down",    "i_up",      "pf_down", "pf_up",
-        "v_down",      "v_up",     "f_down",    "f_up",      "dir",       "tariff",  "power",
-        "speed_pause", "speed_1",  "speed_10",  "speed_100", "speed_max", "shot"};
-    return (unsigned)c < KLEFR_CTL_COUNT ? names[c] : "?";
-}
+#define jget klefr_pj_get
+#define jnum klefr_pj_num
+#define jcol klefr_pj_col
+#define jstr klefr_pj_str
+#define ST KLEFR_ST
+#define DY KLEFR_DY
 
 /* ---- assets ---------------------------------------------------------- */
 
-static const cJSON *jget(const cJSON *o, const char *path)
+const cJSON *klefr_pj_get(const cJSON *o, const char *path)
 {
     char key[64];
     while (o && *path) {
@@ -35,19 +32,19 @@ static const cJSON *jget(const cJSON *o, const char *path)
     return o;
 }
 
-static float jnum(const cJSON *o, const char *path, float def)
+float klefr_pj_num(const cJSON *o, const char *path, float def)
 {
     const cJSON *j = jget(o, path);
     return cJSON_IsNumber(j) ? (float)j->valuedouble : def;
 }
 
-static uint32_t jcol(const cJSON *o, const char *path, uint32_t def)
+uint32_t klefr_pj_col(const cJSON *o, const char *path, uint32_t def)
 {
     const cJSON *j = jget(o, path);
     return cJSON_IsString(j) ? (uint32_t)strtoul(j->valuestring, NULL, 16) : def;
 }
 
-static const char *jstr(const cJSON *o, const char *path, const char *def)
+const char *klefr_pj_str(const cJSON *o, const char *path, const char *def)
 {
     const cJSON *j = jget(o, path);
     return cJSON_IsString(j) ? j->valuestring : def;
@@ -281,122 +278,7 @@ void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const kl
     draw_glass(c, L, m, m, 1.0f, fb, backlight, powered);
 }
 
-/* ---- layout of controls -------------------------------------------------- */
-
-typedef struct {
-    float x, y, w, h;
-    bool round;
-} rect;
-
-static rect ctl_rect(const klefr_panel_layout *L, klefr_ctl id)
-{
-    const cJSON *J = L->json;
-    float mx = jnum(J, "meter.x", 0), my = jnum(J, "meter.y", 0);
-    float cx = jnum(J, "side.controls.x", 0), cy = jnum(J, "side.controls.y", 0);
-    float sx = jnum(J, "side.status.x", 0), sy = jnum(J, "side.status.y", 0),
-          sw = jnum(J, "side.status.w", 0);
-    switch (id) {
-    case KLEFR_CTL_BTN_LEFT:
-    case KLEFR_CTL_BTN_RIGHT: {
-        const cJSON *b =
-            cJSON_GetArrayItem(jget(J, "meter.buttons"), id == KLEFR_CTL_BTN_LEFT ? 0 : 1);
-        float r = jnum(b, "r", 20);
-        return (rect){mx + jnum(b, "x", 0) - r, my + jnum(b, "y", 0) - r, 2 * r, 2 * r, true};
-    }
-    case KLEFR_CTL_I_DOWN:
-        return (rect){cx + 170, cy + 52, 44, 40, false};
-    case KLEFR_CTL_I_UP:
-        return (rect){cx + 370, cy + 52, 44, 40, false};
-    case KLEFR_CTL_PF_DOWN:
-        return (rect){cx + 640, cy + 52, 44, 40, false};
-    case KLEFR_CTL_PF_UP:
-        return (rect){cx + 840, cy + 52, 44, 40, false};
-    case KLEFR_CTL_V_DOWN:
-        return (rect){cx + 170, cy + 110, 44, 40, false};
-    case KLEFR_CTL_V_UP:
-        return (rect){cx + 370, cy + 110, 44, 40, false};
-    case KLEFR_CTL_F_DOWN:
-        return (rect){cx + 640, cy + 110, 44, 40, false};
-    case KLEFR_CTL_F_UP:
-        return (rect){cx + 840, cy + 110, 44, 40, false};
-    case KLEFR_CTL_DIR:
-        return (rect){cx + 24, cy + 172, 280, 44, false};
-    case KLEFR_CTL_TARIFF:
-        return (rect){cx + 324, cy + 172, 280, 44, false};
-    case KLEFR_CTL_POWER:
-        return (rect){cx + 624, cy + 172, 260, 44, false};
-    case KLEFR_CTL_SPEED_PAUSE:
-    case KLEFR_CTL_SPEED_1:
-    case KLEFR_CTL_SPEED_10:
-    case KLEFR_CTL_SPEED_100:
-    case KLEFR_CTL_SPEED_MAX:
-        return (rect){cx + 170 + (float)(id - KLEFR_CTL_SPEED_PAUSE) * 144, cy + 234, 130, 44,
-                      false};
-    case KLEFR_CTL_SHOT:
-        return (rect){sx + sw - 170, sy + 30, 150, 44, false};
-    default:
-        return (rect){0, 0, 0, 0, false};
-    }
-}
-
-/* The whole layout, or only the meter in a tall narrow window (a trainer
- * can put the meter beside slides). */
-static bool fit(klefr_canvas *c, const klefr_panel_layout *L)
-{
-    const cJSON *J = L->json;
-    float X = 0, Y = 0, W = jnum(J, "size.w", 1400), H = jnum(J, "size.h", 960);
-    bool meter_only = (float)c->w < (float)c->h * jnum(J, "meter_only.below_aspect", 0);
-    if (meter_only) {
-        X = jnum(J, "meter_only.x", 0);
-        Y = jnum(J, "meter_only.y", 0);
-        W = jnum(J, "meter_only.w", W);
-        H = jnum(J, "meter_only.h", H);
-    }
-    c->scale = fminf((float)c->w / W, (float)c->h / H);
-    c->ox = ((float)c->w - W * c->scale) / 2 - X * c->scale;
-    c->oy = ((float)c->h - H * c->scale) / 2 - Y * c->scale;
-    return meter_only;
-}
-
-klefr_ctl klefr_panel_hit(const klefr_canvas *c, const klefr_panel_layout *L,
-                          const klefr_panel_view *v, float px, float py)
-{
-    klefr_canvas t = *c;
-    bool meter_only = fit(&t, L);
-    float ux = (px - t.ox) / t.scale, uy = (py - t.oy) / t.scale;
-    for (int id = 1; id < (meter_only ? KLEFR_CTL_I_DOWN : KLEFR_CTL_COUNT); id++) {
-        rect r = ctl_rect(L, (klefr_ctl)id);
-        if (!v->has_load && id >= KLEFR_CTL_I_DOWN && id <= KLEFR_CTL_DIR)
-            continue;
-        if (r.round) {
-            float dx = ux - (r.x + r.w / 2), dy = uy - (r.y + r.h / 2), rr = r.w / 2 + 6;
-            if (dx * dx + dy * dy <= rr * rr)
-                return (klefr_ctl)id;
-        } else if (ux >= r.x && ux < r.x + r.w && uy >= r.y && uy < r.y + r.h) {
-            return (klefr_ctl)id;
-        }
-    }
-    return KLEFR_CTL_NONE;
-}
-
-bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L, klefr_ctl id,
-                            float *px, float *py)
-{
-    klefr_canvas t = *c;
-    fit(&t, L);
-    rect r = ctl_rect(L, id);
-    if (r.w <= 0)
-        return false;
-    *px = (r.x + r.w / 2) * t.scale + t.ox;
-    *py = (r.y + r.h / 2) * t.scale + t.oy;
-    return true;
-}
-
 /* ---- the meter ------------------------------------------------------------ */
-
-/* What a draw call paints: the static layer is cached by panel.c and only
- * the dynamic one is drawn every frame. */
-enum { ST = 1, DY = 2 };
 
 static void screw(klefr_canvas *c, float x, float y, float r)
 {
@@ -435,6 +317,27 @@ static const char *model_str(klefr_model m)
     return "692x";
 }
 
+typedef struct {
+    float mx, my, mw, mh; /* housing */
+    float lx, ly;         /* LCD glass */
+    float ledx, ledy, ledr;
+} meter_geo;
+
+static meter_geo meter_at(const klefr_panel_layout *L)
+{
+    const cJSON *J = L->json;
+    meter_geo m = {.mx = jnum(J, "meter.x", 0),
+                   .my = jnum(J, "meter.y", 0),
+                   .mw = jnum(J, "meter.w", 358),
+                   .mh = jnum(J, "meter.h", 925)};
+    m.lx = m.mx + jnum(J, "meter.lcd.x", 29);
+    m.ly = m.my + jnum(J, "meter.lcd.y", 300);
+    m.ledx = m.mx + jnum(J, "meter.led.x", 60);
+    m.ledy = m.my + jnum(J, "meter.led.y", 520);
+    m.ledr = jnum(J, "meter.led.r", 9);
+    return m;
+}
+
 static void draw_button(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
                         int which)
 {
@@ -466,6 +369,10 @@ static void draw_button(klefr_canvas *c, const klefr_panel_layout *L, const klef
         klefr_cv_text(c, &klefr_font_regular, x + (ring + 13) * sinf(a),
                       y - (ring + 13) * cosf(a) + 5, 12, 0xff5a5f66, KLEFR_ALIGN_CENTER, s);
     }
+    /* the button a trainer's hint names next: an orange ring round the cap */
+    if (v->ov.hint_buttons & (which ? KLEFR_BTN_RIGHT : KLEFR_BTN_LEFT))
+        klefr_cv_ring(c, x, y, r + 5.5f, 3.5f, 0, 2 * (float)M_PI,
+                      jcol(J, "meter.hint_color", 0xffff8a00));
     /* the key cap */
     klefr_cv_circle(c, x, y + 2.5f, r + 1.5f, 0x50000000u);
     uint32_t top = held ? 0xff8d949c : hover ? 0xffc7ccd1 : 0xffb9bfc5;
@@ -477,11 +384,12 @@ static void draw_button(klefr_canvas *c, const klefr_panel_layout *L, const klef
     klefr_cv_poly(c, p, 3, 0xff3b3f44);
 }
 
-static void meter_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                         float mx, float my, float mw, float mh, float lx, float ly, float ledx,
-                         float ledy, float ledr)
+static void meter_static(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
 {
     const cJSON *J = L->json;
+    meter_geo g = meter_at(L);
+    float mx = g.mx, my = g.my, mw = g.mw, mh = g.mh, lx = g.lx, ly = g.ly, ledx = g.ledx,
+          ledy = g.ledy, ledr = g.ledr;
     uint32_t body = jcol(J, "meter.body", 0xffe4e5e0),
              shade = jcol(J, "meter.body_shade", 0xffc9cac4);
     float fy = my + jnum(J, "meter.front_y", 240), fh = jnum(J, "meter.front_h", 450);
@@ -544,47 +452,44 @@ static void meter_static(klefr_canvas *c, const klefr_panel_layout *L, const kle
     klefr_cv_rect(c, mx + mw / 2 - 16, my + mh - 33, 32, 6, 0xff8f949a);
 }
 
-static void draw_meter(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                       int layer)
+/* S0 outputs: indicator lamps (not on a real meter's front) */
+static void meter_s0(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
 {
     const cJSON *J = L->json;
-    float mx = jnum(J, "meter.x", 0), my = jnum(J, "meter.y", 0), mw = jnum(J, "meter.w", 358),
-          mh = jnum(J, "meter.h", 925);
-    float lx = mx + jnum(J, "meter.lcd.x", 29), ly = my + jnum(J, "meter.lcd.y", 300);
-    float ledx = mx + jnum(J, "meter.led.x", 60), ledy = my + jnum(J, "meter.led.y", 520),
-          ledr = jnum(J, "meter.led.r", 9);
-    if (layer & ST)
-        meter_static(c, L, v, mx, my, mw, mh, lx, ly, ledx, ledy, ledr);
-    if (layer & DY) {
-        for (int o = 0; o < 2;
-             o++) { /* S0 outputs: indicator lamps (not on a real meter's front) */
-            const cJSON *s = cJSON_GetArrayItem(jget(J, "meter.s0"), o);
-            float x = mx + jnum(s, "x", 0), y = my + jnum(s, "y", 0);
-            bool on = v->powered && v->out_on[o == 0 ? KLEFR_OUT_S0_FWD : KLEFR_OUT_S0_REV];
-            klefr_cv_circle(c, x - 27, y - 4, 4, on ? 0xff39e36a : 0xff2d4a35);
-            if (on)
-                klefr_cv_circle(c, x - 27, y - 4, 9, 0x5539e36a);
-        }
-        if (!v->skip_glass) {
-            draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
-            if (v->backlight && v->powered) /* glow spilling onto the bezel */
-                klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
-        }
-        bool led = v->powered && v->out_on[KLEFR_OUT_LED];
-        klefr_cv_circle(c, ledx, ledy, ledr, led ? 0xffff2a1a : 0xff6b1f1a);
-        if (led) {
-            klefr_cv_circle(c, ledx, ledy, ledr * 2.6f, 0x40ff3020u);
-            klefr_cv_circle(c, ledx - 2, ledy - 2, ledr * 0.4f, 0xc0ffd0c0u);
-        }
-        draw_button(c, L, v, 0);
-        draw_button(c, L, v, 1);
+    meter_geo g = meter_at(L);
+    for (int o = 0; o < 2; o++) {
+        const cJSON *s = cJSON_GetArrayItem(jget(J, "meter.s0"), o);
+        float x = g.mx + jnum(s, "x", 0), y = g.my + jnum(s, "y", 0);
+        bool on = v->powered && v->out_on[o == 0 ? KLEFR_OUT_S0_FWD : KLEFR_OUT_S0_REV];
+        klefr_cv_circle(c, x - 27, y - 4, 4, on ? 0xff39e36a : 0xff2d4a35);
+        if (on)
+            klefr_cv_circle(c, x - 27, y - 4, 9, 0x5539e36a);
+    }
+}
+
+static void meter_glass(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+{
+    meter_geo g = meter_at(L);
+    draw_glass(c, L, g.lx, g.ly, 1.0f, &v->lcd, v->backlight, v->powered);
+    if (v->backlight && v->powered) /* glow spilling onto the bezel */
+        klefr_cv_rrect(c, g.lx - 9, g.ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
+}
+
+static void meter_led(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+{
+    meter_geo g = meter_at(L);
+    bool led = v->powered && v->out_on[KLEFR_OUT_LED];
+    klefr_cv_circle(c, g.ledx, g.ledy, g.ledr, led ? 0xffff2a1a : 0xff6b1f1a);
+    if (led) {
+        klefr_cv_circle(c, g.ledx, g.ledy, g.ledr * 2.6f, 0x40ff3020u);
+        klefr_cv_circle(c, g.ledx - 2, g.ledy - 2, g.ledr * 0.4f, 0xc0ffd0c0u);
     }
 }
 
 /* ---- side panel ------------------------------------------------------------ */
 
-static void card(klefr_canvas *c, const klefr_panel_layout *L, const char *key, const char *title,
-                 int layer)
+void klefr_card(klefr_canvas *c, const klefr_panel_layout *L, const char *key, const char *title,
+                int layer)
 {
     if (!(layer & ST))
         return;
@@ -619,7 +524,7 @@ static void draw_readings(klefr_canvas *c, const klefr_panel_layout *L, const kl
     const cJSON *J = L->json;
     float x = jnum(J, "side.readings.x", 0) + 18, y = jnum(J, "side.readings.y", 0) + 58,
           w = jnum(J, "side.readings.w", 360) - 36;
-    card(c, L, "readings", "Readings", layer);
+    klefr_card(c, L, "readings", "Readings", layer);
     if (!(layer & DY))
         return;
     const klefr_meter *m = v->m;
@@ -701,12 +606,15 @@ static void draw_scope(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     const cJSON *J = L->json;
     float x = jnum(J, "side.scope.x", 0) + 16, y = jnum(J, "side.scope.y", 0) + 42,
           w = jnum(J, "side.scope.w", 500) - 32, h = jnum(J, "side.scope.h", 250) - 58;
-    card(c, L, "scope", "Scope (ADC, 40 ms)", layer);
+    klefr_card(c, L, "scope", "Scope (ADC, 40 ms)", layer);
     if (layer & ST)
         grid(c, x, y, w, h, 8, 4);
     if (!(layer & DY))
         return;
     enum { SHOW = 160 }; /* 40 ms at 4 kHz */
+    if (!v->powered) /* the samples of a cut supply are zeros (sim.c): flat lines */
+        klefr_cv_text(c, &klefr_font_bold, x + w / 2, y + h / 4, 22,
+                      jcol(J, "side.alarm", 0xffe0604a), KLEFR_ALIGN_CENTER, "SUPPLY CUT");
     if (!v->scope_v || v->scope_n < 2 * SHOW || v->scope_cap < 2 * SHOW)
         return;
     /* trigger on the last rising zero crossing of V that leaves SHOW samples */
@@ -768,7 +676,7 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
     const cJSON *J = L->json;
     float x = jnum(J, "side.phasor.x", 0), y = jnum(J, "side.phasor.y", 0),
           w = jnum(J, "side.phasor.w", 250), h = jnum(J, "side.phasor.h", 208);
-    card(c, L, "phasor", "Phasors", layer);
+    klefr_card(c, L, "phasor", "Phasors", layer);
     float cx = x + w / 2, cy = y + 36 + (h - 36) / 2, r = fminf(w, h - 36) / 2 - 16;
     if (layer & ST) {
         klefr_cv_ring(c, cx, cy, r, 1.2f, 0, 2 * (float)M_PI, 0xff4a525e);
@@ -791,6 +699,11 @@ static void draw_phasor(klefr_canvas *c, const klefr_panel_layout *L, const klef
         klefr_cv_text(c, &klefr_font_bold, cx + qx[k] * r * 0.72f, cy + qy[k] * r * 0.72f + 6, 14,
                       q == k + 1 ? jcol(J, "side.accent", 0) : 0xff5f6874, KLEFR_ALIGN_CENTER, s);
     }
+    if (!v->powered) {
+        klefr_cv_text(c, &klefr_font_bold, cx, cy - r / 2, 18, jcol(J, "side.alarm", 0xffe0604a),
+                      KLEFR_ALIGN_CENTER, "SUPPLY CUT");
+        return;
+    }
     arrow(c, cx, cy, cx + r * 0.92f, cy, 2.6f, jcol(J, "side.v_color", 0));
     if (q) {
         double phi = atan2(m->meas.q_var, m->meas.p_w);
@@ -812,7 +725,7 @@ static void draw_trend(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     const cJSON *J = L->json;
     float x = jnum(J, "side.trend.x", 0) + 14, y = jnum(J, "side.trend.y", 0) + 40,
           w = jnum(J, "side.trend.w", 300) - 28, h = jnum(J, "side.trend.h", 208) - 54;
-    card(c, L, "trend", "Power trend", layer);
+    klefr_card(c, L, "trend", "Power trend", layer);
     if (layer & ST)
         grid(c, x, y, w, h, 6, 4);
     if (!(layer & DY))
@@ -846,27 +759,48 @@ static void draw_trend(klefr_canvas *c, const klefr_panel_layout *L, const klefr
     klefr_cv_text(c, &klefr_font_regular, x + w, y + h + 16, 13, 0xff7d8793, KLEFR_ALIGN_RIGHT, b);
 }
 
-static void button_box(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                       klefr_ctl id, const char *label, bool active, bool enabled)
+void klefr_button_box(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                      const klefr_geo *g, klefr_ctl id, const char *label, bool active,
+                      bool enabled)
 {
-    rect r = ctl_rect(L, id);
+    klefr_rect r = klefr_ctl_rect(L, g, v, id);
+    if (r.w <= 0)
+        return;
     uint32_t bg = !enabled           ? 0xff30343b
                   : active           ? 0xff3f86d8
                   : v->pressed == id ? 0xff5a6270
                   : v->hover == id   ? 0xff4f5663
                                      : 0xff454b56;
+    float size = fminf(17, r.h * 0.4f);
     klefr_cv_rrect(c, r.x, r.y, r.w, r.h, 7, bg);
-    klefr_cv_text(c, &klefr_font_bold, r.x + r.w / 2, r.y + r.h / 2 + 6, 17,
+    klefr_cv_text(c, &klefr_font_bold, r.x + r.w / 2, r.y + r.h / 2 + size * 0.35f, size,
                   enabled ? 0xffffffff : 0xff6b727d, KLEFR_ALIGN_CENTER, label);
 }
 
+/* The labels of the speed controls, KLEFR_CTL_SPEED_PAUSE on. */
+static const char *const speed_labels[] = {"Pause", "0.25x", "0.5x", "1x", "10x", "100x", "Max"};
+
+static void speed_row(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                      const klefr_geo *g)
+{
+    for (int k = KLEFR_CTL_SPEED_PAUSE; k <= KLEFR_CTL_SPEED_MAX; k++)
+        klefr_button_box(c, L, v, g, (klefr_ctl)k, speed_labels[k - KLEFR_CTL_SPEED_PAUSE],
+                         v->speed == klefr_ctl_speed((klefr_ctl)k), true);
+}
+
+void klefr_present_speed(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                         const klefr_geo *g)
+{
+    speed_row(c, L, v, g);
+}
+
 static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                          int layer)
+                          const klefr_geo *g, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.controls.x", 0), y = jnum(J, "side.controls.y", 0);
     uint32_t dim = jcol(J, "side.dim", 0xff9aa3ad), txt = jcol(J, "side.text", 0xffffffff);
-    card(c, L, "controls", v->has_load ? "Load and supply" : "Supply (no synthetic load attached)",
+    klefr_card(c, L, "controls", v->has_load ? "Load and supply" : "Supply (no synthetic load attached)",
          layer);
     const klefr_load *ld = &v->load;
     bool exp = v->has_load && fabs(ld->phi_deg) > 90;
@@ -891,15 +825,15 @@ static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const kl
                       "Keys: Left / Right = meter buttons (hold); Space, Down or right click = "
                       "both; +/- current; [ ] PF;");
         klefr_cv_text(c, &klefr_font_regular, x + 24, y + 321, 14, dim, KLEFR_ALIGN_LEFT,
-                      "E import/export; V / shift+V voltage; , . frequency; T tariff input; P "
-                      "supply; 0-4 speed; F12 screenshot");
+                      "E import/export; V / shift+V voltage; , . frequency; T tariff; P supply; "
+                      "0-4, 8, 9 speed; F11 present; M caption; F12 screenshot");
     }
     if (!(layer & DY))
         return;
     for (int k = 0; k < 4; k++) {
-        button_box(c, L, v, rows[k].down, "-", false, v->has_load);
-        button_box(c, L, v, rows[k].up, "+", false, v->has_load);
-        rect rd = ctl_rect(L, rows[k].down), ru = ctl_rect(L, rows[k].up);
+        klefr_button_box(c, L, v, g, rows[k].down, "-", false, v->has_load);
+        klefr_button_box(c, L, v, g, rows[k].up, "+", false, v->has_load);
+        klefr_rect rd = klefr_ctl_rect(L, g, v, rows[k].down), ru = klefr_ctl_rect(L, g, v, rows[k].up);
         const char *s = "--";
         if (v->has_load) {
             switch (k) {
@@ -922,29 +856,26 @@ static void draw_controls(klefr_canvas *c, const klefr_panel_layout *L, const kl
         klefr_cv_text(c, &klefr_font_bold, (rd.x + rd.w + ru.x) / 2, rd.y + 27, 18, txt,
                       KLEFR_ALIGN_CENTER, s);
     }
-    button_box(c, L, v, KLEFR_CTL_DIR, exp ? "Flow: EXPORT" : "Flow: import", exp, v->has_load);
+    klefr_button_box(c, L, v, g, KLEFR_CTL_DIR, exp ? "Flow: EXPORT" : "Flow: import", exp,
+                     v->has_load);
     bool has_ti = v->model == KLEFR_MODEL_6922;
-    button_box(c, L, v, KLEFR_CTL_TARIFF,
+    klefr_button_box(c, L, v, g, KLEFR_CTL_TARIFF,
                !has_ti       ? "Tariff input (6922)"
                : v->t2_input ? "Tariff input: T2"
                              : "Tariff input: T1",
                has_ti && v->t2_input, has_ti);
-    button_box(c, L, v, KLEFR_CTL_POWER, v->powered ? "Supply ON (cut)" : "Supply OFF (restore)",
-               !v->powered, true);
-    static const char *const sp[] = {"Pause", "1x", "10x", "100x", "Max"};
-    static const double spv[] = {0, 1, 10, 100, KLEFR_SPEED_MAX};
-    for (int k = 0; k < 5; k++)
-        button_box(c, L, v, (klefr_ctl)(KLEFR_CTL_SPEED_PAUSE + k), sp[k], v->speed == spv[k],
-                   true);
+    klefr_button_box(c, L, v, g, KLEFR_CTL_POWER,
+                     v->powered ? "Supply ON (cut)" : "Supply OFF (restore)", !v->powered, true);
+    speed_row(c, L, v, g);
 }
 
 static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                        int layer)
+                        const klefr_geo *g, int layer)
 {
     const cJSON *J = L->json;
     float x = jnum(J, "side.status.x", 0), y = jnum(J, "side.status.y", 0);
     uint32_t dim = jcol(J, "side.dim", 0xff9aa3ad), txt = jcol(J, "side.text", 0xffffffff);
-    card(c, L, "status", "Meter time", layer);
+    klefr_card(c, L, "status", "Meter time", layer);
     if (!(layer & DY))
         return;
     char b[160];
@@ -966,50 +897,118 @@ static void draw_status(klefr_canvas *c, const klefr_panel_layout *L, const klef
     for (int k = 0; k < v->nports && k < 3; k++)
         klefr_cv_text(c, &klefr_font_regular, px, y + 56 + (float)k * 22, 16, txt, KLEFR_ALIGN_LEFT,
                       v->ports[k]);
-    button_box(c, L, v, KLEFR_CTL_SHOT, "Screenshot", false, true);
+    klefr_button_box(c, L, v, g, KLEFR_CTL_SHOT, "Screenshot", false, true);
 }
 
-static void draw_layers(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
-                        int layer)
+static void draw_static_layer(klefr_canvas *c, const klefr_panel_layout *L,
+                              const klefr_panel_view *v, const klefr_geo *g)
 {
-    bool meter_only = fit(c, L);
-    if (layer & ST)
-        klefr_canvas_clear(c, jcol(L->json, "background", 0xff2b2f36));
-    draw_meter(c, L, v, layer);
-    if (meter_only)
+    klefr_canvas_clear(c, jcol(L->json, "background", 0xff2b2f36));
+    meter_static(c, L, v);
+    if (g->mode == KLEFR_MODE_METER)
         return;
-    draw_readings(c, L, v, layer);
-    draw_scope(c, L, v, layer);
-    draw_phasor(c, L, v, layer);
-    draw_trend(c, L, v, layer);
-    draw_controls(c, L, v, layer);
-    draw_status(c, L, v, layer);
+    if (g->mode == KLEFR_MODE_PRESENT) {
+        klefr_caption_draw(c, L, v, g, ST);
+        return;
+    }
+    draw_readings(c, L, v, ST);
+    if (klefr_caption_boxed(g, v)) {
+        klefr_caption_draw(c, L, v, g, ST);
+    } else {
+        draw_scope(c, L, v, ST);
+        draw_phasor(c, L, v, ST);
+        draw_trend(c, L, v, ST);
+    }
+    draw_controls(c, L, v, g, ST);
+    draw_status(c, L, v, g, ST);
+}
+
+static void draw_part(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                      const klefr_geo *g, klefr_panel_part part)
+{
+    bool full = g->mode == KLEFR_MODE_FULL, boxed = klefr_caption_boxed(g, v);
+    bool present = g->mode == KLEFR_MODE_PRESENT;
+    switch (part) {
+    case KLEFR_PART_S0:
+        meter_s0(c, L, v);
+        break;
+    case KLEFR_PART_GLASS:
+        meter_glass(c, L, v);
+        break;
+    case KLEFR_PART_LED:
+        meter_led(c, L, v);
+        break;
+    case KLEFR_PART_BUTTONS:
+        draw_button(c, L, v, 0);
+        draw_button(c, L, v, 1);
+        break;
+    case KLEFR_PART_READINGS:
+        if (full)
+            draw_readings(c, L, v, DY);
+        else if (present && v->show_readings)
+            klefr_present_readings(c, L, v, g);
+        break;
+    case KLEFR_PART_SCOPE:
+        if (full && !boxed)
+            draw_scope(c, L, v, DY);
+        break;
+    case KLEFR_PART_PHASOR:
+        if (full && !boxed)
+            draw_phasor(c, L, v, DY);
+        break;
+    case KLEFR_PART_TREND:
+        if (full && !boxed)
+            draw_trend(c, L, v, DY);
+        break;
+    case KLEFR_PART_CONTROLS:
+        if (full)
+            draw_controls(c, L, v, g, DY);
+        else if (present)
+            klefr_present_speed(c, L, v, g);
+        break;
+    case KLEFR_PART_STATUS:
+        if (full)
+            draw_status(c, L, v, g, DY);
+        break;
+    case KLEFR_PART_CAPTION:
+        if (boxed || present)
+            klefr_caption_draw(c, L, v, g, DY);
+        break;
+    case KLEFR_PART_COUNT:
+        break;
+    }
 }
 
 void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
 {
-    draw_layers(c, L, v, ST | DY);
+    klefr_panel_draw_static(c, L, v);
+    klefr_panel_draw_dynamic(c, L, v);
 }
 
 void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L,
                              const klefr_panel_view *v)
 {
-    draw_layers(c, L, v, ST);
+    klefr_geo g = klefr_panel_fit(c, L, v);
+    draw_static_layer(c, L, v, &g);
+}
+
+void klefr_panel_draw_part(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                           klefr_panel_part part)
+{
+    klefr_geo g = klefr_panel_fit(c, L, v);
+    draw_part(c, L, v, &g, part);
 }
 
 void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L,
                               const klefr_panel_view *v)
 {
-    draw_layers(c, L, v, DY);
+    klefr_geo g = klefr_panel_fit(c, L, v);
+    for (int k = 0; k < KLEFR_PART_COUNT; k++)
+        draw_part(c, L, v, &g, (klefr_panel_part)k);
 }
 
-void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v)
+uint32_t klefr_panel_static_key(const klefr_panel_view *v)
 {
-    const cJSON *J = L->json;
-    fit(c, L);
-    float lx = jnum(J, "meter.x", 0) + jnum(J, "meter.lcd.x", 29),
-          ly = jnum(J, "meter.y", 0) + jnum(J, "meter.lcd.y", 300);
-    draw_glass(c, L, lx, ly, 1.0f, &v->lcd, v->backlight, v->powered);
-    if (v->backlight && v->powered)
-        klefr_cv_rrect(c, lx - 9, ly - 9, L->glass_w + 18, L->glass_h + 18, 9, 0x183f86d8u);
+    return (uint32_t)v->model | (uint32_t)v->has_load << 16 | (uint32_t)v->present << 17 |
+           (uint32_t)v->ov.show << 18;
 }

@@ -29,13 +29,21 @@ typedef enum {
     KLEFR_CTL_TARIFF,
     KLEFR_CTL_POWER,
     KLEFR_CTL_SPEED_PAUSE,
+    KLEFR_CTL_SPEED_QUARTER, /* 0.25x slow motion */
+    KLEFR_CTL_SPEED_HALF,    /* 0.5x */
     KLEFR_CTL_SPEED_1,
     KLEFR_CTL_SPEED_10,
     KLEFR_CTL_SPEED_100,
     KLEFR_CTL_SPEED_MAX,
     KLEFR_CTL_SHOT,
+    KLEFR_CTL_BACK, /* trainer overlay: the step before / after */
+    KLEFR_CTL_NEXT,
     KLEFR_CTL_COUNT
 } klefr_ctl;
+
+/* The speed a speed control sets (0 pause, KLEFR_SPEED_MAX), or -2 for
+ * another control. */
+double klefr_ctl_speed(klefr_ctl c);
 
 const char *klefr_ctl_to_str(klefr_ctl c);
 
@@ -77,6 +85,22 @@ void klefr_panel_layout_free(klefr_panel_layout *L);
 
 #define KLEFR_SPEED_MAX (-1.0)
 
+/* What a trainer adds over the panel (sim/panel.h: klefr_panel_set_caption
+ * and friends). Strings are borrowed for the draw call. */
+typedef struct {
+    bool show;               /* the caption box in the normal layout */
+    const char *title, *text; /* caption; NULL or "" = none */
+    const char *trail;        /* menu trail ("Program mode 3 > S0 output > editing") */
+    uint8_t hint_buttons;     /* KLEFR_BTN_* to press next, 0 = no hint */
+    double hint_hold_s;       /* how long, 0 = a short press */
+    const char *hint_text;    /* NULL: made by klefr_panel_hint_text() */
+    bool nav;                 /* Back / Next controls */
+    bool waiting;             /* step mode: meter time stands still until Next */
+} klefr_panel_overlay;
+
+/* "press R", "hold R 3 s", "hold L+R 3 s". */
+void klefr_panel_hint_text(uint8_t buttons, double hold_s, char *out, int size);
+
 /* A snapshot of what the panel shows. */
 typedef struct {
     klefr_model model;
@@ -103,22 +127,42 @@ typedef struct {
     bool t2_input;
     bool overload; /* the ADC clipped within the last second */
     klefr_ctl hover, pressed;
-    bool skip_glass; /* dynamic layer: the LCD glass is already drawn (cached) */
+    bool present;       /* presentation layout: the meter large, the caption beside it */
+    bool show_readings; /* presentation layout: a few readings under the caption */
+    klefr_panel_overlay ov;
 } klefr_panel_view;
 
 /* Fit the layout into the canvas (sets its transform) and draw. */
 void klefr_panel_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v);
 
-/* The same in two layers: the static one (housing, cards, grids, labels;
- * depends only on the canvas size, model and has_load) and the dynamic one
- * drawn over a copy of it every frame. */
+/* The same in layers: the static one (housing, cards, grids, labels: it
+ * depends only on klefr_panel_static_key()) and the dynamic parts drawn over
+ * it in order. Drawing every part over the static layer gives the pixels of
+ * klefr_panel_draw(). */
+typedef enum {
+    KLEFR_PART_S0,
+    KLEFR_PART_GLASS,
+    KLEFR_PART_LED,
+    KLEFR_PART_BUTTONS,
+    KLEFR_PART_READINGS,
+    KLEFR_PART_SCOPE,
+    KLEFR_PART_PHASOR,
+    KLEFR_PART_TREND,
+    KLEFR_PART_CONTROLS,
+    KLEFR_PART_STATUS,
+    KLEFR_PART_CAPTION,
+    KLEFR_PART_COUNT
+} klefr_panel_part;
+
 void klefr_panel_draw_static(klefr_canvas *c, const klefr_panel_layout *L,
                              const klefr_panel_view *v);
+void klefr_panel_draw_part(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                           klefr_panel_part part);
 void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L,
                               const klefr_panel_view *v);
-/* Only the LCD glass of the panel (changes a few times a second at most). */
-void klefr_panel_draw_glass(klefr_canvas *c, const klefr_panel_layout *L,
-                            const klefr_panel_view *v);
+/* What the static layer depends on besides the canvas size: a new value
+ * means it must be drawn again. */
+uint32_t klefr_panel_static_key(const klefr_panel_view *v);
 
 /* Just the LCD glass, filling the canvas (reference images). */
 void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const klefr_lcd_fb *fb,
@@ -127,8 +171,8 @@ void klefr_panel_draw_lcd(klefr_canvas *c, const klefr_panel_layout *L, const kl
 /* What is under pixel (px, py) of a canvas drawn by klefr_panel_draw. */
 klefr_ctl klefr_panel_hit(const klefr_canvas *c, const klefr_panel_layout *L,
                           const klefr_panel_view *v, float px, float py);
-/* Pixel centre of a control. */
-bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L, klefr_ctl id,
-                            float *px, float *py);
+/* Pixel centre of a control; false when the layout does not show it. */
+bool klefr_panel_ctl_center(const klefr_canvas *c, const klefr_panel_layout *L,
+                            const klefr_panel_view *v, klefr_ctl id, float *px, float *py);
 
 #endif

@@ -1,19 +1,21 @@
-/* Serial ports of the simulated meter and the line model.
+/* The host side of the meter's serial ports: each port's transport is one
+ * master endpoint on the port's line (line.h); the line does all timing.
  *
- * Receive: bytes the master wrote are read when the loop sees the fd ready.
- *   line timing on:  byte k ends at max(line free, now) + (k+1) * char time,
- *                    posted as KLEFR_EV_UART_RX at that virtual time;
- *   line timing off: delivered at once, at the current virtual time.
- *   When the master's baud (tcgetattr on the pty) differs from the meter's,
- *   every byte carries KLEFR_RX_ERR_FRAMING: the meter does not understand.
- * Transmit: the firmware queues a reply starting at t; with line timing it is
- *   written to the host when its last byte would have left the wire; without,
- *   at once. A real port does its own timing: written at the start time. */
+ *   pty      bytes the master writes go on the line at the pty's baud (when
+ *            --baud-check is on; a pty carries no parity or data bits, so
+ *            those follow the meter); characters from the meter are written
+ *            to the pty the moment their stop bit ends, as the master's
+ *            UART would decode them.
+ *   serial   a real port set to the meter's format: its UART does the
+ *            decoding, errors come as PARMRK markers (serial_port.h).
+ *   tcp      a device server in TCP-server mode: its serial side always
+ *            matches the meter; every client hears the line, every client's
+ *            bytes go onto it through the one UART.
+ *   rfc2217  the same with the settings the clients set (RFC 2217): a client
+ *            at other settings than the meter's is not understood. */
 #include "ports.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,42 +23,67 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proto/uart_time.h"
+#include "net_port.h"
+#include "rfc2217.h"
 #include "serial_port.h"
 #include "uart_pty.h"
 
-#define TXQ 16
+/* A master writing faster than the line: beyond this many characters
+ * waiting for the wire, what it writes is dropped (and counted). */
+#define MAX_BACKLOG 4096u
+
+typedef enum { T_PTY, T_SERIAL, T_TCP, T_RFC2217 } transport;
+
+static const char *const transport_names[] = {"pty", "serial", "tcp", "rfc2217"};
 
 typedef struct {
-    uint8_t *data; /* malloc'd: a message of any length (an IEC readout) */
-    size_t len;
-    uint64_t t_write;
-} tx_frame;
+    int fd; /* -1: free */
+    char peer[64];
+    klefr_rfc2217 tn;
+} client;
+
+typedef struct hport hport;
 
 typedef struct {
+    hport *h;
+    int k;
+} client_ref;
+
+struct hport {
     klefr_ports *owner;
     klefr_port port;
     const char *name;
+    transport kind;
     bool open;
-    bool is_serial;
+    klefr_line_ep *ep; /* the host's endpoint on the line */
     klefr_pty pty;
     klefr_serial ser;
-    int fd;
-    char link[4096];
-    uint64_t rx_free_us; /* the receive line is busy until then */
-    uint64_t tx_free_us;
-    tx_frame txq[TXQ];
-    int txq_head, txq_n;
-    uint64_t rx_bytes, tx_bytes, rx_garbled, tx_dropped;
-    uint64_t last_read_wall_us; /* wall clock of the last read (baud check) */
-    uint32_t master_baud;       /* the pty's baud at the last check */
-} line;
+    int fd;                /* pty or serial fd, or the listening socket */
+    char link[4096];       /* pty symlink, serial device, or bound address */
+    client cl[KLEFR_PORTS_MAX_CLIENTS];
+    client_ref ref[KLEFR_PORTS_MAX_CLIENTS];
+    klefr_uart_cfg set_cfg; /* rfc2217: the port's settings as clients set them */
+    unsigned set;           /* rfc2217: which fields they set */
+    uint64_t probe_wall_us; /* pty: when the master's settings were last read */
+    uint32_t master_baud;
+    klefr_pty_err_mode err_mode;
+    uint64_t dropped; /* bytes from the host beyond MAX_BACKLOG, or not written */
+    /* Characters for the host, written together once the sim has handed
+     * over every one that ends at the same virtual time (with line timing
+     * that is one at a time; without, a whole reply in one write). */
+    uint8_t out[1024], out_flags[1024];
+    size_t nout;
+    uint64_t out_t;
+    bool flush_posted;
+    bool in_read; /* handling the host's bytes: flushed when done */
+};
 
 struct klefr_ports {
     klefr_sim *sim;
-    bool line_timing;
     bool check_baud;
-    line lines[KLEFR_PORT_COUNT];
+    const double *speed;
+    bool warned_speed;
+    hport h[KLEFR_PORT_COUNT];
 };
 
 void klefr_ports_opts_init(klefr_ports_opts *o)
@@ -75,6 +102,36 @@ int klefr_ports_onoff(const char *s)
     return -1;
 }
 
+static transport kind_of(const char *spec, const char **rest)
+{
+    static const struct {
+        const char *prefix;
+        transport kind;
+    } kinds[] = {{"serial:", T_SERIAL}, {"tcp:", T_TCP}, {"rfc2217:", T_RFC2217}};
+    for (size_t k = 0; spec && k < sizeof kinds / sizeof kinds[0]; k++)
+        if (!strncmp(spec, kinds[k].prefix, strlen(kinds[k].prefix))) {
+            *rest = spec + strlen(kinds[k].prefix);
+            return kinds[k].kind;
+        }
+    *rest = spec;
+    return T_PTY;
+}
+
+int klefr_ports_check_spec(const char *spec, char *err, size_t errlen)
+{
+    const char *rest;
+    transport t = kind_of(spec, &rest);
+    char host[256], port[16];
+    if ((t == T_TCP || t == T_RFC2217) &&
+        klefr_net_parse(rest, host, sizeof host, port, sizeof port, err, errlen))
+        return -1;
+    if ((t == T_SERIAL || t == T_PTY) && !*rest) {
+        snprintf(err, errlen, "empty %s", t == T_SERIAL ? "device name" : "path");
+        return -1;
+    }
+    return 0;
+}
+
 static uint64_t mono_us(void)
 {
     struct timespec ts;
@@ -82,134 +139,303 @@ static uint64_t mono_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static klefr_uart_cfg line_cfg(const line *l)
+/* Masters need real time: say so once when one shows up at --speed max. */
+static void check_speed(hport *h)
 {
-    klefr_uart_cfg c = l->owner->sim->uart_cfg[l->port];
-    if (!c.baud)
-        c = (klefr_uart_cfg){9600, 8, KLEFR_PARITY_EVEN, 1};
-    return c;
+    klefr_ports *p = h->owner;
+    if (p->warned_speed || !p->speed || *p->speed != 0)
+        return;
+    p->warned_speed = true;
+    fprintf(stderr,
+            "klefr-sim: %s: a master is talking while the clock runs flat out (--speed max); "
+            "the line keeps its timing in virtual time, but a master on the host runs in real "
+            "time and will time out: use --speed 1\n",
+            h->name);
 }
 
-static void host_write(line *l, const uint8_t *d, size_t n)
+/* Bytes from the host go on the line from t_us, unless the line is that
+ * far behind already. */
+static void to_line(hport *h, const uint8_t *d, const uint8_t *flags, size_t n, uint64_t t_us)
 {
-    if (l->is_serial)
-        klefr_serial_config(&l->ser, &l->owner->sim->uart_cfg[l->port]);
+    if (!n)
+        return;
+    check_speed(h);
+    size_t backlog = klefr_line_tx_pending(h->ep, t_us);
+    if (backlog >= MAX_BACKLOG) {
+        h->dropped += n;
+        return;
+    }
+    if (n > MAX_BACKLOG - backlog) {
+        h->dropped += n - (MAX_BACKLOG - backlog);
+        n = MAX_BACKLOG - backlog;
+    }
+    klefr_line_send_flagged(h->ep, d, flags, n, t_us);
+}
+
+static void write_all(hport *h, int fd, const uint8_t *d, size_t n)
+{
     while (n) {
-        ssize_t w = write(l->fd, d, n);
+        ssize_t w = write(fd, d, n);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) { /* nobody reads and the buffer is full: the bytes are lost */
-            l->tx_dropped += n;
+            h->dropped += n;
             return;
         }
         d += w;
         n -= (size_t)w;
-        l->tx_bytes += (uint64_t)w;
     }
 }
 
-/* KLEFR_EV_CALL: write the queued frames that are due. */
-static void tx_due(void *arg, uint64_t t_us)
-{
-    line *l = arg;
-    while (l->txq_n && l->txq[l->txq_head].t_write <= t_us) {
-        tx_frame *f = &l->txq[l->txq_head];
-        host_write(l, f->data, f->len);
-        free(f->data);
-        f->data = NULL;
-        l->txq_head = (l->txq_head + 1) % TXQ;
-        l->txq_n--;
-    }
-}
+static void host_flush(void *arg, uint64_t t_us);
 
-/* KLEFR_EV_CALL: a real port follows the meter's line settings, which may
- * change when a reply has been sent (baud or parity written). */
-static void serial_follow(void *arg, uint64_t t_us)
-{
-    line *l = arg;
-    (void)t_us;
-    klefr_serial_config(&l->ser, &l->owner->sim->uart_cfg[l->port]);
-}
+/* ---- pty ---- */
 
-static void ports_tx(void *arg, klefr_port port, const uint8_t *d, size_t n, uint64_t t_us)
+/* The master's settings, read at most once per wall millisecond while
+ * characters go to it (within a burst it cannot have changed them), and
+ * always when it has written (it may have switched just before). */
+static void pty_refresh(hport *h, bool now)
 {
-    klefr_ports *p = arg;
-    line *l = &p->lines[port];
-    if (!l->open)
+    uint64_t wall = mono_us();
+    if (!now && wall - h->probe_wall_us < 1000 && h->probe_wall_us)
         return;
-    klefr_uart_cfg c = line_cfg(l);
-    if (l->is_serial) /* after the firmware's next ticks past the reply's end */
-        klefr_sim_post(p->sim,
-                       &(klefr_sim_event){.t_us = t_us + (uint64_t)n * klefr_uart_char_us(&c) +
-                                                  3 * KLEFR_SIM_SLICE_US,
-                                          .kind = KLEFR_EV_CALL,
-                                          .fn = serial_follow,
-                                          .arg = l});
-    if (!p->line_timing) {
-        host_write(l, d, n);
-        return;
-    }
-    uint64_t start = t_us > l->tx_free_us ? t_us : l->tx_free_us;
-    uint64_t end = start + (uint64_t)n * klefr_uart_char_us(&c);
-    l->tx_free_us = end;
-    uint8_t *copy = l->txq_n < TXQ ? malloc(n) : NULL;
-    if (!copy) {
-        l->tx_dropped += n;
-        return;
-    }
-    memcpy(copy, d, n);
-    tx_frame *f = &l->txq[(l->txq_head + l->txq_n++) % TXQ];
-    f->data = copy;
-    f->len = n;
-    f->t_write = l->is_serial ? start : end;
-    klefr_sim_post(p->sim, &(klefr_sim_event){
-                               .t_us = f->t_write, .kind = KLEFR_EV_CALL, .fn = tx_due, .arg = l});
+    h->probe_wall_us = wall;
+    klefr_pty_master_settings(&h->pty, &h->master_baud, &h->err_mode);
 }
 
-/* The fd is readable: take the master's bytes onto the line. */
-static void rx_ready(void *arg, uint64_t now)
+/* The line asks for the pty endpoint's format: the baud the master set. */
+static void pty_probe(void *arg, klefr_uart_cfg *fmt)
 {
-    line *l = arg;
-    klefr_ports *p = l->owner;
-    klefr_sim *s = p->sim;
+    hport *h = arg;
+    pty_refresh(h, false);
+    if (h->master_baud)
+        fmt->baud = h->master_baud;
+}
+
+/* Characters for the master, as its tty would hand them over. */
+static void pty_flush(hport *h)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < h->nout; k++) {
+        uint8_t byte = h->out[k];
+        if (h->out_flags[k]) {
+            pty_refresh(h, false);
+            if (h->err_mode == KLEFR_PTY_ERR_DROP)
+                continue;
+            if (h->err_mode == KLEFR_PTY_ERR_NUL)
+                byte = 0;
+        }
+        h->out[n++] = byte;
+    }
+    write_all(h, h->fd, h->out, n);
+}
+
+static void pty_ready(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
     uint8_t buf[4096];
-    ssize_t n = read(l->fd, buf, sizeof buf);
+    ssize_t n = read(h->fd, buf, sizeof buf);
     if (n <= 0)
         return;
-    if (l->is_serial)
-        klefr_serial_config(&l->ser, &s->uart_cfg[l->port]);
-    klefr_uart_cfg c = line_cfg(l);
-    uint8_t flags = 0;
-    if (p->check_baud && !l->is_serial && s->uart_cfg[l->port].baud) {
-        /* Reading the pty's baud costs a syscall: within a burst of traffic
-         * (< 1 ms wall clock between reads) the master cannot have reopened
-         * the port with other settings, so the last answer stands. */
-        uint64_t wall = mono_us();
-        if (wall - l->last_read_wall_us > 1000)
-            l->master_baud = klefr_pty_master_baud(&l->pty);
-        l->last_read_wall_us = wall;
-        if (l->master_baud && l->master_baud != s->uart_cfg[l->port].baud)
-            flags = KLEFR_RX_ERR_FRAMING;
+    pty_refresh(h, true);
+    h->in_read = true;
+    to_line(h, buf, NULL, (size_t)n, t_us);
+    h->in_read = false;
+    host_flush(h, t_us); /* without line timing the reply is already here */
+}
+
+/* ---- real serial port ---- */
+
+/* The port's UART follows the meter's settings at the present. */
+static void serial_follow(hport *h, uint64_t t_us)
+{
+    klefr_uart_cfg c = klefr_line_format(h->ep, t_us);
+    klefr_serial_config(&h->ser, &c);
+}
+
+/* The real UART puts the bytes on its wire (flags are the virtual wire's
+ * business, not the master's). */
+static void serial_flush(hport *h)
+{
+    serial_follow(h, h->out_t);
+    int w = klefr_serial_write(&h->ser, h->out, h->nout);
+    if (w < (int)h->nout)
+        h->dropped += h->nout - (size_t)(w > 0 ? w : 0);
+    serial_follow(h, h->out_t); /* a change of settings right after these characters */
+}
+
+static void serial_ready(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    uint8_t d[512], f[512];
+    serial_follow(h, t_us);
+    int n = klefr_serial_read(&h->ser, d, f, sizeof d);
+    if (n > 0)
+        to_line(h, d, f, (size_t)n, t_us);
+    host_flush(h, t_us);
+}
+
+/* ---- tcp and rfc2217 servers ---- */
+
+static void client_close(hport *h, int k)
+{
+    klefr_sim_remove_fd(h->owner->sim, h->cl[k].fd);
+    close(h->cl[k].fd);
+    h->cl[k].fd = -1;
+}
+
+static void client_send(hport *h, int k, const uint8_t *d, size_t n)
+{
+    if (!n)
+        return;
+    long w = klefr_net_send(h->cl[k].fd, d, n);
+    if (w < 0) {
+        client_close(h, k);
+        return;
     }
-    l->rx_bytes += (uint64_t)n;
-    if (flags)
-        l->rx_garbled += (uint64_t)n;
-    uint32_t char_us = klefr_uart_char_us(&c);
-    for (ssize_t k = 0; k < n; k++) {
-        if (!p->line_timing) {
-            if (s->powered)
-                klefr_meter_uart_rx(&s->meter, l->port, buf[k], flags, now);
+    if ((size_t)w < n)
+        h->dropped += n - (size_t)w;
+}
+
+/* Characters from the line for every client. */
+static void net_flush(hport *h)
+{
+    for (int k = 0; k < KLEFR_PORTS_MAX_CLIENTS; k++) {
+        if (h->cl[k].fd < 0)
+            continue;
+        if (h->kind == T_TCP) {
+            client_send(h, k, h->out, h->nout);
             continue;
         }
-        uint64_t t = (l->rx_free_us > now ? l->rx_free_us : now) + char_us;
-        l->rx_free_us = t;
-        klefr_sim_post(s, &(klefr_sim_event){.t_us = t,
-                                             .kind = KLEFR_EV_UART_RX,
-                                             .port = (uint8_t)l->port,
-                                             .byte = buf[k],
-                                             .flags = flags});
+        uint8_t buf[sizeof h->out * 2 + 64];
+        klefr_bytes out = {buf, 0, sizeof buf, 0};
+        for (size_t c = 0; c < h->nout; c++) {
+            klefr_rfc2217_linestate(&h->cl[k].tn, h->out_flags[c], &out);
+            klefr_rfc2217_data(&h->out[c], 1, &out);
+        }
+        client_send(h, k, out.p, out.n);
     }
 }
+
+/* ---- characters for the host ---- */
+
+static void host_flush(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    h->flush_posted = false;
+    if (!h->nout)
+        return;
+    if (h->kind == T_PTY)
+        pty_flush(h);
+    else if (h->kind == T_SERIAL)
+        serial_flush(h);
+    else
+        net_flush(h);
+    h->nout = 0;
+}
+
+/* The line hands a character to the host endpoint: kept until every one
+ * ending at the same time is here (an event at that time, posted after
+ * them, writes them). */
+static void host_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    hport *h = arg;
+    if (h->nout == sizeof h->out || (h->nout && t_us != h->out_t))
+        host_flush(h, t_us);
+    h->out[h->nout] = byte;
+    h->out_flags[h->nout++] = flags;
+    h->out_t = t_us;
+    if (h->in_read && !klefr_line_timing(klefr_line_ep_line(h->ep)))
+        return; /* the whole reply comes now, within the read: written after it */
+    if (!h->flush_posted)
+        h->flush_posted = klefr_sim_post(h->owner->sim, &(klefr_sim_event){.t_us = t_us,
+                                                                            .kind = KLEFR_EV_CALL,
+                                                                            .fn = host_flush,
+                                                                            .arg = h});
+    if (!h->flush_posted) /* no room in the queue: now */
+        host_flush(h, t_us);
+}
+
+/* The rfc2217 port's settings: what the clients set, the meter's for the rest. */
+static void rfc2217_apply(hport *h, unsigned set, const klefr_uart_cfg *cfg, uint64_t t_us)
+{
+    if (set & KLEFR_2217_SET_BAUD)
+        h->set_cfg.baud = cfg->baud;
+    if (set & KLEFR_2217_SET_DATA_BITS)
+        h->set_cfg.data_bits = cfg->data_bits;
+    if (set & KLEFR_2217_SET_PARITY)
+        h->set_cfg.parity = cfg->parity;
+    if (set & KLEFR_2217_SET_STOP_BITS)
+        h->set_cfg.stop_bits = cfg->stop_bits;
+    h->set |= set;
+    klefr_line_set_format(h->ep, &h->set_cfg, t_us);
+    klefr_line_follow(h->ep, klefr_sim_uart_ep(h->owner->sim, h->port),
+                      KLEFR_LINE_FOLLOW_ALL & ~h->set);
+}
+
+static void client_ready(void *arg, uint64_t t_us)
+{
+    client_ref *r = arg;
+    hport *h = r->h;
+    int k = r->k;
+    uint8_t in[2048];
+    long n = klefr_net_recv(h->cl[k].fd, in, sizeof in);
+    if (n == -2)
+        return;
+    if (n <= 0) {
+        client_close(h, k);
+        return;
+    }
+    if (h->kind == T_TCP) {
+        to_line(h, in, NULL, (size_t)n, t_us);
+        host_flush(h, t_us);
+        return;
+    }
+    uint8_t data[2048], ans[1024];
+    klefr_bytes d = {data, 0, sizeof data, 0}, out = {ans, 0, sizeof ans, 0};
+    unsigned set = klefr_rfc2217_input(&h->cl[k].tn, in, (size_t)n, &d, &out);
+    if (set)
+        rfc2217_apply(h, set, &h->cl[k].tn.cfg, t_us);
+    client_send(h, k, out.p, out.n);
+    to_line(h, d.p, NULL, d.n, t_us);
+    host_flush(h, t_us);
+}
+
+static void listen_ready(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    char peer[64];
+    int fd = klefr_net_accept(h->fd, peer, sizeof peer);
+    if (fd < 0)
+        return;
+    int k = 0;
+    while (k < KLEFR_PORTS_MAX_CLIENTS && h->cl[k].fd >= 0)
+        k++;
+    if (k == KLEFR_PORTS_MAX_CLIENTS) { /* full, like a device server: refused */
+        static const char msg[] = "klefr-sim: port busy (4 clients connected)\r\n";
+        klefr_net_send(fd, (const uint8_t *)msg, sizeof msg - 1);
+        close(fd);
+        return;
+    }
+    if (klefr_sim_add_fd(h->owner->sim, fd, client_ready, &h->ref[k])) {
+        close(fd);
+        return;
+    }
+    check_speed(h);
+    h->cl[k].fd = fd;
+    snprintf(h->cl[k].peer, sizeof h->cl[k].peer, "%s", peer);
+    if (h->kind == T_RFC2217) {
+        uint8_t buf[64];
+        klefr_bytes out = {buf, 0, sizeof buf, 0};
+        klefr_uart_cfg now = klefr_line_format(h->ep, t_us);
+        klefr_rfc2217_start(&h->cl[k].tn, &now, &out);
+        client_send(h, k, out.p, out.n);
+    }
+}
+
+/* ---- opening and closing ---- */
 
 static const char *default_state_dir(char *buf, size_t size)
 {
@@ -224,46 +450,85 @@ static const char *default_state_dir(char *buf, size_t size)
     return buf;
 }
 
-static int open_line(klefr_ports *p, line *l, const char *path, const char *state_dir)
+static int open_pty(klefr_ports *p, hport *h, const char *path, const char *state_dir)
 {
-    klefr_uart_cfg c = line_cfg(l);
-    char err[256];
-    if (path && !strncmp(path, "serial:", 7)) {
-        if (klefr_serial_open(&l->ser, path + 7, &c, err, sizeof err)) {
-            fprintf(stderr, "klefr-sim: %s port: %s\n", l->name, err);
-            return -1;
-        }
-        l->is_serial = true;
-        l->fd = l->ser.fd;
-        snprintf(l->link, sizeof l->link, "%s", path + 7);
-    } else {
-        if (klefr_pty_open(&l->pty, c.baud)) {
-            fprintf(stderr, "klefr-sim: %s port: pty: %s\n", l->name, strerror(errno));
-            return -1;
-        }
-        l->fd = l->pty.fd;
-        if (path)
-            snprintf(l->link, sizeof l->link, "%s", path);
-        else {
-            mkdir(state_dir, 0700);
-            if (snprintf(l->link, sizeof l->link, "%s/%s", state_dir, l->name) >=
-                (int)sizeof l->link) {
-                fprintf(stderr, "klefr-sim: state directory path too long\n");
-                klefr_pty_close(&l->pty);
-                return -1;
-            }
-        }
-        if (klefr_pty_link(&l->pty, l->link)) {
-            fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", l->name, l->link, strerror(errno));
-            klefr_pty_close(&l->pty);
-            return -1;
-        }
-    }
-    if (klefr_sim_add_fd(p->sim, l->fd, rx_ready, l)) {
-        fprintf(stderr, "klefr-sim: %s port: too many fds\n", l->name);
+    klefr_uart_cfg c = klefr_line_format(klefr_sim_uart_ep(p->sim, h->port), 0);
+    if (klefr_pty_open(&h->pty, c.baud)) {
+        fprintf(stderr, "klefr-sim: %s port: pty: %s\n", h->name, strerror(errno));
         return -1;
     }
-    l->open = true;
+    h->fd = h->pty.fd;
+    if (path)
+        snprintf(h->link, sizeof h->link, "%s", path);
+    else {
+        mkdir(state_dir, 0700);
+        if (snprintf(h->link, sizeof h->link, "%s/%s", state_dir, h->name) >= (int)sizeof h->link) {
+            fprintf(stderr, "klefr-sim: state directory path too long\n");
+            klefr_pty_close(&h->pty);
+            return -1;
+        }
+    }
+    if (klefr_pty_link(&h->pty, h->link)) {
+        fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", h->name, h->link, strerror(errno));
+        klefr_pty_close(&h->pty);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_transport(klefr_ports *p, hport *h, const char *spec, const char *state_dir)
+{
+    const char *rest;
+    h->kind = kind_of(spec, &rest);
+    klefr_line_ep *meter = klefr_sim_uart_ep(p->sim, h->port);
+    klefr_uart_cfg c = klefr_line_format(meter, 0);
+    char err[300];
+    void (*ready)(void *, uint64_t) = listen_ready;
+    switch (h->kind) {
+    case T_PTY:
+        if (open_pty(p, h, spec, state_dir))
+            return -1;
+        ready = pty_ready;
+        break;
+    case T_SERIAL:
+        if (klefr_serial_open(&h->ser, rest, &c, err, sizeof err)) {
+            fprintf(stderr, "klefr-sim: %s port: %s\n", h->name, err);
+            return -1;
+        }
+        h->fd = h->ser.fd;
+        snprintf(h->link, sizeof h->link, "%s", rest);
+        ready = serial_ready;
+        break;
+    case T_TCP:
+    case T_RFC2217: {
+        char host[256], port[16];
+        if (klefr_net_parse(rest, host, sizeof host, port, sizeof port, err, sizeof err) ||
+            (h->fd = klefr_net_listen(host, port, h->link, sizeof h->link, err, sizeof err)) < 0) {
+            fprintf(stderr, "klefr-sim: %s port %s: %s\n", h->name, spec, err);
+            return -1;
+        }
+        break;
+    }
+    }
+    h->ep = klefr_line_attach(klefr_sim_line(p->sim, h->port), transport_names[h->kind],
+                              KLEFR_LINE_MASTER, &c, host_rx, h);
+    if (!h->ep) {
+        fprintf(stderr, "klefr-sim: out of memory\n");
+        return -1;
+    }
+    /* What the host cannot set follows the meter (docs/serial.md). */
+    unsigned follow = KLEFR_LINE_FOLLOW_ALL;
+    if (h->kind == T_PTY && p->check_baud) {
+        follow &= ~(unsigned)KLEFR_LINE_FOLLOW_BAUD;
+        klefr_line_set_probe(h->ep, pty_probe, h);
+    }
+    klefr_line_follow(h->ep, meter, follow);
+    h->set_cfg = c;
+    h->open = true;
+    if (klefr_sim_add_fd(p->sim, h->fd, ready, h)) {
+        fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
+        return -1;
+    }
     return 0;
 }
 
@@ -273,73 +538,94 @@ klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
     if (!p)
         return NULL;
     p->sim = sim;
-    p->line_timing = o->line_timing < 0 ? !o->headless : o->line_timing != 0;
     p->check_baud = o->check_baud;
+    p->speed = o->speed;
     char sd[4096];
     const char *state_dir = o->state_dir ? o->state_dir : default_state_dir(sd, sizeof sd);
-    /* Every model has the optical port (IEC 62056-21); the bus port
-     * (terminals 10/11) exists on the 6923 (M-bus) and the 6924 (Modbus). */
-    const char *bus = klefr_model_has_modbus(sim->model) ? "modbus"
-                      : klefr_model_has_mbus(sim->model) ? "mbus"
-                                                         : NULL;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        p->lines[k].owner = p;
-        p->lines[k].port = (klefr_port)k;
-        p->lines[k].fd = -1;
+        hport *h = &p->h[k];
+        h->owner = p;
+        h->port = (klefr_port)k;
+        h->fd = -1;
+        for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++) {
+            h->cl[c].fd = -1;
+            h->ref[c] = (client_ref){h, c};
+        }
     }
-    const char *names[KLEFR_PORT_COUNT] = {[KLEFR_PORT_IR] = "ir", [KLEFR_PORT_BUS] = bus};
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        line *l = &p->lines[k];
-        if (!names[k])
+        hport *h = &p->h[k];
+        klefr_line *line = klefr_sim_line(sim, (klefr_port)k);
+        if (!line)
             continue;
-        l->name = names[k];
-        if (open_line(p, l, o->path[k], state_dir)) {
+        h->name = klefr_line_name(line);
+        klefr_line_set_timing(line, o->line_timing != 0);
+        if (open_transport(p, h, o->path[k], state_dir)) {
             klefr_ports_close(p);
             return NULL;
         }
-        if (!o->quiet)
-            fprintf(stderr, "%s: %s (link: %s)%s\n", l->name, l->is_serial ? l->link : l->pty.slave_path,
-                   l->is_serial ? "serial" : l->link, p->line_timing ? "" : " [no line timing]");
+        if (o->quiet)
+            continue;
+        const char *timing = klefr_line_timing(line) ? "" : " [no line timing]";
+        if (h->kind == T_PTY)
+            fprintf(stderr, "%s: %s (link: %s)%s\n", h->name, h->pty.slave_path, h->link, timing);
+        else if (h->kind == T_SERIAL)
+            fprintf(stderr, "%s: %s (serial)%s\n", h->name, h->link, timing);
+        else
+            fprintf(stderr, "%s: %s %s (%s server, up to %d clients)%s\n", h->name,
+                    transport_names[h->kind], h->link, h->kind == T_TCP ? "raw TCP" : "RFC 2217",
+                    KLEFR_PORTS_MAX_CLIENTS, timing);
     }
-    sim->uart_tx = ports_tx;
-    sim->uart_tx_arg = p;
     return p;
 }
 
 int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size)
 {
-    const line *l = &p->lines[port];
-    if (!l->open)
+    const hport *h = &p->h[port];
+    if (!h->open)
         return -1;
-    snprintf(buf, size, "%s: %s", l->name, l->is_serial ? l->link : l->pty.slave_path);
+    if (h->kind == T_PTY)
+        snprintf(buf, size, "%s: %s", h->name, h->pty.slave_path);
+    else if (h->kind == T_SERIAL)
+        snprintf(buf, size, "%s: %s", h->name, h->link);
+    else
+        snprintf(buf, size, "%s: %s:%s", h->name, transport_names[h->kind], h->link);
     return 0;
+}
+
+static void flush_nothing(void *arg, uint64_t t_us)
+{
+    (void)arg;
+    (void)t_us;
 }
 
 void klefr_ports_close(klefr_ports *p)
 {
     if (!p)
         return;
-    if (p->sim->uart_tx_arg == p)
-        p->sim->uart_tx = NULL;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        line *l = &p->lines[k];
-        if (!l->open)
-            continue;
-        /* Take the fd out of the sim loop's registry. */
-        for (int i = 0; i < p->sim->nfds; i++)
-            if (p->sim->fds[i].arg == l) {
-                p->sim->fds[i] = p->sim->fds[--p->sim->nfds];
-                break;
-            }
-        for (int i = 0; i < l->txq_n; i++) /* replies still on the line */
-            free(l->txq[(l->txq_head + i) % TXQ].data);
-        if (l->is_serial)
-            klefr_serial_close(&l->ser);
-        else {
-            unlink(l->link);
-            klefr_pty_close(&l->pty);
-        }
-        l->open = false;
+        hport *h = &p->h[k];
+        if (h->open)
+            host_flush(h, 0);
+        for (size_t e = 0; e < p->sim->nev; e++) /* flushes still queued: h is going */
+            if (p->sim->ev[e].kind == KLEFR_EV_CALL && p->sim->ev[e].arg == h)
+                p->sim->ev[e].fn = flush_nothing;
+        for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++)
+            if (h->cl[c].fd >= 0)
+                client_close(h, c);
+        if (h->fd >= 0)
+            klefr_sim_remove_fd(p->sim, h->fd);
+        if (h->ep)
+            klefr_line_detach(h->ep);
+        h->ep = NULL;
+        if (h->kind == T_SERIAL)
+            klefr_serial_close(&h->ser);
+        else if (h->kind == T_PTY && h->fd >= 0) {
+            unlink(h->link);
+            klefr_pty_close(&h->pty);
+        } else if (h->fd >= 0)
+            close(h->fd);
+        h->fd = -1;
+        h->open = false;
     }
     free(p);
 }

@@ -1,8 +1,8 @@
-/* The meter's serial ports on the host: one pty (or a real serial port) per
- * protocol port of the model, with a line model that delivers bytes at the
- * virtual time a wire at the configured baud would (or at once, in fast
- * mode). Received bytes go to the firmware; its replies come back through
- * sim->uart_tx. */
+/* The meter's serial ports on the host: for each port the model has, one
+ * host transport attached as a master to the port's virtual line
+ * (sim/line.h): a pty (default), a real serial port, a raw TCP server or an
+ * RFC 2217 server. The line does the timing; a transport only moves bytes
+ * between the host and its endpoint (docs/serial.md). */
 #ifndef KLEFR_SIM_PORTS_H
 #define KLEFR_SIM_PORTS_H
 
@@ -11,16 +11,24 @@
 
 #include "sim.h"
 
+/* Clients one tcp: or rfc2217: port serves at once (a device server with
+ * "max connections" 4: all of them hear the line, all may send). */
+#define KLEFR_PORTS_MAX_CLIENTS 4
+
 typedef struct {
-    /* Where the symlink to the pty goes, or "serial:/dev/ttyUSB0" for a real
-     * port. NULL: <state_dir>/<name> (name: ir; modbus or mbus for the bus). */
+    /* Per port: NULL (a pty linked at <state_dir>/<name>), a path for the
+     * pty's symlink, "serial:DEV", "tcp:[HOST:]PORT" or
+     * "rfc2217:[HOST:]PORT" (HOST defaults to 127.0.0.1; PORT 0 = any free
+     * port, printed). */
     const char *path[KLEFR_PORT_COUNT];
     const char
         *state_dir;  /* NULL: $KLEFR_STATE_DIR, $XDG_RUNTIME_DIR/klefr-sim, /tmp/klefr-sim-UID */
-    int line_timing; /* 1 on, 0 off (fast), -1 auto: off when headless */
-    bool headless;
-    bool check_baud; /* a master at another baud is not understood (default on) */
+    int line_timing; /* 1 or -1: wire timing (default); 0: off (line.h) */
+    bool check_baud; /* a pty master at another baud is not understood (default on) */
     bool quiet;      /* do not print the port lines */
+    /* The loop's speed (0 = max), read when a master shows up: masters need
+     * real time, so a master at --speed max gets a warning. NULL: none. */
+    const double *speed;
 } klefr_ports_opts;
 
 typedef struct klefr_ports klefr_ports;
@@ -30,15 +38,19 @@ void klefr_ports_opts_init(klefr_ports_opts *o);
 /* Parse the value of --line-timing / --baud-check: "on" or "off". */
 int klefr_ports_onoff(const char *s);
 
+/* Check the syntax of a port option's value (the address of tcp: and
+ * rfc2217:). 0, or -1 with a message in err. */
+int klefr_ports_check_spec(const char *spec, char *err, size_t errlen);
+
 /* Open the ports the model has, register them in the sim loop, print e.g.
- * "modbus: /dev/pts/7 (link: /run/user/0/klefr-sim/modbus)". NULL on error
- * (message printed to stderr). */
+ * "modbus: /dev/pts/7 (link: /run/user/0/klefr-sim/modbus)" or
+ * "modbus: tcp 127.0.0.1:40123 (raw TCP server)". NULL on error (message
+ * printed to stderr). */
 klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o);
 void klefr_ports_close(klefr_ports *p);
 
-/* "modbus: /dev/pts/7" for an open port, for the panel. 0, or -1 if the
- * model has no such port. */
+/* "modbus: /dev/pts/7" or "modbus: tcp:127.0.0.1:40123" for an open port,
+ * for the panel. 0, or -1 if the model has no such port. */
 int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size);
-
 
 #endif

@@ -196,4 +196,9 @@ int klefr_scn_report_json(klefr_scn *const *s, size_t n, const char *path, const
 int klefr_scn_report_junit(klefr_scn *const *s, size_t n, const char *path);
 int klefr_scn_report_svg(const klefr_scn *s, const char *path);
 
+/* Settings as meter.settings states them (scenario_settings.c's table): the
+ * ones of s that differ from base (NULL: all of them). A cJSON object, NULL
+ * when out of memory. */
+struct cJSON *klefr_scn_settings_json(const klefr_settings *s, const klefr_settings *base);
+
 #endif

@@ -150,18 +150,18 @@ static klefr_meter *live(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t 
     return NULL;
 }
 
+/* Presses and the tariff input set the sim's levels (a window draws the
+ * buttons from them), which tell the firmware when it is powered. */
 static void a_press(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
 {
-    klefr_meter *m = live(r, ev, t_us);
-    if (m)
-        klefr_meter_buttons(m, (uint8_t)ev->arg, t_us);
+    live(r, ev, t_us); /* only traces a press without supply */
+    klefr_sim_buttons(r->sim, (uint8_t)ev->arg, t_us);
 }
 
 static void a_tariff_input(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
 {
     r->tariff_input = (int)ev->arg;
-    if (r->sim->powered)
-        klefr_meter_tariff_input(&r->sim->meter, ev->arg != 0, t_us);
+    klefr_sim_tariff_input(r->sim, ev->arg != 0, t_us);
 }
 
 static void a_tariff(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)

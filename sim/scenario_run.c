@@ -421,6 +421,8 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     }
 out:
     klefr_scn_replay_close(r);
+    if (sim)
+        klefr_sim_close(sim); /* the trace lines still held, the serial lines */
     free(st->act);
     free(st);
     free(sim);

@@ -218,6 +218,37 @@ bool klefr_scn_setting_get(int row, const klefr_settings *s, double *num, const 
     }
 }
 
+struct cJSON *klefr_scn_settings_json(const klefr_settings *s, const klefr_settings *base)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (size_t k = 0; o && k < NROWS; k++) {
+        const setting_row *r = &rows[k];
+        uint32_t v = field_get(s, r);
+        if (base && v == field_get(base, r))
+            continue;
+        char digits[16];
+        switch (r->type) {
+        case ST_TEXT:
+            cJSON_AddStringToObject(o, r->name, v < 3 ? r->names[v] : "?");
+            break;
+        case ST_BOOL:
+            cJSON_AddBoolToObject(o, r->name, (v & 0xFFu) != 0);
+            break;
+        case ST_BCD8:
+            snprintf(digits, sizeof digits, "%08x", (unsigned)v);
+            cJSON_AddStringToObject(o, r->name, digits);
+            break;
+        case ST_S0:
+            cJSON_AddNumberToObject(o, r->name, v / 100.0);
+            break;
+        default:
+            cJSON_AddNumberToObject(o, r->name, v);
+            break;
+        }
+    }
+    return o;
+}
+
 /* ---- starting registers --------------------------------------------------- */
 
 static int kwh_to_micro(klefr_scn_pctx *c, const cJSON *f, const char *path, const char *field,

@@ -60,16 +60,19 @@ void klefr_pty_close(klefr_pty *p)
     p->fd = p->slave_fd = -1;
 }
 
-uint32_t klefr_pty_master_baud(const klefr_pty *p)
+void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err_mode *err)
 {
     struct termios tio;
+    *baud = 0;
+    *err = KLEFR_PTY_ERR_AS_IS;
     if (tcgetattr(p->slave_fd, &tio))
-        return 0;
+        return;
     speed_t s = cfgetospeed(&tio);
     for (size_t k = 0; k < sizeof speeds / sizeof speeds[0]; k++)
         if (speeds[k].code == s)
-            return speeds[k].baud;
-    return 0;
+            *baud = speeds[k].baud;
+    if (tio.c_iflag & INPCK)
+        *err = tio.c_iflag & IGNPAR ? KLEFR_PTY_ERR_DROP : KLEFR_PTY_ERR_NUL;
 }
 
 int klefr_pty_link(const klefr_pty *p, const char *link_path)

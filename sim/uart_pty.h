@@ -1,5 +1,5 @@
 /* Host bottom of a virtual serial port: a pseudo-terminal. Plain C types only;
- * the line model in ports.c never sees termios. */
+ * the line model (line.c) and the port glue (ports.c) never see termios. */
 #ifndef KLEFR_SIM_UART_PTY_H
 #define KLEFR_SIM_UART_PTY_H
 
@@ -15,9 +15,19 @@ typedef struct {
 int klefr_pty_open(klefr_pty *p, uint32_t baud);
 void klefr_pty_close(klefr_pty *p);
 
-/* The baud rate the master's side set (tcgetattr on the pty); 0 unknown.
- * Parity and character size are invisible on a Linux pty. */
-uint32_t klefr_pty_master_baud(const klefr_pty *p);
+/* How the master's tty reports a character received with a framing or
+ * parity error (its termios c_iflag), so we hand it over as a Linux serial
+ * port would: */
+typedef enum {
+    KLEFR_PTY_ERR_AS_IS, /* INPCK off: the byte as received */
+    KLEFR_PTY_ERR_NUL,   /* INPCK on: a NUL instead */
+    KLEFR_PTY_ERR_DROP   /* INPCK and IGNPAR: nothing */
+} klefr_pty_err_mode;
+
+/* What the master's side set (one tcgetattr on the pty): its baud rate (0
+ * unknown) and how it takes line errors. Parity and character size are
+ * invisible on a Linux pty. */
+void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err_mode *err);
 
 /* Point a symlink at the slave, atomically replacing an old symlink. */
 int klefr_pty_link(const klefr_pty *p, const char *link_path);

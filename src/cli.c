@@ -12,6 +12,8 @@
 #include "klefr/types.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
+#include "sim.h"
+#include "ports.h"
 
 enum {
     OPT_HELP = 'h',
@@ -38,6 +40,9 @@ enum {
     OPT_BAUD_CHECK,
     OPT_TRACE,
     OPT_SCREENSHOT,
+    OPT_LAYOUT,
+    OPT_FAULT,
+    OPT_RECORD,
 };
 
 static const struct {
@@ -54,8 +59,8 @@ static const struct {
      "serial number, up to 8 digits (default 17060102)"},
     {"duration", required_argument, OPT_DURATION, "TIME",
      "simulated time to run: 90, 90s, 15min, 1h30m, 2d"},
-    {"speed", required_argument, OPT_SPEED, "X|max",
-     "1 = real time, 10 = ten times faster, max = flat out"},
+    {"speed", required_argument, OPT_SPEED, "X|max|paused",
+     "1 = real time, 10 = ten times faster, 0.25 = slow motion, max = flat out, paused (window)"},
     {"load", required_argument, OPT_LOAD, "SPEC",
      "load at the terminals, e.g. 230V,10A,pf=0.5L (docs/cli.md)"},
     {"profile", required_argument, OPT_PROFILE, "FILE", "JSON load profile (segments of loads)"},
@@ -72,20 +77,27 @@ static const struct {
     {"lcd-text", no_argument, OPT_LCD_TEXT, NULL, "print the LCD as text whenever it changes"},
     {"press", required_argument, OPT_PRESS, "L|R|B@T[+D],...",
      "press buttons at T s for D s (L left, R right, B both; default 0.2 s)"},
-    {"modbus-port", required_argument, OPT_MODBUS_PORT, "PATH|serial:DEV",
-     "symlink to the Modbus pty (default <state-dir>/modbus), or a real port"},
-    {"ir-port", required_argument, OPT_IR_PORT, "PATH|serial:DEV",
-     "symlink to the optical port pty (default <state-dir>/ir), or a real port"},
-    {"mbus-port", required_argument, OPT_MBUS_PORT, "PATH|serial:DEV",
-     "symlink to the M-bus pty (default <state-dir>/mbus), or a real port"},
+    {"modbus-port", required_argument, OPT_MODBUS_PORT, "PORT",
+     "Modbus port: PATH (pty symlink, default <state-dir>/modbus), serial:DEV, tcp:[HOST:]PORT, "
+     "rfc2217:[HOST:]PORT"},
+    {"ir-port", required_argument, OPT_IR_PORT, "PORT",
+     "optical port, as --modbus-port (default <state-dir>/ir)"},
+    {"mbus-port", required_argument, OPT_MBUS_PORT, "PORT",
+     "M-bus port, as --modbus-port (default <state-dir>/mbus)"},
     {"line-timing", required_argument, OPT_LINE_TIMING, "on|off",
-     "deliver bytes when the wire would (default on; off with --headless)"},
+     "bytes take their wire time at the port's baud (default on; off: at once, benchmarks)"},
     {"baud-check", required_argument, OPT_BAUD_CHECK, "on|off",
      "a master at another baud rate is not understood (default on)"},
     {"trace", required_argument, OPT_TRACE, "modbus,mbus,iec",
      "log the frames of these protocols to stderr (comma-separated)"},
     {"screenshot", required_argument, OPT_SCREENSHOT, "FILE.png",
      "save the front panel as PNG at the end of the run"},
+    {"layout", required_argument, OPT_LAYOUT, "normal|present",
+     "window layout; present = the meter large, captions beside it (F11)"},
+    {"fault", required_argument, OPT_FAULT, "program-crc",
+     "inject a fault from the start: program-crc = Err 02 (may repeat)"},
+    {"record", required_argument, OPT_RECORD, "FILE.json",
+     "write the presses and control changes as a scenario (docs/scenarios.md)"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -169,11 +181,14 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->have_duration = true;
             break;
         case OPT_SPEED:
+            o->paused = !strcmp(optarg, "paused");
             if (!strcmp(optarg, "max"))
                 o->speed = 0;
+            else if (o->paused)
+                o->speed = 1; /* what the window's play resumes at */
             else if (!positive(optarg, &o->speed) || o->speed > 1e6)
                 return fail(err, errlen, name, optarg,
-                            "expected max or a ratio > 0 (1 = real time)");
+                            "expected max, paused or a ratio > 0 (1 = real time)");
             o->have_speed = true;
             break;
         case OPT_LOAD:
@@ -211,14 +226,16 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
             o->press = optarg;
             break;
         case OPT_MODBUS_PORT:
-            o->modbus_port = optarg;
-            break;
         case OPT_IR_PORT:
-            o->ir_port = optarg;
+        case OPT_MBUS_PORT: {
+            char why[300];
+            if (klefr_ports_check_spec(optarg, why, sizeof why))
+                return fail(err, errlen, name, optarg, why);
+            *(c == OPT_MODBUS_PORT ? &o->modbus_port
+              : c == OPT_IR_PORT   ? &o->ir_port
+                                   : &o->mbus_port) = optarg;
             break;
-        case OPT_MBUS_PORT:
-            o->mbus_port = optarg;
-            break;
+        }
         case OPT_LINE_TIMING:
         case OPT_BAUD_CHECK: {
             int on = !strcmp(optarg, "on") ? 1 : !strcmp(optarg, "off") ? 0 : -1;
@@ -230,6 +247,23 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         case OPT_SCREENSHOT:
             o->screenshot = optarg;
             break;
+        case OPT_LAYOUT:
+            if (strcmp(optarg, "normal") && strcmp(optarg, "present"))
+                return fail(err, errlen, name, optarg, "expected normal or present");
+            o->present = !strcmp(optarg, "present");
+            break;
+        case OPT_RECORD:
+            if (!*optarg)
+                return fail(err, errlen, name, optarg, "empty file name");
+            o->record = optarg;
+            break;
+        case OPT_FAULT: {
+            int f = klefr_sim_fault_parse(optarg);
+            if (f < 0)
+                return fail(err, errlen, name, optarg, "expected program-crc");
+            o->faults |= 1u << f;
+            break;
+        }
         case OPT_TRACE: {
             static const char *const words[] = {"modbus", "mbus", "iec", NULL};
             bool *on[] = {&o->trace_modbus, &o->trace_mbus, &o->trace_iec};
@@ -261,6 +295,16 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
     }
     if (o->profile && o->replay) {
         snprintf(err, errlen, "--profile and --replay exclude each other");
+        return -1;
+    }
+    if (o->record && (o->profile || o->replay)) {
+        snprintf(err, errlen, "--record and --%s exclude each other (the recording would miss the "
+                              "load the %s plays)",
+                 o->profile ? "profile" : "replay", o->profile ? "profile" : "recording");
+        return -1;
+    }
+    if (o->paused && o->headless) {
+        snprintf(err, errlen, "--speed paused needs the window (--headless runs cannot pause)");
         return -1;
     }
     if (o->ephemeral && o->state_dir) {

@@ -20,6 +20,7 @@ typedef struct {
     uint64_t duration_us;
     bool have_speed;
     double speed;            /* 0 = as fast as possible */
+    bool paused;             /* --speed paused: the window opens with time stopped */
     const char *load;        /* --load SPEC */
     const char *profile;     /* --profile FILE */
     const char *replay;      /* --replay FILE */
@@ -32,13 +33,16 @@ typedef struct {
     const char *press;       /* --press SPEC: queued button presses */
     const char *modbus_port; /* --modbus-port PATH or serial:DEV */
     const char *mbus_port;   /* --mbus-port PATH or serial:DEV */
-    int line_timing;         /* 1 on, 0 off, -1 auto (off when headless) */
+    int line_timing;         /* 1 on, 0 off, -1 default (on) */
     int baud_check;          /* 1 on, 0 off */
     bool trace_modbus;       /* --trace modbus */
     const char *ir_port;     /* --ir-port PATH or serial:DEV */
     bool trace_iec;          /* --trace iec */
     bool trace_mbus;         /* --trace mbus */
     const char *screenshot;  /* --screenshot FILE.png */
+    bool present;            /* --layout present: the window's presentation layout */
+    unsigned faults;         /* --fault NAME: bit per klefr_sim_fault */
+    const char *record;      /* --record FILE.json: the session as a scenario */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

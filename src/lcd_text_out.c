@@ -13,23 +13,6 @@ typedef struct {
     int backlight; /* -1 unknown */
 } follower;
 
-static void one_line(char *text)
-{
-    /* "icons\nmiddle\nlower" -> "icons | middle | lower" */
-    char out[160];
-    size_t o = 0;
-    for (const char *p = text; *p && o + 4 < sizeof out; p++) {
-        if (*p == '\n') {
-            memcpy(out + o, " | ", 3);
-            o += 3;
-        } else {
-            out[o++] = *p;
-        }
-    }
-    out[o] = 0;
-    strcpy(text, out);
-}
-
 static void check(void *arg, uint64_t t_us)
 {
     follower *fl = arg;
@@ -39,8 +22,7 @@ static void check(void *arg, uint64_t t_us)
         fl->fb = *fb;
         fl->have_fb = true;
         char text[160];
-        klefr_lcd_text(fb, text, sizeof text);
-        one_line(text);
+        klefr_lcd_text_line(fb, text, sizeof text);
         if (strcmp(text, fl->last) != 0) {
             snprintf(fl->last, sizeof fl->last, "%s", text);
             fprintf(fl->f, "lcd %.3f %s\n", (double)t_us / 1e6, text);

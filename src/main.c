@@ -22,6 +22,7 @@
 #include "ports.h"
 #include "profile.h"
 #include "progress.h"
+#include "recorder.h"
 #include "report.h"
 #include "scenario_cmd.h"
 #include "sim.h"
@@ -79,6 +80,7 @@ typedef struct {
     klefr_sim sim;
     klefr_loop loop;
     klefr_panel *panel;
+    klefr_recorder *rec;
     klefr_progress progress; /* headless runs with an end, on a terminal */
     char state_dir[4096];
     char eeprom_path[4096 + 16];
@@ -118,13 +120,25 @@ static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
         klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
     if (!a->panel)
         return true;
-    if (!klefr_panel_frame(a->panel, 0))
+    /* Paused, nothing runs but the window: it may sleep in SDL until input
+     * comes (bytes on the ports would wait for time to run anyway). */
+    if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
         return false;
+    a->loop.hook_wake_ns = klefr_panel_due_ns(a->panel); /* the next 60 Hz frame */
     double sp = klefr_panel_speed(a->panel);
     a->loop.paused = sp == 0;
     if (sp != 0)
         a->loop.speed = sp < 0 ? 0 : sp;
     return true;
+}
+
+/* --record: the window's load controls (the sim reports presses, tariff
+ * input and supply itself). */
+static void panel_input(void *arg, const klefr_panel_input *in)
+{
+    app *a = arg;
+    if (in->kind == KLEFR_PANEL_IN_LOAD && a->rec)
+        klefr_recorder_load(a->rec, &in->load, in->t_us);
 }
 
 static bool have_display(void)
@@ -219,6 +233,8 @@ int main(int argc, char **argv)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
 
     if (!a.opt.headless && !have_display()) {
+        if (a.opt.paused)
+            return usage_error("--speed paused: no display to show the paused window on");
         fprintf(stderr, "klefr-sim: no display: running headless\n");
         a.opt.headless = true;
     }
@@ -241,6 +257,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: %s\n", err);
         return KLEFR_EXIT_RUNTIME;
     }
+    for (int f = 0; f < KLEFR_FAULT_COUNT; f++) /* before anything runs: the meter boots with it */
+        if (a.opt.faults >> f & 1u)
+            klefr_sim_inject(&a.sim, (klefr_sim_fault)f);
     if (a.opt.press && klefr_press_post(&a.sim, a.opt.press) < 0) { /* checked by the CLI */
         fprintf(stderr, "klefr-sim: --press: too many presses for the event queue\n");
         return KLEFR_EXIT_RUNTIME;
@@ -251,6 +270,12 @@ int main(int argc, char **argv)
     }
     if (a.opt.profile)
         klefr_profile_start(&a.player, &a.profile, &a.sim, &a.synth);
+    if (a.opt.record &&
+        !(a.rec = klefr_recorder_start(&a.sim, &a.synth.load,
+                                       a.opt.record, err, sizeof err))) {
+        fprintf(stderr, "klefr-sim: --record %s\n", err);
+        return KLEFR_EXIT_RUNTIME;
+    }
 
     /* Speed: as asked; else flat out when headless with an end in sight,
      * real time otherwise. */
@@ -266,9 +291,16 @@ int main(int argc, char **argv)
     popts.path[KLEFR_PORT_BUS] = a.opt.model == KLEFR_MODEL_6923 ? a.opt.mbus_port : a.opt.modbus_port;
     popts.path[KLEFR_PORT_IR] = a.opt.ir_port;
     popts.state_dir = a.opt.ephemeral ? NULL : a.state_dir;
-    popts.headless = a.opt.headless;
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
+    popts.speed = &a.loop.speed;
+    if (a.opt.have_speed && a.opt.speed == 0 &&
+        (popts.path[KLEFR_PORT_BUS] || popts.path[KLEFR_PORT_IR])) {
+        fprintf(stderr, "klefr-sim: --speed max with a serial port: the line keeps its timing in "
+                        "virtual time, but a master on the host runs in real time and will time "
+                        "out; use --speed 1 to talk to it\n");
+        popts.speed = NULL; /* said once */
+    }
     if (a.opt.trace_modbus || a.opt.trace_mbus || a.opt.trace_iec) {
         a.sim.trace = trace_stderr;
         a.sim.trace_arg = &a.opt;
@@ -290,15 +322,18 @@ int main(int argc, char **argv)
     klefr_panel_opts po = {.ports = a.ports,
                            .nports = a.nports,
                            .synth = a.opt.replay ? NULL : &a.synth,
-                           .headless = a.opt.headless};
+                           .headless = a.opt.headless,
+                           .present = a.opt.present};
     if (!a.opt.headless) {
-        po.speed = a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
+        po.speed = a.opt.paused ? 0 : a.loop.speed > 0 ? a.loop.speed : KLEFR_PANEL_SPEED_MAX;
+        a.loop.paused = a.opt.paused;
         a.panel = klefr_panel_open(&a.sim, &po, err, sizeof err);
         if (!a.panel) {
             fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
             klefr_ports_close(ports); /* removes the port symlinks */
             return KLEFR_EXIT_RUNTIME;
         }
+        klefr_panel_on_input(a.panel, panel_input, &a);
     }
     a.loop.hook = loop_hook; /* headless too: the clipping warning, the progress bar */
     a.loop.hook_arg = &a;
@@ -320,6 +355,10 @@ int main(int argc, char **argv)
     }
     warn_clipping(&a);
 
+    bool rec_failed = a.rec && klefr_recorder_finish(a.rec, err, sizeof err) != 0;
+    if (rec_failed)
+        fprintf(stderr, "klefr-sim: --record %s\n", err);
+    a.rec = NULL;
     bool shot_failed = false; /* reported, and exit 1 once the registers are out */
     if (a.opt.screenshot) {
         if (!a.panel)
@@ -334,6 +373,7 @@ int main(int argc, char **argv)
     /* A clean stop is a power cut: the meter saves its registers. */
     klefr_sim_power(&a.sim, false);
     klefr_ports_close(ports);
+    klefr_sim_close(&a.sim); /* prints the trace lines still held */
 
     char *json = klefr_report_json(&a.sim, klefr_loop_result_to_str(res));
     if (!json) {
@@ -349,5 +389,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "klefr-sim: stdout: %s\n", strerror(errno));
         return KLEFR_EXIT_RUNTIME;
     }
-    return shot_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
+    return shot_failed || rec_failed ? KLEFR_EXIT_RUNTIME : KLEFR_EXIT_OK;
 }

@@ -19,6 +19,7 @@ typedef struct {
     int writes;
     uint64_t tx_t; /* start time of the last write */
     klefr_uart_cfg cfg;
+    uint64_t cfg_t; /* when the last settings take effect */
     int configs;
 } fake;
 
@@ -38,11 +39,12 @@ static void f_write(void *arg, klefr_port p, const uint8_t *d, size_t n, uint64_
     F.tx_t = t;
 }
 
-static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
+static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c, uint64_t t)
 {
     (void)arg;
     (void)p;
     F.cfg = *c;
+    F.cfg_t = t;
     F.configs++;
 }
 

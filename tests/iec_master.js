@@ -1,7 +1,7 @@
 // Data readout of klefr-sim's optical port by a third-party IEC 62056-21
 // master: smartmeter-obis (D0Protocol over SerialRequestResponseTransport,
 // mode C: sign-on at 300 baud, ACK 0 5 0, baud changeover to 9600).
-//   node iec_master.js PORT EXPECT_JSON
+//   node iec_master.js PORT|tcp:HOST:PORT EXPECT_JSON
 // EXPECT_JSON: {"32.7.0": [230, 0.001], ...} value within a relative
 // tolerance, or {"C.1.0": "17060102"} exact text; "1.8.0>": 0 = greater.
 // A pty carries no parity (GUIDE 7): the port is opened 8N1.
@@ -18,18 +18,27 @@ const timer = setTimeout(() => {
     process.exit(1);
 }, 20000);
 
-const transport = SmartmeterObis.init({
-    protocol: 'D0Protocol',
+// PORT tcp:HOST:PORT: smartmeter-obis's TCPTransport, which only listens
+// (it cannot send): another client of the same port asks for the readout.
+const tcp = port.match(/^tcp:(.*):(\d+)$/);
+const transportOptions = tcp ? {
+    transport: 'TCPTransport',
+    transportTcpHost: tcp[1],
+    transportTcpPort: Number(tcp[2]),
+} : {
     transport: 'SerialRequestResponseTransport',
     transportSerialPort: port,
     transportSerialBaudrate: 300,
     transportSerialDataBits: 8,
     transportSerialParity: 'none',
     transportSerialStopBits: 1,
+};
+const transport = SmartmeterObis.init(Object.assign({
+    protocol: 'D0Protocol',
     requestInterval: -1,
     obisFallbackMedium: 1,
     debug: process.env.KLEFR_DEBUG ? 2 : 0,
-}, (err, data) => {
+}, transportOptions), (err, data) => {
     if (done)
         return;
     if (err) {

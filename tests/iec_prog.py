@@ -5,8 +5,9 @@ then check the readout shows the new total (16.8.0 follows the calc code).
 
     /usr/bin/python3 iec_prog.py PORT [SERIAL] [--baud-check]
 
---baud-check: a master that stays at 300 baud after the option select is not
-understood (klefr-sim compares the pty's baud with the meter's).
+--baud-check: a master that stays at 300 baud after the option select gets
+the meter's 9600-baud message garbled and is not understood (klefr-sim
+decodes the line at the baud the master set on its pty).
 
 A pty carries no parity (docs/protocols/iec62056-21.md): the port is opened
 8N1 at 300 baud and bytes are sent as plain 7-bit ASCII. Exit 0 when all
@@ -51,7 +52,7 @@ def read_block(port):
         return first
     if first not in (SOH, STX):
         fail("unexpected start %r" % first)
-    body = read_until(port, ETX)
+    body = read_until(port, ETX, timeout=60.0)  # a readout at 300 baud takes ~15 s
     got = port.read(1)
     if bcc(body) != got:
         fail("bad BCC in %r%r" % (first, body))
@@ -61,34 +62,70 @@ def read_block(port):
 def prog(port, cmd, data=None):
     """SOH C D [STX data] ETX BCC, returns the reply block."""
     msg = cmd.encode() + (STX + data.encode() if data is not None else b"") + ETX
-    port.write(SOH + msg + bcc(msg))
+    write(port, SOH + msg + bcc(msg))
     return read_block(port)
 
 
-def sign_on(port, serial_no, mode, switch=True):
+LAST_WRITE = [0.0, 0]  # when, and how many characters
+
+
+def write(port, data):
+    port.write(data)
+    LAST_WRITE[0], LAST_WRITE[1] = time.monotonic(), len(data)
+
+
+def drain(port):
+    """Wait as long as a real port's tcdrain would: until what we wrote last
+    has left the wire at our baud (10 bits a character). On a pty tcdrain
+    returns at once; changing the baud before the simulator has read our
+    bytes would send them at the new baud, garbled, as on a real port."""
+    left = LAST_WRITE[0] + LAST_WRITE[1] * 10.0 / port.baudrate + 0.02 - time.monotonic()
+    if left > 0:
+        time.sleep(left)
+
+
+def identify(port, serial_no):
+    drain(port)  # what we sent at the old baud must leave first
     port.baudrate = 300
     port.reset_input_buffer()
-    port.write(b"/?" + serial_no.encode() + b"!\r\n")
+    write(port, b"/?" + serial_no.encode() + b"!\r\n")
     ident = read_until(port, b"\r\n")
     if not ident.startswith(b"/KLF5"):
         fail("identification %r" % ident)
     print("ok: identification", ident.decode().strip())
-    port.write(ACK + b"05" + mode + b"\r\n")
-    # The meter's first message (P0, or the readout) comes at the new baud; a
-    # pty carries it whatever ours is. Changing baud once it is here, not
-    # after a fixed wait for the option select to leave the wire, cannot
-    # garble an option select the simulator has not read yet.
-    port.flush()
-    block = read_block(port)
-    if switch:
-        port.baudrate = 9600
-    return block
+
+
+def sign_on(port, serial_no, mode, z=b"5"):
+    """Sign on, select mode (b"0" readout, b"1" programming) at the baud of
+    z (b"5" 9600, b"0" stays at 300); returns the meter's first block."""
+    identify(port, serial_no)
+    write(port, ACK + b"0" + z + mode + b"\r\n")
+    # The meter answers at the new baud 200 ms (its reaction time) after the
+    # option select has reached it: switch as soon as the option select has
+    # left our side, as a master on a real port does after tcdrain.
+    drain(port)
+    port.baudrate = {b"0": 300, b"5": 9600}[z]
+    return read_block(port)
+
+
+def readout_values(block):
+    lines = block[1:-1].decode().split("\r\n")
+    return {l.split("(")[0]: l.split("(")[1].rstrip(")") for l in lines if "(" in l}
 
 
 def baud_check(port, serial_no):
-    sign_on(port, serial_no, b"1", switch=False)  # P0 (read at 300 baud)
+    identify(port, serial_no)
+    write(port, ACK + b"051\r\n")
+    drain(port)
+    garbled = b""  # the P0 at 9600, read at 300: not the P0
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 1.0:
+        garbled += port.read(64)
+    if STX + b"(" + serial_no.encode() + b")" in garbled:
+        fail("a master still at 300 baud read the 9600-baud P0: %r" % garbled)
+    print("ok: at 300 baud the 9600-baud P0 is garbage:", garbled.hex())
     msg = b"R1" + STX + b"0.0.0()" + ETX
-    port.write(SOH + msg + bcc(msg))
+    write(port, SOH + msg + bcc(msg))
     time.sleep(1.0)
     if port.in_waiting:
         fail("a master still at 300 baud was answered: %r" % port.read(port.in_waiting))
@@ -97,7 +134,7 @@ def baud_check(port, serial_no):
     if prog(port, "R1", "0.0.0()") != STX + b"0.0.0(" + serial_no.encode() + b")" + ETX:
         fail("R1 at 9600 after the garbled message")
     print("ok: at 9600 baud the meter answers")
-    port.write(SOH + b"B0" + ETX + bcc(b"B0" + ETX))
+    write(port, SOH + b"B0" + ETX + bcc(b"B0" + ETX))
     print("iec baud check: ok")
 
 
@@ -109,6 +146,12 @@ def main():
         baud_check(port, serial_no)
         return
 
+    # A readout at 9600, then at once (no pause) a programming session: the
+    # meter is back at 300 baud the moment its readout's last stop bit ends.
+    vals = readout_values(sign_on(port, serial_no, b"0"))
+    if vals.get("0.0.0") != serial_no:
+        fail("readout at 9600: %r" % vals)
+    print("ok: readout at 9600 baud, then straight to programming")
     p0 = sign_on(port, serial_no, b"1")
     if p0 != SOH + b"P0" + STX + b"(" + serial_no.encode() + b")" + ETX:
         fail("P0 %r" % p0)
@@ -136,23 +179,21 @@ def main():
         fail("calc code 7 accepted")
     print("ok: W1 calc code 7 -> (ERROR)")
     # A bad BCC is answered with NAK; a NAK repeats the last reply.
-    port.write(SOH + b"R1" + STX + b"C.90.1()" + ETX + b"\x00")
+    write(port, SOH + b"R1" + STX + b"C.90.1()" + ETX + b"\x00")
     if read_block(port) != NAK:
         fail("bad BCC not NAKed")
-    port.write(NAK)
+    write(port, NAK)
     if read_block(port) != NAK:
         fail("NAK did not repeat the last reply")
     print("ok: bad BCC -> NAK, NAK repeats")
-    port.write(SOH + b"B0" + ETX + bcc(b"B0" + ETX))
-    time.sleep(0.3)
+    write(port, SOH + b"B0" + ETX + bcc(b"B0" + ETX))
 
-    # A readout after the break: at 300 baud again, calc code 4 total = 2.8.0.
-    data = sign_on(port, "", b"0", switch=False)
-    lines = data[1:-1].decode().split("\r\n")
-    vals = {l.split("(")[0]: l.split("(")[1].rstrip(")") for l in lines if "(" in l}
+    # A readout right after the break that stays at 300 baud (Z = 0): calc
+    # code 4, so total = 2.8.0.
+    vals = readout_values(sign_on(port, "", b"0", z=b"0"))
     if vals.get("16.8.0") != vals.get("2.8.0"):
         fail("16.8.0 %r != 2.8.0 %r with calc code 4" % (vals.get("16.8.0"), vals.get("2.8.0")))
-    print("ok: readout after B0, 16.8.0 = 2.8.0 =", vals.get("2.8.0"))
+    print("ok: readout at 300 baud after B0, 16.8.0 = 2.8.0 =", vals.get("2.8.0"))
     print("iec programming round trip: ok")
 
 

@@ -10,15 +10,7 @@ import termios
 import time
 import tty
 
-
-def crc16(data):
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return bytes(data) + bytes([crc & 0xFF, crc >> 8])
-
+from serial_timing import crc16  # the same directory
 
 fd = os.open(sys.argv[1], os.O_RDWR | os.O_NOCTTY)
 tty.setraw(fd)

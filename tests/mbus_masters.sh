@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Integration: klefr-sim --model 6923 on a pty, read by a real M-bus master
-# (libmbus, through node-mbus in tests/node; tests/mbus_master.js).
-#   mbus_masters.sh PART KLEFR_SIM SRCDIR
-# PART: read | secondary | writes. Exit 77 (skip) only when the master is not
-# installed (scripts/deps.sh installs it).
+# (libmbus: through node-mbus in tests/node, tests/mbus_master.js, and its own
+# command-line tools built from the same sources, tests/meson.build).
+#   mbus_masters.sh PART KLEFR_SIM SRCDIR [LIBMBUS_BIN_DIR]
+# PART: read | secondary | writes | cli | timing. Exit 77 (skip) only when the
+# master is not installed (scripts/deps.sh installs it).
 set -euo pipefail
-part=$1 sim=$2 src=$3
+part=$1 sim=$2 src=$3 bin=${4:-}
 py=/usr/bin/python3
 
 [ -f "$src/node/node_modules/node-mbus/package.json" ] && command -v node >/dev/null ||
   { echo "SKIP: node-mbus not installed (scripts/deps.sh runs npm ci in tests/node)"; exit 77; }
+if [ "$part" = cli ] && ! [ -x "$bin/mbus-serial-request-data" ]; then
+  echo "SKIP: libmbus tools not built (reconfigure the build after scripts/deps.sh)"; exit 77
+fi
 
 dir=$(mktemp -d)
 port=$dir/mbus
@@ -46,6 +50,13 @@ start_sim() { # extra klefr-sim options...
 master() { node "$src/mbus_master.js" "$port" "$@"; }
 # value of record N in a `read` output
 rec() { sed -n "s/^record=$2 .* value=//p" <<<"$1"; }
+
+if [ "$part" = timing ]; then # master-side timing at every baud, at once after each switch
+  start_sim
+  $py "$src/serial_timing.py" mbus "$port" 9600,300,1200,2400,4800,9600 || fail "timing"
+  echo "mbus-$part: ok"
+  exit 0
+fi
 
 # A known state: one hour at 2.3 kW, as fast as possible; the JSON report
 # gives the forward energy the EEPROM now holds, in 10 Wh (truncated).
@@ -124,6 +135,26 @@ EOF
   # A power cycle: address and baud were saved.
   start_sim
   master 4800 read 43 >/dev/null || fail "address 43 at 4800 lost after a restart"
+  ;;
+cli)
+  # libmbus's own tools at 300, 1200, 4800 and 9600 baud (not 2400 on a pty:
+  # GUIDE 7; net_masters.sh does 2400 over TCP and RFC 2217). The meter is
+  # switched by mbus-serial-switch-baudrate (E5 at the old baud), and the
+  # next tool asks at once at the new one.
+  start_sim
+  old=9600
+  for baud in 9600 300 1200 4800 9600; do
+    if [ "$baud" != "$old" ]; then
+      "$bin/mbus-serial-switch-baudrate" -b "$old" "$port" 0 "$baud" >"$dir/sw.out" 2>&1 ||
+        { cat "$dir/sw.out"; fail "mbus-serial-switch-baudrate $old -> $baud"; }
+    fi
+    out=$("$bin/mbus-serial-request-data" -b "$baud" "$port" 0 2>&1) ||
+      { echo "$out"; fail "mbus-serial-request-data at $baud"; }
+    grep -q '<Id>17060102</Id>' <<<"$out" || { echo "$out" | head; fail "no Id at $baud"; }
+    grep -q '<Manufacturer>INM</Manufacturer>' <<<"$out" || fail "manufacturer at $baud"
+    echo "ok: mbus-serial-request-data at $baud baud"
+    old=$baud
+  done
   ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Integration: klefr-sim --model 6924 on a pty, polled by real Modbus masters.
 #   modbus_masters.sh PART KLEFR_SIM MB_CLIENT SRCDIR
-# PART: mbpoll | libmodbus | pymodbus | robustness. Exit 77 (skip) only when
-# the master that PART needs is not installed (scripts/deps.sh installs them).
+# PART: mbpoll | libmodbus | pymodbus | robustness | bauds. Exit 77 (skip)
+# only when the master that PART needs is not installed (scripts/deps.sh
+# installs them).
 set -euo pipefail
 part=$1 sim=$2 client=$3 src=$4
 py=/usr/bin/python3
@@ -12,7 +13,10 @@ case $part in
   mbpoll) command -v mbpoll >/dev/null || need mbpoll ;;
   libmodbus) [ -n "$client" ] && [ -x "$client" ] || need libmodbus-dev ;;
   pymodbus) $py -c 'import pymodbus, serial' 2>/dev/null || need python3-pymodbus ;;
-  robustness) [ -x $py ] || need python3 ;;
+  robustness) $py -c 'import serial' 2>/dev/null || need python3-serial ;;
+  bauds) command -v mbpoll >/dev/null || need mbpoll
+    [ -n "$client" ] && [ -x "$client" ] || need libmodbus-dev
+    $py -c 'import serial' 2>/dev/null || need python3-serial ;;
 esac
 
 dir=$(mktemp -d)
@@ -147,6 +151,10 @@ libmodbus)
   expect_eq baud "$(c 9600 O 10 read 0x4004 1)" "0x2580"
   grep -q 'modbus: rx addr=10 fc=06 write reg=0x4004 (baud) value=0x12C0 crc=ok' "$dir/sim.err" ||
     fail "--trace modbus did not log the decoded baud write"
+  # replies are traced at the time they go on the wire, in time order
+  sed -n 's/.* t=\([0-9]*\.[0-9]*\)$/\1/p' "$dir/sim.err" |
+    awk 'NR > 1 && $1 < last { print "line " NR ": t=" $1 " after t=" last; bad = 1 } { last = $1 } END { exit bad }' ||
+    fail "--trace times went backwards"
   ;;
 pymodbus)
   start_sim
@@ -160,10 +168,27 @@ pymodbus)
   expect_eq baud "$(p 2400 33 read 0x4004 1)" "0x0960"
   ;;
 robustness)
-  start_sim # fast: frames delimited by length and CRC
+  start_sim --line-timing off # frames delimited by length and CRC alone
   $py "$src/mb_raw.py" "$port" || fail "robustness (line timing off)"
-  start_sim --line-timing on # t3.5 silence from the byte times
+  start_sim # t3.5 silence from the byte times
   $py "$src/mb_raw.py" "$port" || fail "robustness (line timing on)"
+  ;;
+bauds)
+  # Timing on the master's side at every baud; each baud change is followed
+  # at once by a request at the new baud (serial_timing.py).
+  start_sim
+  $py "$src/serial_timing.py" modbus "$port" 9600,4800,2400,1200 || fail "timing"
+  # mbpoll and libmodbus at each baud the 6924 has; the baud is written by
+  # libmodbus at the old one and the next master asks at once at the new.
+  old=9600
+  for baud in 1200 2400 4800 9600; do
+    "$client" "$port" "$old" E 1 write 0x4004 "$baud" || fail "libmodbus: write baud $baud at $old"
+    expect_eq "mbpoll at $baud" "$(mbpoll_read 1 "$baud" even 4:hex 0x4001 2)" "0x1706 0x0102"
+    expect_eq "libmodbus at $baud" "$("$client" "$port" "$baud" E 1 read 0x4004 1)" \
+      "$(printf '0x%04X' "$baud")"
+    [ "$("$client" "$port" "$baud" E 1 readf 0x6000 72 | wc -w)" = 36 ] || fail "0x6000 block at $baud"
+    old=$baud
+  done
   ;;
 esac
 echo "modbus-$part: ok"

@@ -43,6 +43,15 @@ if [ "$part" = basic ]; then
   expect_exit 2 "--duration '1 hour'" -- --duration "1 hour"
   expect_exit 2 "--speed '-1'" -- --speed -1
   expect_exit 2 "exclude each other" -- --load 5A --replay x.csv
+  # Port addresses are checked before anything runs; a port that cannot be
+  # bound is a host failure (exit 1).
+  expect_exit 2 "--modbus-port 'tcp:127.0.0.1:70000': '70000' is not a TCP port" -- \
+    --headless --ephemeral --modbus-port tcp:127.0.0.1:70000 --duration 1
+  expect_exit 2 "--ir-port 'rfc2217:::1:5': an IPv6 address goes in brackets" -- \
+    --headless --ephemeral --ir-port rfc2217:::1:5 --duration 1
+  expect_exit 1 "tcp:192.0.2.1:0" -- --headless --ephemeral --modbus-port tcp:192.0.2.1:0 --duration 1
+  expect_exit 0 "--speed max with a serial port" -- --headless --ephemeral --speed max \
+    --modbus-port tcp:0 --duration 1
   # A bad --press is a usage error found before any state is touched.
   expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
   [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
@@ -60,6 +69,46 @@ if [ "$part" = basic ]; then
   expect_exit 2 "$tmp/norate.csv:2: no time column" -- --headless --ephemeral --replay "$tmp/norate.csv"
   printf 'not a wave file' >"$tmp/bad.wav"
   expect_exit 2 "$tmp/bad.wav: not a RIFF/WAVE file" -- --headless --ephemeral --replay "$tmp/bad.wav"
+
+  # Trainer options: Err 02 from the command line, the layout, a paused
+  # start (window only), and --record (also of --press presses).
+  "$sim" --headless --ephemeral --fault program-crc --lcd-text --duration 1 >"$tmp/err02" 2>&1
+  grep -q "^lcd 0.000 .*| Err 02 |" "$tmp/err02" && ok "--fault program-crc shows Err 02 from the start" ||
+    fail "--fault program-crc: $(head -3 "$tmp/err02")"
+  expect_exit 2 "--fault 'eeprom': expected program-crc" -- --headless --ephemeral --fault eeprom
+  expect_exit 2 "--layout 'wide': expected normal or present" -- --layout wide
+  expect_exit 2 "--speed paused needs the window" -- --headless --speed paused
+  expect_exit 2 "--record and --profile exclude each other" -- --headless --record "$tmp/x.json" --profile x.json
+  expect_exit 1 "--record $tmp/no/such/dir/r.json" -- --headless --ephemeral --duration 1 --record "$tmp/no/such/dir/r.json"
+  if "$sim" --headless --ephemeral --model 6922 --press R@1+0.3,B@2+3.2 --duration 6 \
+       --record "$tmp/rec.json" >/dev/null 2>"$tmp/err" &&
+     [ "$(json "$tmp/rec.json" '[(e["at"], e["button"], e["hold"]) for e in j["events"]]')" = \
+       "[(1.0, 'right', 0.3), (2.0, 'both', 3.2)]" ] &&
+     [ "$(json "$tmp/rec.json" '[(x["at"], x["lcd"]) for x in j["expect"]] + [j["duration"]]')" = \
+       "[(1.55, 'text'), (5.45, 'text'), 6.0]" ]; then
+    ok "--record writes the --press presses and an LCD check after each"
+  else
+    fail "--record: $(cat "$tmp/err") $(head -c 600 "$tmp/rec.json")"
+  fi
+  # ... a scenario by the schema, that plays back to the same LCD states
+  "$py" -c "import json,jsonschema,sys; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))" \
+    "$tmp/rec.json" "$scen/schema.json" && ok "the recording is valid by scenarios/schema.json" ||
+    fail "the recording is not valid by the schema"
+  "$sim" scenario --quiet "$tmp/rec.json" && ok "the recording plays back (its LCD checks hold)" ||
+    fail "the recording does not play back"
+  # A meter with history (energy, LCD cycle 11 s set in program mode 2): the
+  # recording starts from its settings and registers, and plays back.
+  "$sim" --headless --state-dir "$tmp/rs" --load 230V,20A --duration 20 \
+    --press L@1,L@2,L@3,R@4+3.2,R@8+5.2,R@14,B@15+3.2 >/dev/null 2>&1
+  "$sim" --headless --state-dir "$tmp/rs" --load 230V,20A --press R@1+0.3 --duration 2 \
+    --record "$tmp/rec2.json" >/dev/null 2>&1
+  if [ "$(json "$tmp/rec2.json" '(j["meter"]["settings"], j["expect"][0]["eq"])')" = \
+       "({'lcd_cycle_s': 11}, 'FW >> kWh | 0.02 | TOTAL')" ] &&
+     "$sim" scenario --quiet "$tmp/rec2.json"; then
+    ok "a recording starts from the meter's settings and registers and plays back"
+  else
+    fail "recording with history: $(head -c 800 "$tmp/rec2.json")"
+  fi
 
   # A recording plays to its end, then the run stops.
   "$py" -c "

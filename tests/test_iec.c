@@ -14,7 +14,9 @@ typedef struct {
     char tx[4096];
     size_t ntx;
     uint64_t tx_first_t, tx_last_t;
-    klefr_uart_cfg cfg;
+    klefr_uart_cfg cfg;      /* the latest settings of the optical port ... */
+    uint64_t cfg_t;          /* ... in force from then */
+    klefr_uart_cfg cfg_prev; /* the ones before */
     uint32_t bus_baud; /* last baud set on the bus port */
     int configs;
 } fake;
@@ -39,14 +41,16 @@ static void f_write(void *arg, klefr_port p, const uint8_t *d, size_t n, uint64_
     F.tx[F.ntx] = 0;
 }
 
-static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c)
+static void f_config(void *arg, klefr_port p, const klefr_uart_cfg *c, uint64_t t)
 {
     (void)arg;
     if (p != KLEFR_PORT_IR) {
         F.bus_baud = c->baud;
         return;
     }
+    F.cfg_prev = F.cfg;
     F.cfg = *c;
+    F.cfg_t = t;
     F.configs++;
 }
 
@@ -226,8 +230,11 @@ START_TEST(readout_content_and_bcc)
          "050\r\n");
     uint64_t t_ack_end = T - 300000;
     (void)t_ack_start;
-    ck_assert_uint_eq(F.cfg.baud, 9600);
-    ck_assert_uint_eq(F.cfg.data_bits, 7);
+    /* 9600 7E1 for the readout, and 300 again from its last stop bit */
+    ck_assert_uint_eq(F.cfg_prev.baud, 9600);
+    ck_assert_uint_eq(F.cfg_prev.data_bits, 7);
+    ck_assert_uint_eq(F.cfg.baud, 300);
+    ck_assert_uint_eq(F.cfg_t, M.iec.tx_end_us);
     ck_assert_int_eq(M.iec.state, KLEFR_IEC_READOUT);
     ck_assert_uint_eq(F.tx_first_t, t_ack_end + KLEFR_IEC_REACTION_US);
     const char *want = "\x02"
@@ -301,7 +308,7 @@ START_TEST(option_select_baud_and_errors)
     send("/?!\r\n");
     send("\x06"
          "030\r\n"); /* lower than offered: 2400 */
-    ck_assert_uint_eq(F.cfg.baud, 2400);
+    ck_assert_uint_eq(F.cfg_prev.baud, 2400);
     ck_assert_ptr_nonnull(strstr(F.tx, "32.7.0("));
     T = M.iec.tx_end_us + 1000;
     klefr_meter_tick(&M, T);

@@ -14,6 +14,8 @@
 #include "afe_synth.h"
 #include "panel.h"
 #include "panel_draw.h"
+#include "panel_frame.h"
+#include "panel_harness.h"
 #include "png.h"
 #include "sim.h"
 
@@ -168,12 +170,13 @@ START_TEST(lcd_reference_images)
 }
 END_TEST
 
-/* The whole panel from a fixed snapshot: layout, hold ring at 3.5 s, LED and
- * S0 lamp on, scope, trend, controls. */
-START_TEST(panel_reference_image)
+static int32_t sv[1024], si[1024];
+static float tp[240], tq[240];
+
+/* A fixed snapshot: 6924 at 10 A PF 0.8 L, right button held 3.5 s, LED and
+ * S0 lamp on, 10x. */
+static klefr_panel_view fixed_view(void)
 {
-    static int32_t sv[1024], si[1024];
-    static float tp[240], tq[240];
     for (int k = 0; k < 1024; k++) {
         double w = 2 * M_PI * 50.0 * k / 4000.0;
         sv[k] = (int32_t)(sin(w) * 230 * sqrt(2) / 500 * 8388608);
@@ -184,45 +187,207 @@ START_TEST(panel_reference_image)
         tq[k] = k < 120 ? 0.0f : 1380.0f;
     }
     static const char *const ports[] = {"/dev/pts/7 (Modbus RTU, terminals 10/11)", "/dev/pts/8 (IR)"};
-    klefr_panel_view v = {.model = KLEFR_MODEL_6924,
-                          .powered = true,
-                          .backlight = true,
-                          .lcd = fb_energy(),
-                          .out_on = {true, true, false},
-                          .out_count = {1234, 123, 4},
-                          .held = KLEFR_BTN_RIGHT,
-                          .hold_s = {0, 3.5},
-                          .scope_v = sv,
-                          .scope_i = si,
-                          .scope_n = 1024,
-                          .scope_cap = 1024,
-                          .trend_p = tp,
-                          .trend_q = tq,
-                          .trend_n = 240,
-                          .trend_cap = 240,
-                          .trend_dt_s = 0.5,
-                          .ports = ports,
-                          .nports = 2,
-                          .speed = 10,
-                          .actual_speed = 10,
-                          .t_s = 3723,
-                          .has_load = true,
-                          .load = {.v_rms = 230, .i_rms = 10, .phi_deg = 36.87, .freq_hz = 50},
-                          .hover = KLEFR_CTL_SPEED_1};
+    return (klefr_panel_view){.model = KLEFR_MODEL_6924,
+                              .powered = true,
+                              .backlight = true,
+                              .lcd = fb_energy(),
+                              .out_on = {true, true, false},
+                              .out_count = {1234, 123, 4},
+                              .held = KLEFR_BTN_RIGHT,
+                              .hold_s = {0, 3.5},
+                              .scope_v = sv,
+                              .scope_i = si,
+                              .scope_n = 1024,
+                              .scope_cap = 1024,
+                              .trend_p = tp,
+                              .trend_q = tq,
+                              .trend_n = 240,
+                              .trend_cap = 240,
+                              .trend_dt_s = 0.5,
+                              .ports = ports,
+                              .nports = 2,
+                              .speed = 10,
+                              .actual_speed = 10,
+                              .t_s = 3723,
+                              .has_load = true,
+                              .load = {.v_rms = 230, .i_rms = 10, .phi_deg = 36.87, .freq_hz = 50},
+                              .hover = KLEFR_CTL_SPEED_1};
+}
+
+/* The whole panel from a fixed snapshot: layout, hold ring at 3.5 s, LED and
+ * S0 lamp on, scope, trend, controls. */
+START_TEST(panel_reference_image)
+{
+    klefr_panel_view v = fixed_view();
     klefr_canvas c;
     ck_assert(klefr_canvas_init(&c, 840, 576));
     klefr_panel_draw(&c, &L, &v);
     check_ref(&c, "panel_fixed");
-    /* the cached layers give the same picture */
+    /* the static layer and the parts drawn one by one give the same picture */
     klefr_canvas bg;
     ck_assert(klefr_canvas_init(&bg, 840, 576));
     klefr_panel_draw_static(&bg, &L, &v);
-    klefr_panel_draw_glass(&bg, &L, &v);
-    v.skip_glass = true;
-    klefr_panel_draw_dynamic(&bg, &L, &v);
+    for (int k = 0; k < KLEFR_PART_COUNT; k++)
+        klefr_panel_draw_part(&bg, &L, &v, (klefr_panel_part)k);
     ck_assert_mem_eq(bg.px, c.px, (size_t)840 * 576 * 4);
     klefr_canvas_free(&bg);
     klefr_canvas_free(&c);
+}
+END_TEST
+
+/* The trainer's overlay: the caption box over the scope (normal layout),
+ * and the presentation layout with the meter large, caption, trail, hint,
+ * Back/Next and a few readings beside it. */
+START_TEST(caption_and_presentation_reference_images)
+{
+    klefr_panel_view v = fixed_view();
+    v.held = 0;
+    v.ov = (klefr_panel_overlay){.show = true,
+                                 .title = "S0 output rate (7.10.1)",
+                                 .text = "Program mode 3 is open. Scroll with the buttons to the "
+                                         "page S0 output, then hold the right button for 5 seconds: "
+                                         "the value starts blinking.\nPick the new rate with short "
+                                         "presses.",
+                                 .trail = "Program mode 3 > S0 output",
+                                 .hint_buttons = KLEFR_BTN_RIGHT,
+                                 .hint_hold_s = 5,
+                                 .nav = true,
+                                 .waiting = true};
+    klefr_canvas c;
+    ck_assert(klefr_canvas_init(&c, 840, 576));
+    klefr_panel_draw(&c, &L, &v);
+    check_ref(&c, "panel_caption");
+    float x, y, nx, ny;
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_NEXT, &nx, &ny));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, nx, ny), KLEFR_CTL_NEXT);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &x, &y));
+    float normal_bx = x;
+    klefr_canvas_free(&c);
+
+    v.present = true;
+    v.show_readings = true;
+    static klefr_meter m;
+    m.meas = (klefr_measure){.valid = true, .v_rms = 230, .i_rms = 10, .p_w = 1840, .pf = 0.8f};
+    m.tariff = 2;
+    v.m = &m;
+    ck_assert(klefr_canvas_init(&c, 1280, 720)); /* a projector's 16:9 */
+    klefr_panel_draw(&c, &L, &v);
+    check_ref(&c, "panel_present");
+    /* the meter is larger than in the normal layout of the same window */
+    klefr_canvas n;
+    ck_assert(klefr_canvas_init(&n, 1280, 720));
+    klefr_panel_view vn = v;
+    vn.present = false;
+    float lx0, lx1, px0, px1, py;
+    ck_assert(klefr_panel_ctl_center(&n, &L, &vn, KLEFR_CTL_BTN_LEFT, &lx0, &py));
+    ck_assert(klefr_panel_ctl_center(&n, &L, &vn, KLEFR_CTL_BTN_RIGHT, &lx1, &py));
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_LEFT, &px0, &py));
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &px1, &py));
+    ck_assert_float_gt(px1 - px0, (lx1 - lx0) * 1.05f);
+    /* its controls: the meter buttons, Back/Next, the speed row; no load controls */
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_NEXT, &nx, &ny));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, nx, ny), KLEFR_CTL_NEXT);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_SPEED_QUARTER, &x, &y));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, x, y), KLEFR_CTL_SPEED_QUARTER);
+    ck_assert(klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_BTN_RIGHT, &x, &y));
+    ck_assert_int_eq(klefr_panel_hit(&c, &L, &v, x, y), KLEFR_CTL_BTN_RIGHT);
+    ck_assert(!klefr_panel_ctl_center(&c, &L, &v, KLEFR_CTL_I_UP, &x, &y));
+    (void)normal_bx;
+    klefr_canvas_free(&n);
+    klefr_canvas_free(&c);
+}
+END_TEST
+
+START_TEST(hint_text)
+{
+    char b[32];
+    klefr_panel_hint_text(KLEFR_BTN_RIGHT, 3, b, sizeof b);
+    ck_assert_str_eq(b, "hold R 3 s");
+    klefr_panel_hint_text(KLEFR_BTN_LEFT, 0, b, sizeof b);
+    ck_assert_str_eq(b, "press L");
+    klefr_panel_hint_text(KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT, 3, b, sizeof b);
+    ck_assert_str_eq(b, "hold L+R 3 s");
+    klefr_panel_hint_text(0, 3, b, sizeof b);
+    ck_assert_str_eq(b, "");
+}
+END_TEST
+
+/* The frame kept between draws: after each change it holds exactly the
+ * pixels of a full redraw, repaints only near what changed, and nothing at
+ * all when nothing did. */
+static void frame_step(klefr_frame *f, const klefr_panel_view *v, klefr_canvas *full,
+                       double max_area)
+{
+    static int step;
+    step++;
+    klefr_frame_render(f, &L, v);
+    klefr_panel_draw(full, &L, v);
+    long diff = 0;
+    for (long k = 0; k < (long)full->w * full->h; k++)
+        diff += f->cv.px[k] != full->px[k];
+    ck_assert_msg(diff == 0, "step %d: %ld pixels differ from a full redraw", step, diff);
+    long area = 0;
+    for (int k = 0; k < f->nrect; k++)
+        area += (long)(f->rect[k].x1 - f->rect[k].x0) * (f->rect[k].y1 - f->rect[k].y0);
+    if (f->whole)
+        area = (long)full->w * full->h;
+    ck_assert_msg(area <= max_area * full->w * full->h, "repainted %.1f %% of the frame",
+                  100.0 * (double)area / ((double)full->w * full->h));
+}
+
+START_TEST(frame_repaints_only_what_changed)
+{
+    klefr_panel_view v = fixed_view();
+    static klefr_meter m;
+    m.meas = (klefr_measure){.valid = true, .v_rms = 230, .i_rms = 10, .freq_hz = 50,
+                             .p_w = 1840, .q_var = 1380, .s_va = 2300, .pf = 0.8f, .quadrant = 1};
+    m.tariff = 1;
+    v.m = &m;
+    klefr_frame f = {0};
+    klefr_canvas full;
+    ck_assert(klefr_frame_size(&f, 840, 576));
+    ck_assert(klefr_canvas_init(&full, 840, 576));
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    ck_assert(!klefr_frame_render(&f, &L, &v)); /* nothing changed: nothing to present */
+    v.out_on[KLEFR_OUT_LED] = false;             /* the LED goes out */
+    frame_step(&f, &v, &full, 0.01);
+    v.hold_s[1] = 3.6; /* the hold ring fills */
+    frame_step(&f, &v, &full, 0.03);
+    v.held = 0; /* released */
+    frame_step(&f, &v, &full, 0.03);
+    m.meas.p_w = 1841.5f; /* one reading */
+    frame_step(&f, &v, &full, 0.02);
+    v.hover = KLEFR_CTL_I_UP;
+    frame_step(&f, &v, &full, 0.02);
+    v.lcd.digits[7] = 0x06; /* one LCD digit */
+    frame_step(&f, &v, &full, 0.15);
+    for (int k = 0; k < 1024; k++) /* new waves: the scope only */
+        sv[k] = sv[k] / 2;
+    frame_step(&f, &v, &full, 0.25);
+    v.t_s += 1; /* the clock */
+    frame_step(&f, &v, &full, 0.02);
+    v.powered = false; /* a supply cut: the glass, lamps, readings, scope, phasors */
+    frame_step(&f, &v, &full, 1.0);
+    v.ov.show = true; /* the caption box: a new static layer */
+    v.ov.title = "S0 output rate";
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    v.ov.text = "Hold the right button for 3 seconds to enter the menu.";
+    v.ov.hint_buttons = KLEFR_BTN_RIGHT;
+    v.ov.hint_hold_s = 3;
+    v.ov.nav = true;
+    frame_step(&f, &v, &full, 0.25);
+    v.present = true; /* presentation layout */
+    v.show_readings = true;
+    frame_step(&f, &v, &full, 1.0);
+    v.ov.waiting = true;
+    frame_step(&f, &v, &full, 0.05);
+    klefr_frame_invalidate(&f);
+    frame_step(&f, &v, &full, 1.0);
+    ck_assert(f.whole);
+    klefr_frame_free(&f);
+    klefr_canvas_free(&full);
 }
 END_TEST
 
@@ -233,12 +398,12 @@ START_TEST(tall_window_shows_only_the_meter)
     klefr_canvas wide = {.w = 1400, .h = 960}, tall = {.w = 450, .h = 960};
     klefr_panel_view v = {.model = KLEFR_MODEL_6924};
     float wx, wy, tx, ty;
-    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_BTN_RIGHT, &wx, &wy));
-    ck_assert(klefr_panel_ctl_center(&tall, &L, KLEFR_CTL_BTN_RIGHT, &tx, &ty));
+    ck_assert(klefr_panel_ctl_center(&wide, &L, &v, KLEFR_CTL_BTN_RIGHT, &wx, &wy));
+    ck_assert(klefr_panel_ctl_center(&tall, &L, &v, KLEFR_CTL_BTN_RIGHT, &tx, &ty));
     ck_assert_int_eq(klefr_panel_hit(&tall, &L, &v, tx, ty), KLEFR_CTL_BTN_RIGHT);
     ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_BTN_RIGHT);
     ck_assert(tx > wx); /* centred and zoomed */
-    ck_assert(klefr_panel_ctl_center(&wide, &L, KLEFR_CTL_SPEED_1, &wx, &wy));
+    ck_assert(klefr_panel_ctl_center(&wide, &L, &v, KLEFR_CTL_SPEED_1, &wx, &wy));
     ck_assert_int_eq(klefr_panel_hit(&wide, &L, &v, wx, wy), KLEFR_CTL_SPEED_1);
     for (float x = 0; x < 450; x += 5)
         for (float y = 0; y < 960; y += 5) {
@@ -273,15 +438,7 @@ static klefr_panel *panel;
 
 static void open_panel(void)
 {
-    setenv("SDL_VIDEODRIVER", "offscreen", 1);
-    char err[256];
-    klefr_synth_init(&synth, &(klefr_load){.v_rms = 230, .i_rms = 5, .freq_hz = 50}, NULL);
-    ck_assert_int_eq(klefr_sim_init(&sim, KLEFR_MODEL_6922, KLEFR_DEFAULT_SERIAL, &synth.afe, NULL,
-                                    err, sizeof err),
-                     0);
-    klefr_panel_opts o = {.synth = &synth, .speed = 1, .width = 700, .height = 480};
-    panel = klefr_panel_open(&sim, &o, err, sizeof err);
-    ck_assert_msg(panel != NULL, "%s", err);
+    panel = harness_open(&sim, &synth, "offscreen", KLEFR_MODEL_6922, 700, 480);
     klefr_panel_frame(panel, 0); /* first draw: sizes the canvas */
 }
 
@@ -350,6 +507,31 @@ START_TEST(mouse_hold_right_button_5s)
     ck_assert_uint_eq(e->t_us, 7000000);
     klefr_sim_run_until(&sim, 7010000);
     ck_assert_uint_eq(sim.meter.ui.held, 0);
+    close_panel();
+}
+END_TEST
+
+/* A click quicker than the firmware's debounce (both events in one frame,
+ * xdotool's click) is still a short press: the release goes 0.1 s of meter
+ * time after the press. */
+START_TEST(a_quick_click_is_a_short_press)
+{
+    open_panel();
+    klefr_sim_run_until(&sim, 1000000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    const klefr_sim_event *e = queued(KLEFR_EV_BUTTONS);
+    ck_assert_uint_eq(e->byte, 0);
+    ck_assert_uint_eq(e->t_us, 1100000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true); /* a second click: up 0.1 s, then down 0.1 s */
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->t_us, 1200000);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->t_us, 1300000);
+    klefr_sim_run_until(&sim, 1600000);
+    char text[160];
+    klefr_lcd_text_line(&sim.out.lcd, text, sizeof text);
+    /* the first leaves automatic scroll, the second goes on a page */
+    ck_assert_str_eq(text, "FW >> kvarh | 0.00 | TOTAL");
     close_panel();
 }
 END_TEST
@@ -423,6 +605,277 @@ START_TEST(window_close_ends_the_run)
 }
 END_TEST
 
+/* ---- scripted presses, the three faults, the trainer's overlay ----------- */
+
+/* Pixels of the window within 40 of colour rgb, in the box of side 2r
+ * round control ctl (or the whole window for KLEFR_CTL_NONE). */
+static long pixels_like(int ctl, int r, uint32_t rgb)
+{
+    int w, h, cx = 0, cy = 0;
+    klefr_panel_draw_now(panel);
+    const uint32_t *px = klefr_panel_pixels(panel, &w, &h);
+    ck_assert_ptr_nonnull(px);
+    if (ctl != KLEFR_CTL_NONE)
+        ck_assert(klefr_panel_control_pos(panel, ctl, &cx, &cy));
+    long n = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (ctl != KLEFR_CTL_NONE && (abs(x - cx) > r || abs(y - cy) > r))
+                continue;
+            uint32_t p = px[(size_t)y * (size_t)w + (size_t)x];
+            int d = abs((int)(p >> 16 & 0xff) - (int)(rgb >> 16 & 0xff)) +
+                    abs((int)(p >> 8 & 0xff) - (int)(rgb >> 8 & 0xff)) +
+                    abs((int)(p & 0xff) - (int)(rgb & 0xff));
+            n += d < 40;
+        }
+    return n;
+}
+
+static void post_buttons(uint8_t held, double t_s)
+{
+    klefr_sim_event e = {.t_us = (uint64_t)(t_s * 1e6), .kind = KLEFR_EV_BUTTONS, .byte = held};
+    ck_assert(klefr_sim_post(&sim, &e));
+}
+
+#define AMBER 0xe59a1c  /* the hold ring past 3 s */
+#define HINT 0xff8a00   /* the ring round a hinted button */
+#define ALARM 0xe0604a  /* "SUPPLY CUT" */
+
+/* A press the simulation delivers (--press, a scenario) moves the key cap
+ * and fills the hold ring like a mouse press, without being the window's
+ * own input. */
+START_TEST(scripted_press_animates_button_and_ring)
+{
+    open_panel();
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 0);
+    post_buttons(KLEFR_BTN_RIGHT, 1.0);
+    post_buttons(0, 5.0);
+    klefr_sim_run_until(&sim, 4500000);
+    double hold[2];
+    ck_assert_uint_eq(klefr_panel_buttons_shown(panel, hold), KLEFR_BTN_RIGHT);
+    ck_assert_double_eq_tol(hold[1], 3.5, 0.011);
+    ck_assert_uint_eq(klefr_panel_held(panel), 0); /* not the mouse */
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 30);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_LEFT, 40, AMBER), 0);
+    klefr_sim_run_until(&sim, 5200000);
+    ck_assert_uint_eq(klefr_panel_buttons_shown(panel, hold), 0);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, AMBER), 0);
+    close_panel();
+}
+END_TEST
+
+static void press_key(SDL_Keycode k)
+{
+    key(k, true);
+    key(k, false);
+}
+
+/* 6922: the supply comes back with the tariff input still on: T2, as
+ * headless profiles do (the firmware reads the input as it boots). */
+START_TEST(restore_with_tariff_input_on_is_t2)
+{
+    open_panel(); /* a 6922 */
+    press_key(SDLK_t);
+    klefr_sim_run_until(&sim, 500000);
+    ck_assert_uint_eq(sim.meter.tariff, 2);
+    press_key(SDLK_p); /* cut */
+    klefr_sim_run_until(&sim, 1000000);
+    ck_assert(!sim.powered);
+    press_key(SDLK_p); /* restore */
+    klefr_sim_run_until(&sim, 1100000);
+    ck_assert(sim.powered);
+    ck_assert_uint_eq(sim.meter.tariff, 2);
+    klefr_sim_run_until(&sim, 1300000);
+    ck_assert(sim.out.lcd.icons & KLEFR_ICON_T2);
+    press_key(SDLK_t); /* input off, then a cut and a restore: T1 */
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1500000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1800000);
+    ck_assert_uint_eq(sim.meter.tariff, 1);
+    ck_assert(!(sim.out.lcd.icons & KLEFR_ICON_T2));
+    close_panel();
+}
+END_TEST
+
+/* During a supply cut the scope draws flat lines and says so, the phasor
+ * diagram has no arrows: no waves of a supply that is not there. */
+START_TEST(scope_and_phasors_show_a_supply_cut)
+{
+    open_panel();
+    klefr_sim_run_until(&sim, 1000000);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 0);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1200000);
+    for (unsigned k = 0; k < 160; k++)
+        ck_assert_int_eq(sim.scope_v[(sim.scope_n - 1 - k) % KLEFR_SIM_SCOPE_N], 0);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 40);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 1500000);
+    ck_assert_int_ne(sim.scope_v[(sim.scope_n - 10) % KLEFR_SIM_SCOPE_N], 0);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, ALARM), 0);
+    close_panel();
+}
+END_TEST
+
+static int navs[3];
+
+static void on_nav(void *arg, klefr_panel_nav nav)
+{
+    (void)arg;
+    navs[nav]++;
+}
+
+/* Caption, trail, hint, Back/Next and step mode, as a tour player will use
+ * them; F11 and M switch the layouts. */
+START_TEST(trainer_overlay_nav_and_step_mode)
+{
+    open_panel();
+    memset(navs, 0, sizeof navs);
+    int x, y;
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y)); /* no tour: no Next */
+    klefr_panel_set_caption(panel, "S0 output rate", "Hold the right button for 3 seconds.");
+    klefr_panel_set_hint(panel, KLEFR_BTN_RIGHT, 3, NULL);
+    klefr_panel_show_overlay(panel, true);
+    klefr_panel_set_nav(panel, on_nav, NULL);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, HINT), 30); /* the hinted button */
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_LEFT, 40, HINT), 0);
+    char t[160];
+    klefr_panel_trail(panel, t, sizeof t);
+    ck_assert_str_eq(t, "Automatic scroll > Total active energy");
+    mouse(KLEFR_CTL_NEXT, true);
+    mouse(KLEFR_CTL_NEXT, false);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 1);
+    size_t before = sim.nev;
+    key(SDLK_SPACE, true); /* Space = Next while a tour plays, not both buttons */
+    key(SDLK_SPACE, false);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 2);
+    ck_assert_uint_eq(sim.nev, before);
+    press_key(SDLK_PAGEUP);
+    ck_assert_int_eq(navs[KLEFR_PANEL_BACK], 1);
+    /* step mode: time stops until Next; a speed chosen meanwhile is the one Next resumes at */
+    klefr_panel_set_speed(panel, 10);
+    klefr_panel_wait_next(panel);
+    ck_assert(klefr_panel_waiting(panel));
+    ck_assert(klefr_panel_speed(panel) == 0);
+    press_key(SDLK_9); /* 0.5x */
+    ck_assert(klefr_panel_speed(panel) == 0);
+    press_key(SDLK_SPACE);
+    ck_assert(!klefr_panel_waiting(panel));
+    ck_assert(klefr_panel_speed(panel) == 0.5);
+    ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 3);
+    press_key(SDLK_8);
+    ck_assert(klefr_panel_speed(panel) == 0.25);
+    /* presentation layout: the meter larger, no load controls, Next still there */
+    int bx0, by, bx1;
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_LEFT, &bx0, &by));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_RIGHT, &bx1, &by));
+    press_key(SDLK_F11);
+    int px0, px1;
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_LEFT, &px0, &by));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_BTN_RIGHT, &px1, &by));
+    ck_assert_int_gt(px1 - px0, (bx1 - bx0) * 5 / 4);
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_I_UP, &x, &y));
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y));
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_BTN_RIGHT, 60, HINT), 30);
+    press_key(SDLK_F11);
+    ck_assert(klefr_panel_control_pos(panel, KLEFR_CTL_I_UP, &x, &y));
+    press_key(SDLK_m); /* the caption box off: Next goes with it */
+    ck_assert(!klefr_panel_control_pos(panel, KLEFR_CTL_NEXT, &x, &y));
+    /* no tour: Space is both buttons again, the hint ring goes */
+    klefr_panel_set_nav(panel, NULL, NULL);
+    klefr_panel_set_hint(panel, 0, 0, NULL);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_BTN_RIGHT, 40, HINT), 0);
+    key(SDLK_SPACE, true);
+    ck_assert_uint_eq(queued(KLEFR_EV_BUTTONS)->byte, KLEFR_BTN_LEFT | KLEFR_BTN_RIGHT);
+    key(SDLK_SPACE, false);
+    close_panel();
+}
+END_TEST
+
+static const cJSON *nth(const cJSON *arr, int k)
+{
+    const cJSON *o = cJSON_GetArrayItem(arr, k);
+    ck_assert_ptr_nonnull(o);
+    return o;
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsNumber(j), "no number %s", key);
+    return j->valuedouble;
+}
+
+static const char *str(const cJSON *o, const char *key)
+{
+    const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
+    ck_assert_msg(cJSON_IsString(j), "no string %s", key);
+    return j->valuestring;
+}
+
+/* --record: the window's presses (mouse and keys), a load step, the tariff
+ * input and a supply cut land in a scenario with their meter times, and
+ * each release is followed by a check of the LCD 0.25 s later. */
+START_TEST(recorder_writes_the_session_as_a_scenario)
+{
+    open_panel();
+    char path[] = "test-panel-rec-XXXXXX";
+    klefr_recorder *rec = harness_record(&sim, &synth, panel, path);
+    klefr_sim_run_until(&sim, 1000000);
+    mouse(KLEFR_CTL_BTN_RIGHT, true);
+    klefr_sim_run_until(&sim, 1300000);
+    mouse(KLEFR_CTL_BTN_RIGHT, false);
+    klefr_sim_run_until(&sim, 2000000);
+    mouse(KLEFR_CTL_I_UP, true); /* 5 A -> 10 A */
+    mouse(KLEFR_CTL_I_UP, false);
+    klefr_sim_run_until(&sim, 3000000);
+    key(SDLK_LEFT, true);
+    klefr_sim_run_until(&sim, 6200000); /* a 3.2 s hold */
+    key(SDLK_LEFT, false);
+    klefr_sim_run_until(&sim, 7000000);
+    press_key(SDLK_t);
+    klefr_sim_run_until(&sim, 8000000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 9000000);
+    press_key(SDLK_p);
+    klefr_sim_run_until(&sim, 10000000);
+    cJSON *root = harness_recorded(rec, path);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "meter");
+    ck_assert_int_eq((int)num(m, "model"), 6922);
+    ck_assert_str_eq(str(m, "load"), "v=230,i=5,phi=0,f=50,import");
+    ck_assert_double_eq_tol(num(root, "duration"), 10, 1e-9);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(root, "events");
+    ck_assert_int_eq(cJSON_GetArraySize(ev), 5);
+    ck_assert_str_eq(str(nth(ev, 0), "do"), "press");
+    ck_assert_str_eq(str(nth(ev, 0), "button"), "right");
+    ck_assert_double_eq_tol(num(nth(ev, 0), "at"), 1.0, 1e-9);
+    ck_assert_double_eq_tol(num(nth(ev, 0), "hold"), 0.3, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 1), "button"), "left");
+    ck_assert_double_eq_tol(num(nth(ev, 1), "at"), 3.0, 1e-9);
+    ck_assert_double_eq_tol(num(nth(ev, 1), "hold"), 3.2, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 2), "do"), "tariff_input");
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(nth(ev, 2), "on")));
+    ck_assert_double_eq_tol(num(nth(ev, 2), "at"), 7.0, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 3), "do"), "power_cut");
+    ck_assert_double_eq_tol(num(nth(ev, 3), "at"), 8.0, 1e-9);
+    ck_assert_str_eq(str(nth(ev, 4), "do"), "power_restore");
+    const cJSON *tl = cJSON_GetObjectItemCaseSensitive(root, "timeline");
+    ck_assert_int_eq(cJSON_GetArraySize(tl), 2);
+    ck_assert_double_eq_tol(num(nth(tl, 0), "duration"), 2.0, 1e-9);
+    ck_assert_str_eq(str(nth(tl, 1), "load"), "v=230,i=10,phi=0,f=50,import");
+    ck_assert_double_eq_tol(num(nth(tl, 1), "duration"), 8.0, 1e-9);
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(root, "expect");
+    ck_assert_int_eq(cJSON_GetArraySize(ex), 2);
+    ck_assert_double_eq_tol(num(nth(ex, 0), "at"), 1.55, 1e-9);
+    ck_assert_str_eq(str(nth(ex, 0), "lcd"), "text");
+    ck_assert_str_eq(str(nth(ex, 0), "eq"), "FW >> kWh | 0.00 | TOTAL");
+    ck_assert_double_eq_tol(num(nth(ex, 1), "at"), 6.45, 1e-9);
+    cJSON_Delete(root);
+    close_panel();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("panel");
@@ -430,15 +883,28 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, lcd_reference_images);
     tcase_add_test(tc, panel_reference_image);
+    tcase_add_test(tc, frame_repaints_only_what_changed);
+    tcase_add_test(tc, caption_and_presentation_reference_images);
+    tcase_add_test(tc, hint_text);
     tcase_add_test(tc, tall_window_shows_only_the_meter);
     tcase_add_test(tc, png_round_trip);
     suite_add_tcase(s, tc);
     tc = tcase_create("input");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, mouse_hold_right_button_5s);
+    tcase_add_test(tc, a_quick_click_is_a_short_press);
     tcase_add_test(tc, space_or_right_click_is_both_buttons);
     tcase_add_test(tc, controls_change_load_supply_tariff_speed);
     tcase_add_test(tc, window_close_ends_the_run);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("trainer");
+    tcase_set_timeout(tc, 60);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, scripted_press_animates_button_and_ring);
+    tcase_add_test(tc, restore_with_tariff_input_on_is_t2);
+    tcase_add_test(tc, scope_and_phasors_show_a_supply_cut);
+    tcase_add_test(tc, trainer_overlay_nav_and_step_mode);
+    tcase_add_test(tc, recorder_writes_the_session_as_a_scenario);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

@@ -693,6 +693,50 @@ START_TEST(pm3_obis_mode)
 }
 END_TEST
 
+static const char *trail(harness *h)
+{
+    static char buf[160];
+    klefr_ui_trail(&h->m, buf, sizeof buf);
+    return buf;
+}
+
+/* The menu trail in words follows every state of the walk of 7.10.1. */
+START_TEST(trail_names_menu_page_and_state)
+{
+    static harness h;
+    h_init(&h, KLEFR_MODEL_6924);
+    ck_assert_str_eq(trail(&h), "Automatic scroll > Total active energy");
+    to_main(&h, 6);
+    ck_assert_str_eq(trail(&h), "Main menu > Program mode 3");
+    HOLD_RIGHT3(&h);
+    ck_assert_str_eq(trail(&h), "Main menu > Program mode 3 > password");
+    for (int i = 0; i < 4; i++)
+        HOLD_RIGHT3(&h);
+    ck_assert_str_eq(trail(&h), "Program mode 3 > S0 output");
+    HOLD_RIGHT5(&h);
+    ck_assert_str_eq(trail(&h), "Program mode 3 > S0 output > editing");
+    BOTH3(&h);
+    ck_assert_str_eq(trail(&h), "Program mode 3 > S0 output > OK");
+    run_ms(&h, 2500);
+    ck_assert_str_eq(trail(&h), "Program mode 3 > S0 output");
+    RIGHT(&h);
+    ck_assert_str_eq(trail(&h), "Program mode 3 > Calculation code");
+    HOLD_LEFT3(&h);
+    ck_assert_str_eq(trail(&h), "Main menu > Program mode 3");
+    LEFT(&h);
+    LEFT(&h);
+    ck_assert_str_eq(trail(&h), "Main menu > Program mode 1");
+    LEFT(&h);
+    ck_assert_str_eq(trail(&h), "Main menu > Resettable kWh");
+    HOLD_RIGHT3(&h);
+    ck_assert_str_eq(trail(&h), "Main menu > Resettable kWh > reset");
+    /* cut to the buffer, always terminated */
+    char small[12];
+    ck_assert_uint_eq(klefr_ui_trail(&h.m, small, sizeof small), 11);
+    ck_assert_str_eq(small, "Main menu >");
+}
+END_TEST
+
 START_TEST(edit_dropped_after_30s_idle)
 {
     static harness h;
@@ -874,6 +918,7 @@ static Suite *ui_suite(void)
     tcase_add_test(tc, pm3_change_password);
     tcase_add_test(tc, pm3_obis_mode);
     tcase_add_test(tc, edit_dropped_after_30s_idle);
+    tcase_add_test(tc, trail_names_menu_page_and_state);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -51,9 +51,14 @@ typedef struct klefr_hal {
     int (*nvm_read)(void *arg, uint32_t addr, void *buf, uint32_t len);
     int (*nvm_write)(void *arg, uint32_t addr, const void *buf, uint32_t len);
 
-    /* UARTs. uart_config takes effect for bytes sent after it. uart_write
-     * queues bytes for transmission starting at t_us (whole frame at once). */
-    void (*uart_config)(void *arg, klefr_port port, const klefr_uart_cfg *cfg);
+    /* UARTs. uart_config: the port uses cfg from t_us on, for bytes it sends
+     * and receives; bytes queued before keep their settings (a driver waits
+     * for transmit-complete before it reprograms the UART). The firmware
+     * passes the end of its last reply, so a master that switches right
+     * after the reply is understood. uart_write queues bytes for
+     * transmission starting at t_us (whole frame at once); the platform puts
+     * them on the wire back to back. */
+    void (*uart_config)(void *arg, klefr_port port, const klefr_uart_cfg *cfg, uint64_t t_us);
     void (*uart_write)(void *arg, klefr_port port, const uint8_t *data, size_t len, uint64_t t_us);
 
     /* A pulse on an output pin starting at t_us, lasting width_us. */

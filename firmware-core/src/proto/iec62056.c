@@ -107,7 +107,7 @@ static void apply_cfg(klefr_meter *m, uint64_t t_us)
     s->baud = s->next_baud;
     klefr_uart_cfg cfg = line_cfg(s->baud);
     if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg);
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg, t_us);
 }
 
 static void switch_baud(klefr_meter *m, uint32_t baud, uint64_t t_us)
@@ -280,6 +280,12 @@ static void send_readout(klefr_meter *m, uint64_t t_us)
     w_byte(&w, KLEFR_IEC_ETX);
     w_bcc(&w);
     w_flush(&w);
+    /* The port is back at 300 baud from the readout's last stop bit (the
+     * state follows at the next tick or byte): a sign-on right after it is
+     * heard whole. */
+    klefr_uart_cfg idle = line_cfg(KLEFR_IEC_START_BAUD);
+    if (m->hal->uart_config)
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &idle, m->iec.tx_end_us);
 }
 
 static void send_p0(klefr_meter *m, uint64_t t_us)
@@ -566,11 +572,20 @@ static void line_turned(klefr_meter *m, uint64_t t_us)
         m->iec.tx_end_us = t_us;
 }
 
+/* The readout has left the wire: back to 300 baud from its last stop bit,
+ * not from a later tick, so a sign-on right after it is heard. */
+static void readout_done(klefr_meter *m, uint64_t t_us)
+{
+    if (m->iec.state == KLEFR_IEC_READOUT && t_us >= m->iec.tx_end_us)
+        to_idle(m, m->iec.tx_end_us);
+}
+
 void klefr_iec_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 {
     klefr_iec *s = &m->iec;
     if (!flags)
         line_turned(m, t_us);
+    readout_done(m, t_us);
     apply_cfg(m, t_us);
     s->last_us = t_us;
     /* 7E1: bit 7 is the parity bit (or 0 on a line without parity). */
@@ -584,8 +599,7 @@ void klefr_iec_tick(klefr_meter *m, uint64_t t_us)
     uint64_t quiet_since = s->last_us > s->tx_end_us ? s->last_us : s->tx_end_us;
     switch (s->state) {
     case KLEFR_IEC_READOUT:
-        if (t_us >= s->tx_end_us)
-            to_idle(m, t_us);
+        readout_done(m, t_us);
         break;
     case KLEFR_IEC_IDENTIFIED:
         if (t_us > quiet_since + KLEFR_IEC_ACK_TIMEOUT_US)

@@ -26,8 +26,11 @@ enum {
 #define KLEFR_IEC_MANUFACTURER "KLF"
 #define KLEFR_IEC_BAUD_CHAR '5'
 #define KLEFR_IEC_START_BAUD 300u
-/* Reaction time before every meter message (tr, 200..1500 ms). */
-#define KLEFR_IEC_REACTION_US 200000u
+/* Reaction time before every meter message: IEC 62056-21 allows 200 ms to
+ * 1500 ms, or from 20 ms when the identification's third letter is lower
+ * case; the meter takes the minimum its identification promises. */
+#define KLEFR_IEC_REACTION_US                                                                    \
+    (KLEFR_IEC_MANUFACTURER[2] >= 'a' && KLEFR_IEC_MANUFACTURER[2] <= 'z' ? 20000u : 200000u)
 /* No option select this long after the identification left: back to idle. */
 #define KLEFR_IEC_ACK_TIMEOUT_US 5000000u
 /* Programming mode without any traffic this long: back to idle. */

@@ -10,7 +10,7 @@
  * rescans, so junk in front of a frame costs nothing. A line idle of
  * 33 bit times throws away a partial frame (the truncated frame is junk).
  *
- *   request ....|<- 33 bit times ->|reply (E5 / RSP_UD)|<- baud switch
+ *   request ....|<- 11 bit times + 2 ms ->|reply (E5 / RSP_UD)|<- baud switch
  */
 #include "proto/trace_text.h"
 #include "proto/mbus.h"
@@ -54,6 +54,11 @@ klefr_uart_cfg klefr_mbus_uart_cfg(const klefr_meter *m)
 static uint32_t idle_us(const klefr_uart_cfg *c)
 {
     return klefr_uart_bits_us(c, KLEFR_MBUS_IDLE_BITS);
+}
+
+uint32_t klefr_mbus_reaction_us(const klefr_uart_cfg *c)
+{
+    return klefr_uart_bits_us(c, KLEFR_MBUS_REACTION_BITS) + KLEFR_MBUS_PROCESSING_US;
 }
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
@@ -302,17 +307,20 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
     return a == KLEFR_MBUS_ADDR_BCAST ? 0 : len;
 }
 
+/* A new baud takes effect when the E5 on the line has ended (at the old
+ * baud), not at a later tick: a master that switches at once is understood. */
 static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
 {
     klefr_mbus *s = &m->mbus;
-    if (!s->cfg_pending || t_us < s->tx_end_us)
+    if (!s->cfg_pending)
         return;
     s->cfg_pending = false;
+    uint64_t t = t_us > s->tx_end_us ? t_us : s->tx_end_us;
     klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
     if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg);
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg, t);
     if (tracing(m))
-        trace_text(m, "line settings applied", "", t_us);
+        trace_text(m, "line settings applied", "", t);
 }
 
 /* A whole frame with a good checksum: act on it if it is for this meter. */
@@ -332,7 +340,7 @@ static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
     if (!len && !mine)
         return;
     s->frames++;
-    uint64_t t_tx = t_us + idle_us(&cfg);
+    uint64_t t_tx = t_us + klefr_mbus_reaction_us(&cfg);
     s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
     m->comm_until_us = s->tx_end_us + KLEFR_MBUS_ICON_US;
     if (len && m->hal->uart_write) {

@@ -22,9 +22,14 @@ struct klefr_meter;
 _Static_assert(KLEFR_MBUS_BUF <= KLEFR_RXBUF_MAX, "rx buffer too small");
 /* The communication icon stays lit this long after a frame for this meter. */
 #define KLEFR_MBUS_ICON_US 1000000u
-/* Line idle (bit times) that ends a frame, and the slave's reaction time
- * before a reply starts (EN 60870-5-1: 11..330 bit times + 50 ms). */
+/* Line idle (bit times) that ends a frame. */
 #define KLEFR_MBUS_IDLE_BITS 33u
+/* The slave's reaction time before a reply starts: 11 bit times (the
+ * minimum of EN 13757-2) plus the meter's processing; 3.1 ms at 9600 baud,
+ * 38.7 ms at 300, so under 50 ms at every baud and far under the master's
+ * 330 bit times + 50 ms. docs/serial.md. */
+#define KLEFR_MBUS_REACTION_BITS 11u
+#define KLEFR_MBUS_PROCESSING_US 2000u
 
 /* Addresses. */
 enum {
@@ -58,6 +63,8 @@ void klefr_mbus_tick(struct klefr_meter *m, uint64_t t_us);
 
 /* 8E1 at m->settings.baud (300..9600). */
 klefr_uart_cfg klefr_mbus_uart_cfg(const struct klefr_meter *m);
+/* From the end of a request to the start of the reply, at these settings. */
+uint32_t klefr_mbus_reaction_us(const klefr_uart_cfg *cfg);
 
 /* Handle one complete, checked frame addressed anywhere; writes the reply
  * (E5 or a whole RSP_UD) to out and returns its length, 0 for none. */

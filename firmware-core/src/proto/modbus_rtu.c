@@ -341,17 +341,20 @@ static int expected_len(const uint8_t *b, size_t n)
     }
 }
 
+/* New line settings take effect when the reply on the line has ended, not
+ * at a later tick: a master that switches at once is understood. */
 static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
 {
     klefr_mbrtu *s = &m->modbus;
-    if (!s->cfg_pending || t_us < s->tx_end_us)
+    if (!s->cfg_pending)
         return;
     s->cfg_pending = false;
+    uint64_t t = t_us > s->tx_end_us ? t_us : s->tx_end_us;
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
     if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg);
+        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg, t);
     if (tracing(m))
-        trace_text(m, "line settings applied", "", t_us);
+        trace_text(m, "line settings applied", "", t);
 }
 
 /* A whole frame with a good CRC: act on it if it is for this meter. */

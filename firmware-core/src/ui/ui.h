@@ -88,6 +88,11 @@ void klefr_ui_buttons(struct klefr_meter *m, uint8_t held, uint64_t t_us);
 
 const char *klefr_menu_state_to_str(klefr_menu_state s);
 
+/* Where the menu is, in words (trail.c): "Automatic scroll > Total active
+ * energy", "Program mode 3 > S0 output > editing". NUL-terminated, cut to
+ * size; returns the length written. */
+size_t klefr_ui_trail(const struct klefr_meter *m, char *buf, size_t size);
+
 /* Decode a segment framebuffer back into text, three lines separated by
  * '\n' (icons as words in the first line). Returns the length written. */
 size_t klefr_lcd_text(const klefr_lcd_fb *fb, char *buf, size_t size);

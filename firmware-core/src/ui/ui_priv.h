@@ -83,6 +83,7 @@ typedef struct {
     uint8_t setting;    /* KLEFR_SET_* edited from this page */
     uint32_t icons;     /* unit icons */
     const char *label;  /* lower row */
+    const char *name;   /* in words, as the manual names it (klefr_ui_trail) */
     const char *obis;   /* lower row in OBIS mode, NULL = label */
     void (*value)(const struct klefr_meter *m, char *out); /* middle row */
 } klefr_page;
