@@ -94,12 +94,19 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
     size_t got = 0;
     if (r->replaying) {
+        uint64_t c = r->replay.afe.clipped, ci = r->replay.afe.clipped_i;
         got = r->replay.afe.fill(&r->replay.afe, v, i, n);
+        self->clipped += r->replay.afe.clipped - c; /* ADC overload, whatever the source */
+        self->clipped_i += r->replay.afe.clipped_i - ci;
         if (got < n) /* the recording ended early: the synthetic load goes on */
             klefr_scn_replay_close(r);
     }
-    if (got < n)
+    if (got < n) {
+        uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
         got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
+        self->clipped += r->synth.afe.clipped - c;
+        self->clipped_i += r->synth.afe.clipped_i - ci;
+    }
     truth_sum(r);
     return got;
 }

@@ -128,6 +128,8 @@ void klefr_meter_power_fail(klefr_meter *m, uint64_t t_us)
 {
     if (!m->powered)
         return;
+    /* What was measured since the last block end goes in before the save. */
+    klefr_metering_flush(m, t_us);
     m->regs.power_downs++;
     klefr_store_save(m, t_us);
     m->powered = false;
