@@ -37,7 +37,7 @@ static size_t command(uint8_t *out, const char *cmd, const char *data)
     return n + 1;
 }
 
-static size_t sign_on(struct klefr_scn_master *m, const klefr_scn_step *st, uint8_t *out)
+static size_t sign_on(struct klefr_scn_master *m, const klefr_scn_serial *st, uint8_t *out)
 {
     klefr_scn_master_ident(m)[0] = 0; /* a new session */
     return (size_t)snprintf((char *)out, KLEFR_SCN_REQ_MAX, "/?%s!\r\n", st->code);
@@ -52,7 +52,7 @@ static char z_of(uint32_t baud)
 }
 
 /* ACK 0 Z Y CR LF, then the new baud once it is out. */
-static size_t option_select(struct klefr_scn_master *m, const klefr_scn_step *st, char y,
+static size_t option_select(struct klefr_scn_master *m, const klefr_scn_serial *st, char y,
                             uint8_t *out)
 {
     const char *ident = klefr_scn_master_ident(m);
@@ -239,7 +239,7 @@ static int operand(klefr_scn_pctx *c, const cJSON *f, const char *path, const ch
     return 0;
 }
 
-static int session_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int session_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *f;
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "address"))) {
@@ -262,7 +262,7 @@ static int session_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, kl
     return 0;
 }
 
-static int code_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int code_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "code");
     if (!f)
@@ -276,19 +276,19 @@ static int code_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
     return f ? operand(c, f, path, "value", st->value, 48) : 0;
 }
 
-static uint64_t session_span(const klefr_scn_step *st)
+static uint64_t session_span(const klefr_scn_serial *st)
 {
-    klefr_scn_step fast = *st; /* the data at the session's baud */
+    klefr_scn_serial fast = *st; /* the data at the session's baud */
     fast.baud = st->session_baud ? st->session_baud : 9600;
     return klefr_scn_span(st, 60, 2) + klefr_scn_span(&fast, 600, 2);
 }
 
-static uint64_t command_span(const klefr_scn_step *st)
+static uint64_t command_span(const klefr_scn_serial *st)
 {
     return klefr_scn_span(st, 80, 1);
 }
 
-static size_t readout_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t readout_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                               uint8_t *out, uint64_t *delay_us)
 {
     if (n == 0)
@@ -297,7 +297,7 @@ static size_t readout_request(struct klefr_scn_master *m, const klefr_scn_step *
     return n == 1 ? option_select(m, st, '0', out) : 0;
 }
 
-static size_t sign_on_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t sign_on_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                               uint8_t *out, uint64_t *delay_us)
 {
     if (n == 0)
@@ -314,7 +314,7 @@ static size_t sign_on_request(struct klefr_scn_master *m, const klefr_scn_step *
 }
 
 /* Each exchange of a session: what must come back for the next to follow. */
-static bool session_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool session_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                            klefr_scn_xrec *rec)
 {
     (void)st;
@@ -329,7 +329,7 @@ static bool session_decode(struct klefr_scn_master *m, const klefr_scn_step *st,
     return rec->status == KLEFR_SCN_ST_OK; /* P1 answered: ACK or (ERROR) ends it */
 }
 
-static size_t r1_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t r1_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                          uint8_t *out, uint64_t *delay_us)
 {
     (void)m, (void)delay_us;
@@ -338,14 +338,14 @@ static size_t r1_request(struct klefr_scn_master *m, const klefr_scn_step *st, i
     return n > 0 ? 0 : command(out, strcmp(st->op->kind, "iec_w1") ? "R1" : "W1", data);
 }
 
-static bool r1_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool r1_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                       klefr_scn_xrec *rec)
 {
     (void)st, (void)n;
     return decode_message(m, rec, &rec->x[rec->nx - 1], true);
 }
 
-static size_t b0_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t b0_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                          uint8_t *out, uint64_t *delay_us)
 {
     (void)m, (void)st, (void)delay_us;
@@ -360,7 +360,7 @@ static bool one_of(const char *name, const char *const *names)
     return false;
 }
 
-static bool sign_on_field(const klefr_scn_step *st, const char *name)
+static bool sign_on_field(const klefr_scn_serial *st, const char *name)
 {
     static const char *const names[] = {"status", "ident", "manufacturer", "max_baud", "p0",
                                         "bcc", "command", NULL};
@@ -368,13 +368,13 @@ static bool sign_on_field(const klefr_scn_step *st, const char *name)
     return one_of(name, names);
 }
 
-static bool r1_field(const klefr_scn_step *st, const char *name)
+static bool r1_field(const klefr_scn_serial *st, const char *name)
 {
     static const char *const names[] = {"status", "value", "bcc", "lines", NULL};
     return one_of(name, names) || !strcmp(name, st->code);
 }
 
-static bool status_field(const klefr_scn_step *st, const char *name)
+static bool status_field(const klefr_scn_serial *st, const char *name)
 {
     (void)st;
     return !strcmp(name, "status");
@@ -390,7 +390,7 @@ const klefr_scn_op klefr_scn_op_iec_r1 = {"iec_r1", &klefr_scn_iec, code_parse, 
                                           r1_decode, r1_field, command_span};
 const klefr_scn_op klefr_scn_op_iec_w1 = {"iec_w1", &klefr_scn_iec, code_parse, r1_request,
                                           r1_decode, status_field, command_span};
-static int none_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int none_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     (void)c, (void)o, (void)path, (void)st;
     return 0;

@@ -41,7 +41,7 @@ static size_t long_frame(uint8_t *out, uint8_t c, uint8_t a, uint8_t ci, const u
     return n + 9;
 }
 
-static uint8_t primary(const struct klefr_scn_master *m, const klefr_scn_step *st)
+static uint8_t primary(const struct klefr_scn_master *m, const klefr_scn_serial *st)
 {
     return (uint8_t)(st->address >= 0 ? st->address : klefr_scn_master_meter(m)->settings.mbus_id);
 }
@@ -314,7 +314,7 @@ const char *const klefr_scn_f_mbus_select[] = {KLEFR_SCN_STEP_KEYS, "id", "manuf
 const char *const klefr_scn_f_mbus_write[] = {KLEFR_SCN_STEP_KEYS, "address", "set", "value",
                                               NULL};
 
-static int parse_address(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int parse_address(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "address");
     double x;
@@ -328,7 +328,7 @@ static int parse_address(klefr_scn_pctx *c, const cJSON *o, const char *path, kl
     return 0;
 }
 
-static int req_ud2_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int req_ud2_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "fcb");
     bool fcb;
@@ -340,7 +340,7 @@ static int req_ud2_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, kl
     return parse_address(c, o, path, st);
 }
 
-static size_t req_ud2_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t req_ud2_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                               uint8_t *out, uint64_t *delay_us)
 {
     (void)delay_us;
@@ -350,7 +350,7 @@ static size_t req_ud2_request(struct klefr_scn_master *m, const klefr_scn_step *
     return short_frame(out, fcb ? 0x7B : 0x5B, primary(m, st));
 }
 
-static bool req_ud2_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool req_ud2_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                            klefr_scn_xrec *rec)
 {
     (void)n;
@@ -361,7 +361,7 @@ static bool req_ud2_decode(struct klefr_scn_master *m, const klefr_scn_step *st,
     return ok;
 }
 
-static size_t snd_nke_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t snd_nke_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                               uint8_t *out, uint64_t *delay_us)
 {
     (void)delay_us;
@@ -371,14 +371,14 @@ static size_t snd_nke_request(struct klefr_scn_master *m, const klefr_scn_step *
     return short_frame(out, 0x40, primary(m, st));
 }
 
-static bool reply_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool reply_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                          klefr_scn_xrec *rec)
 {
     (void)m, (void)st, (void)n;
     return decode_reply(rec, &rec->x[rec->nx - 1]);
 }
 
-static int select_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int select_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *f;
     memset(st->raw, 0xFF, 8); /* wildcards everywhere */
@@ -416,7 +416,7 @@ static int select_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
     return 0;
 }
 
-static size_t select_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t select_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                              uint8_t *out, uint64_t *delay_us)
 {
     (void)m, (void)delay_us;
@@ -443,7 +443,7 @@ static const struct {
 };
 #define NWRITES (sizeof writes / sizeof writes[0])
 
-static int write_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int write_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const char *names[NWRITES + 1];
     int k;
@@ -512,7 +512,7 @@ static int write_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klef
     return 0;
 }
 
-static size_t write_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t write_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                             uint8_t *out, uint64_t *delay_us)
 {
     (void)delay_us;
@@ -536,19 +536,19 @@ static bool header_field(const char *name)
     return !strncmp(name, "record.", 7) && name[7] >= '0' && name[7] <= '9';
 }
 
-static bool ack_field(const klefr_scn_step *st, const char *name)
+static bool ack_field(const klefr_scn_serial *st, const char *name)
 {
     (void)st;
     return !strcmp(name, "status");
 }
 
-static bool rsp_field(const klefr_scn_step *st, const char *name)
+static bool rsp_field(const klefr_scn_serial *st, const char *name)
 {
     (void)st;
     return header_field(name);
 }
 
-static uint64_t span(const klefr_scn_step *st)
+static uint64_t span(const klefr_scn_serial *st)
 {
     return klefr_scn_span(st, 300, 1);
 }

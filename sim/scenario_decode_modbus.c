@@ -161,7 +161,7 @@ static void add_value(klefr_scn_xrec *rec, const mreg *r, const uint16_t *w)
 
 /* ---- requests --------------------------------------------------------------------- */
 
-static int slave(const struct klefr_scn_master *m, const klefr_scn_step *st)
+static int slave(const struct klefr_scn_master *m, const klefr_scn_serial *st)
 {
     return st->address >= 0 ? st->address : klefr_scn_master_meter(m)->settings.modbus_id;
 }
@@ -174,7 +174,7 @@ static size_t with_crc(uint8_t *b, size_t n)
     return n + 2;
 }
 
-static size_t read_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t read_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                            uint8_t *out, uint64_t *delay_us)
 {
     (void)delay_us;
@@ -186,7 +186,7 @@ static size_t read_request(struct klefr_scn_master *m, const klefr_scn_step *st,
     return with_crc(out, sizeof b);
 }
 
-static size_t write_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t write_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                             uint8_t *out, uint64_t *delay_us)
 {
     (void)delay_us;
@@ -299,7 +299,7 @@ static bool decode_write(const uint8_t *req, size_t nreq, klefr_scn_xrec *rec,
     return true;
 }
 
-static bool read_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool read_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                         klefr_scn_xrec *rec)
 {
     (void)m, (void)n;
@@ -307,7 +307,7 @@ static bool read_decode(struct klefr_scn_master *m, const klefr_scn_step *st, in
     return decode_read(x->req, st->reg, st->count, rec, x);
 }
 
-static bool write_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool write_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                          klefr_scn_xrec *rec)
 {
     (void)m, (void)st, (void)n;
@@ -373,7 +373,7 @@ const char *const klefr_scn_f_modbus_read[] = {KLEFR_SCN_STEP_KEYS, "register", 
 const char *const klefr_scn_f_modbus_write[] = {KLEFR_SCN_STEP_KEYS, "register", "value",
                                                 "registers", "function", "address", NULL};
 
-static int parse_common(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st,
+static int parse_common(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st,
                         const mreg **row)
 {
     const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "register");
@@ -400,7 +400,7 @@ static int parse_common(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
     return 0;
 }
 
-static int read_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int read_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const mreg *row;
     const cJSON *f;
@@ -424,7 +424,7 @@ static int read_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
 
 /* A value in a row's type: float, 16-bit integer, BCD digits, a character. */
 static int encode(klefr_scn_pctx *c, const cJSON *f, const char *path, const mreg *row,
-                  klefr_scn_step *st)
+                  klefr_scn_serial *st)
 {
     double v = f->valuedouble;
     st->count = row->len;
@@ -460,7 +460,7 @@ static int encode(klefr_scn_pctx *c, const cJSON *f, const char *path, const mre
     return 0;
 }
 
-static int write_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int write_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const mreg *row;
     if (parse_common(c, o, path, st, &row) < 0)
@@ -511,7 +511,7 @@ static bool generic_field(const char *name)
     return false;
 }
 
-static bool read_has_field(const klefr_scn_step *st, const char *name)
+static bool read_has_field(const klefr_scn_serial *st, const char *name)
 {
     uint16_t a;
     const mreg *r = lookup(name, &a);
@@ -522,13 +522,13 @@ static bool read_has_field(const klefr_scn_step *st, const char *name)
     return r == &map[NMAP] || a + r->len <= st->reg + st->count;
 }
 
-static bool write_has_field(const klefr_scn_step *st, const char *name)
+static bool write_has_field(const klefr_scn_serial *st, const char *name)
 {
     return generic_field(name) || !strcmp(name, "register") ||
            !strcmp(name, st->fc == 16 ? "count" : "value");
 }
 
-static uint64_t span(const klefr_scn_step *st)
+static uint64_t span(const klefr_scn_serial *st)
 {
     return klefr_scn_span(st, 16u + 2u * st->count, 1);
 }

@@ -23,7 +23,7 @@ struct klefr_scn_master {
     klefr_line_ep *ep;
     int *q; /* occurrences waiting: indices into klefr_scn.ev */
     size_t qhead, qn, qcap;
-    klefr_scn_step *st; /* running */
+    klefr_scn_serial *st; /* running */
     klefr_scn_xrec rec;
     int n;              /* its exchange in progress */
     bool waiting;       /* for the reply of exchange n */
@@ -38,7 +38,7 @@ struct klefr_scn_masters {
     struct klefr_scn_master m[KLEFR_PORT_COUNT];
 };
 
-static void frame_text(const klefr_scn_step *st, const uint8_t *b, size_t n, char *out,
+static void frame_text(const klefr_scn_serial *st, const uint8_t *b, size_t n, char *out,
                        size_t size)
 {
     if (st->proto->text)
@@ -98,11 +98,11 @@ static void start_next(struct klefr_scn_master *m, uint64_t t_us);
 
 static struct klefr_scn_master *master_get(klefr_scn_play *r, klefr_port port)
 {
-    if (!r->serial && !(r->serial = calloc(1, sizeof *r->serial))) {
+    if (!r->masters && !(r->masters = calloc(1, sizeof *r->masters))) {
         host_fail(r, "out of memory");
         return NULL;
     }
-    struct klefr_scn_master *m = &r->serial->m[port];
+    struct klefr_scn_master *m = &r->masters->m[port];
     if (m->ep)
         return m;
     klefr_line *line = klefr_sim_line(r->sim, port); /* the parse checked the model has it */
@@ -131,7 +131,7 @@ static void arm(struct klefr_scn_master *m, uint64_t at)
 
 /* The master's format for a step: the meter's at its start, with what the
  * step overrides (a master with other settings). */
-static klefr_uart_cfg step_format(klefr_scn_play *r, const klefr_scn_step *st, uint64_t t_us)
+static klefr_uart_cfg step_format(klefr_scn_play *r, const klefr_scn_serial *st, uint64_t t_us)
 {
     klefr_uart_cfg f = klefr_line_format(klefr_sim_uart_ep(r->sim, st->port), t_us);
     if (st->baud)
@@ -148,7 +148,7 @@ static void finish(struct klefr_scn_master *m, uint64_t t_us);
 /* Send the request of exchange m->n (after its delay), or finish the step. */
 static void exchange(struct klefr_scn_master *m, uint64_t t_us)
 {
-    klefr_scn_step *st = m->st;
+    klefr_scn_serial *st = m->st;
     uint8_t buf[KLEFR_SCN_REQ_MAX];
     uint64_t delay = 0;
     m->switch_baud = 0;
@@ -185,7 +185,7 @@ static void exchange(struct klefr_scn_master *m, uint64_t t_us)
 
 static void end_exchange(struct klefr_scn_master *m, uint64_t t_us)
 {
-    klefr_scn_step *st = m->st;
+    klefr_scn_serial *st = m->st;
     klefr_scn_xchg *x = &m->rec.x[m->rec.nx - 1];
     m->waiting = false;
     if (x->nrep == 0) {
@@ -331,7 +331,7 @@ static void fields_text(const klefr_scn_xrec *rec, char *out, size_t n)
 
 static void finish(struct klefr_scn_master *m, uint64_t t_us)
 {
-    klefr_scn_step *st = m->st;
+    klefr_scn_serial *st = m->st;
     klefr_scn_play *r = m->r;
     m->waiting = false;
     m->rec.done_us = t_us;
@@ -354,7 +354,7 @@ static void finish(struct klefr_scn_master *m, uint64_t t_us)
     memset(&m->rec, 0, sizeof m->rec);
     st->busy = false;
     for (size_t k = 0; k < m->qn; k++)
-        if (r->s->ev[m->q[(m->qhead + k) % m->qcap]].step == st)
+        if (r->s->ev[m->q[(m->qhead + k) % m->qcap]].serial_step == st)
             st->busy = true;
     m->st = NULL;
     klefr_scn_reply_done(r, st, t_us);
@@ -370,7 +370,7 @@ static void start_next(struct klefr_scn_master *m, uint64_t t_us)
     m->qn--;
     klefr_scn_play *r = m->r;
     const klefr_scn_event *ev = &r->s->ev[idx];
-    klefr_scn_step *st = ev->step;
+    klefr_scn_serial *st = ev->serial_step;
     m->st = st;
     m->n = 0;
     klefr_scn_xrec_clear(&m->rec);
@@ -384,9 +384,9 @@ static void start_next(struct klefr_scn_master *m, uint64_t t_us)
     exchange(m, t_us);
 }
 
-void klefr_scn_step_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
+void klefr_scn_serial_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
 {
-    klefr_scn_step *st = ev->step;
+    klefr_scn_serial *st = ev->serial_step;
     struct klefr_scn_master *m = master_get(r, st->port);
     if (!m)
         return;
@@ -415,7 +415,7 @@ void klefr_scn_serial_start(klefr_scn_play *r)
 {
     klefr_scn *s = r->s;
     klefr_scn_replies_start(s);
-    for (klefr_scn_step *st = s->steps; st; st = st->next) {
+    for (klefr_scn_serial *st = s->serial_steps; st; st = st->next) {
         klefr_scn_xrec_clear(&st->last);
         st->has_last = st->busy = false;
         for (size_t k = 0; st->rec && k < st->nrec; k++)
@@ -425,7 +425,7 @@ void klefr_scn_serial_start(klefr_scn_play *r)
         st->first_ev = -1;
         st->nocc = 0;
         for (size_t k = 0; k < s->nev; k++)
-            if (s->ev[k].step == st) {
+            if (s->ev[k].serial_step == st) {
                 if (st->first_ev < 0)
                     st->first_ev = (int)k;
                 st->nocc++;
@@ -437,19 +437,19 @@ void klefr_scn_serial_start(klefr_scn_play *r)
 
 void klefr_scn_serial_stop(klefr_scn_play *r)
 {
-    if (!r->serial)
+    if (!r->masters)
         return;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        klefr_scn_xrec_clear(&r->serial->m[k].rec);
-        free(r->serial->m[k].q);
+        klefr_scn_xrec_clear(&r->masters->m[k].rec);
+        free(r->masters->m[k].q);
     }
-    free(r->serial);
-    r->serial = NULL;
+    free(r->masters);
+    r->masters = NULL;
 }
 
-cJSON *klefr_scn_step_record(const klefr_scn *s, const klefr_scn_event *ev)
+cJSON *klefr_scn_serial_record(const klefr_scn *s, const klefr_scn_event *ev)
 {
-    const klefr_scn_step *st = ev->step;
+    const klefr_scn_serial *st = ev->serial_step;
     if (!st || !st->rec || st->first_ev < 0)
         return NULL;
     size_t occ = (size_t)((ev - s->ev) - st->first_ev);

@@ -284,7 +284,7 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
         last = t > last ? t : last;
     }
     if (!s->have_duration) {
-        uint64_t steps = klefr_scn_steps_end(s); /* room for the serial steps' replies */
+        uint64_t steps = klefr_scn_serials_end(s); /* room for the serial steps' replies */
         last = steps > last ? steps : last;
         if (s->repeat)
             return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
@@ -313,7 +313,7 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
 {
     static const char *const keys[] = {"$schema", "name",   "description", "comment", "meter",
                                        "meters",  "timeline", "repeat",    "duration", "events",
-                                       "expect",  NULL};
+                                       "expect",  "tour",   NULL};
     klefr_scn *s = c->s;
     if (!cJSON_IsObject(root))
         return klefr_scn_fail(c, root, "", NULL,
@@ -364,6 +364,8 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
         return -1;
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "expect")) &&
         klefr_scn_expects_parse(c, f) < 0)
+        return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "tour")) && klefr_scn_tour_parse(c, f) < 0)
         return -1;
     return resolve_times(c, root);
 }
@@ -475,7 +477,13 @@ void klefr_scn_free(klefr_scn *s)
     }
     for (size_t k = 0; k < s->nex; k++)
         free(s->ex[k].reply);
-    klefr_scn_steps_free(s);
+    klefr_scn_serials_free(s);
+    for (size_t k = 0; k < s->nstep; k++) {
+        free(s->step[k].title);
+        free(s->step[k].text);
+        free(s->step[k].lcd);
+    }
+    free(s->step);
     free(s->ev);
     free(s->ex);
     free(s->seg);

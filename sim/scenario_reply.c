@@ -14,7 +14,7 @@ typedef enum { R_HEX, R_FIELD, R_TIMING } reply_what;
 typedef enum { T_FIRST, T_LAST, T_LIMITS, T_NONE } reply_timing;
 
 struct klefr_scn_reply_spec {
-    klefr_scn_step *step;
+    klefr_scn_serial *step;
     reply_what what;
     reply_timing timing;
     char field[40];
@@ -35,11 +35,11 @@ int klefr_scn_reply_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
     const char *name;
     if (klefr_scn_string(c, f, path, "reply", &name) < 0)
         return -1;
-    klefr_scn_step *st = klefr_scn_step_find(c->s, name);
+    klefr_scn_serial *st = klefr_scn_serial_find(c->s, name);
     if (!st) {
         char names[400] = "";
         size_t at = 0;
-        for (const klefr_scn_step *p = c->s->steps; p && at < sizeof names; p = p->next)
+        for (const klefr_scn_serial *p = c->s->serial_steps; p && at < sizeof names; p = p->next)
             at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", at ? ", " : "", p->name);
         return klefr_scn_fail(c, f, path, "reply", "no serial step named \"%s\" (%s%s)", name,
                               at ? "steps: " : "the scenario has no serial steps", names);
@@ -252,7 +252,7 @@ static bool holds_on(klefr_scn_expect *e, const klefr_scn_xrec *rec)
 bool klefr_scn_reply_holds(klefr_scn_play *r, klefr_scn_expect *e)
 {
     (void)r;
-    const klefr_scn_step *st = e->reply->step;
+    const klefr_scn_serial *st = e->reply->step;
     if (e->t_end && st->busy) {
         got(e, "step \"%s\" still running when the run ended%s", st->name, "");
         return false;
@@ -264,7 +264,7 @@ bool klefr_scn_reply_holds(klefr_scn_play *r, klefr_scn_expect *e)
     return holds_on(e, &st->last);
 }
 
-void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_step *st, uint64_t t_us)
+void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_serial *st, uint64_t t_us)
 {
     klefr_scn *s = r->s;
     for (size_t k = 0; k < s->nex; k++) {

@@ -27,16 +27,16 @@ const char *klefr_scn_status_to_str(klefr_scn_status st)
     return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
 }
 
-klefr_scn_step *klefr_scn_step_find(const klefr_scn *s, const char *name)
+klefr_scn_serial *klefr_scn_serial_find(const klefr_scn *s, const char *name)
 {
-    for (klefr_scn_step *st = s->steps; st; st = st->next)
+    for (klefr_scn_serial *st = s->serial_steps; st; st = st->next)
         if (!strcmp(st->name, name))
             return st;
     return NULL;
 }
 
 /* The port named by "port" (or the kind's own), and its protocol on this model. */
-static int parse_port(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int parse_port(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     static const char *const names[] = {"bus", "ir", "modbus", "mbus", "iec", NULL};
     klefr_model model = c->s->model;
@@ -76,7 +76,7 @@ static int parse_port(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
 }
 
 /* baud, parity, data_bits (the master's format), timeout. */
-static int parse_format(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int parse_format(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     static const char *const parities[] = {"none", "even", "odd", NULL};
     static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600, 19200, 38400};
@@ -105,7 +105,7 @@ static int parse_format(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
     return 0;
 }
 
-int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
+int klefr_scn_serial_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
                          klefr_scn_event *ev)
 {
     const klefr_scn_op *op = NULL;
@@ -121,16 +121,16 @@ int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
                               "a serial step needs a \"name\" (reply expectations refer to it)");
     if (klefr_scn_string(c, f, path, "name", &name) < 0)
         return -1;
-    if (!*name || strlen(name) >= sizeof ((klefr_scn_step *)0)->name)
+    if (!*name || strlen(name) >= sizeof ((klefr_scn_serial *)0)->name)
         return klefr_scn_fail(c, f, path, "name", "must be 1 to 63 characters");
-    const klefr_scn_step *dup = klefr_scn_step_find(c->s, name);
+    const klefr_scn_serial *dup = klefr_scn_serial_find(c->s, name);
     if (dup)
         return klefr_scn_fail(c, f, path, "name", "\"%s\" already names the step at line %d",
                               name, dup->line);
-    klefr_scn_step *st = calloc(1, sizeof *st);
+    klefr_scn_serial *st = calloc(1, sizeof *st);
     if (!st)
         return klefr_scn_fail(c, o, path, NULL, "out of memory");
-    klefr_scn_step **tail = &c->s->steps;
+    klefr_scn_serial **tail = &c->s->serial_steps;
     while (*tail)
         tail = &(*tail)->next;
     *tail = st; /* owned by the scenario from here on */
@@ -140,7 +140,7 @@ int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
     st->parity = -1;
     st->address = -1;
     st->sel = -1;
-    ev->step = st;
+    ev->serial_step = st;
     if (!ev->label[0])
         klefr_scn_copy_text(ev->label, sizeof ev->label, name);
     if (parse_port(c, o, path, st) < 0 || parse_format(c, o, path, st) < 0)
@@ -159,12 +159,12 @@ int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
 /* The latest a serial step may still run: its time and the longest its
  * exchanges can take (the run's default length leaves room for each reply;
  * steps queued behind each other on a port may need a "duration"). */
-uint64_t klefr_scn_steps_end(const klefr_scn *s)
+uint64_t klefr_scn_serials_end(const klefr_scn *s)
 {
     uint64_t end = 0;
     for (size_t k = 0; k < s->nev; k++)
-        if (s->ev[k].step) {
-            uint64_t e = s->ev[k].t_us + s->ev[k].step->op->span(s->ev[k].step);
+        if (s->ev[k].serial_step) {
+            uint64_t e = s->ev[k].t_us + s->ev[k].serial_step->op->span(s->ev[k].serial_step);
             end = e > end ? e : end;
         }
     return end;
@@ -279,11 +279,11 @@ void klefr_scn_fmt_text(const klefr_uart_cfg *f, char *out, size_t size)
              f->stop_bits);
 }
 
-void klefr_scn_steps_free(klefr_scn *s)
+void klefr_scn_serials_free(klefr_scn *s)
 {
-    while (s->steps) {
-        klefr_scn_step *st = s->steps;
-        s->steps = st->next;
+    while (s->serial_steps) {
+        klefr_scn_serial *st = s->serial_steps;
+        s->serial_steps = st->next;
         klefr_scn_xrec_clear(&st->last);
         for (size_t k = 0; st->rec && k < st->nrec; k++)
             cJSON_Delete(st->rec[k]);
@@ -354,7 +354,7 @@ int klefr_scn_hex_parse(const char *text, bool wild, klefr_scn_hexpat *out, size
 
 const char *const klefr_scn_f_send[] = {KLEFR_SCN_STEP_KEYS, "hex", "text", "crc", NULL};
 
-static int send_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st)
+static int send_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st)
 {
     const cJSON *hex = cJSON_GetObjectItemCaseSensitive(o, "hex");
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
@@ -394,7 +394,7 @@ static int send_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
     return 0;
 }
 
-static size_t send_request(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static size_t send_request(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                            uint8_t *out, uint64_t *delay_us)
 {
     (void)m, (void)delay_us;
@@ -404,7 +404,7 @@ static size_t send_request(struct klefr_scn_master *m, const klefr_scn_step *st,
     return st->nraw;
 }
 
-static bool send_decode(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+static bool send_decode(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                         klefr_scn_xrec *rec)
 {
     (void)n;
@@ -416,7 +416,7 @@ static bool send_decode(struct klefr_scn_master *m, const klefr_scn_step *st, in
     return klefr_scn_iec_decode_any(m, rec, x);
 }
 
-uint64_t klefr_scn_span(const klefr_scn_step *st, size_t bytes, int exchanges)
+uint64_t klefr_scn_span(const klefr_scn_serial *st, size_t bytes, int exchanges)
 {
     /* the slowest the port may run at, unless the step says */
     klefr_uart_cfg f = {st->baud ? st->baud : st->span_baud, 8, KLEFR_PARITY_EVEN, 1};
@@ -424,7 +424,7 @@ uint64_t klefr_scn_span(const klefr_scn_step *st, size_t bytes, int exchanges)
     return bytes * klefr_uart_char_us(&f) + (uint64_t)exchanges * (wait + 250000u);
 }
 
-static uint64_t send_span(const klefr_scn_step *st)
+static uint64_t send_span(const klefr_scn_serial *st)
 {
     return klefr_scn_span(st, st->nraw + 600, 1);
 }

@@ -85,7 +85,7 @@ const klefr_scn_xchg *klefr_scn_xrec_last(const klefr_scn_xrec *r);
 /* ---- steps -------------------------------------------------------------- */
 
 struct klefr_scn_master;
-typedef struct klefr_scn_step klefr_scn_step;
+typedef struct klefr_scn_serial klefr_scn_serial;
 
 /* A protocol as a master sees it. */
 typedef struct {
@@ -109,26 +109,26 @@ typedef struct {
     const char *kind;             /* "modbus_read" */
     const klefr_scn_proto *proto; /* NULL: the port's (send) */
     /* Its own fields (after the common step fields are read). */
-    int (*parse)(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_step *st);
+    int (*parse)(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_serial *st);
     /* The request of exchange n (0 first) into out (room for
      * KLEFR_SCN_REQ_MAX); 0 = the step is done. *delay_us: wait this long
      * after the previous reply first (IEC's reaction time). */
-    size_t (*request)(struct klefr_scn_master *m, const klefr_scn_step *st, int n, uint8_t *out,
+    size_t (*request)(struct klefr_scn_master *m, const klefr_scn_serial *st, int n, uint8_t *out,
                       uint64_t *delay_us);
     /* Decode exchange n into rec (status, fields); false: stop the step. */
-    bool (*decode)(struct klefr_scn_master *m, const klefr_scn_step *st, int n,
+    bool (*decode)(struct klefr_scn_master *m, const klefr_scn_serial *st, int n,
                    klefr_scn_xrec *rec);
     /* Is name a field this step's reply can have? (parse time; NULL: any) */
-    bool (*has_field)(const klefr_scn_step *st, const char *name);
+    bool (*has_field)(const klefr_scn_serial *st, const char *name);
     /* A generous bound on the step's duration (the run's default length). */
-    uint64_t (*span)(const klefr_scn_step *st);
+    uint64_t (*span)(const klefr_scn_serial *st);
 } klefr_scn_op;
 
 #define KLEFR_SCN_REQ_MAX 300
 #define KLEFR_SCN_MB_REGS 125
 
-struct klefr_scn_step {
-    klefr_scn_step *next; /* the scenario's list */
+struct klefr_scn_serial {
+    klefr_scn_serial *next; /* the scenario's list */
     char name[64];
     int line, first_ev, nocc; /* file line; its occurrences in klefr_scn.ev */
     const klefr_scn_op *op;
@@ -173,7 +173,7 @@ int klefr_scn_hex_parse(const char *text, bool wild, klefr_scn_hexpat *out, size
 /* A bound on a step's duration: bytes on the wire at its baud (its own, or
  * the meter's at the start; 300 for the optical port), and the master's
  * wait for each exchange. */
-uint64_t klefr_scn_span(const klefr_scn_step *st, size_t bytes, int exchanges);
+uint64_t klefr_scn_span(const klefr_scn_serial *st, size_t bytes, int exchanges);
 void klefr_scn_hex_text(const uint8_t *b, size_t n, char *out, size_t size);
 /* As text, control characters named: "<SOH>R1<STX>C.90.1()<ETX><18>". */
 void klefr_scn_ascii_text(const uint8_t *b, size_t n, char *out, size_t size);
@@ -218,10 +218,10 @@ int klefr_scn_modbus_reg_find(const char *name, uint16_t *addr, int *len);
 /* ---- the steps' hooks into the engine ------------------------------------ */
 
 /* Parse a serial step (every kind: the events table's parse for them). */
-int klefr_scn_step_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
+int klefr_scn_serial_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
                          klefr_scn_event *ev);
-void klefr_scn_step_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
-klefr_scn_step *klefr_scn_step_find(const klefr_scn *s, const char *name);
+void klefr_scn_serial_act(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
+klefr_scn_serial *klefr_scn_serial_find(const klefr_scn *s, const char *name);
 
 /* The reply expectation (scenario_reply.c): a row of the expectations table,
  * and the check of every reply of a step as it finishes. */
@@ -229,7 +229,7 @@ extern const char *const klefr_scn_f_reply[];
 int klefr_scn_reply_parse(klefr_scn_pctx *c, const cJSON *o, const char *path,
                           klefr_scn_expect *e);
 bool klefr_scn_reply_holds(klefr_scn_play *r, klefr_scn_expect *e);
-void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_step *st, uint64_t t_us);
+void klefr_scn_reply_done(klefr_scn_play *r, klefr_scn_serial *st, uint64_t t_us);
 void klefr_scn_replies_start(klefr_scn *s); /* a new run */
 
 #endif

@@ -458,6 +458,13 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
             s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
             s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
         }
+        if (s->afe && s->afe->clipped != s->clip_seen) {
+            s->clip_seen = s->afe->clipped;
+            if (!s->clip_any)
+                s->clip_first_us = s->t_us;
+            s->clip_any = true;
+            s->clip_last_us = s->t_us;
+        }
         if (s->powered && n)
             klefr_meter_adc(&s->meter, v, i, n, s->t_us);
         s->t_us += KLEFR_SIM_SLICE_US;

@@ -22,7 +22,7 @@
 static const char *record_str(klefr_scn *s, size_t ev, const char *path0, int x, const char *key)
 {
     static char out[600];
-    cJSON *o = klefr_scn_step_record(s, &s->ev[ev]);
+    cJSON *o = klefr_scn_serial_record(s, &s->ev[ev]);
     ck_assert_ptr_nonnull(o);
     cJSON *run = cJSON_GetObjectItem(o, "run");
     cJSON *v = x >= 0 ? cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(run, path0), x), key)
