@@ -19,22 +19,29 @@ ninja -C "$build" >/dev/null
 work=$build/fuzz-work
 mkdir -p "$work/findings"
 
-# The targets and their options, from the meson tests (one table: fuzz/meson.build).
+# The targets, their options and seeds, from the meson tests (one table:
+# fuzz/meson.build): run_target.sh EXE [-options...] SEED...
 mapfile -t rows < <(meson introspect "$build" --tests | python3 -c '
 import json, os, sys
 for t in json.load(sys.stdin):
     if t["name"].startswith("fuzz-"):
-        cmd = t["cmd"]  # run_target.sh EXE CORPUS options...
-        opts = [o for o in cmd[3:] if o.startswith(("-dict=", "-max_len="))]
-        print(t["name"][5:], os.path.join(sys.argv[1], cmd[1]), cmd[2], " ".join(opts))' "$build")
+        cmd = t["cmd"]
+        opts = [o for o in cmd[2:] if o.startswith(("-dict=", "-max_len="))]
+        seeds = [o for o in cmd[2:] if not o.startswith("-")]
+        print(t["name"][5:], os.path.join(sys.argv[1], cmd[1]), ",".join(seeds), " ".join(opts))' "$build")
 want=" $* "
-run_one() { # name exe corpus opts...
-  local name=$1 exe=$2 seeds=$3
+run_one() { # name exe seeds(comma-separated) opts...
+  local name=$1 exe=$2 seeds=() dirs=() files=() s
+  IFS=, read -ra seeds <<<"$3"
   shift 3
+  for s in "${seeds[@]}"; do
+    if [ -d "$s" ]; then dirs+=("$s"); else files+=("$s"); fi
+  done
+  [ ${#files[@]} = 0 ] || set -- "$@" "-seed_inputs=$(IFS=,; echo "${files[*]}")"
   mkdir -p "$work/$name"
   local log=$work/$name.log
   (cd "$work/findings" && "$exe" "$@" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
-     -print_final_stats=1 -artifact_prefix="$work/findings/$name-" "$work/$name" "$seeds" \
+     -print_final_stats=1 -artifact_prefix="$work/findings/$name-" "$work/$name" "${dirs[@]}" \
      >"$log" 2>&1) || true
   python3 - "$name" "$log" "$secs" "$work/$name" <<'PY'
 import os, re, sys

@@ -7,6 +7,7 @@
 
 #include "klefr/meter.h"
 #include "scenario_priv.h"
+#include "scenario_serial.h"
 
 #define MAX_OCCURRENCES 100000u
 
@@ -256,6 +257,19 @@ static const klefr_scn_event_kind kinds[] = {
     {"eeprom_corrupt", f_copy, p_corrupt, a_corrupt},
     {"program_fault", NULL, p_none, a_program_fault},
     {"caption", f_text, p_caption, a_none},
+    /* serial steps (scenario_serial.c, scenario_decode_*.c) */
+    {"send", klefr_scn_f_send, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"modbus_read", klefr_scn_f_modbus_read, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"modbus_write", klefr_scn_f_modbus_write, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_req_ud2", klefr_scn_f_mbus_req_ud2, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_snd_nke", klefr_scn_f_mbus_snd_nke, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_select", klefr_scn_f_mbus_select, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_write", klefr_scn_f_mbus_write, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_sign_on", klefr_scn_f_iec_sign_on, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_readout", klefr_scn_f_iec_readout, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_r1", klefr_scn_f_iec_r1, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_w1", klefr_scn_f_iec_w1, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_b0", klefr_scn_f_iec_b0, klefr_scn_serial_parse, klefr_scn_serial_act},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -263,8 +277,8 @@ static const klefr_scn_event_kind kinds[] = {
 void klefr_scn_event_after(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
 {
     if (ev->kind->act == a_press) {
-        if (r->sim->powered)
-            klefr_meter_buttons(&r->sim->meter, 0, t_us);
+        /* the level too: a window draws it, and a power-up reads it */
+        klefr_sim_buttons(r->sim, 0, t_us);
     } else if (ev->kind->act == a_power_cut) {
         r->ev_cut = false;
         klefr_scn_terminals(r, t_us);
@@ -391,6 +405,43 @@ static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn
     return 0;
 }
 
+/* The kind, its fields, label and comment of one event object (not when). */
+static int parse_what(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                      const char *const *keys, klefr_scn_event *tpl)
+{
+    *tpl = (klefr_scn_event){.kind = NULL};
+    if (!cJSON_IsObject(o))
+        return klefr_scn_fail(c, o, path, NULL, "an event must be an object");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "do");
+    char names[400] = "";
+    for (size_t k = 0, at = 0; k < NKINDS; k++)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                               kinds[k].name);
+    if (!d)
+        return klefr_scn_fail(c, o, path, NULL, "an event needs \"do\" (%s)", names);
+    const klefr_scn_event_kind *kind =
+        cJSON_IsString(d) ? klefr_scn_event_kind_find(d->valuestring) : NULL;
+    if (!kind)
+        return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
+    if (klefr_scn_keys(c, o, path, keys, kind->fields) < 0)
+        return -1;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "meter");
+    if (f)
+        return klefr_scn_fail(c, f, path, "meter",
+                              "is for installations of many meters (not supported yet)");
+    *tpl = (klefr_scn_event){.kind = kind, .line = klefr_json_line_of(&c->lines, o)};
+    const char *label;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
+        if (klefr_scn_string(c, f, path, "label", &label) < 0)
+            return -1;
+        klefr_scn_copy_text(tpl->label, sizeof tpl->label, label);
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
+        klefr_scn_string(c, f, path, "comment", &label) < 0)
+        return -1;
+    return kind->parse(c, o, path, tpl);
+}
+
 int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
 {
     if (!cJSON_IsArray(j))
@@ -401,39 +452,9 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
     {
         char path[48];
         snprintf(path, sizeof path, "events[%d]", idx);
-        if (!cJSON_IsObject(o))
-            return klefr_scn_fail(c, o, path, NULL, "an event must be an object");
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "do");
-        char names[400] = "";
-        for (size_t k = 0, at = 0; k < NKINDS; k++)
-            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
-                                   kinds[k].name);
-        if (!d)
-            return klefr_scn_fail(c, o, path, NULL, "an event needs \"do\" (%s)", names);
-        const klefr_scn_event_kind *kind = NULL;
-        for (size_t k = 0; k < NKINDS && cJSON_IsString(d); k++)
-            if (!strcmp(d->valuestring, kinds[k].name))
-                kind = &kinds[k];
-        if (!kind)
-            return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
-        if (klefr_scn_keys(c, o, path, common, kind->fields) < 0)
-            return -1;
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "meter");
-        if (f)
-            return klefr_scn_fail(c, f, path, "meter",
-                                  "is for installations of many meters (not supported yet)");
-        klefr_scn_event tpl = {.kind = kind, .line = klefr_json_line_of(&c->lines, o),
-                               .index = idx};
-        const char *label;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
-            if (klefr_scn_string(c, f, path, "label", &label) < 0)
-                return -1;
-            klefr_scn_copy_text(tpl.label, sizeof tpl.label, label);
-        }
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
-            klefr_scn_string(c, f, path, "comment", &label) < 0)
-            return -1;
-        int rc = kind->parse(c, o, path, &tpl);
+        klefr_scn_event tpl;
+        int rc = parse_what(c, o, path, common, &tpl);
+        tpl.index = idx;
         if (rc == 0)
             rc = expand(c, o, path, &tpl);
         free(tpl.text);
@@ -442,4 +463,37 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
         idx++;
     }
     return 0;
+}
+
+const klefr_scn_event_kind *klefr_scn_event_kind_find(const char *name)
+{
+    for (size_t k = 0; k < NKINDS; k++)
+        if (!strcmp(name, kinds[k].name))
+            return &kinds[k];
+    return NULL;
+}
+
+int klefr_scn_event_add(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                        const klefr_scn_event *tpl, uint64_t t_us)
+{
+    uint32_t spread = tpl->kind->act == a_power_cut ? tpl->arg : 0;
+    return add(c, o, path, tpl, t_us, spread);
+}
+
+int klefr_scn_event_step(klefr_scn_pctx *c, const cJSON *o, const char *path, uint64_t t_us,
+                         int step, uint64_t *end_us)
+{
+    static const char *const keys[] = {"do", "label", "comment", "meter", NULL};
+    klefr_scn_event tpl;
+    int rc = parse_what(c, o, path, keys, &tpl);
+    if (rc == 0 && tpl.kind->act == a_none)
+        rc = klefr_scn_fail(c, o, path, "do", "a step is its own caption");
+    tpl.step = step;
+    tpl.index = -1;
+    if (rc == 0)
+        rc = klefr_scn_event_add(c, o, path, &tpl, t_us);
+    free(tpl.text);
+    if (rc == 0)
+        *end_us = klefr_scn_event_end(&c->s->ev[c->s->nev - 1]);
+    return rc;
 }

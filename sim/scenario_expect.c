@@ -8,6 +8,7 @@
 
 #include "klefr/meter.h"
 #include "scenario_priv.h"
+#include "scenario_serial.h"
 
 static const char *const outputs[] = {"led", "s0_fwd", "s0_rev", NULL};
 static const char *const lcd_rows[] = {"text", "icons", "value", "name", NULL};
@@ -232,11 +233,11 @@ static int x_lcd(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_
 
 /* The LCD as text: the three rows of klefr_lcd_text, or all of them as
  * --lcd-text prints them ("icons | value | name"). A dead meter shows nothing. */
-static void lcd_row(const klefr_scn_play *r, int row, char *out, size_t n)
+static void lcd_row(const klefr_sim *sim, int row, char *out, size_t n)
 {
     char text[160] = "";
-    if (r->sim->powered)
-        klefr_lcd_text(&r->sim->out.lcd, text, sizeof text);
+    if (sim->powered)
+        klefr_lcd_text(&sim->out.lcd, text, sizeof text);
     char *line[3] = {text, "", ""};
     char *nl = strchr(text, '\n');
     if (nl) {
@@ -253,10 +254,15 @@ static void lcd_row(const klefr_scn_play *r, int row, char *out, size_t n)
         snprintf(out, n, "%s", line[row - 1]);
 }
 
+void klefr_scn_lcd(const klefr_sim *sim, char *out, size_t n)
+{
+    lcd_row(sim, 0, out, n);
+}
+
 static bool h_lcd(klefr_scn_play *r, klefr_scn_expect *e)
 {
     char s[160];
-    lcd_row(r, e->sel, s, sizeof s);
+    lcd_row(r->sim, e->sel, s, sizeof s);
     return cmp_text(e, s);
 }
 
@@ -343,6 +349,7 @@ static const klefr_scn_expect_kind kinds[] = {
     {"pulses", f_pulses, x_pulses, h_pulses, true},
     {"pulse_width_ms", f_width, x_pulses, h_width, true},
     {"accuracy", f_acc, x_accuracy, h_accuracy, true},
+    {"reply", klefr_scn_f_reply, klefr_scn_reply_parse, klefr_scn_reply_holds, false},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -387,53 +394,93 @@ static int parse_when(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
     return 0;
 }
 
-int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
+klefr_scn_expect *klefr_scn_expect_new(klefr_scn_pctx *c, const cJSON *at, const char *path)
 {
     klefr_scn *s = c->s;
+    if (s->nex % 64 == 0) {
+        klefr_scn_expect *n = realloc(s->ex, (s->nex + 64) * sizeof *n);
+        if (!n) {
+            klefr_scn_fail(c, at, path, NULL, "out of memory");
+            return NULL;
+        }
+        s->ex = n;
+    }
+    klefr_scn_expect *e = &s->ex[s->nex++];
+    memset(e, 0, sizeof *e);
+    e->line = klefr_json_line_of(&c->lines, at);
+    return e;
+}
+
+int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                           klefr_scn_expect **out)
+{
+    if (!cJSON_IsObject(o))
+        return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
+    klefr_scn_expect *e = klefr_scn_expect_new(c, o, path);
+    if (!e)
+        return -1;
+    *out = e;
+    for (size_t k = 0; k < NKINDS; k++)
+        if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
+            if (e->kind)
+                return klefr_scn_fail(c, o, path, kinds[k].key, "one subject per "
+                                      "expectation (\"%s\" is here too)", e->kind->key);
+            e->kind = &kinds[k];
+        }
+    if (!e->kind)
+        return klefr_scn_fail(c, o, path, NULL, "an expectation needs one of \"value\", "
+                              "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\", "
+                              "\"reply\"");
+    if (klefr_scn_keys(c, o, path, timed ? common : common + 3, e->kind->fields) < 0)
+        return -1;
+    const cJSON *f;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "meter")))
+        return klefr_scn_fail(c, f, path, "meter",
+                              "is for installations of many meters (not supported yet)");
+    if (e->kind->parse(c, o, path, e) < 0 || parse_when(c, o, path, e) < 0)
+        return -1;
+    const char *str;
+    static const char *const texts[] = {"name", "label", "comment"};
+    for (int k = 0; k < 3; k++)
+        if ((f = cJSON_GetObjectItemCaseSensitive(o, texts[k])) &&
+            klefr_scn_string(c, f, path, texts[k], &str) < 0)
+            return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "label")))
+        klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
+        klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
+    return 0;
+}
+
+int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
+{
     if (!cJSON_IsArray(j))
         return klefr_scn_fail(c, j, "", "expect", "must be a list of expectations");
-    int n = cJSON_GetArraySize(j), idx = 0;
-    s->ex = calloc(n ? (size_t)n : 1, sizeof *s->ex);
-    if (!s->ex)
-        return klefr_scn_fail(c, j, "", "expect", "out of memory");
+    int idx = 0;
     const cJSON *o;
     cJSON_ArrayForEach(o, j)
     {
         char path[48];
+        klefr_scn_expect *e;
         snprintf(path, sizeof path, "expect[%d]", idx++);
-        if (!cJSON_IsObject(o))
-            return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
-        klefr_scn_expect *e = &s->ex[s->nex++];
-        e->line = klefr_json_line_of(&c->lines, o);
-        for (size_t k = 0; k < NKINDS; k++)
-            if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
-                if (e->kind)
-                    return klefr_scn_fail(c, o, path, kinds[k].key, "one subject per "
-                                          "expectation (\"%s\" is here too)", e->kind->key);
-                e->kind = &kinds[k];
-            }
-        if (!e->kind)
-            return klefr_scn_fail(c, o, path, NULL, "an expectation needs one of \"value\", "
-                                  "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\"");
-        if (klefr_scn_keys(c, o, path, common, e->kind->fields) < 0)
+        if (klefr_scn_expect_parse(c, o, path, true, &e) < 0)
             return -1;
-        const cJSON *f;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "meter")))
-            return klefr_scn_fail(c, f, path, "meter",
-                                  "is for installations of many meters (not supported yet)");
-        if (e->kind->parse(c, o, path, e) < 0 || parse_when(c, o, path, e) < 0)
-            return -1;
-        const char *str;
-        static const char *const texts[] = {"name", "label", "comment"};
-        for (int k = 0; k < 3; k++)
-            if ((f = cJSON_GetObjectItemCaseSensitive(o, texts[k])) &&
-                klefr_scn_string(c, f, path, texts[k], &str) < 0)
-                return -1;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "label")))
-            klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
-            klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
     }
+    return 0;
+}
+
+int klefr_scn_expect_lcd(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *text,
+                         uint64_t t_us, klefr_scn_expect **out)
+{
+    klefr_scn_expect *e = klefr_scn_expect_new(c, at, path);
+    if (!e)
+        return -1;
+    *e = (klefr_scn_expect){.kind = &kinds[1], .when = KLEFR_SCN_AT, .t_us = t_us,
+                            .sel = 0, .line = e->line, .eq_str = strdup(text)};
+    *out = e;
+    if (!e->eq_str)
+        return klefr_scn_fail(c, at, path, NULL, "out of memory");
+    describe(e, "lcd.text");
     return 0;
 }
 
@@ -521,4 +568,37 @@ void klefr_scn_expect_pulse(klefr_scn_play *r, klefr_output out, uint64_t t_us, 
 void klefr_scn_failure_line(const klefr_scn *s, const klefr_scn_expect *e, char *buf, size_t n)
 {
     snprintf(buf, n, "%s: %s", s->file, e->msg);
+}
+
+/* ---- for kinds in other files ------------------------------------------------- */
+
+_Static_assert((int)CMP_NUM == (int)KLEFR_SCN_CMP_NUM && (int)CMP_TEXT == (int)KLEFR_SCN_CMP_TEXT &&
+                   (int)CMP_RE == (int)KLEFR_SCN_CMP_RE,
+               "comparison bits");
+
+int klefr_scn_cmp_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_expect *e,
+                        int allowed)
+{
+    return parse_cmp(c, o, path, e, allowed);
+}
+
+bool klefr_scn_cmp_num(klefr_scn_expect *e, double x)
+{
+    got_num(e, x);
+    return cmp_num(e, x);
+}
+
+bool klefr_scn_cmp_text(klefr_scn_expect *e, const char *s)
+{
+    return cmp_text(e, s);
+}
+
+void klefr_scn_describe(klefr_scn_expect *e, const char *subject)
+{
+    describe(e, subject);
+}
+
+void klefr_scn_expect_decide(klefr_scn_play *r, klefr_scn_expect *e, bool ok, uint64_t t_us)
+{
+    decide(r, e, ok, t_us);
 }

@@ -282,6 +282,8 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
         last = t > last ? t : last;
     }
     if (!s->have_duration) {
+        uint64_t steps = klefr_scn_serials_end(s); /* room for the serial steps' replies */
+        last = steps > last ? steps : last;
         if (s->repeat)
             return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
                                   "repeat", "a repeating timeline needs a \"duration\"");
@@ -309,7 +311,7 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
 {
     static const char *const keys[] = {"$schema", "name",   "description", "comment", "meter",
                                        "meters",  "timeline", "repeat",    "duration", "events",
-                                       "expect",  NULL};
+                                       "expect",  "tour",   NULL};
     klefr_scn *s = c->s;
     if (!cJSON_IsObject(root))
         return klefr_scn_fail(c, root, "", NULL,
@@ -360,6 +362,8 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
         return -1;
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "expect")) &&
         klefr_scn_expects_parse(c, f) < 0)
+        return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "tour")) && klefr_scn_tour_parse(c, f) < 0)
         return -1;
     return resolve_times(c, root);
 }
@@ -474,6 +478,15 @@ void klefr_scn_free(klefr_scn *s)
         if (s->ex[k].has_re)
             regfree(&s->ex[k].re);
     }
+    for (size_t k = 0; k < s->nex; k++)
+        free(s->ex[k].reply);
+    klefr_scn_serials_free(s);
+    for (size_t k = 0; k < s->nstep; k++) {
+        free(s->step[k].title);
+        free(s->step[k].text);
+        free(s->step[k].lcd);
+    }
+    free(s->step);
     free(s->ev);
     free(s->ex);
     free(s->seg);

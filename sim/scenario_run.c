@@ -23,14 +23,14 @@ typedef struct {
     uint32_t idx;
 } action;
 
-typedef struct {
+typedef struct klefr_scn_runner {
     klefr_scn_play r;
     action *act;
     size_t nact, next;
     uint64_t sample_us, next_sample;
     size_t cap_samples;
     uint64_t progress_wall;
-} run_state;
+} run_state; /* = klefr_scn_runner */
 
 void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...)
 {
@@ -94,12 +94,19 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
     size_t got = 0;
     if (r->replaying) {
+        uint64_t c = r->replay.afe.clipped, ci = r->replay.afe.clipped_i;
         got = r->replay.afe.fill(&r->replay.afe, v, i, n);
+        self->clipped += r->replay.afe.clipped - c; /* ADC overload, whatever the source */
+        self->clipped_i += r->replay.afe.clipped_i - ci;
         if (got < n) /* the recording ended early: the synthetic load goes on */
             klefr_scn_replay_close(r);
     }
-    if (got < n)
+    if (got < n) {
+        uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
         got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
+        self->clipped += r->synth.afe.clipped - c;
+        self->clipped_i += r->synth.afe.clipped_i - ci;
+    }
     truth_sum(r);
     return got;
 }
@@ -330,8 +337,10 @@ static void write_image(klefr_scn *s, klefr_sim *sim)
     memcpy(sim->eeprom.mem, img, sizeof img);
 }
 
-int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen)
+int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_runner **out,
+                          char *err, size_t errlen)
 {
+    *out = NULL;
     run_state *st = calloc(1, sizeof *st);
     klefr_sim *sim = calloc(1, sizeof *sim);
     klefr_scn_expect **watch = calloc(s->nex + 1, sizeof *watch);
@@ -348,6 +357,7 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     *r = (klefr_scn_play){.s = s, .sim = sim, .o = o, .watch = watch, .tl_power = true,
                          .tariff_input = -1, .load = s->base};
     s->nsamples = s->npass = s->nfail = 0;
+    s->ran = false;
     for (size_t k = 0; k < s->nex; k++)
         s->ex[k].state = KLEFR_SCN_PENDING;
     st->cap_samples = PLOT_POINTS + 2;
@@ -360,13 +370,15 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     klefr_synth_init(&r->synth, &s->base, &adc);
     r->mux.afe.fill = mux_fill;
     r->mux.run = r;
-    int rc = -1;
     if (build_actions(st) < 0) {
         snprintf(err, errlen, "%s: out of memory", s->file);
-        goto out;
+        klefr_scn_runner_free(st);
+        return -1;
     }
-    if (klefr_sim_init(sim, s->model, s->serial, &r->mux.afe, NULL, err, (int)errlen) != 0)
-        goto out;
+    if (klefr_sim_init(sim, s->model, s->serial, &r->mux.afe, NULL, err, (int)errlen) != 0) {
+        klefr_scn_runner_free(st);
+        return -1;
+    }
     /* Power up again from the scenario's image, as if programmed at the factory. */
     write_image(s, sim);
     sim->powered = false;
@@ -381,12 +393,40 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     } else {
         sim->hal.trace = NULL;
     }
+    klefr_scn_serial_start(r);
     klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
     klefr_scn_terminals(r, 0);
     tick(st, 0);
-    klefr_loop loop = {.sim = sim, .speed = 0, .t_end_us = s->duration_us, .stop = o->stop,
-                       .hook = loop_hook, .hook_arg = st};
-    klefr_loop_result res = klefr_loop_run(&loop);
+    *out = st;
+    return 0;
+}
+
+klefr_sim *klefr_scn_runner_sim(klefr_scn_runner *st)
+{
+    return st->r.sim;
+}
+
+klefr_synth *klefr_scn_runner_synth(klefr_scn_runner *st)
+{
+    return &st->r.synth;
+}
+
+klefr_loop_result klefr_scn_runner_to(klefr_scn_runner *st, uint64_t t_us)
+{
+    const klefr_scn *s = st->r.s;
+    klefr_loop loop = {.sim = st->r.sim, .speed = 0,
+                       .t_end_us = t_us < s->duration_us ? t_us : s->duration_us,
+                       .stop = st->r.o->stop, .hook = loop_hook, .hook_arg = st};
+    return klefr_loop_run(&loop);
+}
+
+int klefr_scn_runner_finish(klefr_scn_runner *st, klefr_loop_result res, char *err,
+                            size_t errlen)
+{
+    klefr_scn_play *r = &st->r;
+    klefr_scn *s = r->s;
+    klefr_sim *sim = r->sim;
+    const klefr_scn_run_opts *o = r->o;
     truth_advance(st);
     for (size_t k = 0; k < s->nex; k++) { /* what a stop left undecided */
         klefr_scn_expect *e = &s->ex[k];
@@ -409,18 +449,105 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
     if (o->final)
         o->final(o->final_arg, s, sim);
     s->ran = true;
-    rc = 0;
     if (r->err[0]) {
         snprintf(err, errlen, "%s", r->err);
-        rc = -1;
+        return -1;
     }
-out:
-    klefr_scn_replay_close(r);
-    if (sim)
-        klefr_sim_close(sim); /* the trace lines still held, the serial lines */
+    return 0;
+}
+
+void klefr_scn_runner_free(klefr_scn_runner *st)
+{
+    if (!st)
+        return;
+    klefr_scn_replay_close(&st->r);
+    if (st->r.sim)
+        klefr_sim_close(st->r.sim); /* the trace lines still held, the serial lines */
+    klefr_scn_serial_stop(&st->r);
     free(st->act);
+    free(st->r.sim);
+    free(st->r.watch);
     free(st);
-    free(sim);
-    free(watch);
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* Everything a run changes, copied back into the same places: the pointers
+ * inside (the sim's AFE, the chained event's argument, the watch list) stay
+ * valid because the addresses do not change. */
+struct klefr_scn_snapshot {
+    run_state st;
+    klefr_sim sim;
+    klefr_scn_expect *ex;
+    klefr_scn_expect **watch;
+    size_t npass, nfail, nsamples;
+};
+
+klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *st)
+{
+    const klefr_scn *s = st->r.s;
+    if (s->nreplay) /* a recording streams from its file: no going back */
+        return NULL;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++)
+        if (st->r.sim->line[k]) /* a serial line in use holds frames and clients of its own */
+            return NULL;
+    klefr_scn_snapshot *p = malloc(sizeof *p);
+    klefr_scn_expect *ex = malloc((s->nex + 1) * sizeof *ex);
+    klefr_scn_expect **watch = malloc((s->nex + 1) * sizeof *watch);
+    if (!p || !ex || !watch) {
+        free(p);
+        free(ex);
+        free(watch);
+        return NULL;
+    }
+    memcpy(&p->st, st, sizeof *st); /* bytes: padding too, so a restore is exact */
+    memcpy(&p->sim, st->r.sim, sizeof p->sim);
+    memcpy(ex, s->ex, s->nex * sizeof *ex);
+    memcpy(watch, st->r.watch, (s->nex + 1) * sizeof *watch);
+    p->ex = ex;
+    p->watch = watch;
+    p->npass = s->npass;
+    p->nfail = s->nfail;
+    p->nsamples = s->nsamples;
+    return p;
+}
+
+void klefr_scn_runner_restore(klefr_scn_runner *st, const klefr_scn_snapshot *p)
+{
+    klefr_scn *s = st->r.s;
+    klefr_sim *sim = st->r.sim;
+    klefr_scn_expect **watch = st->r.watch;
+    /* Trace lines still waiting are not taken back (their queue lives on). */
+    klefr_sim_trace_line *tq = sim->trace_q;
+    size_t tn = sim->trace_n, tc = sim->trace_cap;
+    memcpy(st, &p->st, sizeof *st);
+    memcpy(sim, &p->sim, sizeof *sim);
+    sim->trace_q = tq;
+    sim->trace_n = tn;
+    sim->trace_cap = tc;
+    memcpy(s->ex, p->ex, s->nex * sizeof *s->ex);
+    memcpy(watch, p->watch, (s->nex + 1) * sizeof *watch);
+    s->npass = p->npass;
+    s->nfail = p->nfail;
+    s->nsamples = p->nsamples;
+}
+
+void klefr_scn_snapshot_free(klefr_scn_snapshot *p)
+{
+    if (!p)
+        return;
+    free(p->ex);
+    free(p->watch);
+    free(p);
+}
+
+int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen)
+{
+    klefr_scn_runner *st;
+    if (klefr_scn_runner_open(s, o, &st, err, errlen) < 0)
+        return -1;
+    klefr_loop_result res = klefr_scn_runner_to(st, s->duration_us);
+    int rc = klefr_scn_runner_finish(st, res, err, errlen);
+    klefr_scn_runner_free(st);
     return rc;
 }

@@ -189,7 +189,7 @@ void klefr_sim_trace_flush(klefr_sim *s, uint64_t t_us)
         free(s->trace_q[k].text);
         k++;
     }
-    if (k) /* trace_q may be NULL (nothing queued yet): no pointer arithmetic on it */
+    if (k) /* (trace_q is NULL before the first line) */
         memmove(s->trace_q, s->trace_q + k, (s->trace_n - k) * sizeof s->trace_q[0]);
     s->trace_n -= k;
 }
@@ -465,6 +465,13 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
         for (size_t k = 0; k < n; k++, s->scope_n++) {
             s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
             s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
+        }
+        if (s->afe && s->afe->clipped != s->clip_seen) {
+            s->clip_seen = s->afe->clipped;
+            if (!s->clip_any)
+                s->clip_first_us = s->t_us;
+            s->clip_any = true;
+            s->clip_last_us = s->t_us;
         }
         if (s->powered && n)
             klefr_meter_adc(&s->meter, v, i, n, s->t_us);

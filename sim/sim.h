@@ -145,6 +145,11 @@ typedef struct klefr_sim {
      * indexed by sample number % KLEFR_SIM_SCOPE_N; scope_n = samples so far. */
     int32_t scope_v[KLEFR_SIM_SCOPE_N], scope_i[KLEFR_SIM_SCOPE_N];
     uint64_t scope_n;
+
+    /* ADC overload: when the AFE's clipped count first and last grew (the
+     * panel shows it, klefr-sim warns). */
+    bool clip_any;
+    uint64_t clip_first_us, clip_last_us, clip_seen;
 } klefr_sim;
 
 /* Set up the hardware and power the meter up at t = 0. eeprom_path NULL =

@@ -1,8 +1,8 @@
 /* libFuzzer target for the scenario parser (sim/scenario_parse.c and the
  * tables it calls): any bytes must give a scenario or one error line, never
  * a crash, a hang or a leak.
- *   clang -fsanitize=fuzzer,address: meson setup -Dfuzz=true (build with clang)
- *   otherwise fuzz_driver.c runs the same function over files (the CI smoke). */
+ * Seeds: the library, the malformed files, every serial step kind and
+ * reply form, inputs libFuzzer found (corpus/scenario); fuzz/meson.build. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
