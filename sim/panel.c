@@ -940,20 +940,12 @@ void klefr_panel_on_input(klefr_panel *p, void (*fn)(void *arg, const klefr_pane
     p->on_input_arg = arg;
 }
 
-static void call_nothing(void *arg, uint64_t t_us)
-{
-    (void)arg;
-    (void)t_us;
-}
-
 void klefr_panel_close(klefr_panel *p)
 {
     if (!p)
         return;
     /* load changes still queued must not reach a freed panel */
-    for (size_t k = 0; k < p->sim->nev; k++)
-        if (p->sim->ev[k].kind == KLEFR_EV_CALL && p->sim->ev[k].arg == p)
-            p->sim->ev[k].fn = call_nothing;
+    klefr_world_cancel(p->sim->world, p);
     if (p->hand)
         SDL_FreeCursor(p->hand);
     if (p->arrow)
