@@ -843,6 +843,11 @@ const char *klefr_line_ep_name(const klefr_line_ep *ep)
     return ep->name;
 }
 
+size_t klefr_line_ep_bytes(void)
+{
+    return sizeof(klefr_line_ep);
+}
+
 klefr_line *klefr_line_ep_line(const klefr_line_ep *ep)
 {
     return ep->line;

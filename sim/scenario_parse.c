@@ -161,7 +161,7 @@ void klefr_scn_copy_text(char *dst, size_t n, const char *src)
 
 /* ---- the meter ---------------------------------------------------------- */
 
-static int parse_serial(klefr_scn_pctx *c, const cJSON *j, const char *path)
+int klefr_scn_serial(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd)
 {
     char digits[16];
     if (cJSON_IsNumber(j) && j->valuedouble >= 0 && j->valuedouble <= 99999999 &&
@@ -172,7 +172,7 @@ static int parse_serial(klefr_scn_pctx *c, const cJSON *j, const char *path)
         snprintf(digits, sizeof digits, "%08lu", strtoul(j->valuestring, NULL, 10));
     else
         return klefr_scn_fail(c, j, path, "serial", "must be 1 to 8 decimal digits");
-    c->s->serial = (uint32_t)strtoul(digits, NULL, 16); /* digits as BCD */
+    *bcd = (uint32_t)strtoul(digits, NULL, 16); /* digits as BCD */
     return 0;
 }
 
@@ -224,7 +224,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
                 return -1;
             klefr_scn_copy_text(s->meter_id, sizeof s->meter_id, str);
         } else if (!strcmp(k, "serial")) {
-            if (parse_serial(c, f, path) < 0)
+            if (klefr_scn_serial(c, f, path, &s->serial) < 0)
                 return -1;
         } else if (!strcmp(k, "seed")) {
             if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)

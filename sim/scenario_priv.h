@@ -12,7 +12,7 @@
 
 /* ---- parsing ------------------------------------------------------------ */
 
-typedef struct {
+typedef struct klefr_scn_pctx {
     klefr_scn *s;
     klefr_json_lines lines;
     char *err;
@@ -41,6 +41,8 @@ int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const ch
 /* One of the NULL-terminated names; *out = its index. */
 int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    const char *const *names, int *out);
+/* A serial number: 1 to 8 decimal digits (string or number) -> BCD. */
+int klefr_scn_serial(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd);
 /* A file named in the scenario, relative to the scenario's folder. */
 void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n);
 uint64_t klefr_scn_rand(uint64_t *state); /* xorshift64* */

@@ -178,10 +178,19 @@ static int hal_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len
     return klefr_eeprom_write(&s->eeprom, addr, buf, len);
 }
 
+static bool blank(const uint8_t *mem, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (mem[k] != 0xFF)
+            return false;
+    return true;
+}
+
 /* Everything but the world and the scope: a meter in a shared world may
  * be an allocation that ends before klefr_sim_alone. */
 static int init_meter(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
-                      klefr_afe *afe, const char *eeprom_path, char *err, int errlen)
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen)
 {
     memset(s, 0, KLEFR_SIM_SHARED_SIZE);
     s->world = w;
@@ -191,6 +200,8 @@ static int init_meter(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t 
     s->t_us = w->t_us;
     if (klefr_eeprom_open(&s->eeprom, eeprom_path, err, errlen) != 0)
         return -1;
+    if (factory && blank(s->eeprom.mem, sizeof s->eeprom.mem))
+        memcpy(s->eeprom.mem, factory, sizeof s->eeprom.mem);
     s->hal = (klefr_hal){.arg = s,
                          .nvm_read = hal_nvm_read,
                          .nvm_write = hal_nvm_write,
@@ -213,15 +224,16 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
                    const char *eeprom_path, char *err, int errlen)
 {
     klefr_world_init(&s->alone.world);
-    int rc = init_meter(s, &s->alone.world, model, serial, afe, eeprom_path, err, errlen);
+    int rc = init_meter(s, &s->alone.world, model, serial, afe, eeprom_path, NULL, err, errlen);
     klefr_sim_set_scope(s, s->alone.scope_v, s->alone.scope_i);
     return rc;
 }
 
 int klefr_sim_init_in(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
-                      klefr_afe *afe, const char *eeprom_path, char *err, int errlen)
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen)
 {
-    return init_meter(s, w, model, serial, afe, eeprom_path, err, errlen);
+    return init_meter(s, w, model, serial, afe, eeprom_path, factory, err, errlen);
 }
 
 static bool alone(const klefr_sim *s)

@@ -117,9 +117,12 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
                    const char *eeprom_path, char *err, int errlen);
 /* The same for a meter that joins a shared world (a fleet) and powers up at
  * its present time. s may be an allocation of KLEFR_SIM_SHARED_SIZE bytes:
- * nothing past that is touched. */
+ * nothing past that is touched. factory (KLEFR_NVM_SIZE bytes, or NULL) is
+ * what a blank EEPROM holds: the settings it was programmed with at the
+ * factory; an EEPROM that holds anything keeps it. */
 int klefr_sim_init_in(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
-                      klefr_afe *afe, const char *eeprom_path, char *err, int errlen);
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen);
 /* Free what init allocated: its own lines (a meter alone: also its world,
  * printing the held trace lines first); a shared line keeps running
  * without it. */

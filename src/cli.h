@@ -43,6 +43,11 @@ typedef struct {
     bool present;            /* --layout present: the window's presentation layout */
     unsigned faults;         /* --fault NAME: bit per klefr_sim_fault */
     const char *record;      /* --record FILE.json: the session as a scenario */
+    bool have_seed;
+    const char *fleet;       /* --fleet FILE.json: an installation (docs/fleet.md) */
+    const char *gateway;     /* --modbus-gateway tcp:[HOST:]PORT */
+    uint64_t gateway_timeout_us; /* --gateway-timeout; 0 = the file's */
+    const char *show;        /* --show ID: the meter the window shows first */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1

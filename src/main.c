@@ -15,6 +15,7 @@
 #include "afe_synth.h"
 #include "cli.h"
 #include "clock.h"
+#include "fleet_cmd.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
 #include "panel.h"
@@ -213,6 +214,10 @@ int main(int argc, char **argv)
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
+    if (a.opt.fleet) { /* an installation: src/fleet_cmd.c */
+        catch_signals();
+        return klefr_fleet_main(&a.opt, &stop_requested);
+    }
 
     if (!a.opt.headless && !have_display()) {
         if (a.opt.paused)
