@@ -97,6 +97,9 @@ void klefr_fleet_spec_free(klefr_fleet_spec *f);
 /* An empty spec (defaults) for a file called name; what _clear frees. */
 void klefr_fleet_spec_init(klefr_fleet_spec *f, const char *name);
 void klefr_fleet_spec_clear(klefr_fleet_spec *f);
+/* Give a meter spec a setting (scenario settings table: "mbus_id", "baud",
+ * ...; raw: the klefr_settings field's value). false for an unknown name. */
+bool klefr_fleet_meter_setting(klefr_fleet_meter_spec *m, const char *name, uint32_t raw);
 /* The seeds of meters without their own, from f->seed (after changing it). */
 void klefr_fleet_spec_reseed(klefr_fleet_spec *f);
 

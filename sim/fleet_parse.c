@@ -535,6 +535,16 @@ static void spec_defaults(klefr_fleet_spec *f, const char *name)
     klefr_load_defaults(&f->site_load);
 }
 
+bool klefr_fleet_meter_setting(klefr_fleet_meter_spec *m, const char *name, uint32_t raw)
+{
+    int row = klefr_scn_setting_find(name);
+    if (row < 0)
+        return false;
+    m->settings.mask |= 1u << row;
+    m->settings.raw[row] = raw;
+    return true;
+}
+
 void klefr_fleet_spec_reseed(klefr_fleet_spec *f)
 {
     for (size_t k = 0; k < f->nmeters; k++)
