@@ -142,3 +142,58 @@ schema = {
   "$defs": D}
 json.dump(schema, open(sys.argv[1], "w"), indent=2)
 open(sys.argv[1], "a").write("\n")
+
+# The fleet file (docs/fleet.md): lines, the site, meters (a "count" makes many).
+# usage: scripts/gen_scenario_schema.py scenarios/schema.json scenarios/fleets/schema.json
+if len(sys.argv) > 2:
+    port = {"type": "string", "pattern": "^(tcp:|rfc2217:|serial:)?.+$",
+            "description": "a pty link PATH, serial:DEV, tcp:[HOST:]PORT or rfc2217:[HOST:]PORT (docs/serial.md)"}
+    F = {k: D[k] for k in ["time", "settings", "registers", "per_tariff"]}
+    F["line"] = {"type": "object", "additionalProperties": False, "required": ["bus"],
+      "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,30}$",
+               "description": "default mbus / modbus; the pty link is <state-dir>/<id>"},
+        "bus": {"enum": ["mbus", "rs485"]},
+        "baud": {"enum": [300, 600, 1200, 2400, 4800, 9600], "description": "default 9600 (RS-485: 1200..9600)"},
+        "parity": {"enum": ["even", "none", "odd"], "description": "RS-485 only; M-bus is always even"},
+        "port": port,
+        "gateway": {"type": "string", "pattern": "^tcp:.+$", "description": "RS-485: a Modbus TCP gateway"},
+        "gateway_timeout": {"$ref": "#/$defs/time"},
+        "comment": {"type": "string"}}}
+    F["fleet_meter"] = {"type": "object", "additionalProperties": False,
+      "properties": {
+        "id": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,22}$",
+               "description": "with count: ID-01, ID-02, ..."},
+        "count": {"type": "integer", "minimum": 1, "maximum": 100000},
+        "model": {"enum": [6921, 6922, 6923, 6924], "description": "default: the one its line's bus needs"},
+        "serial": D["meter"]["properties"]["serial"],
+        "seed": {"type": "integer", "minimum": 0},
+        "line": {"oneOf": [{"type": "string"}, {"type": "null"}], "description": "a line id; null: on no line"},
+        "settings": {"$ref": "#/$defs/settings"},
+        "registers": {"$ref": "#/$defs/registers"},
+        "load": {"type": "string", "description": "its own load (--load grammar)"},
+        "profile": {"type": "string", "description": "its own load profile file"},
+        "share": {"type": "number", "minimum": 0, "maximum": 1000, "description": "of the site's current (default 1)"},
+        "addresses": {"enum": ["same", "sequential"], "description": "with count: the bus address counts up"},
+        "ir_port": port,
+        "comment": {"type": "string"}},
+      "not": {"anyOf": [{"required": ["load", "profile"]}, {"required": ["load", "share"]},
+                        {"required": ["profile", "share"]}]}}
+    F["site"] = {"type": "object", "additionalProperties": False,
+      "properties": {"load": {"type": "string"}, "profile": {"type": "string"},
+                     "spread": {"type": "number", "minimum": 0, "maximum": 1}, "comment": {"type": "string"}}}
+    fleet = {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://klefr-sim.invalid/scenarios/fleets/schema.json",
+      "title": "klefr-sim fleet",
+      "description": "An installation of many meters for klefr-sim --fleet (docs/fleet.md): lines, the site's load, the meters.",
+      "type": "object", "additionalProperties": False, "required": ["meters"],
+      "properties": {
+        "$schema": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "comment": {"type": "string"}, "seed": {"type": "integer", "minimum": 0}, "duration": time,
+        "site": {"$ref": "#/$defs/site"},
+        "lines": {"type": "array", "items": {"$ref": "#/$defs/line"}, "maxItems": 64},
+        "meters": {"type": "array", "items": {"$ref": "#/$defs/fleet_meter"}, "minItems": 1}},
+      "$defs": F}
+    json.dump(fleet, open(sys.argv[2], "w"), indent=2)
+    open(sys.argv[2], "a").write("\n")

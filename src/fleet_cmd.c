@@ -297,8 +297,8 @@ int klefr_fleet_main(const klefr_cli *opt, const volatile sig_atomic_t *stop)
         return KLEFR_EXIT_RUNTIME;
     }
     double start_ms = (double)(klefr_wall_ns() - t0) / 1e6;
-    fprintf(stderr, "fleet %s: %zu meters on %zu lines, started in %.1f ms\n", a.spec->name,
-            a.fleet->nmeters, a.fleet->nlines, start_ms);
+    fprintf(stderr, "fleet %s: %zu meters on %zu line%s, started in %.1f ms\n", a.spec->name,
+            a.fleet->nmeters, a.fleet->nlines, a.fleet->nlines == 1 ? "" : "s", start_ms);
     trace_ctx *tr = NULL;
     bool tracing = opt->trace_modbus || opt->trace_mbus || opt->trace_iec;
     if (tracing && !(tr = calloc(a.fleet->nmeters, sizeof *tr)))

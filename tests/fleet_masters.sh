@@ -14,6 +14,9 @@
 #                 broadcast (unit 0, pymodbus) reaches all; libmodbus's and pymodbus's
 #                 TCP clients read too; two clients at once
 #   determinism   the same file and seed give the same registers; another seed not
+#   files         the examples in scenarios/fleets run and match the JSON Schema; every
+#                 malformed file in tests/fleets gives its one error line and exit 2;
+#                 options that need --fleet, or do not go with it, exit 2
 # Exit 77 (skip) only when a master is not installed (scripts/deps.sh installs them).
 set -euo pipefail
 part=$1 sim=$2 src=$3 bin=${4:-} client=${5:-}
@@ -226,6 +229,67 @@ EOF
   n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len({round(m["measure"]["i"],2) for m in r["meters"]}))' "$dir/a.json")
   [ "$n" -ge 12 ] || fail "only $n different currents among 13 meters"
   echo "ok: $n different currents"
+  ;;
+files)
+  root=$(cd "$src/.." && pwd)
+  for f in "$root"/scenarios/fleets/*.json; do
+    [ "$(basename "$f")" = schema.json ] && continue
+    "$sim" --fleet "$f" --modbus-gateway tcp:0 --headless --ephemeral --duration 2min \
+      >"$dir/out.json" 2>"$dir/sim.err" </dev/null ||
+      "$sim" --fleet "$f" --headless --ephemeral --duration 2min >"$dir/out.json" 2>"$dir/sim.err" ||
+      fail "$f does not run: $(cat "$dir/sim.err")"
+    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["meters"]), r["t_s"])' "$dir/out.json")
+    echo "ok: $(basename "$f") runs: $n (meters, seconds)"
+  done
+  while IFS='|' read -r file want mode; do
+    case $file in ''|'#'*) continue ;; esac
+    cd "$root/tests/fleets"
+    set +e
+    "$sim" --fleet "$file" --headless --ephemeral --duration 1 >/dev/null 2>"$dir/err"
+    rc=$?
+    set -e
+    cd - >/dev/null
+    expect_eq "$file: exit status" "$rc" 2
+    expect_eq "$file: message" "$(cat "$dir/err")" "$want"
+  done <"$root/tests/fleets/expected-errors.txt"
+  $py - "$root" <<'PY' || fail "schema"
+import json, sys, glob, os, jsonschema
+root = sys.argv[1]
+schema = json.load(open(os.path.join(root, "scenarios/fleets/schema.json")))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+for f in sorted(glob.glob(os.path.join(root, "scenarios/fleets/*.json"))):
+    if f.endswith("schema.json"):
+        continue
+    errs = list(v.iter_errors(json.load(open(f))))
+    print(("FAIL: " + errs[0].message) if errs else f"ok: {os.path.basename(f)} matches the schema")
+    bad += bool(errs)
+for line in open(os.path.join(root, "tests/fleets/expected-errors.txt")):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, _, mode = line.rstrip("\n").split("|")
+    if mode != "reject":
+        continue
+    errs = list(v.iter_errors(json.load(open(os.path.join(root, "tests/fleets", name)))))
+    print(f"ok: the schema refuses {name}" if errs else f"FAIL: the schema accepts {name}")
+    bad += not errs
+sys.exit(1 if bad else 0)
+PY
+  # Options of one meter, and fleet options without a fleet.
+  for args in "--model 6923" "--load 230V,5A" "--press R@1"; do
+    set +e
+    "$sim" --fleet "$root/scenarios/fleets/plant-12.json" $args --headless >/dev/null 2>"$dir/err"
+    rc=$?
+    set -e
+    expect_eq "--fleet with $args: exit" "$rc" 2
+  done
+  set +e
+  "$sim" --modbus-gateway tcp:0 --headless --duration 1 >/dev/null 2>"$dir/err"; rc=$?
+  set -e
+  expect_eq "--modbus-gateway without --fleet" "$rc:$(cat "$dir/err")" \
+    "2:klefr-sim: --modbus-gateway needs --fleet
+(try klefr-sim --help)"
   ;;
 *)
   fail "unknown part $part"
