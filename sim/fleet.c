@@ -32,9 +32,9 @@ static double unit(uint64_t seed, uint64_t what)
     return (double)(mix(seed ^ mix(what)) >> 11) / 9007199254740992.0;
 }
 
-static void meter_load(const klefr_fleet_spec *spec, const klefr_fleet_meter_spec *m,
-                       double *scale, klefr_load *out)
+void klefr_fleet_meter_load(const klefr_fleet_spec *spec, size_t k, double *scale, klefr_load *out)
 {
+    const klefr_fleet_meter_spec *m = &spec->meters[k];
     *scale = 1;
     if (m->load_kind == KLEFR_FLEET_LOAD_OWN) {
         *out = m->load;
@@ -91,14 +91,15 @@ static int mkdirs(const char *dir, char *err, size_t errlen)
     return 0;
 }
 
-static int open_meter(klefr_fleet *f, size_t k, const char *state_dir, char *err, size_t errlen)
+static int open_meter(klefr_fleet *f, size_t k, const char *state_dir, klefr_fleet_afe_fn afe_fn,
+                      void *afe_arg, char *err, size_t errlen)
 {
     const klefr_fleet_spec *spec = f->spec;
     const klefr_fleet_meter_spec *m = &spec->meters[k];
     klefr_fleet_meter *fm = &f->meters[k];
     fm->spec = m;
     klefr_load load;
-    meter_load(spec, m, &fm->scale, &load);
+    klefr_fleet_meter_load(spec, k, &fm->scale, &load);
     static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
     klefr_synth_init(&fm->synth, &load, &adc);
     fm->sim = calloc(1, KLEFR_SIM_SHARED_SIZE);
@@ -120,8 +121,9 @@ static int open_meter(klefr_fleet *f, size_t k, const char *state_dir, char *err
     uint8_t img[KLEFR_NVM_SIZE];
     factory_image(m, img);
     char why[512];
-    if (klefr_sim_init_in(fm->sim, &f->world, m->model, m->serial, &fm->synth.afe,
-                          state_dir ? path : NULL, img, why, sizeof why) != 0) {
+    klefr_afe *afe = afe_fn ? afe_fn(afe_arg, k) : &fm->synth.afe;
+    if (klefr_sim_init_in(fm->sim, &f->world, m->model, m->serial, afe, state_dir ? path : NULL,
+                          img, why, sizeof why) != 0) {
         snprintf(err, errlen, "meter %s: %s", m->id, why);
         free(fm->sim);
         fm->sim = NULL;
@@ -137,13 +139,19 @@ static int open_meter(klefr_fleet *f, size_t k, const char *state_dir, char *err
                              : m->load_kind == KLEFR_FLEET_LOAD_SITE && spec->site_profile >= 0
                                  ? &spec->profiles[spec->site_profile]
                                  : NULL;
-    if (p)
+    if (p && !afe_fn)
         klefr_profile_start_adjusted(&fm->player, p, fm->sim, &fm->synth, adjust, fm);
     return 0;
 }
 
 klefr_fleet *klefr_fleet_open(const klefr_fleet_spec *spec, const char *state_dir, char *err,
                               size_t errlen)
+{
+    return klefr_fleet_open_with(spec, state_dir, NULL, NULL, err, errlen);
+}
+
+klefr_fleet *klefr_fleet_open_with(const klefr_fleet_spec *spec, const char *state_dir,
+                                   klefr_fleet_afe_fn afe, void *afe_arg, char *err, size_t errlen)
 {
     klefr_fleet *f = calloc(1, sizeof *f);
     if (!f) {
@@ -180,7 +188,7 @@ klefr_fleet *klefr_fleet_open(const klefr_fleet_spec *spec, const char *state_di
         }
     }
     for (size_t k = 0; k < spec->nmeters; k++, f->nmeters++)
-        if (open_meter(f, k, state_dir, err, errlen) < 0) {
+        if (open_meter(f, k, state_dir, afe, afe_arg, err, errlen) < 0) {
             f->nmeters++; /* closed with the others */
             klefr_fleet_close(f);
             return NULL;

@@ -68,7 +68,7 @@ typedef struct {
     int src_line;
 } klefr_fleet_meter_spec;
 
-typedef struct {
+typedef struct klefr_fleet_spec {
     char file[4096];
     char name[128];
     char *description;
@@ -143,6 +143,14 @@ typedef struct klefr_fleet {
  * (an address set by the installer stays). NULL with a message in err. */
 klefr_fleet *klefr_fleet_open(const klefr_fleet_spec *spec, const char *state_dir, char *err,
                               size_t errlen);
+/* The same with each meter's AFE from afe(arg, k) (a scenario's timeline
+ * feeds them): the fleet's own synths and profiles stay idle. */
+typedef struct klefr_afe *(*klefr_fleet_afe_fn)(void *arg, size_t k);
+klefr_fleet *klefr_fleet_open_with(const klefr_fleet_spec *spec, const char *state_dir,
+                                   klefr_fleet_afe_fn afe, void *afe_arg, char *err, size_t errlen);
+/* The load a meter starts with (its own, its profile's first segment, or
+ * its share of the site's: current x *scale), with its noise seed. */
+void klefr_fleet_meter_load(const klefr_fleet_spec *spec, size_t k, double *scale, klefr_load *out);
 /* Cut every meter's supply (they save, as at a power cut). */
 void klefr_fleet_power_off(klefr_fleet *f);
 void klefr_fleet_close(klefr_fleet *f);

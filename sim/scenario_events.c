@@ -418,25 +418,33 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
             return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
         if (klefr_scn_keys(c, o, path, common, kind->fields) < 0)
             return -1;
-        const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "meter");
-        if (f)
-            return klefr_scn_fail(c, f, path, "meter",
-                                  "is for installations of many meters (not supported yet)");
-        klefr_scn_event tpl = {.kind = kind, .line = klefr_json_line_of(&c->lines, o),
-                               .index = idx};
-        const char *label;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
-            if (klefr_scn_string(c, f, path, "label", &label) < 0)
-                return -1;
-            klefr_scn_copy_text(tpl.label, sizeof tpl.label, label);
-        }
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
-            klefr_scn_string(c, f, path, "comment", &label) < 0)
+        /* For the meter named, or every meter of the installation. */
+        size_t first, end;
+        const cJSON *f;
+        if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
+                                &end) < 0)
             return -1;
-        int rc = kind->parse(c, o, path, &tpl);
-        if (rc == 0)
-            rc = expand(c, o, path, &tpl);
-        free(tpl.text);
+        klefr_model model = c->s->model;
+        int rc = 0;
+        for (size_t m = first; m < end && rc == 0; m++) {
+            klefr_scn_event tpl = {.kind = kind, .line = klefr_json_line_of(&c->lines, o),
+                                   .index = idx, .meter = (int)m};
+            const char *label;
+            if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
+                if (klefr_scn_string(c, f, path, "label", &label) < 0)
+                    return -1;
+                klefr_scn_copy_text(tpl.label, sizeof tpl.label, label);
+            }
+            if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
+                klefr_scn_string(c, f, path, "comment", &label) < 0)
+                return -1;
+            c->s->model = klefr_scn_meter_model(c->s, m); /* settings are the model's */
+            rc = kind->parse(c, o, path, &tpl);
+            c->s->model = model;
+            if (rc == 0)
+                rc = expand(c, o, path, &tpl);
+            free(tpl.text);
+        }
         if (rc < 0)
             return -1;
         idx++;

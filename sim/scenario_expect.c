@@ -385,13 +385,18 @@ static int parse_when(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
     return 0;
 }
 
+static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, size_t meter,
+                     bool named);
+
 int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
 {
     klefr_scn *s = c->s;
     if (!cJSON_IsArray(j))
         return klefr_scn_fail(c, j, "", "expect", "must be a list of expectations");
     int n = cJSON_GetArraySize(j), idx = 0;
-    s->ex = calloc(n ? (size_t)n : 1, sizeof *s->ex);
+    /* one per meter of an installation when it names none */
+    size_t per = s->fleet ? klefr_scn_meter_count(s) : 1;
+    s->ex = calloc(n ? (size_t)n * per : 1, sizeof *s->ex);
     if (!s->ex)
         return klefr_scn_fail(c, j, "", "expect", "out of memory");
     const cJSON *o;
@@ -401,8 +406,25 @@ int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
         snprintf(path, sizeof path, "expect[%d]", idx++);
         if (!cJSON_IsObject(o))
             return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
+        size_t first, end;
+        if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
+                                &end) < 0)
+            return -1;
+        for (size_t m = first; m < end; m++)
+            if (parse_one(c, o, path, m, end - first > 1 || s->fleet) < 0)
+                return -1;
+    }
+    return 0;
+}
+
+static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, size_t meter,
+                     bool named)
+{
+    klefr_scn *s = c->s;
+    {
         klefr_scn_expect *e = &s->ex[s->nex++];
         e->line = klefr_json_line_of(&c->lines, o);
+        e->meter = (int)meter;
         for (size_t k = 0; k < NKINDS; k++)
             if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
                 if (e->kind)
@@ -416,10 +438,11 @@ int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
         if (klefr_scn_keys(c, o, path, common, e->kind->fields) < 0)
             return -1;
         const cJSON *f;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "meter")))
-            return klefr_scn_fail(c, f, path, "meter",
-                                  "is for installations of many meters (not supported yet)");
-        if (e->kind->parse(c, o, path, e) < 0 || parse_when(c, o, path, e) < 0)
+        klefr_model model = s->model;
+        s->model = klefr_scn_meter_model(s, meter);
+        int rc = e->kind->parse(c, o, path, e);
+        s->model = model;
+        if (rc < 0 || parse_when(c, o, path, e) < 0)
             return -1;
         const char *str;
         static const char *const texts[] = {"name", "label", "comment"};
@@ -431,6 +454,13 @@ int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
             klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
         if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
             klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
+        if (named) { /* whose: "flat-03: energy.active_fwd_kwh >= 1" */
+            char what[sizeof e->what + KLEFR_SCN_TEXT];
+            snprintf(what, sizeof what, "%s: %s", klefr_scn_meter_id(s, meter), e->what);
+            klefr_scn_copy_text(e->what, sizeof e->what, what);
+            if (e->name[0])
+                append(e->name, sizeof e->name, " [%s]", klefr_scn_meter_id(s, meter));
+        }
     }
     return 0;
 }
@@ -503,7 +533,7 @@ void klefr_scn_expect_pulse(klefr_scn_play *r, klefr_output out, uint64_t t_us, 
     for (size_t k = 0; k < s->nex; k++) {
         klefr_scn_expect *e = &s->ex[k];
         if (!e->kind->counts || e->kind->holds == h_accuracy || e->sel != (int)out ||
-            e->state != KLEFR_SCN_PENDING)
+            e->state != KLEFR_SCN_PENDING || e->meter != (int)r->meter)
             continue;
         uint64_t from = e->when == KLEFR_SCN_AT ? 0 : e->t_us;
         uint64_t to = e->when == KLEFR_SCN_AT ? e->t_us : e->t2_us;

@@ -154,6 +154,12 @@ PY
   echo "gateway on port $gw"
   mbp() { mbpoll -m tcp -p "$gw" -0 -1 "$@" 127.0.0.1; }
   val() { sed -n 's/^\[[0-9]*\]:[[:space:]]*//p' | head -1; }
+  # The meters measure their first block 0.2 s after power-up: wait for it.
+  for _ in $(seq 50); do
+    v=$(mbp -a 10 -t 4:float -B -r 0x5000 -c 1 2>/dev/null | val) || true
+    awk -v v="${v:-0}" 'BEGIN { exit !(v > 200) }' && break
+    sleep 0.1
+  done
   for k in $(seq 1 10); do
     v=$(mbp -a $k -t 4:float -B -r 0x5000 -c 1 | val) || fail "mbpoll id $k voltage"
     expect_near "id $k voltage" "$v" $((220 + k)) 0.5
