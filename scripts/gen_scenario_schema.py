@@ -169,6 +169,43 @@ D["scenario_line"] = dict(D["line"], properties={k: v for k, v in D["line"]["pro
 D["scenario_meter"] = dict(D["fleet_meter"], properties={k: v for k, v in D["fleet_meter"]["properties"].items()
                                                          if k not in ("load", "profile", "ir_port")})
 del D["scenario_meter"]["not"]
+# Tours (docs/tours.md): steps laid one after the other; a step's events have
+# no time of their own, its expectations none either (checked at its end).
+step_ev = []
+for k, (props, req, desc) in kinds.items():
+    if k == "caption":
+        continue
+    p = {"do": {"const": k, "description": desc}, "label": {"type": "string"}, "comment": {"type": "string"}}
+    p.update(props)
+    step_ev.append({"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req})
+D["step_expectation"] = {"oneOf": [
+    {"type": "object", "additionalProperties": False,
+     "properties": {k: v for k, v in a["properties"].items() if k not in ("at", "during", "within")},
+     "required": a["required"]}
+    for a in alts if "pulses" not in a["properties"] and "pulse_width_ms" not in a["properties"]]}
+D["press"] = {"type": "string", "pattern": "^[LRB](\\+[0-9]+(\\.[0-9]+)?)?(\\*[0-9]+)?$",
+  "description": "L, R or B (both), +HOLD seconds (default 0.2), *COUNT: \"R\", \"R+3.2\", \"B+3.2\", \"R*6\""}
+D["step"] = {"type": "object", "additionalProperties": False, "required": ["title", "lcd"],
+  "properties": {
+    "title": {"type": "string", "description": "the caption's title"},
+    "text": {"type": "string", "description": "the caption's paragraph"},
+    "do": {"type": "array", "description": "what the step does, one after the other",
+           "items": {"oneOf": [{"$ref": "#/$defs/press"}, {"oneOf": step_ev}]}},
+    "hint": {"type": "string", "description": "default: derived from the presses (\"hold R 3 s\")"},
+    "lcd": {"type": "string", "pattern": "^[^|]* \\| [^|]* \\| [^|]*$",
+            "description": "the LCD the step ends on, \"icons | value | name\" (as --lcd-text prints it)"},
+    "wait": {"$ref": "#/$defs/time", "description": "from the last action to the step's end (default: the tour's settle)"},
+    "expect": {"type": "array", "items": {"$ref": "#/$defs/step_expectation"}, "description": "checked at the step's end"},
+    "comment": {"type": "string"}}}
+D["tour"] = {"type": "object", "additionalProperties": False, "required": ["steps"],
+  "properties": {
+    "manual": {"type": "string", "description": "the manual's section the tour follows, e.g. \"7.10.1\""},
+    "start": {"$ref": "#/$defs/time", "description": "when the first step starts (default 1 s)"},
+    "lead": {"$ref": "#/$defs/time", "description": "from a caption to its first action (default 0.6 s)"},
+    "gap": {"$ref": "#/$defs/time", "description": "between actions (default 0.5 s)"},
+    "settle": {"$ref": "#/$defs/time", "description": "from the last action to the step's end (default 0.2 s)"},
+    "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1, "maxItems": 200},
+    "comment": {"type": "string"}}}
 schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "$id": "https://klefr-sim.invalid/scenarios/schema.json",
@@ -187,7 +224,8 @@ schema = {
     "timeline": {"type": "array", "items": {"$ref": "#/$defs/segment"}},
     "repeat": {"type": "boolean"}, "duration": time,
     "events": {"type": "array", "items": {"$ref": "#/$defs/event"}},
-    "expect": {"type": "array", "items": {"$ref": "#/$defs/expectation"}}},
+    "expect": {"type": "array", "items": {"$ref": "#/$defs/expectation"}},
+    "tour": {"$ref": "#/$defs/tour", "description": "a guided tour: captions, presses, hints, LCD checks (docs/tours.md)"}},
   "not": {"required": ["meter", "meters"]},
   "dependentRequired": {"lines": ["meters"], "site": ["meters"], "seed": ["meters"]},
   "$defs": D}

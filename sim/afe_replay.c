@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "afe_filter.h"
 #include "json_pos.h"
 #include "klefr/config.h"
 
@@ -162,6 +163,7 @@ static int csv_next(klefr_replay *r, klefr_replay_point *p, char *err, size_t er
 static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size_t errlen)
 {
     klefr_replay_point p, prev = {0};
+    double dt_min = INFINITY, dt_max = 0;
     uint64_t prev_line = 0;
     int got;
     r->src_rate_hz = o && o->rate_hz > 0 ? o->rate_hz : 0;
@@ -176,6 +178,10 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
                         (unsigned long long)r->line, p.t, prev.t, (unsigned long long)prev_line);
         if (r->src_index == 0)
             r->t0 = p.t;
+        else if (r->col_t >= 0) {
+            dt_min = fmin(dt_min, p.t - prev.t);
+            dt_max = fmax(dt_max, p.t - prev.t);
+        }
         prev = p;
         prev_line = r->line;
         r->src_index++;
@@ -188,6 +194,11 @@ static int csv_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
     r->src_frames = r->src_index;
     r->src_rate_hz = r->col_t < 0 ? o->rate_hz : 0;
     r->duration_s = r->col_t < 0 ? (double)(r->src_frames - 1) / r->src_rate_hz : prev.t - r->t0;
+    /* Evenly spaced times (within 0.1 % of a step, as printed times are):
+     * the points are the stream, at their mean rate. */
+    double mean = (double)(r->src_frames - 1) / r->duration_s;
+    r->uniform = r->col_t < 0 || dt_max - dt_min <= 1e-3 / mean;
+    r->fs_in = r->col_t < 0 ? o->rate_hz : mean;
     rewind(r->f);
     r->line = 0;
     r->ncols = 0;
@@ -324,9 +335,9 @@ static int wav_open(klefr_replay *r, const klefr_replay_opts *o, char *err, size
     if (wav_sidecar(r, err, errlen) < 0)
         return -1;
     if (r->v_scale <= 0)
-        r->v_scale = KLEFR_V_FULL_SCALE_PEAK;
+        r->v_scale = KLEFR_WAV_V_SCALE;
     if (r->i_scale <= 0)
-        r->i_scale = KLEFR_I_FULL_SCALE_PEAK;
+        r->i_scale = KLEFR_WAV_I_SCALE;
     return 0;
 }
 
@@ -373,7 +384,7 @@ static int wav_next(klefr_replay *r, klefr_replay_point *p)
     return 1;
 }
 
-/* ---- resampling ---------------------------------------------------------- */
+/* ---- the stream ---------------------------------------------------------- */
 
 static bool next_point(klefr_replay *r, klefr_replay_point *p)
 {
@@ -384,56 +395,217 @@ static bool next_point(klefr_replay *r, klefr_replay_point *p)
     if (r->kind == KLEFR_REPLAY_CSV)
         p->t -= r->t0;
     r->src_index++;
-    klefr_stream_truth_add(&r->truth, p->v, p->i);
     return true;
 }
 
-static void shift(klefr_replay *r)
+/* Grid rate for a CSV whose times are not evenly spaced: at least 16 kHz, a
+ * multiple of the ADC rate. */
+static double grid_rate(double mean_hz)
 {
-    for (int k = 0; k < 3; k++) {
-        r->w[k] = r->w[k + 1];
-        r->ok[k] = r->ok[k + 1];
-    }
-    r->ok[3] = r->ok[2] && next_point(r, &r->w[3]);
+    double q = ceil(mean_hz / KLEFR_FS_HZ) * KLEFR_FS_HZ;
+    return q < 4.0 * KLEFR_FS_HZ ? 4.0 * KLEFR_FS_HZ : q;
 }
 
-static double cubic(double p0, double p1, double p2, double p3, double u)
+/* The next frame of the stream; false at its end. */
+static bool next_frame(klefr_replay *r, double *v, double *i)
 {
-    return p1 + 0.5 * u *
-                    (p2 - p0 + u * (2 * p0 - 5 * p1 + 4 * p2 - p3 + u * (3 * (p1 - p2) + p3 - p0)));
+    if (r->uniform) {
+        klefr_replay_point p;
+        if (!next_point(r, &p))
+            return false;
+        *v = p.v, *i = p.i;
+        return true;
+    }
+    double t = (double)r->in_n / r->fs_in;
+    while (r->pb_ok && r->pb.t < t) {
+        r->pa = r->pb;
+        r->pb_ok = next_point(r, &r->pb);
+    }
+    if (!r->pb_ok) { /* only the last point itself */
+        if (r->pa.t != t)
+            return false;
+        *v = r->pa.v, *i = r->pa.i;
+        return true;
+    }
+    double u = (t - r->pa.t) / (r->pb.t - r->pa.t);
+    *v = r->pa.v + u * (r->pb.v - r->pa.v);
+    *i = r->pa.i + u * (r->pb.i - r->pa.i);
+    return true;
+}
+
+/* Pull frames into the ring up to index j (or the stream's end). */
+static void pull(klefr_replay *r, int64_t j)
+{
+    while ((int64_t)r->in_n <= j && r->in_n < r->in_total) {
+        double v, i;
+        if (!next_frame(r, &v, &i)) { /* shorter than announced (file changed) */
+            r->in_total = r->in_n;
+            break;
+        }
+        r->rv[r->in_n & r->ring_mask] = v;
+        r->ri[r->in_n & r->ring_mask] = i;
+        r->in_n++;
+    }
+}
+
+static void frame_at(const klefr_replay *r, int64_t j, double *v, double *i)
+{
+    uint64_t m;
+    if (r->kind == KLEFR_REPLAY_PERIODIC) {
+        int64_t p = (int64_t)r->period;
+        m = (uint64_t)(((j % p) + p) % p);
+    } else {
+        m = (uint64_t)j & r->ring_mask;
+    }
+    *v = r->rv[m];
+    *i = r->ri[m];
+}
+
+/* The truth takes the frames before stream position u (the time covered by
+ * the output samples so far). */
+static void truth_to(klefr_replay *r, double u)
+{
+    while ((double)r->truth_n < u && (r->kind == KLEFR_REPLAY_PERIODIC || r->truth_n < r->in_n)) {
+        double v, i;
+        frame_at(r, (int64_t)r->truth_n, &v, &i);
+        klefr_stream_truth_add(&r->truth, v, i);
+        r->truth_n++;
+    }
+}
+
+/* ---- the anti-alias filter ------------------------------------------------- */
+
+/* Kernel weights of the taps floor(u) + woff + t for fractional part frac,
+ * normalised to the filter's DC gain (the table's interpolation error and the
+ * recording's rate would otherwise leave a ripple with the phase). */
+static void weights(const klefr_replay *r, double frac, double *w)
+{
+    double sum = 0;
+    for (uint32_t t = 0; t < r->wtaps; t++) {
+        w[t] = klefr_aa_kernel((frac - (double)(r->woff + (int32_t)t)) * r->kx);
+        sum += w[t];
+    }
+    double g = klefr_aa_gain(0) / sum;
+    for (uint32_t t = 0; t < r->wtaps; t++)
+        w[t] *= g;
+}
+
+static uint32_t gcd32(uint32_t a, uint32_t b)
+{
+    while (b) {
+        uint32_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Set up the filter for the stream rate fs_in; ring of frames for files.
+ * Returns -1 when out of memory. */
+static int filter_setup(klefr_replay *r)
+{
+    double scale = r->fs_in < KLEFR_FS_HZ ? r->fs_in / KLEFR_FS_HZ : 1.0;
+    r->kx = KLEFR_FS_HZ * scale / r->fs_in; /* kernel samples per frame */
+    r->half = KLEFR_AA_HALF / r->kx;
+    r->woff = (int32_t)floor(-r->half);
+    r->wtaps = (uint32_t)(floor(r->half + 1.0) - r->woff + 1);
+    r->wtmp = malloc(r->wtaps * sizeof *r->wtmp);
+    if (!r->wtmp)
+        return -1;
+    double ri = round(r->fs_in);
+    r->in_rate = fabs(r->fs_in - ri) <= 1e-6 * r->fs_in && ri < 4e9 ? (uint32_t)ri : 0;
+    if (r->in_rate) {
+        r->fs_in = ri;
+        r->wphases = KLEFR_FS_HZ / gcd32(r->in_rate, KLEFR_FS_HZ);
+        if ((uint64_t)r->wphases * r->wtaps <= (1u << 21)) {
+            r->wcache = malloc((size_t)r->wphases * r->wtaps * sizeof *r->wcache);
+            if (!r->wcache)
+                return -1;
+            /* Phase p: fractional position p * gcd / KLEFR_FS_HZ. */
+            for (uint32_t p = 0; p < r->wphases; p++)
+                weights(r, (double)p / r->wphases, r->wcache + (size_t)p * r->wtaps);
+        }
+    }
+    if (r->kind != KLEFR_REPLAY_PERIODIC) {
+        uint64_t need = r->wtaps + (uint64_t)(r->fs_in / KLEFR_FS_HZ) + 16, size = 64;
+        while (size < need)
+            size <<= 1;
+        r->ring_mask = size - 1;
+        r->rv = malloc(size * sizeof *r->rv);
+        r->ri = malloc(size * sizeof *r->ri);
+        if (!r->rv || !r->ri)
+            return -1;
+    }
+    klefr_stream_truth_init(&r->truth, r->fs_in);
+    return 0;
 }
 
 static size_t replay_fill(klefr_afe *afe, int32_t *v, int32_t *i, size_t n)
 {
     klefr_replay *r = (klefr_replay *)afe;
+    const bool periodic = r->kind == KLEFR_REPLAY_PERIODIC;
     size_t k = 0;
     while (k < n && !r->ended) {
-        double t = (double)r->out_n / KLEFR_FS_HZ;
-        while (r->ok[2] && r->w[2].t <= t)
-            shift(r);
-        if (!r->ok[2]) {
-            /* Past the last point: emit it only when it falls exactly here. */
-            if (r->ok[1] && r->w[1].t == t) {
-                v[k] = klefr_adc_code_v(r->w[1].v, NULL);
-                i[k] = klefr_adc_code_i(r->w[1].i, NULL);
-                k++;
-                r->out_n++;
-            }
-            r->ended = true;
+        /* Position of this output in the stream: jc + frac. */
+        int64_t jc;
+        double frac;
+        const double *w;
+        if (r->in_rate) {
+            uint64_t num = r->out_n * r->in_rate;
+            jc = (int64_t)(num / KLEFR_FS_HZ);
+            uint32_t ph = (uint32_t)(num % KLEFR_FS_HZ);
+            frac = (double)ph / KLEFR_FS_HZ;
+            w = r->wcache ? r->wcache + (size_t)(ph / (KLEFR_FS_HZ / r->wphases)) * r->wtaps : NULL;
+        } else {
+            double u = (double)r->out_n * r->fs_in / KLEFR_FS_HZ;
+            jc = (int64_t)floor(u);
+            frac = u - (double)jc;
+            w = NULL;
+        }
+        if (!periodic && (jc > (int64_t)r->in_total - 1 ||
+                          (jc == (int64_t)r->in_total - 1 && frac > 0))) {
+            r->ended = true; /* past the last sample's time */
             break;
         }
-        const klefr_replay_point *p1 = &r->w[1], *p2 = &r->w[2];
-        double dt = p2->t - p1->t, u = (t - p1->t) / dt;
-        bool uniform = r->ok[0] && r->ok[3] &&
-                       (r->src_rate_hz > 0 || (fabs(p1->t - r->w[0].t - dt) < 1e-6 * dt &&
-                                               fabs(r->w[3].t - p2->t - dt) < 1e-6 * dt));
-        double vv, ii;
-        if (uniform) {
-            vv = cubic(r->w[0].v, p1->v, p2->v, r->w[3].v, u);
-            ii = cubic(r->w[0].i, p1->i, p2->i, r->w[3].i, u);
-        } else {
-            vv = p1->v + u * (p2->v - p1->v);
-            ii = p1->i + u * (p2->i - p1->i);
+        truth_to(r, (double)jc + frac);
+        int64_t j0 = jc + r->woff, j1 = j0 + (int64_t)r->wtaps - 1;
+        if (!periodic)
+            pull(r, j1);
+        if (!w) {
+            weights(r, frac, r->wtmp);
+            w = r->wtmp;
+        }
+        double vv = 0, ii = 0;
+        if (periodic || (j0 >= 0 && j1 < (int64_t)r->in_n)) {
+            if (!periodic && ((uint64_t)j0 & r->ring_mask) + r->wtaps <= r->ring_mask + 1) {
+                const double *pv = r->rv + ((uint64_t)j0 & r->ring_mask);
+                const double *pi = r->ri + ((uint64_t)j0 & r->ring_mask);
+                for (uint32_t t = 0; t < r->wtaps; t++) {
+                    vv += w[t] * pv[t];
+                    ii += w[t] * pi[t];
+                }
+            } else {
+                for (uint32_t t = 0; t < r->wtaps; t++) {
+                    double a, b;
+                    frame_at(r, j0 + t, &a, &b);
+                    vv += w[t] * a;
+                    ii += w[t] * b;
+                }
+            }
+        } else { /* an end of the recording: the kernel cut and renormalised */
+            double sum = 0;
+            for (uint32_t t = 0; t < r->wtaps; t++) {
+                int64_t j = j0 + t;
+                if (j < 0 || j >= (int64_t)r->in_n)
+                    continue;
+                double a, b;
+                frame_at(r, j, &a, &b);
+                vv += w[t] * a;
+                ii += w[t] * b;
+                sum += w[t];
+            }
+            vv *= klefr_aa_gain(0) / sum;
+            ii *= klefr_aa_gain(0) / sum;
         }
         bool cv, ci;
         v[k] = klefr_adc_code_v(vv, &cv);
@@ -443,15 +615,21 @@ static size_t replay_fill(klefr_afe *afe, int32_t *v, int32_t *i, size_t n)
         k++;
         r->out_n++;
     }
+    truth_to(r, (double)r->out_n * r->fs_in / KLEFR_FS_HZ);
     klefr_stream_truth_publish(&r->truth, r->out_n, &r->afe.truth);
     return k;
+}
+
+static void replay_init(klefr_replay *r)
+{
+    memset(r, 0, sizeof *r);
+    r->afe.fill = replay_fill;
 }
 
 int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts *o, char *err,
                       size_t errlen)
 {
-    memset(r, 0, sizeof *r);
-    r->afe.fill = replay_fill;
+    replay_init(r);
     snprintf(r->path, sizeof r->path, "%s", path);
     r->f = fopen(path, "rb");
     if (!r->f)
@@ -474,13 +652,47 @@ int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts
         klefr_replay_close(r);
         return -1;
     }
-    /* The truth sees the recording at its mean rate. */
-    klefr_stream_truth_init(&r->truth, r->src_rate_hz > 0 ? r->src_rate_hz
-                                                          : (double)(r->src_frames - 1) / r->duration_s);
-    /* Prime the window: w[1] is the first point; w[0] is missing. */
-    r->ok[1] = next_point(r, &r->w[1]);
-    r->ok[2] = r->ok[1] && next_point(r, &r->w[2]);
-    r->ok[3] = r->ok[2] && next_point(r, &r->w[3]);
+    if (r->kind == KLEFR_REPLAY_WAV) {
+        r->uniform = true;
+        r->fs_in = r->src_rate_hz;
+    }
+    if (r->uniform) {
+        r->in_total = r->src_frames;
+    } else {
+        r->fs_in = grid_rate(r->fs_in);
+        r->in_total = (uint64_t)floor(r->duration_s * r->fs_in + 1e-9) + 1;
+        r->pb_ok = next_point(r, &r->pa) && next_point(r, &r->pb);
+    }
+    if (filter_setup(r) < 0) {
+        fail(err, errlen, "%s: out of memory", path);
+        klefr_replay_close(r);
+        return -1;
+    }
+    return 0;
+}
+
+int klefr_replay_open_periodic(klefr_replay *r, const double *v, const double *i, size_t n,
+                               double rate_hz)
+{
+    replay_init(r);
+    r->kind = KLEFR_REPLAY_PERIODIC;
+    snprintf(r->path, sizeof r->path, "(periodic waveform)");
+    if (n < 2 || !(rate_hz >= 100 && rate_hz <= 1e7))
+        return -1;
+    r->uniform = true;
+    r->fs_in = r->src_rate_hz = rate_hz;
+    r->src_frames = r->period = n;
+    r->in_total = UINT64_MAX;
+    r->duration_s = INFINITY;
+    r->rv = malloc(n * sizeof *r->rv);
+    r->ri = malloc(n * sizeof *r->ri);
+    if (!r->rv || !r->ri || filter_setup(r) < 0) {
+        klefr_replay_close(r);
+        return -1;
+    }
+    memcpy(r->rv, v, n * sizeof *v);
+    memcpy(r->ri, i, n * sizeof *i);
+    r->in_n = n;
     return 0;
 }
 
@@ -489,4 +701,9 @@ void klefr_replay_close(klefr_replay *r)
     if (r->f)
         fclose(r->f);
     r->f = NULL;
+    free(r->rv);
+    free(r->ri);
+    free(r->wcache);
+    free(r->wtmp);
+    r->rv = r->ri = r->wcache = r->wtmp = NULL;
 }

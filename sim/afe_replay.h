@@ -7,12 +7,19 @@
  *    is reported before the run starts.
  *  - WAV: 2 channels (V, I), 16/24/32-bit PCM or 32/64-bit float; full scale
  *    (1.0) = v_scale volts / i_scale amperes, from the options, a sidecar
- *    FILE.json {"v_scale":..,"i_scale":..}, or the ADC's own full scale.
- * Streamed (not loaded whole), resampled to KLEFR_FS_HZ with Catmull-Rom
- * cubic interpolation (linear where the source spacing is not uniform), no
- * anti-alias filter: content above KLEFR_FS_HZ/2 folds back. Values beyond
- * the ADC's range clip and are counted. fill() returns fewer samples than
- * asked once the recording has ended. */
+ *    FILE.json {"v_scale":..,"i_scale":..}, or 500 V / 200 A.
+ *  - A periodic waveform in memory (one period of samples, repeated for
+ *    ever): what the test bench and the tests generate.
+ * Streamed (not loaded whole) as a uniform stream at the recording's rate
+ * (a CSV whose times are not evenly spaced is first interpolated linearly
+ * onto an even grid of at least 16 kHz) and resampled to KLEFR_FS_HZ through
+ * the front end's anti-alias filter (afe_filter.h): each ADC sample is the
+ * recording convolved with the filter's kernel at that instant, the same on
+ * both channels. Near the ends of a recording the kernel is cut and
+ * renormalised; a periodic source wraps around. Values beyond the ADC's range
+ * clip and are counted (afe.h). The truth (afe.h) is the recording's own.
+ * fill() returns fewer samples than asked once the recording has ended (at
+ * its last sample's time). */
 #ifndef KLEFR_SIM_AFE_REPLAY_H
 #define KLEFR_SIM_AFE_REPLAY_H
 
@@ -34,7 +41,11 @@ typedef struct {
     double t, v, i; /* seconds from the first sample, volts, amperes */
 } klefr_replay_point;
 
-typedef enum { KLEFR_REPLAY_CSV, KLEFR_REPLAY_WAV } klefr_replay_kind;
+typedef enum { KLEFR_REPLAY_CSV, KLEFR_REPLAY_WAV, KLEFR_REPLAY_PERIODIC } klefr_replay_kind;
+
+/* WAV full scale when neither the options nor a sidecar say. */
+#define KLEFR_WAV_V_SCALE 500.0
+#define KLEFR_WAV_I_SCALE 200.0
 
 #define KLEFR_CSV_MAX_COLS 8
 
@@ -59,22 +70,44 @@ typedef struct klefr_replay {
     uint64_t data_left; /* bytes */
     double v_scale, i_scale;
 
-    /* Resampler: a window of 4 source points around the output time. */
-    klefr_replay_point w[4];
-    bool ok[4];
-    uint64_t src_index; /* frames read so far */
-    uint64_t out_n;     /* output samples produced */
+    /* The uniform stream the filter reads: frame j at t = j / fs_in. */
+    double fs_in;
+    uint64_t in_total;   /* frames in the stream (UINT64_MAX: periodic) */
+    bool uniform;        /* source points are the frames; else linear onto the grid */
+    klefr_replay_point pa, pb; /* non-uniform: source points around the next frame */
+    bool pb_ok;
+    double *rv, *ri;     /* ring of frames (periodic: the whole period) */
+    uint64_t ring_mask;  /* ring size - 1; periodic: unused */
+    uint64_t period;     /* periodic: frames per period */
+    uint64_t in_n;       /* frames pulled into the ring */
+    /* Filter: output k sits at stream position u = k fs_in / KLEFR_FS_HZ and
+     * takes frames j with |u - j| <= half; kernel at (u - j) * kx. */
+    double half, kx;
+    uint32_t in_rate;    /* fs_in when it is a whole number, else 0 */
+    double *wcache;      /* in_rate: weights per phase (k fs_in mod KLEFR_FS_HZ) */
+    uint32_t wphases, wtaps;
+    int32_t woff;        /* first tap relative to floor(u) */
+    double *wtmp;        /* weights of one output (no cache) */
+    uint64_t out_n;      /* output samples produced */
+    uint64_t truth_n;    /* frames the truth has taken */
+    uint64_t src_index;  /* source points read so far */
     bool ended;
-    klefr_stream_truth truth; /* of the recording's own samples (afe.h) */
+    klefr_stream_truth truth; /* of the stream's frames (afe.h) */
 } klefr_replay;
 
 /* Open and check the whole file (CSV) or its header (WAV). Returns 0, or -1
- * with "file:line: message" (binary files: "file: message") in err. */
+ * with "file:line: message" (binary files: "file: message") in err. Out of
+ * memory is "file: out of memory". */
 int klefr_replay_open(klefr_replay *r, const char *path, const klefr_replay_opts *o, char *err,
                       size_t errlen);
+/* A periodic source: one period of n samples (volts, amperes) at rate_hz,
+ * copied. Returns 0 or -1 (n < 2, bad rate, out of memory). */
+int klefr_replay_open_periodic(klefr_replay *r, const double *v, const double *i, size_t n,
+                               double rate_hz);
 void klefr_replay_close(klefr_replay *r);
 
-/* Volts/amperes to ADC codes with the config.h scaling, clipped. */
+/* Volts/amperes to ADC codes with the config.h scaling, clipped (*clipped
+ * says so; may be NULL). */
 int32_t klefr_adc_code_v(double volts, bool *clipped);
 int32_t klefr_adc_code_i(double amperes, bool *clipped);
 

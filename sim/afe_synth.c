@@ -1,7 +1,8 @@
 /* Synthetic analog front end: phasor recurrence (one complex multiply per
  * component per sample, rotors reset from the exact phase every
  * KLEFR_SYNTH_RENORM samples), deterministic noise (xorshift64* into a table of
- * normal quantiles), DC offsets, ADC gain/offset/rounding/clipping (counted
+ * normal quantiles), DC offsets, the anti-alias filter's response on every
+ * component, ADC gain/offset/rounding/clipping (counted
  * only when the load's peak can reach full scale), and the exact truth of the
  * terminal signal per fill (afe.h). */
 #include "afe_synth.h"
@@ -11,6 +12,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "afe_filter.h"
 #include "klefr/config.h"
 
 #define TWO_PI 6.283185307179586
@@ -209,7 +211,10 @@ static void setup(klefr_synth *s)
     const klefr_load *l = &s->load;
     double kv = s->adc.gain_v * KLEFR_ADC_FULL_SCALE / KLEFR_V_FULL_SCALE_PEAK;
     double ki = s->adc.gain_i * KLEFR_ADC_FULL_SCALE / KLEFR_I_FULL_SCALE_PEAK;
-    double av = sqrt(2.0) * l->v_rms * kv, ai = sqrt(2.0) * l->i_rms * ki;
+    /* The front end's anti-alias filter (afe_filter.h) weights every
+     * component alike on both channels: above 2 kHz nothing is left to alias. */
+    double g1 = klefr_aa_gain(l->freq_hz);
+    double av = sqrt(2.0) * l->v_rms * kv * g1, ai = sqrt(2.0) * l->i_rms * ki * g1;
     s->dtheta = TWO_PI * l->freq_hz / KLEFR_FS_HZ;
     s->ncomp = 1 + (l->n_harm < KLEFR_MAX_HARMONICS ? l->n_harm : KLEFR_MAX_HARMONICS);
     s->cv_re[0] = av;
@@ -220,7 +225,8 @@ static void setup(klefr_synth *s)
     s->step_im[0] = sin(s->dtheta);
     for (unsigned k = 1; k < s->ncomp; k++) {
         const klefr_harmonic *h = &l->harm[k - 1];
-        double hv = av * h->v_pct / 100.0, hi = ai * h->i_pct / 100.0;
+        double gh = g1 > 0 ? klefr_aa_gain(h->order * l->freq_hz) / g1 : 0.0;
+        double hv = av * h->v_pct / 100.0 * gh, hi = ai * h->i_pct / 100.0 * gh;
         s->cv_re[k] = hv * cos(h->v_phase_deg * DEG);
         s->cv_im[k] = hv * sin(h->v_phase_deg * DEG);
         s->ci_re[k] = hi * cos(h->i_phase_deg * DEG);

@@ -24,29 +24,6 @@ void klefr_truth_commit(klefr_truth_acc *a)
     a->pend_j = a->pend_qs = 0;
 }
 
-/* Add x to side a (hint >= 0) or b, keeping both >= 0. */
-static void put(double *a, double *b, double x, double hint)
-{
-    if (hint >= 0 ? *a + x >= 0 : *b - x < 0)
-        *a += x;
-    else
-        *b -= x;
-}
-
-void klefr_truth_publish(const klefr_truth_acc *a, double extra_qs, double hint_p,
-                         double hint_q, uint64_t samples, klefr_afe_truth *t)
-{
-    klefr_truth_acc c = *a;
-    put(&c.fwd_j, &c.rev_j, c.pend_j, hint_p);
-    put(&c.qfwd_s, &c.qrev_s, c.pend_qs + extra_qs, hint_q);
-    t->act_fwd_wh = c.fwd_j / 3600.0;
-    t->act_rev_wh = c.rev_j / 3600.0;
-    t->react_fwd_varh = c.qfwd_s / 3600.0;
-    t->react_rev_varh = c.qrev_s / 3600.0;
-    t->samples = samples;
-    t->seconds = (double)samples / KLEFR_FS_HZ;
-}
-
 /* ---- sampled streams ------------------------------------------------------ */
 
 static void corr_reset(klefr_stream_truth *t)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "afe.h"
+#include "klefr/config.h"
 
 /* Closed intervals by direction, and the interval in progress (net). */
 typedef struct {
@@ -24,8 +25,28 @@ void klefr_truth_commit(klefr_truth_acc *a);
  * extra_qs of reactive energy known only approximately) counts on the side
  * the hints say (the sign of the last whole cycle, or of the load's mean
  * power), unless that would make the side negative: then by its own sign. */
-void klefr_truth_publish(const klefr_truth_acc *a, double extra_qs, double hint_p,
-                         double hint_q, uint64_t samples, klefr_afe_truth *t);
+static inline void klefr_truth_put_(double *a, double *b, double x, double hint)
+{
+    if (hint >= 0 ? *a + x >= 0 : *b - x < 0)
+        *a += x;
+    else
+        *b -= x;
+}
+
+static inline void klefr_truth_publish(const klefr_truth_acc *a, double extra_qs, double hint_p,
+                                       double hint_q, uint64_t samples, klefr_afe_truth *t)
+{
+    double fj = a->fwd_j, rj = a->rev_j, fq = a->qfwd_s, rq = a->qrev_s;
+    klefr_truth_put_(&fj, &rj, a->pend_j, hint_p);
+    klefr_truth_put_(&fq, &rq, a->pend_qs + extra_qs, hint_q);
+    const double h = 1.0 / 3600.0;
+    t->act_fwd_wh = fj * h;
+    t->act_rev_wh = rj * h;
+    t->react_fwd_varh = fq * h;
+    t->react_rev_varh = rq * h;
+    t->samples = samples;
+    t->seconds = (double)samples * (1.0 / KLEFR_FS_HZ);
+}
 
 /* A uniformly sampled pair of signals (volts, amperes) at fs: integral of
  * v*i by rectangles, cycles between rising zero crossings of v (hysteresis

@@ -330,6 +330,7 @@ static void view_fill(klefr_panel *p, klefr_panel_view *v)
     v->has_load = p->synth != NULL;
     v->load = p->load_pending || !p->synth ? p->load : p->synth->load;
     v->t2_input = p->t2_input;
+    v->overload = s->clip_any && s->t_us - s->clip_last_us < 1000000;
     v->hover = p->hover;
     v->pressed = p->pressed;
     v->present = p->present;

@@ -531,6 +531,9 @@ static void draw_readings(klefr_canvas *c, const klefr_panel_layout *L, const kl
     bool ok = m && v->powered && m->meas.valid;
     char b[48];
     const float dy = 22.0f;
+    if (v->overload) /* ADC clipping: the load is beyond the meter's range */
+        klefr_cv_text(c, &klefr_font_bold, x + w, y - 30, 16, 0xffff5a4e, KLEFR_ALIGN_RIGHT,
+                      "ADC OVERLOAD");
 #define VAL(fmt, x_) (ok ? (snprintf(b, sizeof b, fmt, x_), b) : "--")
     row(c, L, x, y, w, "Voltage", VAL("%.1f", m->meas.v_rms), "V");
     row(c, L, x, y += dy, w, "Current", VAL("%.3f", m->meas.i_rms), "A");

@@ -125,6 +125,7 @@ typedef struct {
     bool has_load;
     klefr_load load;
     bool t2_input;
+    bool overload; /* the ADC clipped within the last second */
     klefr_ctl hover, pressed;
     bool present;       /* presentation layout: the meter large, the caption beside it */
     bool show_readings; /* presentation layout: a few readings under the caption */

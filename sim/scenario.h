@@ -20,6 +20,7 @@
 
 #include "afe_replay.h"
 #include "afe_synth.h"
+#include "clock.h"
 #include "klefr/types.h"
 
 typedef struct klefr_scn_event_kind klefr_scn_event_kind;
@@ -75,6 +76,7 @@ typedef struct {
     int line;
     int index;         /* position in the file's "events" list */
     int meter;         /* which of the scenario's meters (0 with one meter) */
+    int step;          /* the tour step (1-based) that does it; 0 = none */
     char label[KLEFR_SCN_TEXT];
 } klefr_scn_event;
 
@@ -111,6 +113,22 @@ typedef struct {
     double acc_min, acc_max;
     double reg0, truth0;
 } klefr_scn_expect;
+
+/* One step of a guided tour (docs/tours.md): a caption, the actions it
+ * demonstrates (their events are in klefr_scn.ev), a hint on the button to
+ * press, and the LCD text it ends on (an expectation at end_us). */
+typedef struct {
+    char *title, *text;
+    char hint[160];        /* "press R 6 times, then hold R 3 s": given or derived */
+    uint8_t hint_buttons;  /* KLEFR_BTN_* of the first press; 0 = no button */
+    double hint_hold_s;    /* its hold to name: 0 a short press, else whole seconds */
+    char *lcd;             /* "icons | value | name" at end_us */
+    uint64_t t_us;         /* the caption shows (the step starts) */
+    uint64_t end_us;       /* actions over, the LCD settled: the step's checks */
+    size_t first_ev, nev;  /* its events in klefr_scn.ev: the caption, then the actions */
+    size_t lcd_ex;         /* its LCD check in klefr_scn.ex */
+    int line;
+} klefr_scn_step;
 
 /* A point of the run, kept for the plot. */
 typedef struct {
@@ -153,6 +171,10 @@ typedef struct klefr_scn {
     size_t nex;
     uint64_t duration_us;
     bool have_duration;
+    /* a guided tour (the "tour" section); nstep = 0 for other scenarios */
+    klefr_scn_step *step;
+    size_t nstep;
+    char tour_manual[32];      /* the manual's section it follows, "7.10.1" */
 
     /* results of the run */
     bool ran;
@@ -196,6 +218,36 @@ typedef struct {
  * final registers). Returns 0 (see s->nfail), or -1 with a message in err
  * for a host failure (out of memory, a file that went away). */
 int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen);
+
+/* The same run taken piece by piece (tour players, handouts): open, run to
+ * the times wanted (a snapshot saved on the way can be gone back to), finish.
+ * klefr_scn_run is open, to the end, finish. */
+typedef struct klefr_scn_runner klefr_scn_runner;
+typedef struct klefr_scn_snapshot klefr_scn_snapshot;
+int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_runner **out,
+                          char *err, size_t errlen);
+/* The meter being run, and the synthetic load at its terminals (a window
+ * shows them; a caller may also drive the sim with its own paced loop, never
+ * past s->duration_us). */
+struct klefr_sim *klefr_scn_runner_sim(klefr_scn_runner *r);
+klefr_synth *klefr_scn_runner_synth(klefr_scn_runner *r);
+/* Run flat out until t_us (at most the scenario's duration): the events and
+ * checks at t_us are done when it returns. */
+klefr_loop_result klefr_scn_runner_to(klefr_scn_runner *r, uint64_t t_us);
+/* End of the run (res: how the loop ended): pending checks decided, final
+ * registers. 0, or -1 with err (a host failure during the run). */
+int klefr_scn_runner_finish(klefr_scn_runner *r, klefr_loop_result res, char *err,
+                            size_t errlen);
+void klefr_scn_runner_free(klefr_scn_runner *r);
+/* A copy of the whole run now (meter, load, checks), to go back to: NULL when
+ * out of memory or the scenario replays a recording (it streams). */
+klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *r);
+void klefr_scn_runner_restore(klefr_scn_runner *r, const klefr_scn_snapshot *snap);
+void klefr_scn_snapshot_free(klefr_scn_snapshot *snap);
+
+/* The LCD as the "lcd": "text" expectations see it: "FW kWh | 0.00 | TOTAL"
+ * (a meter without supply shows " |  | "). */
+void klefr_scn_lcd(const struct klefr_sim *sim, char *out, size_t n);
 
 /* "FILE: t=12.5 s: expect ..., got ..." into buf for a failed expectation. */
 void klefr_scn_failure_line(const klefr_scn *s, const klefr_scn_expect *e, char *buf, size_t n);

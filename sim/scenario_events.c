@@ -263,8 +263,8 @@ static const klefr_scn_event_kind kinds[] = {
 void klefr_scn_event_after(klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us)
 {
     if (ev->kind->act == a_press) {
-        if (r->sim->powered)
-            klefr_meter_buttons(&r->sim->meter, 0, t_us);
+        /* the level too: a window draws it, and a power-up reads it */
+        klefr_sim_buttons(r->sim, 0, t_us);
     } else if (ev->kind->act == a_power_cut) {
         r->ev_cut = false;
         klefr_scn_terminals(r, t_us);
@@ -391,6 +391,46 @@ static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn
     return 0;
 }
 
+/* The kind, its fields, label and comment of one event object (not when),
+ * for the scenario's meter number meter. */
+static int parse_what(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                      const char *const *keys, size_t meter, klefr_scn_event *tpl)
+{
+    *tpl = (klefr_scn_event){.kind = NULL};
+    if (!cJSON_IsObject(o))
+        return klefr_scn_fail(c, o, path, NULL, "an event must be an object");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "do");
+    char names[400] = "";
+    for (size_t k = 0, at = 0; k < NKINDS; k++)
+        at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                               kinds[k].name);
+    if (!d)
+        return klefr_scn_fail(c, o, path, NULL, "an event needs \"do\" (%s)", names);
+    const klefr_scn_event_kind *kind =
+        cJSON_IsString(d) ? klefr_scn_event_kind_find(d->valuestring) : NULL;
+    if (!kind)
+        return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
+    if (klefr_scn_keys(c, o, path, keys, kind->fields) < 0)
+        return -1;
+    const cJSON *f;
+    *tpl = (klefr_scn_event){.kind = kind, .line = klefr_json_line_of(&c->lines, o),
+                             .meter = (int)meter};
+    const char *label;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
+        if (klefr_scn_string(c, f, path, "label", &label) < 0)
+            return -1;
+        klefr_scn_copy_text(tpl->label, sizeof tpl->label, label);
+    }
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
+        klefr_scn_string(c, f, path, "comment", &label) < 0)
+        return -1;
+    klefr_model model = c->s->model;
+    c->s->model = klefr_scn_meter_model(c->s, meter); /* settings are the model's */
+    int rc = kind->parse(c, o, path, tpl);
+    c->s->model = model;
+    return rc;
+}
+
 int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
 {
     if (!cJSON_IsArray(j))
@@ -401,46 +441,16 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
     {
         char path[48];
         snprintf(path, sizeof path, "events[%d]", idx);
-        if (!cJSON_IsObject(o))
-            return klefr_scn_fail(c, o, path, NULL, "an event must be an object");
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(o, "do");
-        char names[400] = "";
-        for (size_t k = 0, at = 0; k < NKINDS; k++)
-            at += (size_t)snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
-                                   kinds[k].name);
-        if (!d)
-            return klefr_scn_fail(c, o, path, NULL, "an event needs \"do\" (%s)", names);
-        const klefr_scn_event_kind *kind = NULL;
-        for (size_t k = 0; k < NKINDS && cJSON_IsString(d); k++)
-            if (!strcmp(d->valuestring, kinds[k].name))
-                kind = &kinds[k];
-        if (!kind)
-            return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
-        if (klefr_scn_keys(c, o, path, common, kind->fields) < 0)
-            return -1;
         /* For the meter named, or every meter of the installation. */
         size_t first, end;
-        const cJSON *f;
-        if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
-                                &end) < 0)
+        const cJSON *mf = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "meter") : NULL;
+        if (klefr_scn_meters_of(c, mf, path, &first, &end) < 0)
             return -1;
-        klefr_model model = c->s->model;
         int rc = 0;
         for (size_t m = first; m < end && rc == 0; m++) {
-            klefr_scn_event tpl = {.kind = kind, .line = klefr_json_line_of(&c->lines, o),
-                                   .index = idx, .meter = (int)m};
-            const char *label;
-            if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
-                if (klefr_scn_string(c, f, path, "label", &label) < 0)
-                    return -1;
-                klefr_scn_copy_text(tpl.label, sizeof tpl.label, label);
-            }
-            if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
-                klefr_scn_string(c, f, path, "comment", &label) < 0)
-                return -1;
-            c->s->model = klefr_scn_meter_model(c->s, m); /* settings are the model's */
-            rc = kind->parse(c, o, path, &tpl);
-            c->s->model = model;
+            klefr_scn_event tpl;
+            rc = parse_what(c, o, path, common, m, &tpl);
+            tpl.index = idx;
             if (rc == 0)
                 rc = expand(c, o, path, &tpl);
             free(tpl.text);
@@ -450,4 +460,42 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
         idx++;
     }
     return 0;
+}
+
+const klefr_scn_event_kind *klefr_scn_event_kind_find(const char *name)
+{
+    for (size_t k = 0; k < NKINDS; k++)
+        if (!strcmp(name, kinds[k].name))
+            return &kinds[k];
+    return NULL;
+}
+
+int klefr_scn_event_add(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                        const klefr_scn_event *tpl, uint64_t t_us)
+{
+    uint32_t spread = tpl->kind->act == a_power_cut ? tpl->arg : 0;
+    return add(c, o, path, tpl, t_us, spread);
+}
+
+int klefr_scn_event_step(klefr_scn_pctx *c, const cJSON *o, const char *path, uint64_t t_us,
+                         int step, uint64_t *end_us)
+{
+    static const char *const keys[] = {"do", "label", "comment", "meter", NULL};
+    klefr_scn_event tpl;
+    size_t first, end; /* a step is for one meter: the one named, else the first */
+    if (klefr_scn_meters_of(c, cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "meter")
+                                                 : NULL,
+                            path, &first, &end) < 0)
+        return -1;
+    int rc = parse_what(c, o, path, keys, first, &tpl);
+    if (rc == 0 && tpl.kind->act == a_none)
+        rc = klefr_scn_fail(c, o, path, "do", "a step is its own caption");
+    tpl.step = step;
+    tpl.index = -1;
+    if (rc == 0)
+        rc = klefr_scn_event_add(c, o, path, &tpl, t_us);
+    free(tpl.text);
+    if (rc == 0)
+        *end_us = klefr_scn_event_end(&c->s->ev[c->s->nev - 1]);
+    return rc;
 }

@@ -230,11 +230,11 @@ static int x_lcd(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_
 
 /* The LCD as text: the three rows of klefr_lcd_text, or all of them as
  * --lcd-text prints them ("icons | value | name"). A dead meter shows nothing. */
-static void lcd_row(const klefr_scn_play *r, int row, char *out, size_t n)
+static void lcd_row(const klefr_sim *sim, int row, char *out, size_t n)
 {
     char text[160] = "";
-    if (r->sim->powered)
-        klefr_lcd_text(&r->sim->out.lcd, text, sizeof text);
+    if (sim->powered)
+        klefr_lcd_text(&sim->out.lcd, text, sizeof text);
     char *line[3] = {text, "", ""};
     char *nl = strchr(text, '\n');
     if (nl) {
@@ -251,10 +251,15 @@ static void lcd_row(const klefr_scn_play *r, int row, char *out, size_t n)
         snprintf(out, n, "%s", line[row - 1]);
 }
 
+void klefr_scn_lcd(const klefr_sim *sim, char *out, size_t n)
+{
+    lcd_row(sim, 0, out, n);
+}
+
 static bool h_lcd(klefr_scn_play *r, klefr_scn_expect *e)
 {
     char s[160];
-    lcd_row(r, e->sel, s, sizeof s);
+    lcd_row(r->sim, e->sel, s, sizeof s);
     return cmp_text(e, s);
 }
 
@@ -385,83 +390,118 @@ static int parse_when(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
     return 0;
 }
 
-static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, size_t meter,
-                     bool named);
-
-int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
+klefr_scn_expect *klefr_scn_expect_new(klefr_scn_pctx *c, const cJSON *at, const char *path)
 {
     klefr_scn *s = c->s;
-    if (!cJSON_IsArray(j))
-        return klefr_scn_fail(c, j, "", "expect", "must be a list of expectations");
-    int n = cJSON_GetArraySize(j), idx = 0;
-    /* one per meter of an installation when it names none */
-    size_t per = s->fleet ? klefr_scn_meter_count(s) : 1;
-    s->ex = calloc(n ? (size_t)n * per : 1, sizeof *s->ex);
-    if (!s->ex)
-        return klefr_scn_fail(c, j, "", "expect", "out of memory");
-    const cJSON *o;
-    cJSON_ArrayForEach(o, j)
-    {
-        char path[48];
-        snprintf(path, sizeof path, "expect[%d]", idx++);
-        if (!cJSON_IsObject(o))
-            return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
-        size_t first, end;
-        if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
-                                &end) < 0)
+    if (s->nex % 64 == 0) {
+        klefr_scn_expect *n = realloc(s->ex, (s->nex + 64) * sizeof *n);
+        if (!n) {
+            klefr_scn_fail(c, at, path, NULL, "out of memory");
+            return NULL;
+        }
+        s->ex = n;
+    }
+    klefr_scn_expect *e = &s->ex[s->nex++];
+    memset(e, 0, sizeof *e);
+    e->line = klefr_json_line_of(&c->lines, at);
+    return e;
+}
+
+/* One expectation of object o for the scenario's meter number meter; named:
+ * its text says whose (an installation's). */
+static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                     size_t meter, bool named, klefr_scn_expect **out)
+{
+    klefr_scn *s = c->s;
+    klefr_scn_expect *e = klefr_scn_expect_new(c, o, path);
+    if (!e)
+        return -1;
+    *out = e;
+    e->meter = (int)meter;
+    for (size_t k = 0; k < NKINDS; k++)
+        if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
+            if (e->kind)
+                return klefr_scn_fail(c, o, path, kinds[k].key, "one subject per "
+                                      "expectation (\"%s\" is here too)", e->kind->key);
+            e->kind = &kinds[k];
+        }
+    if (!e->kind)
+        return klefr_scn_fail(c, o, path, NULL, "an expectation needs one of \"value\", "
+                              "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\"");
+    if (klefr_scn_keys(c, o, path, timed ? common : common + 3, e->kind->fields) < 0)
+        return -1;
+    const cJSON *f;
+    klefr_model model = s->model;
+    s->model = klefr_scn_meter_model(s, meter); /* settings are the model's */
+    int rc = e->kind->parse(c, o, path, e);
+    s->model = model;
+    if (rc < 0 || parse_when(c, o, path, e) < 0)
+        return -1;
+    const char *str;
+    static const char *const texts[] = {"name", "label", "comment"};
+    for (int k = 0; k < 3; k++)
+        if ((f = cJSON_GetObjectItemCaseSensitive(o, texts[k])) &&
+            klefr_scn_string(c, f, path, texts[k], &str) < 0)
             return -1;
-        for (size_t m = first; m < end; m++)
-            if (parse_one(c, o, path, m, end - first > 1 || s->fleet) < 0)
-                return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "label")))
+        klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
+    if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
+        klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
+    if (named) { /* whose: "flat-03: energy.active_fwd_kwh >= 1" */
+        char what[sizeof e->what + KLEFR_SCN_TEXT];
+        snprintf(what, sizeof what, "%s: %s", klefr_scn_meter_id(s, meter), e->what);
+        klefr_scn_copy_text(e->what, sizeof e->what, what);
+        if (e->name[0])
+            append(e->name, sizeof e->name, " [%s]", klefr_scn_meter_id(s, meter));
     }
     return 0;
 }
 
-static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, size_t meter,
-                     bool named)
+int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                           klefr_scn_expect **out)
 {
-    klefr_scn *s = c->s;
+    if (!cJSON_IsObject(o))
+        return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
+    /* For the meter named, or one each for every meter of an installation. */
+    size_t first, end;
+    if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
+                            &end) < 0)
+        return -1;
+    for (size_t m = first; m < end; m++) /* *out: the last (s->ex may move) */
+        if (parse_one(c, o, path, timed, m, c->s->fleet != NULL, out) < 0)
+            return -1;
+    return 0;
+}
+
+int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j)
+{
+    if (!cJSON_IsArray(j))
+        return klefr_scn_fail(c, j, "", "expect", "must be a list of expectations");
+    int idx = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach(o, j)
     {
-        klefr_scn_expect *e = &s->ex[s->nex++];
-        e->line = klefr_json_line_of(&c->lines, o);
-        e->meter = (int)meter;
-        for (size_t k = 0; k < NKINDS; k++)
-            if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
-                if (e->kind)
-                    return klefr_scn_fail(c, o, path, kinds[k].key, "one subject per "
-                                          "expectation (\"%s\" is here too)", e->kind->key);
-                e->kind = &kinds[k];
-            }
-        if (!e->kind)
-            return klefr_scn_fail(c, o, path, NULL, "an expectation needs one of \"value\", "
-                                  "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\"");
-        if (klefr_scn_keys(c, o, path, common, e->kind->fields) < 0)
+        char path[48];
+        klefr_scn_expect *e;
+        snprintf(path, sizeof path, "expect[%d]", idx++);
+        if (klefr_scn_expect_parse(c, o, path, true, &e) < 0)
             return -1;
-        const cJSON *f;
-        klefr_model model = s->model;
-        s->model = klefr_scn_meter_model(s, meter);
-        int rc = e->kind->parse(c, o, path, e);
-        s->model = model;
-        if (rc < 0 || parse_when(c, o, path, e) < 0)
-            return -1;
-        const char *str;
-        static const char *const texts[] = {"name", "label", "comment"};
-        for (int k = 0; k < 3; k++)
-            if ((f = cJSON_GetObjectItemCaseSensitive(o, texts[k])) &&
-                klefr_scn_string(c, f, path, texts[k], &str) < 0)
-                return -1;
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "label")))
-            klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
-        if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
-            klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
-        if (named) { /* whose: "flat-03: energy.active_fwd_kwh >= 1" */
-            char what[sizeof e->what + KLEFR_SCN_TEXT];
-            snprintf(what, sizeof what, "%s: %s", klefr_scn_meter_id(s, meter), e->what);
-            klefr_scn_copy_text(e->what, sizeof e->what, what);
-            if (e->name[0])
-                append(e->name, sizeof e->name, " [%s]", klefr_scn_meter_id(s, meter));
-        }
     }
+    return 0;
+}
+
+int klefr_scn_expect_lcd(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *text,
+                         uint64_t t_us, klefr_scn_expect **out)
+{
+    klefr_scn_expect *e = klefr_scn_expect_new(c, at, path);
+    if (!e)
+        return -1;
+    *e = (klefr_scn_expect){.kind = &kinds[1], .when = KLEFR_SCN_AT, .t_us = t_us,
+                            .sel = 0, .line = e->line, .eq_str = strdup(text)};
+    *out = e;
+    if (!e->eq_str)
+        return klefr_scn_fail(c, at, path, NULL, "out of memory");
+    describe(e, "lcd.text");
     return 0;
 }
 

@@ -391,7 +391,8 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
 {
     static const char *const keys[] = {"$schema", "name",     "description", "comment", "meter",
                                        "meters",  "lines",    "site",        "seed",    "timeline",
-                                       "repeat",  "duration", "events",      "expect",  NULL};
+                                       "repeat",  "duration", "events",      "expect",  "tour",
+                                       NULL};
     klefr_scn *s = c->s;
     if (!cJSON_IsObject(root))
         return klefr_scn_fail(c, root, "", NULL,
@@ -454,6 +455,8 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
         return -1;
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "expect")) &&
         klefr_scn_expects_parse(c, f) < 0)
+        return -1;
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "tour")) && klefr_scn_tour_parse(c, f) < 0)
         return -1;
     return resolve_times(c, root);
 }
@@ -563,6 +566,12 @@ void klefr_scn_free(klefr_scn *s)
         if (s->ex[k].has_re)
             regfree(&s->ex[k].re);
     }
+    for (size_t k = 0; k < s->nstep; k++) {
+        free(s->step[k].title);
+        free(s->step[k].text);
+        free(s->step[k].lcd);
+    }
+    free(s->step);
     free(s->ev);
     free(s->ex);
     free(s->seg);

@@ -80,10 +80,21 @@ struct klefr_scn_event_kind {
     void (*act)(struct klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
 };
 int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j);
+const klefr_scn_event_kind *klefr_scn_event_kind_find(const char *name);
+/* Add one occurrence of tpl at t_us (a [min, max] cut length drawn now). */
+int klefr_scn_event_add(klefr_scn_pctx *c, const cJSON *o, const char *path,
+                        const klefr_scn_event *tpl, uint64_t t_us);
+/* A tour step's event object (no "at": it happens at t_us); *end_us = when
+ * it is over (a press released, the supply back). */
+int klefr_scn_event_step(klefr_scn_pctx *c, const cJSON *o, const char *path, uint64_t t_us,
+                         int step, uint64_t *end_us);
 /* Latest time an event still does something (release, restore). */
 uint64_t klefr_scn_event_end(const klefr_scn_event *ev);
 /* Second action of an event (release, restore) at t_us + for_us. */
 void klefr_scn_event_after(struct klefr_scn_play *r, const klefr_scn_event *ev, uint64_t t_us);
+
+/* tours (scenario_tour.c): steps to captions, events and expectations */
+int klefr_scn_tour_parse(klefr_scn_pctx *c, const cJSON *j);
 
 /* values (scenario_values.c) */
 struct klefr_scn_value {
@@ -112,6 +123,15 @@ struct klefr_scn_expect_kind {
     bool counts;   /* accumulates over the window (pulses): decided at its end */
 };
 int klefr_scn_expects_parse(klefr_scn_pctx *c, const cJSON *j);
+/* A new expectation at the end of s->ex (zeroed, line of at); NULL on failure. */
+klefr_scn_expect *klefr_scn_expect_new(klefr_scn_pctx *c, const cJSON *at, const char *path);
+/* One expectation object; timed = false refuses "at", "during", "within"
+ * (the caller sets the time). *out is the expectation, also on failure. */
+int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                           klefr_scn_expect **out);
+/* "lcd": "text" = text at t_us (a tour step's end). */
+int klefr_scn_expect_lcd(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *text,
+                         uint64_t t_us, klefr_scn_expect **out);
 void klefr_scn_expect_check(struct klefr_scn_play *r, klefr_scn_expect *e, uint64_t t_us);
 void klefr_scn_expect_window_open(struct klefr_scn_play *r, klefr_scn_expect *e);
 void klefr_scn_expect_window_close(struct klefr_scn_play *r, klefr_scn_expect *e, uint64_t t_us);

@@ -84,6 +84,8 @@ static cJSON *events_json(const klefr_scn *s)
             cJSON_AddStringToObject(o, "label", ev->label);
         if (ev->text)
             cJSON_AddStringToObject(o, "text", ev->text);
+        if (ev->step)
+            cJSON_AddNumberToObject(o, "step", ev->step);
         if (klefr_scn_event_end(ev) > ev->t_us)
             cJSON_AddNumberToObject(o, "until_s", (double)klefr_scn_event_end(ev) / 1e6);
         cJSON_AddItemToArray(a, o);

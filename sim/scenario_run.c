@@ -26,7 +26,7 @@ typedef struct {
     uint32_t idx;
 } action;
 
-typedef struct {
+typedef struct klefr_scn_runner {
     klefr_scn_play *plays; /* one per meter */
     size_t nplays;
     klefr_fleet *fleet;    /* "meters": their world and lines */
@@ -35,7 +35,7 @@ typedef struct {
     uint64_t sample_us, next_sample;
     size_t cap_samples;
     uint64_t progress_wall;
-} run_state;
+} run_state; /* = klefr_scn_runner */
 
 void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...)
 {
@@ -101,12 +101,19 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
     size_t got = 0;
     if (r->replaying) {
+        uint64_t c = r->replay.afe.clipped, ci = r->replay.afe.clipped_i;
         got = r->replay.afe.fill(&r->replay.afe, v, i, n);
+        self->clipped += r->replay.afe.clipped - c; /* ADC overload, whatever the source */
+        self->clipped_i += r->replay.afe.clipped_i - ci;
         if (got < n) /* the recording ended early: the synthetic load goes on */
             klefr_scn_replay_close(r);
     }
-    if (got < n)
+    if (got < n) {
+        uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
         got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
+        self->clipped += r->synth.afe.clipped - c;
+        self->clipped_i += r->synth.afe.clipped_i - ci;
+    }
     truth_sum(r);
     return got;
 }
@@ -469,19 +476,20 @@ static void final(run_state *st, klefr_scn *s, const klefr_scn_run_opts *o)
     free(ids);
 }
 
-int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen)
+int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_runner **out,
+                          char *err, size_t errlen)
 {
+    *out = NULL;
     run_state *st = calloc(1, sizeof *st);
     free(s->samples);
     s->samples = calloc(PLOT_POINTS + 2, sizeof *s->samples);
     if (!st || !s->samples || plays_init(st, s, o) < 0) {
-        if (st)
-            sims_close(st);
-        free(st);
+        klefr_scn_runner_free(st);
         snprintf(err, errlen, "%s: out of memory", s->file);
         return -1;
     }
     s->nsamples = s->npass = s->nfail = 0;
+    s->ran = false;
     for (size_t k = 0; k < s->nex; k++)
         s->ex[k].state = KLEFR_SCN_PENDING;
     st->cap_samples = PLOT_POINTS + 2;
@@ -489,13 +497,15 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
                     KLEFR_SIM_SLICE_US;
     if (st->sample_us == 0)
         st->sample_us = KLEFR_SIM_SLICE_US;
-    int rc = -1;
     if (build_actions(st) < 0) {
         snprintf(err, errlen, "%s: out of memory", s->file);
-        goto out;
+        klefr_scn_runner_free(st);
+        return -1;
     }
-    if (sims_open(st, s, err, errlen) < 0)
-        goto out;
+    if (sims_open(st, s, err, errlen) < 0) {
+        klefr_scn_runner_free(st);
+        return -1;
+    }
     for (size_t m = 0; m < st->nplays; m++) {
         klefr_scn_play *r = &st->plays[m];
         klefr_sim *sim = r->sim;
@@ -513,11 +523,35 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
         klefr_scn_terminals(r, 0);
     }
     tick(st, 0);
+    *out = st;
+    return 0;
+}
+
+klefr_sim *klefr_scn_runner_sim(klefr_scn_runner *st)
+{
+    return st->plays[0].sim;
+}
+
+klefr_synth *klefr_scn_runner_synth(klefr_scn_runner *st)
+{
+    return &st->plays[0].synth;
+}
+
+klefr_loop_result klefr_scn_runner_to(klefr_scn_runner *st, uint64_t t_us)
+{
+    const klefr_scn *s = st->plays[0].s;
     klefr_loop loop = {.sim = st->plays[0].sim, .world = st->plays[0].sim->world, .speed = 0,
-                       .t_end_us = s->duration_us, .stop = o->stop, .hook = loop_hook,
-                       .hook_arg = st};
-    klefr_loop_result res = klefr_loop_run(&loop);
-    uint64_t t_end = loop.world->t_us;
+                       .t_end_us = t_us < s->duration_us ? t_us : s->duration_us,
+                       .stop = st->plays[0].o->stop, .hook = loop_hook, .hook_arg = st};
+    return klefr_loop_run(&loop);
+}
+
+int klefr_scn_runner_finish(klefr_scn_runner *st, klefr_loop_result res, char *err,
+                            size_t errlen)
+{
+    klefr_scn *s = st->plays[0].s;
+    const klefr_scn_run_opts *o = st->plays[0].o;
+    uint64_t t_end = st->plays[0].sim->world->t_us;
     truth_advance(st);
     for (size_t k = 0; k < s->nex; k++) { /* what a stop left undecided */
         klefr_scn_expect *e = &s->ex[k];
@@ -535,15 +569,102 @@ int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t e
         sample(st, t_end);
     final(st, s, o);
     s->ran = true;
-    rc = 0;
     for (size_t m = 0; m < st->nplays; m++)
         if (st->plays[m].err[0]) {
             snprintf(err, errlen, "%s", st->plays[m].err);
-            rc = -1;
+            return -1;
         }
-out:
+    return 0;
+}
+
+void klefr_scn_runner_free(klefr_scn_runner *st)
+{
+    if (!st)
+        return;
     sims_close(st);
     free(st->act);
     free(st);
+}
+
+/* ---- snapshots ------------------------------------------------------------ */
+
+/* Everything a run changes, copied back into the same places: the pointers
+ * inside (the sim's AFE, the chained event's argument, the watch list) stay
+ * valid because the addresses do not change. */
+struct klefr_scn_snapshot {
+    run_state st;
+    klefr_scn_play play;
+    klefr_sim_copy *sim; /* the meter and its world (events queued) */
+    klefr_scn_expect *ex;
+    klefr_scn_expect **watch;
+    size_t npass, nfail, nsamples;
+};
+
+klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *st)
+{
+    const klefr_scn *s = st->plays[0].s;
+    if (s->nreplay || s->fleet) /* a recording streams from its file; an installation: no going back */
+        return NULL;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++)
+        if (st->plays[0].sim->line[k]) /* a serial line in use holds frames and clients of its own */
+            return NULL;
+    klefr_scn_snapshot *p = malloc(sizeof *p);
+    klefr_scn_expect *ex = malloc((s->nex + 1) * sizeof *ex);
+    klefr_scn_expect **watch = malloc((s->nex + 1) * sizeof *watch);
+    klefr_sim_copy *sim = klefr_sim_copy_save(st->plays[0].sim);
+    if (!p || !ex || !watch || !sim) {
+        free(p);
+        free(ex);
+        free(watch);
+        klefr_sim_copy_free(sim);
+        return NULL;
+    }
+    memcpy(&p->st, st, sizeof *st); /* bytes: padding too, so a restore is exact */
+    memcpy(&p->play, &st->plays[0], sizeof p->play);
+    memcpy(ex, s->ex, s->nex * sizeof *ex);
+    memcpy(watch, st->plays[0].watch, (s->nex + 1) * sizeof *watch);
+    p->sim = sim;
+    p->ex = ex;
+    p->watch = watch;
+    p->npass = s->npass;
+    p->nfail = s->nfail;
+    p->nsamples = s->nsamples;
+    return p;
+}
+
+void klefr_scn_runner_restore(klefr_scn_runner *st, const klefr_scn_snapshot *p)
+{
+    klefr_scn *s = st->plays[0].s;
+    klefr_sim *sim = st->plays[0].sim;
+    klefr_scn_expect **watch = st->plays[0].watch;
+    klefr_scn_play *plays = st->plays;
+    memcpy(st, &p->st, sizeof *st);
+    memcpy(plays, &p->play, sizeof *plays);
+    klefr_sim_copy_restore(sim, p->sim); /* trace lines still waiting are not taken back */
+    memcpy(s->ex, p->ex, s->nex * sizeof *s->ex);
+    memcpy(watch, p->watch, (s->nex + 1) * sizeof *watch);
+    s->npass = p->npass;
+    s->nfail = p->nfail;
+    s->nsamples = p->nsamples;
+}
+
+void klefr_scn_snapshot_free(klefr_scn_snapshot *p)
+{
+    if (!p)
+        return;
+    klefr_sim_copy_free(p->sim);
+    free(p->ex);
+    free(p->watch);
+    free(p);
+}
+
+int klefr_scn_run(klefr_scn *s, const klefr_scn_run_opts *o, char *err, size_t errlen)
+{
+    klefr_scn_runner *st;
+    if (klefr_scn_runner_open(s, o, &st, err, errlen) < 0)
+        return -1;
+    klefr_loop_result res = klefr_scn_runner_to(st, s->duration_us);
+    int rc = klefr_scn_runner_finish(st, res, err, errlen);
+    klefr_scn_runner_free(st);
     return rc;
 }

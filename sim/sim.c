@@ -256,6 +256,81 @@ void klefr_sim_close(klefr_sim *s)
         klefr_world_free(&s->alone.world); /* prints the trace lines still held */
 }
 
+struct klefr_sim_copy {
+    klefr_sim sim;
+    klefr_sim_event *ev; /* the queue, wherever it lived */
+    size_t nev;
+};
+
+klefr_sim_copy *klefr_sim_copy_save(const klefr_sim *s)
+{
+    if (!alone(s))
+        return NULL;
+    klefr_sim_copy *c = malloc(sizeof *c);
+    const klefr_world *w = &s->alone.world;
+    klefr_sim_event *ev = malloc((w->nev ? w->nev : 1) * sizeof *ev);
+    if (!c || !ev) {
+        free(c);
+        free(ev);
+        return NULL;
+    }
+    memcpy(&c->sim, s, sizeof c->sim);
+    memcpy(ev, w->ev, w->nev * sizeof *ev);
+    c->ev = ev;
+    c->nev = w->nev;
+    return c;
+}
+
+void klefr_sim_copy_restore(klefr_sim *s, const klefr_sim_copy *c)
+{
+    klefr_world *w = &s->alone.world;
+    klefr_world live = *w; /* what stays: fds, trace lines waiting, the heap arrays */
+    bool ev_inline = w->ev == w->ev_inline, fds_inline = w->fds == w->fds_inline;
+    memcpy(s, &c->sim, sizeof *s);
+    w->fds = fds_inline ? w->fds_inline : live.fds;
+    w->nfds = live.nfds;
+    w->fds_cap = live.fds_cap;
+    memcpy(w->fds_inline, live.fds_inline, sizeof w->fds_inline);
+    w->trace_q = live.trace_q;
+    w->trace_n = live.trace_n;
+    w->trace_cap = live.trace_cap;
+    w->trace_seq = live.trace_seq;
+    /* The events: into the inline array, or the heap array there is now. */
+    klefr_sim_event *heap = ev_inline ? NULL : live.ev;
+    size_t cap = heap ? live.ev_cap : 0;
+    if (c->nev <= KLEFR_WORLD_INLINE_EVENTS) {
+        free(heap);
+        w->ev = w->ev_inline;
+        w->ev_cap = KLEFR_WORLD_INLINE_EVENTS;
+    } else {
+        if (cap < c->nev) {
+            klefr_sim_event *n = realloc(heap, c->nev * sizeof *n);
+            if (!n) { /* keep what fits: a tour's Back loses events rather than crash */
+                free(heap);
+                w->ev = w->ev_inline;
+                w->ev_cap = KLEFR_WORLD_INLINE_EVENTS;
+                w->nev = KLEFR_WORLD_INLINE_EVENTS;
+                memcpy(w->ev, c->ev, w->nev * sizeof *w->ev);
+                return;
+            }
+            heap = n;
+            cap = c->nev;
+        }
+        w->ev = heap;
+        w->ev_cap = cap;
+    }
+    memcpy(w->ev, c->ev, c->nev * sizeof *w->ev);
+    w->nev = c->nev;
+}
+
+void klefr_sim_copy_free(klefr_sim_copy *c)
+{
+    if (!c)
+        return;
+    free(c->ev);
+    free(c);
+}
+
 void klefr_sim_set_scope(klefr_sim *s, int32_t *v, int32_t *i)
 {
     s->scope_v = v && i ? v : NULL;
@@ -425,6 +500,13 @@ klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us)
         }
     }
     s->scope_n += n;
+    if (s->afe && s->afe->clipped != s->clip_seen) {
+        s->clip_seen = s->afe->clipped;
+        if (!s->clip_any)
+            s->clip_first_us = s->t_us;
+        s->clip_any = true;
+        s->clip_last_us = s->t_us;
+    }
     if (s->powered && n)
         klefr_meter_adc(&s->meter, v, i, n, s->t_us);
     s->t_us += KLEFR_SIM_SLICE_US;

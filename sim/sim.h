@@ -104,6 +104,11 @@ typedef struct klefr_sim {
     int32_t *scope_v, *scope_i;
     uint64_t scope_n;
 
+    /* ADC overload: when the AFE's clipped count first and last grew (the
+     * panel shows it, klefr-sim warns). */
+    bool clip_any;
+    uint64_t clip_first_us, clip_last_us, clip_seen;
+
     klefr_sim_alone alone; /* last (see klefr_sim_alone); only a meter alone has it */
 } klefr_sim;
 
@@ -166,6 +171,15 @@ typedef enum {
 klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us);
 /* An input event for this meter, delivered at its time. */
 void klefr_sim_deliver(klefr_sim *s, const klefr_sim_event *e);
+
+/* A copy of a meter alone with its world (the events queued), to go back
+ * to (a tour's Back). The host side (fds, trace lines waiting) is not part
+ * of it: a restore keeps what is there now. NULL: out of memory, or a meter
+ * in a shared world (no going back there). */
+typedef struct klefr_sim_copy klefr_sim_copy;
+klefr_sim_copy *klefr_sim_copy_save(const klefr_sim *s);
+void klefr_sim_copy_restore(klefr_sim *s, const klefr_sim_copy *c);
+void klefr_sim_copy_free(klefr_sim_copy *c);
 
 /* The scope ring the meter records into from now on (both NULL: none);
  * the ring is cleared. */

@@ -126,7 +126,8 @@ void klefr_cli_usage(FILE *f)
     }
     for (size_t k = 0; k < NOPTS; k++)
         fprintf(f, "  %-*s  %s\n", width, left[k], table[k].help);
-    fprintf(f, "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or input. See docs/cli.md.\n");
+    fprintf(f, "\nklefr-sim bench-accuracy [--out DIR]: the meter test bench report (--help).\n"
+               "Exit status: 0 ok, 1 runtime failure, 2 bad usage or input. See docs/cli.md.\n");
 }
 
 static int fail(char *err, size_t errlen, const char *opt, const char *arg, const char *why)
@@ -432,4 +433,13 @@ int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, si
         return -1;
     }
     return 0;
+}
+
+bool klefr_have_display(void)
+{
+    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
+    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+        if (getenv(v[k]) && *getenv(v[k]))
+            return true;
+    return false;
 }

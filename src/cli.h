@@ -65,4 +65,7 @@ int klefr_cli_words(const char *list, const char *const *words, bool *const *on)
  * Returns 0 or -1 with err. */
 int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, size_t errlen);
 
+/* A window can open: DISPLAY, WAYLAND_DISPLAY or SDL_VIDEODRIVER is set. */
+bool klefr_have_display(void);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "afe_replay.h"
 #include "afe_synth.h"
+#include "bench_accuracy.h"
 #include "cli.h"
 #include "clock.h"
 #include "fleet_cmd.h"
@@ -26,6 +27,7 @@
 #include "report.h"
 #include "scenario_cmd.h"
 #include "sim.h"
+#include "tour_cmd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -87,15 +89,39 @@ typedef struct {
     char port_labels[KLEFR_PORT_COUNT][4200];
     const char *ports[KLEFR_PORT_COUNT];
     int nports;
+    bool clip_warned;
+    bool progress_on;
 } app;
 
-/* Once per loop iteration: the window draws and turns input into sim
- * events; its speed buttons steer the loop. */
-static bool panel_hook(void *arg, klefr_sim *sim, uint64_t t_us)
+/* One line on stderr the first time the ADC clips (the JSON has the count,
+ * the panel shows an overload). */
+static void warn_clipping(app *a)
+{
+    const klefr_sim *s = &a->sim;
+    if (a->clip_warned || !s->clip_any)
+        return;
+    a->clip_warned = true;
+    klefr_progress_end(&a->progress); /* the line, not across the bar */
+    uint64_t ci = s->afe->clipped_i, cv = s->afe->clipped - ci;
+    fprintf(stderr,
+            "klefr-sim: t=%.2f s: ADC overload: the %s exceeds full scale (%g V / %g A peak); "
+            "the meter registers the clipped samples (clipped_samples in the report)\n",
+            (double)s->clip_first_us / 1e6, cv && ci ? "voltage and current" : ci ? "current" : "voltage",
+            KLEFR_V_FULL_SCALE_PEAK, KLEFR_I_FULL_SCALE_PEAK);
+}
+
+/* Once per loop iteration: the clipping warning; headless with an end in
+ * sight, the progress bar on stderr (a terminal only); the window draws and
+ * turns input into sim events, its speed buttons steer the loop. */
+static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
 {
     app *a = arg;
     (void)sim;
-    (void)t_us;
+    warn_clipping(a);
+    if (a->progress_on)
+        klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
+    if (!a->panel)
+        return true;
     /* Paused, nothing runs but the window: it may sleep in SDL until input
      * comes (bytes on the ports would wait for time to run anyway). */
     if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
@@ -115,24 +141,6 @@ static void panel_input(void *arg, const klefr_panel_input *in)
     app *a = arg;
     if (in->kind == KLEFR_PANEL_IN_LOAD && a->rec)
         klefr_recorder_load(a->rec, &in->load, in->t_us);
-}
-
-/* Headless with an end in sight: the progress bar on stderr (a terminal only). */
-static bool progress_hook(void *arg, klefr_sim *sim, uint64_t t_us)
-{
-    app *a = arg;
-    (void)sim;
-    klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
-    return true;
-}
-
-static bool have_display(void)
-{
-    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
-    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-        if (getenv(v[k]) && *getenv(v[k]))
-            return true;
-    return false;
 }
 
 static void trace_stderr(void *arg, const char *line)
@@ -211,6 +219,10 @@ int main(int argc, char **argv)
     char err[512];
     if (argc > 1 && !strcmp(argv[1], "scenario"))
         return klefr_scenario_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "tour"))
+        return klefr_tour_main(argc - 1, argv + 1);
+    if (argc > 1 && !strcmp(argv[1], "bench-accuracy"))
+        return klefr_bench_accuracy_main(argc - 1, argv + 1);
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
@@ -219,7 +231,7 @@ int main(int argc, char **argv)
         return klefr_fleet_main(&a.opt, &stop_requested);
     }
 
-    if (!a.opt.headless && !have_display()) {
+    if (!a.opt.headless && !klefr_have_display()) {
         if (a.opt.paused)
             return usage_error("--speed paused: no display to show the paused window on");
         fprintf(stderr, "klefr-sim: no display: running headless\n");
@@ -320,15 +332,13 @@ int main(int argc, char **argv)
             klefr_ports_close(ports); /* removes the port symlinks */
             return KLEFR_EXIT_RUNTIME;
         }
-        a.loop.hook = panel_hook;
-        a.loop.hook_arg = &a;
         klefr_panel_on_input(a.panel, panel_input, &a);
     }
-
+    a.loop.hook = loop_hook; /* headless too: the clipping warning, the progress bar */
+    a.loop.hook_arg = &a;
     if (!a.panel && a.loop.t_end_us != KLEFR_LOOP_FOREVER && !a.opt.lcd_text) {
         klefr_progress_start(&a.progress, stderr, "klefr-sim", a.sim.t_us);
-        a.loop.hook = progress_hook;
-        a.loop.hook_arg = &a;
+        a.progress_on = true;
     }
     uint64_t wall0 = klefr_wall_ns(), virt0 = a.sim.t_us;
     klefr_loop_result res = klefr_loop_run(&a.loop);
@@ -342,9 +352,7 @@ int main(int argc, char **argv)
                 "klefr-sim: the host could not keep up with --speed %g: ran at about %.*f\n",
                 a.loop.speed, got < 10 ? 2 : 0, got);
     }
-    if (afe->clipped)
-        fprintf(stderr, "klefr-sim: %llu samples clipped at the ADC's full scale\n",
-                (unsigned long long)afe->clipped);
+    warn_clipping(&a);
 
     bool rec_failed = a.rec && klefr_recorder_finish(a.rec, err, sizeof err) != 0;
     if (rec_failed)

@@ -113,8 +113,13 @@ tcp-iec)
   node "$src/iec_master.js" "tcp:127.0.0.1:$tcp_port" \
     '{"0.0.0":"17060102","32.7.0":[230,0.001],"31.7.0":[10,0.001]}' >"$dir/node.out" 2>&1 &
   bg=$!
-  sleep 1 # the listener connects
-  $py "$src/serial_timing.py" iec "socket://127.0.0.1:$tcp_port" 5 || fail "readout over TCP"
+  # The listener connects when node has started, which takes a while on a
+  # busy machine: ask for readouts until it has heard one (it then exits).
+  for _ in $(seq 15); do
+    sleep 1
+    $py "$src/serial_timing.py" iec "socket://127.0.0.1:$tcp_port" 5 || fail "readout over TCP"
+    kill -0 "$bg" 2>/dev/null || break
+  done
   wait "$bg" || { cat "$dir/node.out"; bg=; fail "smartmeter-obis TCPTransport"; }
   bg=
   cat "$dir/node.out"

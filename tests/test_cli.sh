@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # klefr-sim command line: help, input errors as file:line with exit 2,
-# determinism, state directory, clean stop on SIGINT.
-# usage: test_cli.sh KLEFR_SIM SCENARIOS_DIR [basic|persist]
+# determinism, state directory, clean stop on SIGINT; ADC overload warning;
+# the bench-accuracy report.
+# usage: test_cli.sh KLEFR_SIM SCENARIOS_DIR [basic|persist|clipping|bench-accuracy]
 set -uo pipefail
 sim=$1
 scen=$2
@@ -203,6 +204,68 @@ if [ "$part" = persist ]; then
     fail "energy does not continue: $e1 then $e2 kWh (want ~0.3833 then ~0.7667)"
   fi
   [ "$d1" = 1 ] && [ "$d2" = 2 ] && ok "power downs 1 then 2" || fail "power downs $d1 then $d2, want 1 then 2"
+fi
+
+if [ "$part" = clipping ]; then
+  # ADC overload: a synthetic load beyond full scale is counted
+  # (clipped_samples) and warned about once on stderr; one inside the range
+  # is neither. A rectifier current: odd harmonics peaking with the
+  # fundamental (crest factor 2.95).
+  shape=h3=0/80,h5=0/60,h7=0/40,h9=0/20,h11=0/10
+
+  # 150 A rms: peaks of 442 A against 400 A full scale.
+  "$sim" --headless --ephemeral --load "230V,100.9A,$shape" --duration 5 >"$tmp/big.json" 2>"$tmp/big.err"
+  n=$("$py" -c "import json,sys; print(json.load(open(sys.argv[1]))['clipped_samples'])" "$tmp/big.json")
+  [ "$n" -gt 0 ] && ok "150 A rms rectifier: clipped_samples = $n" || fail "clipped_samples = $n, want > 0"
+  w=$(grep -c "ADC overload" "$tmp/big.err")
+  [ "$w" = 1 ] && ok "one overload warning" || fail "$w overload warnings: $(cat "$tmp/big.err")"
+  grep -q "t=0.00 s: ADC overload: the current exceeds full scale" "$tmp/big.err" &&
+    ok "the warning names the channel and the time" || fail "warning text: $(cat "$tmp/big.err")"
+
+  # 100 A rms (67.3 A fundamental): peaks of 295 A, inside the range.
+  "$sim" --headless --ephemeral --load "230V,67.27A,$shape" --duration 5 >"$tmp/ok.json" 2>"$tmp/ok.err"
+  n=$("$py" -c "import json,sys; j=json.load(open(sys.argv[1])); print(j['clipped_samples'], round(j['measure']['i']))" "$tmp/ok.json")
+  [ "$n" = "0 100" ] && ok "100 A rms rectifier: no clipping" || fail "clipped_samples, I = $n, want 0 100"
+  grep -q "ADC overload" "$tmp/ok.err" && fail "a warning without clipping: $(cat "$tmp/ok.err")" || ok "no warning"
+fi
+
+if [ "$part" = bench-accuracy ]; then
+  # The test bench report passes on this firmware and its three files are
+  # well formed: Markdown tables, JSON with every point, SVG that parses.
+  "$sim" bench-accuracy --out "$tmp/out" --seconds 3 >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  [ $rc = 0 ] && ok "bench-accuracy exits 0" || fail "exit $rc: $(cat "$tmp/stderr")"
+  cmp -s "$tmp/stdout" <(cat "$tmp/out/accuracy.md"; printf '\nAll points within their limits.\n') &&
+    ok "stdout is the Markdown report" || fail "stdout and accuracy.md differ"
+  "$py" - "$tmp/out" <<'PY' && ok "JSON, Markdown and SVG well formed" || fail "report files"
+import json, sys, xml.etree.ElementTree as ET
+d = sys.argv[1]
+j = json.load(open(d + "/accuracy.json"))
+pts = j["points"]
+basic = [p for p in pts if p["group"] == "5.2"]
+infl = [p for p in pts if p["group"] == "influence"]
+assert j["pass"] is True, "not all pass"
+assert len(basic) == 25, len(basic)
+assert len(infl) == 16, len(infl)
+for p in basic:
+    assert abs(p["error_pct"]) <= p["limit_pct"], p
+    assert p["truth_wh"] > 0 and p["registered_wh"] > 0, p
+names = {p["name"] for p in infl}
+for want in ("voltage 0.9 Un, Ib PF 1", "frequency 51 Hz, Ib PF 0.5L", "frequency 45 Hz, Ib PF 1"):
+    assert want in names, want
+assert any(n.startswith("DC and even harmonics") for n in names)
+assert any(n.startswith("sub-harmonics") for n in names)
+assert {p["group"] for p in pts} >= {"starting", "no-load"}
+md = open(d + "/accuracy.md").read()
+assert md.count("| ok |") == len(pts), md.count("| ok |")
+svg = ET.parse(d + "/accuracy.svg").getroot()
+assert svg.tag.endswith("svg")
+assert len([e for e in svg.iter() if e.tag.endswith("circle")]) == 2 * len(basic)
+PY
+  "$sim" bench-accuracy --seconds 0 >/dev/null 2>"$tmp/err"
+  [ $? = 2 ] && grep -q -- "--seconds '0'" "$tmp/err" && ok "bad --seconds: exit 2" || fail "bad --seconds: $(cat "$tmp/err")"
+  "$sim" bench-accuracy --out /proc/nope >/dev/null 2>"$tmp/err"
+  [ $? = 1 ] && grep -q "/proc/nope" "$tmp/err" && ok "unwritable --out: exit 1" || fail "unwritable --out: $(cat "$tmp/err")"
 fi
 
 [ "$fails" = 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -180,7 +180,7 @@ static klefr_panel_view fixed_view(void)
     for (int k = 0; k < 1024; k++) {
         double w = 2 * M_PI * 50.0 * k / 4000.0;
         sv[k] = (int32_t)(sin(w) * 230 * sqrt(2) / 500 * 8388608);
-        si[k] = (int32_t)(sin(w - 0.6435) * 10 * sqrt(2) / 200 * 8388608);
+        si[k] = (int32_t)(sin(w - 0.6435) * 10 * sqrt(2) / KLEFR_I_FULL_SCALE_PEAK * 8388608);
     }
     for (int k = 0; k < 240; k++) {
         tp[k] = k < 120 ? 1150.0f : 1840.0f;

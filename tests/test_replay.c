@@ -11,29 +11,8 @@
 #include <unistd.h>
 
 #include "afe_replay.h"
+#include "rec_files.h"
 #include "sim.h"
-
-static char dir[] = "/tmp/klefr-replay-XXXXXX";
-
-static void setup(void)
-{
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-    strcpy(dir, "/tmp/klefr-replay-XXXXXX");
-}
-
-static const char *file(const char *name)
-{
-    static char path[256];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return path;
-}
 
 static double v_at(double t)
 {
@@ -84,15 +63,6 @@ static void write_csv(const char *path, double rate, double seconds, double phi,
             fprintf(f, "%.6f;%.6f\n", v_at(t), i_at(t, phi));
     }
     fclose(f);
-}
-
-static void put16(FILE *f, unsigned x)
-{
-    fputc((int)(x & 0xFF), f), fputc((int)(x >> 8 & 0xFF), f);
-}
-static void put32(FILE *f, uint32_t x)
-{
-    put16(f, x & 0xFFFF), put16(f, x >> 16);
 }
 
 /* bits 16/24/32 PCM, or 32 float when is_float; full scale = vs volts / is amps. */

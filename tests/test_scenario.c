@@ -9,33 +9,7 @@
 #include <string.h>
 
 #include "scenario.h"
-
-static klefr_scn *parse_ok(const char *text)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_parse(&s, "t.json", text, err, sizeof err) == 0, "%s", err);
-    return s;
-}
-
-static klefr_scn *run_ok(const char *text)
-{
-    klefr_scn *s = parse_ok(text);
-    klefr_scn_run_opts o = {0};
-    char err[512] = "";
-    ck_assert_msg(klefr_scn_run(s, &o, err, sizeof err) == 0, "%s", err);
-    ck_assert(s->ran);
-    return s;
-}
-
-static void parse_bad(const char *text, const char *want)
-{
-    klefr_scn *s = NULL;
-    char err[512] = "";
-    ck_assert_int_eq(klefr_scn_parse(&s, "t.json", text, err, sizeof err), -1);
-    ck_assert_ptr_null(s);
-    ck_assert_msg(strstr(err, want) == err, "got '%s', want prefix '%s'", err, want);
-}
+#include "scenario_harness.h"
 
 START_TEST(every_and_random_expand_deterministically)
 {

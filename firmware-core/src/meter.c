@@ -118,13 +118,18 @@ void klefr_meter_settings_changed(klefr_meter *m, uint64_t t_us)
      * the settings once no reply is on the line. */
     m->modbus.cfg_pending = true;
     m->mbus.cfg_pending = true;
-    klefr_store_save(m, t_us);
+    /* Stored at once; with the supply up a failed write is a failing EEPROM,
+     * as at the periodic save (manual 8.1: Err 01). */
+    if (klefr_store_save(m, t_us) != 0 && m->error == KLEFR_ERR_NONE)
+        m->error = KLEFR_ERR_EEPROM;
 }
 
 void klefr_meter_power_fail(klefr_meter *m, uint64_t t_us)
 {
     if (!m->powered)
         return;
+    /* What was measured since the last block end goes in before the save. */
+    klefr_metering_flush(m, t_us);
     m->regs.power_downs++;
     klefr_store_save(m, t_us);
     m->powered = false;

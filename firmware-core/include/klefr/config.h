@@ -12,11 +12,14 @@
 /* Analog front end scaling: a 24-bit signed ADC code of +-2^23 full scale
  * corresponds to these peak values at the meter terminals. The simulator's
  * ADC model uses the same nominal figures (its own gain/offset errors are
- * what calibration would correct). */
+ * what calibration would correct). Headroom (docs/metering.md): the current
+ * channel takes a crest factor of 4 at Imax (400 A peak: a sine up to 283 A,
+ * a rectifier load of crest factor 2.8 up to 141 A rms); the voltage channel
+ * 500 V peak, 1.5 x the peak at 115 % Un. */
 #define KLEFR_ADC_BITS 24
 #define KLEFR_ADC_FULL_SCALE 8388608.0 /* 2^23 */
 #define KLEFR_V_FULL_SCALE_PEAK 500.0  /* volts at full scale */
-#define KLEFR_I_FULL_SCALE_PEAK 200.0  /* amperes at full scale */
+#define KLEFR_I_FULL_SCALE_PEAK 400.0  /* amperes at full scale: 4 x Imax */
 
 /* Ratings (manual section 5). */
 #define KLEFR_UN_V 230.0

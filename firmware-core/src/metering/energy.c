@@ -2,16 +2,16 @@
  * every residue kept, so the registers never drift and never lose a sample.
  *
  * One raw unit is one code^2 product for one sample:
- *   (500 / 2^23 V) (200 / 2^23 A) (1/4000 s) / 3600 s/h = 15625 / (9 * 2^44) uWh
+ *   (500 / 2^23 V) (400 / 2^23 A) (1/4000 s) / 3600 s/h = 15625 / (9 * 2^43) uWh
  * (config.h: KLEFR_V/I_FULL_SCALE_PEAK, KLEFR_FS_HZ; tests/test_metering.c
  * checks this ratio against config.h). Conversion in two exact steps:
  *   raw -> quanta of 2^20 raw (shift, low bits kept in raw_res)
- *   quanta * 15625 -> uWh in steps of 9 * 2^24 (remainder kept in q_res). */
+ *   quanta * 15625 -> uWh in steps of 9 * 2^23 (remainder kept in q_res). */
 #include "klefr/meter.h"
 
 #define KLEFR_Q_SHIFT 20
-#define KLEFR_Q_NUM 15625u /* uWh per quantum = 15625 / (9 * 2^24) */
-#define KLEFR_Q_DEN (9ull << (44 - KLEFR_Q_SHIFT))
+#define KLEFR_Q_NUM 15625u /* uWh per quantum = 15625 / (9 * 2^23) */
+#define KLEFR_Q_DEN (9ull << (43 - KLEFR_Q_SHIFT))
 
 uint64_t klefr_eacc_add(klefr_eacc *a, int64_t raw)
 {

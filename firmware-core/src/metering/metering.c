@@ -1,5 +1,6 @@
 /* Metering glue: block results -> measurements, no-load, energy registers of
- * the active tariff, pulses, power-fail save. */
+ * the active tariff, pulses, power-fail save, the block in progress folded in
+ * at a power fail. */
 #include <math.h>
 #include <string.h>
 
@@ -32,13 +33,19 @@ void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *
     klefr_dsp_run(m, v, i, n, t_us);
 }
 
+void klefr_metering_flush(struct klefr_meter *m, uint64_t t_us)
+{
+    klefr_dsp_flush(m, t_us);
+}
+
 static int64_t round_pos(double x)
 {
     return x > 0 ? (int64_t)(x + 0.5) : 0;
 }
 
+/* v, i: true rms (AC + DC); p: active (all harmonics); q, p1: fundamental. */
 static void update_meas(struct klefr_meter *m, const klefr_block *b, double v, double i, double p,
-                        double q)
+                        double q, double p1)
 {
     klefr_measure *me = &m->meas;
     me->v_rms = (float)v;
@@ -57,7 +64,8 @@ static void update_meas(struct klefr_meter *m, const klefr_block *b, double v, d
     if (me->pf < -1.0f)
         me->pf = -1.0f;
     me->reverse = p < 0;
-    me->quadrant = p >= 0 ? (q >= 0 ? 1 : 4) : (q >= 0 ? 2 : 3);
+    /* Quadrants follow the fundamental (IEC 62053-24). */
+    me->quadrant = p1 >= 0 ? (q >= 0 ? 1 : 4) : (q >= 0 ? 2 : 3);
     me->valid = true;
 }
 
@@ -73,28 +81,41 @@ static void power_fail_check(struct klefr_meter *m, double v_rms, uint64_t t_us)
     }
 }
 
+/* No-load: below the starting current (AC: a DC current carries no energy)
+ * or the power thresholds nothing registers. Judged on whole blocks; a piece
+ * measured apart (power-up, power fail) follows the last whole block, or
+ * itself when there was none since power-up. */
+void klefr_metering_judge(struct klefr_meter *m, const klefr_block *b)
+{
+    double n = (double)b->n;
+    double i_ac = sqrt(b->ii_raw > 0 ? b->ii_raw / n : 0.0) * KLEFR_KI;
+    double p = b->p_raw / n * KLEFR_KV * KLEFR_KI, q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
+    m->metering.act_on = i_ac >= KLEFR_START_CURRENT_A && fabs(p) >= KLEFR_NOLOAD_W;
+    m->metering.react_on = i_ac >= KLEFR_START_CURRENT_A && fabs(q) >= KLEFR_NOLOAD_VAR;
+    m->metering.judged = true;
+}
+
 void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us)
 {
     klefr_metering *mt = &m->metering;
     double n = (double)b->n;
-    double v = sqrt(b->vv_raw > 0 ? b->vv_raw / n : 0.0) * KLEFR_KV;
-    double i = sqrt(b->ii_raw > 0 ? b->ii_raw / n : 0.0) * KLEFR_KI;
+    double vac2 = b->vv_raw > 0 ? b->vv_raw / n : 0.0, iac2 = b->ii_raw > 0 ? b->ii_raw / n : 0.0;
+    /* True rms: AC and DC, as a shunt sees them. */
+    double v = sqrt(vac2 + b->dc_v * b->dc_v) * KLEFR_KV;
+    double i = sqrt(iac2 + b->dc_i * b->dc_i) * KLEFR_KI;
     double p = b->p_raw / n * KLEFR_KV * KLEFR_KI;
     double q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
+    double p1 = b->p1_raw / n * KLEFR_KV * KLEFR_KI;
     double p_raw = b->p_raw, q_raw = b->q_raw;
 
-    /* Start-up: the first block (at most one cycle, DC trackers not yet
-     * set) measures but registers nothing, like a real meter's start delay. */
-    if (b->startup)
-        p_raw = q_raw = 0.0;
-    if (i < KLEFR_START_CURRENT_A) {
-        i = 0.0;
-        p = q = p_raw = q_raw = 0.0;
-    }
-    if (fabs(p) < KLEFR_NOLOAD_W)
-        p = p_raw = 0.0;
-    if (fabs(q) < KLEFR_NOLOAD_VAR)
+    if (!b->partial || !mt->judged) /* a piece before any whole block: its own */
+        klefr_metering_judge(m, b);
+    if (!mt->act_on)
+        p = p1 = p_raw = 0.0;
+    if (!mt->react_on)
         q = q_raw = 0.0;
+    if (i < KLEFR_START_CURRENT_A)
+        i = 0.0;
 
     int t = m->tariff == 2 ? KLEFR_T2 : KLEFR_T1;
     uint64_t fwd = klefr_eacc_add(&mt->acc[KLEFR_E_ACT_FWD], round_pos(p_raw));
@@ -111,9 +132,9 @@ void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t 
     klefr_pulse_add(m, KLEFR_OUT_S0_REV, m->settings.s0_rate_centi, rev, p, t0, t_end_us);
     mt->samples_done += b->n;
 
-    /* The start-up block (DC trackers not yet set) is not shown either. */
-    if (b->n >= KLEFR_MIN_BLOCK && !b->startup) {
-        update_meas(m, b, v, i, p, q);
+    /* A piece (or a block too short to judge) shows nothing. */
+    if (b->n >= KLEFR_MIN_BLOCK && !b->partial) {
+        update_meas(m, b, v, i, p, q, p1);
         power_fail_check(m, v, t_end_us);
     }
 }

@@ -1,8 +1,9 @@
 /* Metering: DSP on ADC samples, energy registers, calculation codes, tariff,
  * pulse outputs (LED, S0 forward/reverse). See docs/metering.md.
  *
- *   dsp.c     per-sample loop (DC trackers, sums, delayed product, zero
- *             crossings) and the block results (Vrms, Irms, P, Q, f)
+ *   dsp.c     per-sample loop (DC trackers, sums, windowed fundamental
+ *             correlation, zero crossings) and the block results (Vrms,
+ *             Irms, P, fundamental P1/Q1, f)
  *   energy.c  block energy -> integer registers with exact residues, calc
  *             codes, day counter, register views
  *   pulse.c   LED and S0 pulse generators (energy quanta, widths, timing)
@@ -18,46 +19,61 @@
 
 struct klefr_meter;
 
-/* Ring buffer of DC-free voltage samples for the quarter-period delay. */
-#define KLEFR_DELAY_RING 32u
-
 /* What the per-sample loop updates: kept in locals there and handed to the
- * block code (once a cycle) as one copy. */
+ * block code (once a cycle) as one copy. The fundamental of each block is a
+ * Hann-windowed correlation of sample pairs with e^{-j 2w m} (m = pair index
+ * from the block's first sample): rotor cos/sin (Q28) and window cosine (Q30)
+ * advance by three-term recurrences, x_{m+1} = 2 cos(step) x_m - x_{m-1}. */
 typedef struct {
-    int64_t dc_v, dc_i;        /* DC trackers, code << KLEFR_DC_SHIFT */
-    int64_t svv, sii, svi, sq; /* sums of v*v, i*i, v*i, v(n-d)*i */
-    int64_t sv, si;            /* sums of v, i (block covariance correction) */
-    uint32_t n;                /* samples in the block */
+    int64_t dc_v, dc_i;     /* DC trackers, code << KLEFR_DC_SHIFT */
+    int64_t tv, ti;         /* sums of what the trackers took off, once a pair */
+    int64_t svv, sii, svi;  /* sums of v*v, i*i, v*i */
+    int64_t sv, si;         /* sums of v, i (block means) */
+    int64_t vre, vim;       /* sum w v cos, sum w v sin (w = Hann window) */
+    int64_t ire, iim;       /* the same for i */
+    int32_t xh, yh;         /* first sample of the pair in progress */
+    int32_t rc, rc1, rs, rs1; /* rotor now and one pair back, Q28 */
+    int32_t wc, wc1;        /* window cosine now and one pair back, Q30 */
+    uint32_t n;             /* samples in the block */
 } klefr_dsp_sums;
 
 /* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
     klefr_dsp_sums s;
-    int32_t ring[KLEFR_DELAY_RING];
-    uint32_t w;      /* ring write index */
-    uint32_t d;      /* integer quarter-period delay in samples (for the block) */
-    int32_t prev_v;  /* last DC-free voltage sample */
-    bool armed;      /* voltage went below -hysteresis since the last crossing */
-    bool locked;     /* block started at a zero crossing */
-    uint32_t cycles; /* rising crossings in the block */
-    double x_start;  /* interpolated position of the block's first crossing (samples) */
-    uint64_t k;      /* absolute sample index of the next sample */
-    uint64_t blk_k0; /* absolute index of the block's first sample */
-    uint32_t blocks; /* blocks finished (startup: DC trackers snap to block means) */
-    double freq_hz;  /* last measured frequency (50 until measured) */
+    int64_t rot2, win2;  /* 2 cos(2w) Q28 and 2 cos(2w / 10) Q30 for this block */
+    double wp;           /* rotor step of this block, rad/sample */
+    double zp[2], zw[2]; /* e^{j 2wp}, e^{j 2wp / 10}: the pair steps, exactly */
+    int32_t prev_v;      /* last DC-free voltage sample */
+    bool armed;          /* voltage went below -hysteresis since the last crossing */
+    bool locked;         /* block started at a zero crossing */
+    uint32_t cycles;     /* rising crossings in the block */
+    double x_start;      /* interpolated position of the block's first crossing (samples) */
+    uint64_t k;          /* absolute sample index of the next sample */
+    uint64_t blk_k0;     /* absolute index of the block's first sample */
+    uint32_t blocks;     /* blocks finished (startup: DC trackers snap to block means) */
+    double freq_hz;      /* last measured frequency (50 until measured) */
+    double res_v, res_i; /* DC the trackers still miss, per the last block (codes) */
+    double q_rate;       /* fundamental reactive raw units per sample of the last block */
+    /* The partial block from power-up to the first crossing: registered with
+     * the first whole block (its DC is known only then). */
+    klefr_dsp_sums first;
+    uint64_t first_t_us; /* its end */
 } klefr_dsp;
 
 /* Result of one block. Raw units: code^2 summed over samples. */
 typedef struct {
-    uint32_t n;   /* samples */
-    bool locked;  /* whole cycles, frequency valid */
-    bool startup; /* the partial block from power-up to the first crossing */
+    uint32_t n;    /* samples */
+    bool locked;   /* whole cycles, frequency valid */
+    bool partial;  /* a piece measured apart (power-up, power fail): registers
+                      with the no-load decision of the last whole block,
+                      shows nothing */
     double freq_hz;
-    double p_raw; /* sum v*i with DC removed */
-    double q_raw; /* reactive, same units */
-    double vv_raw, ii_raw;
+    double p_raw;  /* sum v*i with DC removed (all harmonics) */
+    double q_raw;  /* fundamental reactive, same units */
+    double p1_raw; /* fundamental active (for the quadrant) */
+    double vv_raw, ii_raw; /* AC only */
+    double dc_v, dc_i;     /* DC in codes (true rms = AC + DC) */
 } klefr_block;
-
 /* Energy quantum accumulator: raw units -> integer uWh/uvarh, exactly. */
 typedef struct {
     int64_t raw_res; /* raw units below one quantum (1 << KLEFR_Q_SHIFT) */
@@ -79,6 +95,8 @@ typedef struct {
     klefr_eacc acc[KLEFR_E_COUNT];
     klefr_pulse_gen pulse[3]; /* indexed by klefr_output */
     uint64_t samples_done;    /* samples in finished blocks (= time registered) */
+    bool act_on, react_on;    /* the last whole block passed the no-load thresholds */
+    bool judged;              /* act_on, react_on are from a block since power-up */
     bool pf_saved;            /* power-fail save done, waiting for voltage */
     uint32_t pf_saves;        /* power-fail saves since power-up */
 } klefr_metering;
@@ -86,6 +104,9 @@ typedef struct {
 void klefr_metering_init(struct klefr_meter *m, uint64_t t_us);
 void klefr_metering_adc(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
                         uint64_t t_us);
+/* Register the energy of the block in progress (the supply is failing, the
+ * run stops): nothing measured is lost. t_us: now. */
+void klefr_metering_flush(struct klefr_meter *m, uint64_t t_us);
 
 /* Energy views. tariff: KLEFR_T1, KLEFR_T2, or -1 for the sum of both. */
 uint64_t klefr_act_fwd_uwh(const klefr_regs *r, int tariff);
@@ -113,7 +134,11 @@ void klefr_dsp_init(klefr_dsp *d);
  * finished block with the time of the sample that ends it. */
 void klefr_dsp_run(struct klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
                    uint64_t t_us);
+/* The block in progress as a partial block (klefr_metering_flush). */
+void klefr_dsp_flush(struct klefr_meter *m, uint64_t t_us);
 void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t t_end_us);
+/* The no-load decision of a whole block (act_on, react_on). */
+void klefr_metering_judge(struct klefr_meter *m, const klefr_block *b);
 /* Adds raw energy (>= 0) to accumulator a; returns whole uWh (uvarh) won. */
 uint64_t klefr_eacc_add(klefr_eacc *a, int64_t raw);
 /* Pulse energy in uWh for an S0 rate in imp/kWh x 100 (LED: 1000000). */
