@@ -220,16 +220,18 @@ size_t klefr_busmon_frames(klefr_busmon *m, size_t line, uint64_t t_us,
     return n;
 }
 
-size_t klefr_busmon_format(const klefr_busmon_frame *f, char *buf, size_t size)
+size_t klefr_busmon_format(const klefr_busmon_frame *f, size_t hex_bytes, char *buf, size_t size)
 {
     char hex[3 * KLEFR_BUSMON_BYTES + 4] = "";
-    size_t shown = f->n < 8 ? f->n : 8, o = 0;
+    size_t max = hex_bytes < KLEFR_BUSMON_BYTES ? hex_bytes : KLEFR_BUSMON_BYTES;
+    size_t shown = f->n < max ? f->n : max, o = 0;
     for (size_t k = 0; k < shown; k++)
         o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02X", k ? " " : "", f->bytes[k]);
     if (f->n > shown)
         snprintf(hex + o, sizeof hex - o, " ..");
-    int n = snprintf(buf, size, "%6llu.%06llu %-10.10s %-26s %s",
+    int n = snprintf(buf, size, "%llu.%06llu %-8.8s %-*s %s",
                      (unsigned long long)(f->t_us / 1000000u),
-                     (unsigned long long)(f->t_us % 1000000u), f->sender, hex, f->text);
+                     (unsigned long long)(f->t_us % 1000000u), f->sender, (int)(3 * max + 2), hex,
+                     f->text);
     return n < 0 ? 0 : (size_t)n;
 }

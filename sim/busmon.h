@@ -44,8 +44,9 @@ void klefr_busmon_free(klefr_busmon *m);
 size_t klefr_busmon_frames(klefr_busmon *m, size_t line, uint64_t t_us,
                            const klefr_busmon_frame **out, uint64_t *total);
 
-/* One line of text for a frame: "12.345678 flat-05  68 4B 4B ..  RSP_UD a=5 ...". */
-size_t klefr_busmon_format(const klefr_busmon_frame *f, char *buf, size_t size);
+/* One line of text for a frame, its first hex_bytes bytes shown:
+ * "12.345678 flat-05  68 4B 4B ..  RSP_UD a=5 ...". */
+size_t klefr_busmon_format(const klefr_busmon_frame *f, size_t hex_bytes, char *buf, size_t size);
 
 /* Decode a complete frame of bus bytes (M-bus or Modbus RTU) into text. */
 void klefr_busmon_decode(klefr_bus bus, const uint8_t *b, size_t n, char *text, size_t size);

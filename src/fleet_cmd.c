@@ -20,6 +20,8 @@
 #include "clock.h"
 #include "fleet.h"
 #include "mb_gateway.h"
+#include "panel.h"
+#include "panel_draw.h"
 #include "ports.h"
 #include "report.h"
 
@@ -31,6 +33,13 @@ typedef struct {
     size_t nhost;
     klefr_mbgw **gw;       /* per line */
     klefr_busmon *mon;
+    klefr_panel *panel;
+    size_t shown;     /* the meter the window shows */
+    size_t mon_line;  /* the line its bus monitor shows */
+    int32_t *scope_v, *scope_i; /* headless --screenshot: the shown meter's scope */
+    const char *port_labels[8];
+    char port_text[8][160];
+    int nports;
     klefr_loop loop;
     klefr_ports_warn warn;
     char state_dir[4096];
@@ -198,11 +207,108 @@ static void close_ports(fleet_app *a)
     a->nhost = 0;
 }
 
+/* ---- the window: one meter's panel, the meter list, the bus monitor ---- */
+
+static void view_fill(void *arg, klefr_panel_fleet *out, uint64_t t_us)
+{
+    fleet_app *a = arg;
+    const klefr_fleet *f = a->fleet;
+    memset(out, 0, sizeof *out);
+    snprintf(out->title, sizeof out->title, "%.60s: %zu meters on %zu line%s", a->spec->name,
+             f->nmeters, f->nlines, f->nlines == 1 ? "" : "s");
+    out->nmeters = (int)f->nmeters;
+    out->shown = (int)a->shown;
+    int rows = KLEFR_PANEL_FLEET_ROWS, first = (int)a->shown - rows / 2;
+    if (first > (int)f->nmeters - rows)
+        first = (int)f->nmeters - rows;
+    out->first = first < 0 ? 0 : first;
+    for (int k = 0; k < rows && out->first + k < (int)f->nmeters; k++, out->nrows++) {
+        const klefr_fleet_meter *m = &f->meters[out->first + k];
+        const klefr_sim *s = m->sim;
+        const klefr_meter *fw = &s->meter;
+        int line = m->spec->line;
+        unsigned addr = klefr_model_has_mbus(s->model) ? fw->settings.mbus_id : fw->settings.modbus_id;
+        double kw = s->powered && fw->meas.valid ? fw->meas.p_w / 1000 : 0;
+        double kwh = (double)klefr_act_fwd_uwh(&fw->regs, -1) / 1e9;
+        char where[48] = "-";
+        if (line >= 0)
+            snprintf(where, sizeof where, "%.12s a=%u", f->lines[line].spec->id, addr);
+        snprintf(out->rows[k], sizeof out->rows[k], "%-12.12s %d %-16s %6.2f kW %9.2f kWh%s",
+                 m->spec->id, (int)s->model, where, kw, kwh, s->powered ? "" : "  off");
+        out->lit[k] = s->out.count[KLEFR_OUT_LED] && s->out.on_until_us[KLEFR_OUT_LED] + 17000 > t_us;
+    }
+    if (!f->nlines) {
+        snprintf(out->mon_title, sizeof out->mon_title, "Bus monitor: no bus lines");
+        return;
+    }
+    const klefr_fleet_line *l = &f->lines[a->mon_line];
+    const klefr_busmon_frame *fr;
+    uint64_t total;
+    size_t n = klefr_busmon_frames(a->mon, a->mon_line, t_us, &fr, &total);
+    char fmt[16];
+    snprintf(fmt, sizeof fmt, "%u 8%c1", l->spec->fmt.baud, "NEO"[l->spec->fmt.parity % 3]);
+    snprintf(out->mon_title, sizeof out->mon_title, "Bus monitor: %.12s (%s), %llu frames%s",
+             l->spec->id, fmt, (unsigned long long)total, f->nlines > 1 ? "  [B: next line]" : "");
+    size_t from = n > KLEFR_PANEL_MON_ROWS ? n - KLEFR_PANEL_MON_ROWS : 0;
+    for (size_t k = from; k < n; k++, out->nmon++) {
+        klefr_busmon_format(&fr[k], 5, out->mon[out->nmon], sizeof out->mon[0]);
+        out->mon_bad[out->nmon] = fr[k].collided || fr[k].flagged;
+    }
+}
+
+static void view_pick(void *arg, int k)
+{
+    fleet_app *a = arg;
+    if (k < 0 || (size_t)k >= a->fleet->nmeters)
+        return;
+    a->shown = (size_t)k;
+    klefr_fleet_meter *m = &a->fleet->meters[k];
+    klefr_panel_show(a->panel, m->sim, &m->synth);
+    a->loop.sim = m->sim;
+}
+
+static void view_next_line(void *arg)
+{
+    fleet_app *a = arg;
+    if (a->fleet->nlines)
+        a->mon_line = (a->mon_line + 1) % a->fleet->nlines;
+}
+
+/* The window (or, headless, the panel drawn only for --screenshot). */
+static int open_panel(fleet_app *a, bool headless, char *err, size_t errlen)
+{
+    klefr_fleet_meter *m = &a->fleet->meters[a->shown];
+    klefr_panel_opts po = {.ports = a->port_labels,
+                           .nports = a->nports,
+                           .synth = &m->synth,
+                           .headless = headless,
+                           .present = false,
+                           .speed = a->opt->paused ? 0
+                                    : a->loop.speed > 0 ? a->loop.speed
+                                                        : KLEFR_PANEL_SPEED_MAX,
+                           .width = 1560};
+    a->panel = klefr_panel_open(m->sim, &po, err, (int)errlen);
+    if (!a->panel)
+        return -1;
+    klefr_panel_fleet_src src = {view_fill, view_pick, view_next_line, a};
+    klefr_panel_set_fleet(a->panel, &src);
+    return 0;
+}
+
 static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
 {
-    (void)arg;
+    fleet_app *a = arg;
     (void)sim;
     (void)t_us;
+    if (!a->panel)
+        return true;
+    if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
+        return false;
+    a->loop.hook_wake_ns = klefr_panel_due_ns(a->panel);
+    double sp = klefr_panel_speed(a->panel);
+    a->loop.paused = sp == 0;
+    if (sp != 0)
+        a->loop.speed = sp < 0 ? 0 : sp;
     return true;
 }
 
@@ -335,22 +441,62 @@ int klefr_fleet_main(const klefr_cli *opt, const volatile sig_atomic_t *stop)
         goto out;
     if (!(a.mon = klefr_busmon_new(a.fleet)))
         goto out;
-    if (opt->show && klefr_fleet_find(a.fleet, opt->show) < 0) {
-        fprintf(stderr, "klefr-sim: --show %s: no such meter in %s\n", opt->show, opt->fleet);
-        rc = KLEFR_EXIT_USAGE;
-        goto out;
+    if (opt->show) {
+        int k = klefr_fleet_find(a.fleet, opt->show);
+        if (k < 0) {
+            fprintf(stderr, "klefr-sim: --show %s: no such meter in %s\n", opt->show, opt->fleet);
+            rc = KLEFR_EXIT_USAGE;
+            goto out;
+        }
+        a.shown = (size_t)k;
+        a.loop.sim = a.fleet->meters[k].sim;
+        int line = a.fleet->meters[k].spec->line;
+        a.mon_line = line >= 0 ? (size_t)line : 0;
+    }
+    for (size_t k = 0; k < a.nhost && a.nports < 8; k++)
+        if (klefr_hostport_label(a.host[k], a.port_text[a.nports], sizeof a.port_text[0]) == 0) {
+            a.port_labels[a.nports] = a.port_text[a.nports];
+            a.nports++;
+        }
+    if (opt->screenshot && headless) { /* the scope the picture will show */
+        a.scope_v = calloc(KLEFR_SIM_SCOPE_N, sizeof *a.scope_v);
+        a.scope_i = calloc(KLEFR_SIM_SCOPE_N, sizeof *a.scope_i);
+        if (a.scope_v && a.scope_i)
+            klefr_sim_set_scope(a.fleet->meters[a.shown].sim, a.scope_v, a.scope_i);
+    }
+    if (!headless) {
+        a.loop.paused = opt->paused;
+        if (open_panel(&a, false, err, sizeof err) < 0) {
+            fprintf(stderr, "klefr-sim: panel: %s (try --headless)\n", err);
+            goto out;
+        }
     }
     klefr_loop_result res = klefr_loop_run(&a.loop);
+    bool shot_failed = false;
+    if (opt->screenshot) { /* headless: the panel drawn once, now */
+        if (!a.panel && open_panel(&a, true, err, sizeof err) < 0)
+            a.panel = NULL;
+        shot_failed = !a.panel || klefr_panel_screenshot(a.panel, opt->screenshot, headless ? 1970 : 0,
+                                                         headless ? 960 : 0) != 0;
+        if (shot_failed)
+            fprintf(stderr, "klefr-sim: --screenshot %s: %s\n", opt->screenshot,
+                    a.panel ? "cannot write the file" : err);
+    }
+    klefr_panel_close(a.panel);
+    a.panel = NULL;
     klefr_fleet_power_off(a.fleet); /* a clean stop is a power cut: every meter saves */
     close_ports(&a);
-    rc = print_report(&a, klefr_loop_result_to_str(res)) == 0 && fflush(stdout) == 0
+    rc = print_report(&a, klefr_loop_result_to_str(res)) == 0 && fflush(stdout) == 0 && !shot_failed
              ? KLEFR_EXIT_OK
              : KLEFR_EXIT_RUNTIME;
 out:
+    klefr_panel_close(a.panel);
     close_ports(&a);
     klefr_busmon_free(a.mon);
     klefr_fleet_close(a.fleet); /* prints the trace lines still held */
     free(tr);
     klefr_fleet_spec_free(a.spec);
+    free(a.scope_v);
+    free(a.scope_i);
     return rc;
 }
