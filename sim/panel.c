@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "afe_synth.h"
+#include "clock.h"
 #include "panel_draw.h"
 #include "panel_frame.h"
 #include "png.h"
@@ -792,6 +793,20 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
                 (unsigned long long)p->upload_px, (unsigned long long)p->renders);
         p->stats_next_ms = now + 1000;
     }
+    return true;
+}
+
+bool klefr_panel_drive(klefr_panel *p, klefr_loop *l)
+{
+    /* Paused, nothing runs but the window: it may sleep in SDL until input
+     * comes (bytes on the ports would wait for time to run anyway). */
+    if (!klefr_panel_frame(p, l->paused ? 100 : 0))
+        return false;
+    l->hook_wake_ns = klefr_panel_due_ns(p); /* the next 60 Hz frame */
+    double sp = klefr_panel_speed(p);
+    l->paused = sp == 0;
+    if (sp != 0)
+        l->speed = sp < 0 ? 0 : sp;
     return true;
 }
 

@@ -54,6 +54,13 @@ klefr_panel *klefr_panel_open(struct klefr_sim *sim, const klefr_panel_opts *o, 
  * nothing to draw. Returns false once the user closed the window. */
 bool klefr_panel_frame(klefr_panel *p, int wait_ms);
 
+/* Once per iteration of a loop (clock.h) the window runs: klefr_panel_frame()
+ * (it may sleep in SDL while paused), then the loop's speed, pause and next
+ * wake-up follow the window's controls. Returns false once the user closed
+ * the window. */
+struct klefr_loop;
+bool klefr_panel_drive(klefr_panel *p, struct klefr_loop *loop);
+
 /* Draw what changed now, whatever the 60 Hz cadence (tests; a tour step's
  * first frame). */
 void klefr_panel_draw_now(klefr_panel *p);

@@ -13,6 +13,22 @@
 #define MON_Y (LIST_Y + LIST_H + 16)
 #define MON_H (960.0f - MON_Y - 20)
 
+/* The column's card at y (the static layer), and the text colours; false
+ * when there is nothing (more) to draw: no installation, or the static
+ * layer only. */
+static bool card(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                 const klefr_geo *g, float y, float h, int layer, uint32_t col[2])
+{
+    if (!v->fleet || g->fleet_x <= 0)
+        return false;
+    if (layer & KLEFR_ST)
+        klefr_cv_rrect(c, g->fleet_x, y, KLEFR_FLEET_COL_W, h, 10,
+                       klefr_pj_col(L->json, "side.card", 0xff363b44));
+    col[0] = klefr_pj_col(L->json, "side.dim", 0xff9aa3ad);
+    col[1] = klefr_pj_col(L->json, "side.text", 0xffe8eaed);
+    return (layer & KLEFR_DY) != 0;
+}
+
 klefr_rect klefr_fleet_ctl_rect(const klefr_geo *g, const klefr_panel_view *v, klefr_ctl id)
 {
     if (!v->fleet || g->fleet_x <= 0)
@@ -30,17 +46,12 @@ klefr_rect klefr_fleet_ctl_rect(const klefr_geo *g, const klefr_panel_view *v, k
 void klefr_fleet_draw_list(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
                            const klefr_geo *g, int layer)
 {
+    uint32_t col[2];
+    if (!card(c, L, v, g, LIST_Y, LIST_H, layer, col))
+        return;
     const klefr_panel_fleet *f = v->fleet;
-    if (!f || g->fleet_x <= 0)
-        return;
-    const cJSON *J = L->json;
     float x = g->fleet_x;
-    uint32_t dim = klefr_pj_col(J, "side.dim", 0xff9aa3ad), txt = klefr_pj_col(J, "side.text", 0xffe8eaed);
-    if (layer & KLEFR_ST) {
-        klefr_cv_rrect(c, x, LIST_Y, KLEFR_FLEET_COL_W, LIST_H, 10,
-                       klefr_pj_col(J, "side.card", 0xff363b44));
-        return;
-    }
+    uint32_t dim = col[0], txt = col[1];
     klefr_cv_text(c, &klefr_font_bold, x + 16, LIST_Y + 26, 16, dim, KLEFR_ALIGN_LEFT, f->title);
     for (int k = 0; k < f->nrows; k++) {
         float y = LIST_Y + 44 + (float)k * ROW_H;
@@ -66,17 +77,12 @@ void klefr_fleet_draw_list(klefr_canvas *c, const klefr_panel_layout *L, const k
 void klefr_fleet_draw_monitor(klefr_canvas *c, const klefr_panel_layout *L,
                               const klefr_panel_view *v, const klefr_geo *g, int layer)
 {
+    uint32_t col[2];
+    if (!card(c, L, v, g, MON_Y, MON_H, layer, col))
+        return;
     const klefr_panel_fleet *f = v->fleet;
-    if (!f || g->fleet_x <= 0)
-        return;
-    const cJSON *J = L->json;
     float x = g->fleet_x;
-    uint32_t dim = klefr_pj_col(J, "side.dim", 0xff9aa3ad), txt = klefr_pj_col(J, "side.text", 0xffe8eaed);
-    if (layer & KLEFR_ST) {
-        klefr_cv_rrect(c, x, MON_Y, KLEFR_FLEET_COL_W, MON_H, 10,
-                       klefr_pj_col(J, "side.card", 0xff363b44));
-        return;
-    }
+    uint32_t dim = col[0], txt = col[1];
     bool hover = v->hover == KLEFR_CTL_FLEET_LINE;
     klefr_cv_text(c, &klefr_font_bold, x + 16, MON_Y + 26, 16, hover ? txt : dim, KLEFR_ALIGN_LEFT,
                   f->mon_title);

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,7 +109,7 @@ static const struct {
     {"modbus-gateway", required_argument, OPT_GATEWAY, "tcp:[HOST:]PORT",
      "--fleet: a Modbus TCP gateway in front of the RS-485 line"},
     {"gateway-timeout", required_argument, OPT_GATEWAY_TIMEOUT, "TIME",
-     "--fleet: the gateway's response timeout (default 1s)"},
+     "--fleet: the gateway's response timeout (default 500ms)"},
     {"show", required_argument, OPT_SHOW, "ID", "--fleet: the meter the window shows first"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
@@ -148,29 +150,31 @@ static bool positive(const char *s, double *x)
 static int check_fleet(const klefr_cli *o, char *err, size_t errlen)
 {
     const struct {
-        bool given;
+        bool given, fleet_only;
         const char *name;
-    } one[] = {{o->model != KLEFR_MODEL_6924, "model"}, {o->serial != KLEFR_DEFAULT_SERIAL, "serial"},
-               {o->load, "load"},         {o->profile, "profile"},
-               {o->replay, "replay"},     {o->press, "press"},
-               {o->lcd_text, "lcd-text"}, {o->record, "record"},
-               {o->faults, "fault"},      {o->ir_port, "ir-port"}};
-    const struct {
-        bool given;
-        const char *name;
-    } fleet[] = {{o->gateway, "modbus-gateway"}, {o->gateway_timeout_us, "gateway-timeout"},
-                 {o->show, "show"}};
-    for (size_t k = 0; o->fleet && k < sizeof one / sizeof one[0]; k++)
-        if (one[k].given) {
+    } opts[] = {{o->model != KLEFR_MODEL_6924, false, "model"},
+                {o->serial != KLEFR_DEFAULT_SERIAL, false, "serial"},
+                {o->load, false, "load"},
+                {o->profile, false, "profile"},
+                {o->replay, false, "replay"},
+                {o->press, false, "press"},
+                {o->lcd_text, false, "lcd-text"},
+                {o->record, false, "record"},
+                {o->faults, false, "fault"},
+                {o->ir_port, false, "ir-port"},
+                {o->gateway, true, "modbus-gateway"},
+                {o->gateway_timeout_us, true, "gateway-timeout"},
+                {o->show, true, "show"}};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        if (!opts[k].given || opts[k].fleet_only == (o->fleet != NULL))
+            continue;
+        if (opts[k].fleet_only)
+            snprintf(err, errlen, "--%s needs --fleet", opts[k].name);
+        else
             snprintf(err, errlen, "--%s is for one meter; a fleet's meters are in its file "
-                                  "(docs/fleet.md)", one[k].name);
-            return -1;
-        }
-    for (size_t k = 0; !o->fleet && k < sizeof fleet / sizeof fleet[0]; k++)
-        if (fleet[k].given) {
-            snprintf(err, errlen, "--%s needs --fleet", fleet[k].name);
-            return -1;
-        }
+                                  "(docs/fleet.md)", opts[k].name);
+        return -1;
+    }
     return 0;
 }
 
@@ -442,4 +446,20 @@ bool klefr_have_display(void)
         if (getenv(v[k]) && *getenv(v[k]))
             return true;
     return false;
+}
+
+int klefr_cli_lock(const char *path, const char *what)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", what,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return 0;
 }

@@ -68,4 +68,9 @@ int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, si
 /* A window can open: DISPLAY, WAYLAND_DISPLAY or SDL_VIDEODRIVER is set. */
 bool klefr_have_display(void);
 
+/* Take the lock file path for what (an EEPROM file, a fleet's directory) for
+ * as long as the process lives: a second klefr-sim on the same state would
+ * overwrite the first's. 0, or -1 with the message printed. */
+int klefr_cli_lock(const char *path, const char *what);
+
 #endif

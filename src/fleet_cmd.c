@@ -92,17 +92,7 @@ static int lock_dir(const char *dir)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/fleet.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", dir, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return 0;
+    return klefr_cli_lock(path, dir);
 }
 
 /* The command line names the port or gateway of "the" line of a bus. */
@@ -300,16 +290,7 @@ static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     fleet_app *a = arg;
     (void)sim;
     (void)t_us;
-    if (!a->panel)
-        return true;
-    if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
-        return false;
-    a->loop.hook_wake_ns = klefr_panel_due_ns(a->panel);
-    double sp = klefr_panel_speed(a->panel);
-    a->loop.paused = sp == 0;
-    if (sp != 0)
-        a->loop.speed = sp < 0 ? 0 : sp;
-    return true;
+    return !a->panel || klefr_panel_drive(a->panel, &a->loop);
 }
 
 /* {"fleet": name, "t_s", "end", "meters": [{"id", "line", registers...}]} */
@@ -352,15 +333,6 @@ static int print_report(fleet_app *a, const char *end)
     return 0;
 }
 
-static bool have_display(void)
-{
-    const char *v[] = {"DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER"};
-    for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
-        if (getenv(v[k]) && *getenv(v[k]))
-            return true;
-    return false;
-}
-
 int klefr_fleet_main(const klefr_cli *opt, const volatile sig_atomic_t *stop)
 {
     fleet_app a = {.opt = opt};
@@ -379,7 +351,7 @@ int klefr_fleet_main(const klefr_cli *opt, const volatile sig_atomic_t *stop)
         return KLEFR_EXIT_USAGE;
     }
     bool headless = opt->headless;
-    if (!headless && !have_display()) {
+    if (!headless && !klefr_have_display()) {
         if (opt->paused) {
             fprintf(stderr, "klefr-sim: --speed paused: no display to show the paused window on\n");
             klefr_fleet_spec_free(a.spec);
