@@ -301,7 +301,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fl
         m.line = -1;
     uint32_t serial = bcd_plus(KLEFR_DEFAULT_SERIAL, (uint32_t)f->nmeters); /* one a meter */
     if ((k = cJSON_GetObjectItemCaseSensitive(o, "serial")) &&
-        klefr_scn_serial(c, k, path, &serial) < 0)
+        klefr_scn_serial_number(c, k, path, &serial) < 0)
         return -1;
     if (bcd_value(serial) + (count - 1) > 99999999u)
         return klefr_scn_fail(c, k ? k : o, path, "serial", "the serial numbers run past 99999999");

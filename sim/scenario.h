@@ -73,6 +73,7 @@ typedef struct {
     bool save;         /* tariff: saved */
     klefr_scn_settings set;
     char *text;        /* caption */
+    struct klefr_scn_serial *serial_step; /* shared by the occurrences, owned by klefr_scn */
     int line;
     int index;         /* position in the file's "events" list */
     int meter;         /* which of the scenario's meters (0 with one meter) */
@@ -96,6 +97,7 @@ typedef struct {
     double eq, tol, min, max;
     char *eq_str;
     regex_t re;
+    struct klefr_scn_reply_spec *reply; /* reply expectations (scenario_reply.c) */
     int line;
     int meter;              /* which of the scenario's meters (0 with one meter) */
     char name[160];         /* JUnit name (given or built) */
@@ -167,6 +169,7 @@ typedef struct klefr_scn {
     size_t nreplay;
     klefr_scn_event *ev;
     size_t nev;
+    struct klefr_scn_serial *serial_steps; /* in file order (scenario_serial.c) */
     klefr_scn_expect *ex;
     size_t nex;
     uint64_t duration_us;

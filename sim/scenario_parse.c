@@ -29,6 +29,9 @@ int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const c
     else
         snprintf(where, sizeof where, "%s", field ? field : *path ? path : "(top level)");
     snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->s->file, line > 0 ? line : 1, where, msg);
+    for (char *p = c->err; *p; p++) /* a key or value with a line break stays one line */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
     return -1;
 }
 
@@ -162,7 +165,7 @@ void klefr_scn_copy_text(char *dst, size_t n, const char *src)
 
 /* ---- the meter ---------------------------------------------------------- */
 
-int klefr_scn_serial(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd)
+int klefr_scn_serial_number(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd)
 {
     char digits[16];
     if (cJSON_IsNumber(j) && j->valuedouble >= 0 && j->valuedouble <= 99999999 &&
@@ -225,7 +228,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
                 return -1;
             klefr_scn_copy_text(s->meter_id, sizeof s->meter_id, str);
         } else if (!strcmp(k, "serial")) {
-            if (klefr_scn_serial(c, f, path, &s->serial) < 0)
+            if (klefr_scn_serial_number(c, f, path, &s->serial) < 0)
                 return -1;
         } else if (!strcmp(k, "seed")) {
             if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
@@ -282,6 +285,8 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
         last = t > last ? t : last;
     }
     if (!s->have_duration) {
+        uint64_t steps = klefr_scn_serials_end(s); /* room for the serial steps' replies */
+        last = steps > last ? steps : last;
         if (s->repeat)
             return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
                                   "repeat", "a repeating timeline needs a \"duration\"");
@@ -566,6 +571,9 @@ void klefr_scn_free(klefr_scn *s)
         if (s->ex[k].has_re)
             regfree(&s->ex[k].re);
     }
+    for (size_t k = 0; k < s->nex; k++)
+        free(s->ex[k].reply);
+    klefr_scn_serials_free(s);
     for (size_t k = 0; k < s->nstep; k++) {
         free(s->step[k].title);
         free(s->step[k].text);

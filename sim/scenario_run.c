@@ -442,8 +442,10 @@ static void sims_close(run_state *st)
         klefr_sim_close(st->plays[0].sim);
         free(st->plays[0].sim);
     }
-    for (size_t k = 0; st->plays && k < st->nplays; k++)
+    for (size_t k = 0; st->plays && k < st->nplays; k++) {
+        klefr_scn_serial_stop(&st->plays[k]);
         free(st->plays[k].watch);
+    }
     free(st->plays);
 }
 
@@ -519,6 +521,8 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
         } else {
             sim->hal.trace = NULL;
         }
+        if (m == 0)
+            klefr_scn_serial_start(r); /* the serial steps' records: the scenario's */
         klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
         klefr_scn_terminals(r, 0);
     }

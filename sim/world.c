@@ -235,7 +235,8 @@ void klefr_world_trace_flush(klefr_world *w, uint64_t t_us)
         free(w->trace_q[k].text);
         k++;
     }
-    memmove(w->trace_q, w->trace_q + k, (w->trace_n - k) * sizeof w->trace_q[0]);
+    if (k) /* (trace_q is NULL before the first line) */
+        memmove(w->trace_q, w->trace_q + k, (w->trace_n - k) * sizeof w->trace_q[0]);
     w->trace_n -= k;
 }
 
