@@ -113,7 +113,10 @@ static double unit_of(uint8_t vif, uint8_t vife, char *unit, size_t n)
             return snprintf(unit, n, "V"), pow(10, e - 0x48 - 9);
         if (e >= 0x50 && e <= 0x57)
             return snprintf(unit, n, "A"), pow(10, e - 0x50 - 12);
-        snprintf(unit, n, e == 0x3A ? "" : "VIFE FD %02X", e);
+        if (e == 0x3A) /* dimensionless */
+            unit[0] = 0;
+        else
+            snprintf(unit, n, "VIFE FD %02X", e);
         return 1;
     }
     snprintf(unit, n, "VIF %02X", vif);

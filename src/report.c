@@ -3,6 +3,7 @@
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Rounded so floats print as 229.998, not 229.99800109863281. */
 static double r3(double x)
@@ -26,12 +27,21 @@ static void per_tariff(cJSON *parent, const char *name, double t1, double t2, do
 
 char *klefr_report_json(const klefr_sim *s, const char *end)
 {
+    cJSON *j = cJSON_CreateObject();
+    if (!j || !klefr_report_add(j, s, end)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    return text;
+}
+
+bool klefr_report_add(cJSON *j, const klefr_sim *s, const char *end)
+{
     const klefr_meter *m = &s->meter;
     const klefr_regs *r = &m->regs;
     const klefr_measure *q = &m->meas;
-    cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return NULL;
     char serial[16];
     snprintf(serial, sizeof serial, "%08x", (unsigned)s->serial);
     cJSON_AddNumberToObject(j, "model", s->model);
@@ -83,9 +93,21 @@ char *klefr_report_json(const klefr_sim *s, const char *end)
     cJSON_AddNumberToObject(p, "s0_fwd", (double)s->out.count[KLEFR_OUT_S0_FWD]);
     cJSON_AddNumberToObject(p, "s0_rev", (double)s->out.count[KLEFR_OUT_S0_REV]);
     /* ADC samples (V and I counted apart) the load drove to full scale. */
-    cJSON_AddNumberToObject(j, "clipped_samples", s->afe ? (double)s->afe->clipped : 0.0);
+    /* cJSON's adders return NULL when out of memory: the last one tells. */
+    return cJSON_AddNumberToObject(j, "clipped_samples", s->afe ? (double)s->afe->clipped : 0.0) !=
+           NULL;
+}
 
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    return text;
+bool klefr_report_saved(const klefr_eeprom *e)
+{
+    if (!e->host_failures)
+        return true;
+    if (e->host_errno)
+        fprintf(stderr, "klefr-sim: %s: the registers were not saved: %s\n", e->path,
+                strerror(e->host_errno));
+    else
+        fprintf(stderr, "klefr-sim: %s: %u saves of the EEPROM file failed; the last one "
+                        "succeeded\n",
+                e->path, (unsigned)e->host_failures);
+    return false;
 }

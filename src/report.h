@@ -8,4 +8,14 @@
  * end: why the run stopped (klefr_loop_result_to_str). */
 char *klefr_report_json(const klefr_sim *s, const char *end);
 
+/* The same fields added to object j (a fleet's report has one per meter).
+ * false when out of memory. */
+struct cJSON;
+bool klefr_report_add(struct cJSON *j, const klefr_sim *s, const char *end);
+
+/* Whether the EEPROM file holds the registers reported ("save": "ok" or
+ * "none"); if a save of the file failed on the host (disk full), one line
+ * on stderr and false: the run exits 1 (docs/cli.md). */
+bool klefr_report_saved(const klefr_eeprom *e);
+
 #endif

@@ -262,6 +262,18 @@ print('[{\"duration\": 1, \"i\": 5, \"harmonics\": [' + h + ']}]')" >"$tmp/harm8
       fail "disk full ($d): exit $rc, $(cat "$tmp/full.err") $(json "$tmp/full.out" '(j["save"], j["error"])' 2>&1)"
     fi
   done
+  # The same for an installation (--fleet): every meter's file, exit 1. Its
+  # report and stderr pass 1 KiB: both go through pipes.
+  { ( trap '' XFSZ; ulimit -f 1; "$sim" --fleet "$scen/fleets/building-24.json" --headless \
+      --state-dir "$tmp/full-fleet" --duration 10min; echo $? >"$tmp/fleet.rc" ) 2>&1 1>&3 |
+      cat >"$tmp/fleet.err"; } 3>&1 | cat >"$tmp/fleet.out"
+  n=$(grep -c "eeprom.bin: the registers were not saved: File too large" "$tmp/fleet.err")
+  if [ "$(cat "$tmp/fleet.rc")" = 1 ] && [ "$n" = 24 ] &&
+     [ "$(json "$tmp/fleet.out" 'sorted({(m["save"], m["error"]) for m in j["meters"]})')" = "[('failed', 0)]" ]; then
+    ok "disk full (--fleet): exit 1, a line per meter, \"save\": \"failed\", no Err 01"
+  else
+    fail "disk full (--fleet): exit $(cat "$tmp/fleet.rc"), $n lines: $(tail -3 "$tmp/fleet.err")"
+  fi
   "$sim" --headless --state-dir "$tmp/fine" --duration 1 >"$tmp/fine.out" 2>/dev/null
   "$sim" --headless --ephemeral --duration 1 >"$tmp/eph.out" 2>/dev/null
   [ "$(json "$tmp/fine.out" 'j["save"]')/$(json "$tmp/eph.out" 'j["save"]')" = "ok/none" ] &&
