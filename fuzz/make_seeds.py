@@ -19,13 +19,18 @@ def esc(b):
     return b.replace(bytes([ESC]), bytes([ESC, ESC]))
 
 
-def crc16(b):
-    c = 0xFFFF
+def crc_reflected(b, poly, init):
+    """CRC-16/MODBUS (0xA001, 0xFFFF) or, with init and result inverted, CRC-32."""
+    c = init
     for x in b:
         c ^= x
         for _ in range(8):
-            c = (c >> 1) ^ (0xA001 if c & 1 else 0)
+            c = (c >> 1) ^ (poly if c & 1 else 0)
     return c
+
+
+def crc16(b):
+    return crc_reflected(b, 0xA001, 0xFFFF)
 
 
 def mb(h):
@@ -187,12 +192,7 @@ write("wav", [wav(16, 1, 8000, 160), wav(24, 1, 44100, 100), wav(32, 1, 4000, 80
 
 # ---- EEPROM images: first byte picks the model; then the 2048-byte image ----
 def crc32(b):
-    c = 0xFFFFFFFF
-    for x in b:
-        c ^= x
-        for _ in range(8):
-            c = (c >> 1) ^ (0xEDB88320 if c & 1 else 0)
-    return c ^ 0xFFFFFFFF
+    return crc_reflected(b, 0xEDB88320, 0xFFFFFFFF) ^ 0xFFFFFFFF
 
 def image(seq, kind=1, version=2, energy=123456789, downs=3):
     p = struct.pack("<BBIIBIBBBHBBI", 1, 0, 0x17060102, 9600, 1, 100000, 1, 10, 0, 0, 0, 1, 0)
