@@ -225,7 +225,27 @@ static uint32_t bcd_value(uint32_t bcd)
 }
 
 /* One entry of "meters" (with "count": that many meters). */
-static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fleet_spec *f)
+/* The meters' ids so far, for the duplicate check: open addressing over
+ * indexes into f->meters (a pairwise check was quadratic: a fleet of 100,000
+ * meters took minutes to parse; found by fuzz/fuzz_fleet.c). */
+typedef struct {
+    size_t *slot; /* meter index + 1; 0 = empty */
+    size_t mask;
+} id_set;
+
+static size_t *id_slot(const id_set *h, const klefr_fleet_spec *f, const char *id)
+{
+    uint64_t x = 1469598103934665603u; /* FNV-1a */
+    for (const char *p = id; *p; p++)
+        x = (x ^ (unsigned char)*p) * 1099511628211u;
+    size_t k = (size_t)x & h->mask;
+    while (h->slot[k] && strcmp(f->meters[h->slot[k] - 1].id, id))
+        k = (k + 1) & h->mask;
+    return &h->slot[k];
+}
+
+static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fleet_spec *f,
+                       id_set *ids)
 {
     static const char *const keys[] = {"id",       "count",    "model",  "serial",  "seed",
                                        "line",     "settings", "registers", "load", "profile",
@@ -436,13 +456,14 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fl
             }
         if ((k = cJSON_GetObjectItemCaseSensitive(o, "ir_port")) && !(d->ir_port = strdup(k->valuestring)))
             return klefr_scn_fail(c, k, path, "ir_port", "out of memory");
-        for (size_t p = 0; p < f->nmeters; p++)
-            if (!strcmp(f->meters[p].id, d->id)) {
-                free(d->ir_port);
-                return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(o, "id"), path, "id",
-                                      "\"%s\" is already the id of meter %zu", d->id, p + 1);
-            }
+        size_t *seen = id_slot(ids, f, d->id);
+        if (*seen) {
+            free(d->ir_port);
+            return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(o, "id"), path, "id",
+                                  "\"%s\" is already the id of meter %zu", d->id, *seen);
+        }
         f->meters[f->nmeters++] = *d;
+        *seen = f->nmeters;
     }
     return 0;
 }
@@ -465,13 +486,20 @@ static int parse_meters(klefr_scn_pctx *c, const cJSON *j, klefr_fleet_spec *f)
     f->meters = calloc(total, sizeof *f->meters);
     if (!f->meters)
         return klefr_scn_fail(c, j, "", "meters", "out of memory");
+    id_set ids = {NULL, 15};
+    while (ids.mask < 2 * total)
+        ids.mask = ids.mask * 2 + 1;
+    if (!(ids.slot = calloc(ids.mask + 1, sizeof *ids.slot)))
+        return klefr_scn_fail(c, j, "", "meters", "out of memory");
     size_t entry = 0;
+    int rc = 0;
     cJSON_ArrayForEach(o, j)
     {
-        if (parse_meter(c, o, entry++, f) < 0)
-            return -1;
+        if ((rc = parse_meter(c, o, entry++, f, &ids)) < 0)
+            break;
     }
-    return 0;
+    free(ids.slot);
+    return rc;
 }
 
 int klefr_fleet_parse_into(klefr_scn_pctx *c, const cJSON *obj, klefr_fleet_spec *f)

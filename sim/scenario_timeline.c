@@ -357,13 +357,15 @@ static int parse_replay(klefr_scn_pctx *c, const cJSON *js, const char *path, kl
     klefr_replay *rp = calloc(1, sizeof *rp);
     if (!rp)
         return klefr_scn_fail(c, js, path, "replay", "out of memory");
-    int rc = klefr_replay_open(rp, src.path, &src.opts, c->err, c->errlen);
+    char why[600];
+    int rc = klefr_replay_open(rp, src.path, &src.opts, why, sizeof why);
     double len_s = rp->duration_s;
     if (rc == 0)
         klefr_replay_close(rp);
     free(rp);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) /* where, and one line */
+        return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(js, "replay"), path, "replay",
+                              "%s", why);
     uint64_t len_us = (uint64_t)(len_s * 1e6);
     int d = seg_duration(c, js, path, g, false);
     if (d < 0)
@@ -392,8 +394,10 @@ static int parse_profile(klefr_scn_pctx *c, const cJSON *js, const char *path, k
     char file[8300];
     klefr_scn_path(c->s, name, file, sizeof file);
     klefr_profile p;
-    if (klefr_profile_load(&p, file, prev, c->err, c->errlen) < 0)
-        return -1;
+    char why[600];
+    if (klefr_profile_load(&p, file, prev, why, sizeof why) < 0) /* where, and one line */
+        return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(js, "profile"), path,
+                              "profile", "%s", why);
     int rc = 0;
     if (p.repeat)
         rc = klefr_scn_fail(c, js, path, "profile",

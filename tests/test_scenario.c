@@ -154,6 +154,13 @@ START_TEST(errors_name_the_field)
     /* Found by the scenario fuzz target: a key with a line break made a
      * two-line message. */
     parse_bad("{\"meter\": {\"\\n model\": 1}}", "t.json:1: meter.? model: unknown key");
+    /* Found by the scenario target under the sanitizers: a profile or
+     * recording that cannot be read gave the loader's message alone, without
+     * the scenario's line, and two lines when the name held a line break. */
+    parse_bad("{\"timeline\": [{\"duration\": 1},\n {\"profile\": \"no\\nsuch.json\"}]}",
+              "t.json:2: timeline[1].profile: no?such.json: cannot open: No such file");
+    parse_bad("{\"timeline\": [\n {\"replay\": \"no\\nsuch.csv\"}]}",
+              "t.json:2: timeline[0].replay: no?such.csv: No such file");
     /* Found by fuzz/fuzz_scenario.c: "eq" and "match" together leaked (ASan). */
     parse_bad("{\"expect\": [{\"at\": 1, \"lcd\": \"text\", \"match\": \"x\", \"eq\": \"1200\"}]}",
               "t.json:1: expect[0].match: give \"eq\" or \"match\", not both");
