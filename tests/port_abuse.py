@@ -73,7 +73,7 @@ def drain(fd, quiet=0.15):
     return got
 
 
-def read_reply(fd, n, timeout=2.0):
+def read_reply(fd, n, timeout=5.0):  # generous: a loaded machine may stall us
     got = b""
     end = time.monotonic() + timeout
     while len(got) < n and time.monotonic() < end:
@@ -109,7 +109,7 @@ proc = subprocess.Popen([sim, "--headless", "--ephemeral", "--model", "6924",
                          "--load", "230V,5A", "--speed", "1", "--modbus-port", port],
                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 try:
-    for _ in range(200):
+    for _ in range(600):
         if os.path.exists(port):
             break
         time.sleep(0.05)
@@ -133,16 +133,24 @@ try:
     ok("200 rounds of random garbage, %d good answers" % good)
 
     # 2. A request split at every byte boundary, written in two pieces at once.
+    # (If this process is descheduled between the two writes for longer than
+    # t3.5, 4 ms, the meter rightly sees two frames: a split is tried up to
+    # three times, so only a meter that never joins the pieces fails.)
+    retried = 0
     for frame in (READ_ID, crc16(bytes.fromhex("01 10 40 0D 00 02 04 41 20 00 00"))):
         want = ID_REPLY if frame == READ_ID else crc16(bytes.fromhex("01 10 40 0D 00 02"))
         for k in range(1, len(frame)):
-            drain(fd, 0.02)
-            write_all(fd, frame[:k])
-            write_all(fd, frame[k:])
-            got = read_reply(fd, len(want))
-            if got != want:
+            for attempt in range(3):
+                drain(fd, 0.02)
+                write_all(fd, frame[:k])
+                write_all(fd, frame[k:])
+                got = read_reply(fd, len(want), 1.0 if attempt < 2 else 5.0)
+                if got == want:
+                    break
+                retried += 1
+            else:
                 fail("split after byte %d of %s: %s" % (k, frame.hex(" "), got.hex(" ")))
-    ok("requests split at every byte boundary answered")
+    ok("requests split at every byte boundary answered (%d tried again)" % retried)
 
     # 3. Frames glued together: junk, a request to another meter and ours,
     # back to back: one answer, ours. (Four requests to this meter in one

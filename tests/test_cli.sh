@@ -283,9 +283,9 @@ print('[{\"duration\": 1, \"i\": 5, \"harmonics\": [' + h + ']}]')" >"$tmp/harm8
   # not re-point the first one's links (it runs without links and says so),
   # nor the first remove the second's; an explicit link in use is an error.
   export KLEFR_STATE_DIR=$tmp/links
-  "$sim" --headless --ephemeral --speed 1 --duration 30 >/dev/null 2>"$tmp/first.err" &
+  "$sim" --headless --ephemeral --speed 1 --duration 300 >/dev/null 2>"$tmp/first.err" &
   first=$!
-  for _ in $(seq 100); do [ -L "$tmp/links/modbus" ] && break; sleep 0.05; done
+  for _ in $(seq 600); do [ -L "$tmp/links/modbus" ] && break; sleep 0.05; done
   before=$(readlink "$tmp/links/modbus")
   expect_exit 0 "$tmp/links/modbus is in use by another klefr-sim: no link" -- --headless --ephemeral --duration 1
   grep -q "^modbus: /dev/pts/[0-9]* (link: none)" "$tmp/err" && ok "the second says its pty" ||
