@@ -1,6 +1,6 @@
-/* Shared by the file-parser fuzz targets: input as a NUL-terminated string
- * or as a file (a memfd, so the parsers' own open/stat/seek run), and the
- * check that a load the parsers accept stays in range and synthesises. */
+/* Shared by the file-parser fuzz targets: input as text (fuzz_text.h) or as
+ * a file (a memfd, so the parsers' own open/stat/seek run), and the check
+ * that a load the parsers accept stays in range and synthesises. */
 #ifndef KLEFR_FUZZ_DATA_H
 #define KLEFR_FUZZ_DATA_H
 
@@ -14,15 +14,8 @@
 #include "afe_synth.h"
 #include "klefr/config.h"
 #include "fuzz_assert.h"
+#include "fuzz_text.h"
 
-/* data as a C string (a NUL inside ends it, as in a file read by the program). */
-static inline char *fuzz_text(const uint8_t *data, size_t size)
-{
-    char *t = malloc(size + 1);
-    memcpy(t, data, size);
-    t[size] = 0;
-    return t;
-}
 
 /* data as a file; path gets its name. Returns the fd to close. */
 static inline int fuzz_file(const uint8_t *data, size_t size, char path[64])

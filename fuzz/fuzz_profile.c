@@ -8,7 +8,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *text = fuzz_text(data, size);
+    char *text = klefr_fuzz_cstr(data, size);
+    FUZZ_ASSERT(text, "out of memory");
     klefr_profile p;
     klefr_load base;
     klefr_load_defaults(&base);

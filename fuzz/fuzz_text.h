@@ -9,19 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* data as a C string (a NUL inside ends it, as in a file read by the
+ * program); NULL when out of memory. free() it. */
+static inline char *klefr_fuzz_cstr(const uint8_t *data, size_t size)
+{
+    char *text = malloc(size + 1);
+    if (text) {
+        memcpy(text, data, size);
+        text[size] = 0;
+    }
+    return text;
+}
+
 /* parse: 0 with *out set (then free_fn(*out)), or -1 with err. */
 static inline int klefr_fuzz_text(const uint8_t *data, size_t size,
                                   int (*parse)(void **out, const char *text, char *err,
                                                size_t errlen),
                                   void (*free_fn)(void *))
 {
-    if (size > 1 << 20)
-        return 0;
-    char *text = malloc(size + 1);
+    char *text = size > 1 << 20 ? NULL : klefr_fuzz_cstr(data, size);
     if (!text)
         return 0;
-    memcpy(text, data, size);
-    text[size] = 0;
     void *out = NULL;
     char err[1024];
     err[0] = 0;
