@@ -254,9 +254,11 @@ int main(int argc, char **argv)
 {
     double sim_s = 3600;
     int runs = 5;
+    const char *only = NULL; /* full, firmware, synth, bare: time one part (profiling) */
     static const struct option opts[] = {{"seconds", required_argument, 0, 's'},
                                          {"runs", required_argument, 0, 'r'},
                                          {"cpu", no_argument, 0, 'c'},
+                                         {"only", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -271,6 +273,9 @@ int main(int argc, char **argv)
         case 'c':
             bench_clock = CLOCK_THREAD_CPUTIME_ID;
             break;
+        case 'o':
+            only = optarg;
+            break;
         case 'h':
             puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]");
             return 0;
@@ -283,6 +288,21 @@ int main(int argc, char **argv)
         return 2;
     }
     double samples = sim_s * KLEFR_FS_HZ;
+    if (only) {
+        static const struct {
+            const char *name;
+            double (*fn)(double, uint64_t *);
+        } parts[] = {{"full", run_full}, {"firmware", run_firmware_only}, {"synth", run_synth_only},
+                     {"bare", run_bare}};
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+            if (!strcmp(only, parts[k].name)) {
+                double t = median_of(parts[k].fn, sim_s, runs);
+                printf("%s: %.0fx real time, %.2f ns/sample\n", only, sim_s / t, t / samples * 1e9);
+                return 0;
+            }
+        fprintf(stderr, "klefr-bench: --only full|firmware|synth|bare\n");
+        return 2;
+    }
     double full = median_of(run_full, sim_s, runs);
     double fw = median_of(run_firmware_only, sim_s, runs);
     double syn_t = median_of(run_synth_only, sim_s, runs);
