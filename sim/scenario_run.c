@@ -50,8 +50,9 @@ void klefr_scn_trace(klefr_scn_play *r, const char *fmt, ...)
  * (afe.h): the synthetic source's, plus every recording's own. */
 static void truth_sum(klefr_scn_play *r)
 {
-    const klefr_afe_truth *a = &r->synth.afe.truth, *b = &r->replayed;
-    const klefr_afe_truth *c = r->replaying ? &r->replay.afe.truth : &(klefr_afe_truth){0};
+    const klefr_afe_truth *a = klefr_afe_truth_now(&r->synth.afe), *b = &r->replayed;
+    const klefr_afe_truth *c =
+        r->replaying ? klefr_afe_truth_now(&r->replay.afe) : &(klefr_afe_truth){0};
     klefr_afe_truth *t = &r->mux.afe.truth;
     t->act_fwd_wh = a->act_fwd_wh + b->act_fwd_wh + c->act_fwd_wh;
     t->act_rev_wh = a->act_rev_wh + b->act_rev_wh + c->act_rev_wh;
@@ -64,7 +65,7 @@ static void truth_sum(klefr_scn_play *r)
 static void truth_advance(run_state *st)
 {
     klefr_scn_play *r = &st->r;
-    const klefr_afe_truth *t = &r->mux.afe.truth;
+    const klefr_afe_truth *t = klefr_afe_truth_now(&r->mux.afe);
     r->truth_kwh[0] = t->act_fwd_wh / 1000;
     r->truth_kwh[1] = t->act_rev_wh / 1000;
     r->truth_kwh[2] = t->react_fwd_varh / 1000;
@@ -75,7 +76,7 @@ void klefr_scn_replay_close(klefr_scn_play *r)
 {
     if (!r->replaying)
         return;
-    const klefr_afe_truth *c = &r->replay.afe.truth;
+    const klefr_afe_truth *c = klefr_afe_truth_now(&r->replay.afe);
     r->replayed.act_fwd_wh += c->act_fwd_wh;
     r->replayed.act_rev_wh += c->act_rev_wh;
     r->replayed.react_fwd_varh += c->react_fwd_varh;
@@ -107,8 +108,13 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
         self->clipped += r->synth.afe.clipped - c;
         self->clipped_i += r->synth.afe.clipped_i - ci;
     }
-    truth_sum(r);
     return got;
+}
+
+/* The mux's truth (its truth_sync): the sources', when read. */
+static void mux_truth_sync(klefr_afe *self)
+{
+    truth_sum(((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run);
 }
 
 void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
@@ -367,6 +373,7 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
     static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
     klefr_synth_init(&r->synth, &s->base, &adc);
     r->mux.afe.fill = mux_fill;
+    r->mux.afe.truth_sync = mux_truth_sync;
     r->mux.run = r;
     if (build_actions(st) < 0) {
         snprintf(err, errlen, "%s: out of memory", s->file);

@@ -453,9 +453,18 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
         if (s->afe && n == 0)
             return false;
         /* scope tap for the panel: a cut supply reads nothing */
-        for (size_t k = 0; k < n; k++, s->scope_n++) {
-            s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
-            s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
+        for (size_t k = 0; k < n;) {
+            size_t at = s->scope_n % KLEFR_SIM_SCOPE_N, m = KLEFR_SIM_SCOPE_N - at;
+            m = n - k < m ? n - k : m;
+            if (s->powered) {
+                memcpy(s->scope_v + at, v + k, m * sizeof *v);
+                memcpy(s->scope_i + at, i + k, m * sizeof *i);
+            } else {
+                memset(s->scope_v + at, 0, m * sizeof *v);
+                memset(s->scope_i + at, 0, m * sizeof *i);
+            }
+            k += m;
+            s->scope_n += m;
         }
         if (s->afe && s->afe->clipped != s->clip_seen) {
             s->clip_seen = s->afe->clipped;

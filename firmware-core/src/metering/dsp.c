@@ -18,8 +18,8 @@
  * The loop is in two passes over the samples between events, both in shapes
  * a compiler vectorises (sums over runs of samples, no state carried from
  * one sample to the next): a search for the next crossing (the first sample
- * below the hysteresis, then the first at or above the DC, a chunk at a time)
- * and the sums up to it. Integer sums: exact, so the same samples give the
+ * below the hysteresis, then the first at or above the DC: the run's minimum
+ * or maximum tells whether there is one) and the sums up to it. Integer sums: exact, so the same samples give the
  * same registers whatever the vector width.
  *
  * At the block end (once per 200 ms, double arithmetic is fine there) the
@@ -361,20 +361,16 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, int32_t iprev, int
 
 /* ---- the per-sample passes --------------------------------------------------- */
 
-#define KLEFR_SCAN_CHUNK 32u
-
-/* First k in [j, n) with v[k] < thr, else n: a chunk at a time (its
- * minimum), then sample by sample in the chunk that has it. */
+/* First k in [j, n) with v[k] < thr, else n: the run's minimum first (a
+ * vector reduction; most runs hold no event), then sample by sample. */
 KLEFR_SIMD_CLONES
 static size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
 {
-    for (; j + KLEFR_SCAN_CHUNK <= n; j += KLEFR_SCAN_CHUNK) {
-        int32_t lo = INT32_MAX;
-        for (unsigned l = 0; l < KLEFR_SCAN_CHUNK; l++)
-            lo = v[j + l] < lo ? v[j + l] : lo;
-        if (lo < thr)
-            break;
-    }
+    int32_t lo = INT32_MAX;
+    for (size_t k = j; k < n; k++)
+        lo = v[k] < lo ? v[k] : lo;
+    if (lo >= thr)
+        return n;
     for (; j < n; j++)
         if (v[j] < thr)
             return j;
@@ -385,13 +381,11 @@ static size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
 KLEFR_SIMD_CLONES
 static size_t find_at_or_above(const int32_t *v, size_t j, size_t n, int32_t thr)
 {
-    for (; j + KLEFR_SCAN_CHUNK <= n; j += KLEFR_SCAN_CHUNK) {
-        int32_t hi = INT32_MIN;
-        for (unsigned l = 0; l < KLEFR_SCAN_CHUNK; l++)
-            hi = v[j + l] > hi ? v[j + l] : hi;
-        if (hi >= thr)
-            break;
-    }
+    int32_t hi = INT32_MIN;
+    for (size_t k = j; k < n; k++)
+        hi = v[k] > hi ? v[k] : hi;
+    if (hi < thr)
+        return n;
     for (; j < n; j++)
         if (v[j] >= thr)
             return j;

@@ -484,8 +484,8 @@ void klefr_mbrtu_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
 {
     klefr_rxbuf *r = &m->modbus.rx;
-    if (!klefr_model_has_modbus(m->model))
-        return;
+    if (!klefr_model_has_modbus(m->model) || (!r->len && !m->modbus.cfg_pending))
+        return; /* nothing received, nothing to apply */
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
     uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
