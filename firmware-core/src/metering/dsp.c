@@ -363,8 +363,7 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, int32_t iprev, int
 
 /* First k in [j, n) with v[k] < thr, else n: the run's minimum first (a
  * vector reduction; most runs hold no event), then sample by sample. */
-KLEFR_SIMD_CLONES
-static size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
+static inline size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
 {
     int32_t lo = INT32_MAX;
     for (size_t k = j; k < n; k++)
@@ -378,8 +377,7 @@ static size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
 }
 
 /* First k in [j, n) with v[k] >= thr, else n. */
-KLEFR_SIMD_CLONES
-static size_t find_at_or_above(const int32_t *v, size_t j, size_t n, int32_t thr)
+static inline size_t find_at_or_above(const int32_t *v, size_t j, size_t n, int32_t thr)
 {
     int32_t hi = INT32_MIN;
     for (size_t k = j; k < n; k++)
@@ -461,6 +459,8 @@ static void feed(klefr_dsp *d, const int32_t *v, const int32_t *i, size_t n)
     sums_add(&d->s, d->tc, d->ts, v, i, n);
 }
 
+/* Compiled for each vector width too: the searches inline into it. */
+KLEFR_SIMD_CLONES
 void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us)
 {
     klefr_dsp *d = &m->metering.dsp;
