@@ -3,7 +3,7 @@
 # (docs/scenarios.md). One row per event kind / expectation kind / setting, like
 # the tables in sim/scenario_*.c: add a kind there and here.
 # usage: scripts/gen_scenario_schema.py scenarios/schema.json
-import json, sys
+import json, os, re, sys
 time = {"$ref": "#/$defs/time"}
 D = {}
 D["time"] = {"description": "seconds, or a string like \"90s\", \"250ms\", \"15min\", \"1h30m\", \"2d\"",
@@ -93,11 +93,55 @@ kinds = {
   "program_fault": ({}, [], "bad program checksum (Err 02 at power-up)"),
   "caption": ({"text": {"type": "string"}}, ["text"], "a note (tours show it)"),
 }
+# Serial steps (sim/scenario_serial.c, sim/scenario_decode_*.c): their common keys, then one row each.
+step = {"name": {"type": "string", "minLength": 1, "maxLength": 63, "description": "what reply expectations call it"},
+  "port": {"enum": ["bus", "ir", "modbus", "mbus", "iec"], "description": "default: the kind's protocol's port"},
+  "baud": {"enum": [300, 600, 1200, 2400, 4800, 9600, 19200, 38400], "description": "the master's baud (default: the meter's)"},
+  "parity": {"enum": ["none", "even", "odd"], "description": "the master's parity (default: the meter's)"},
+  "data_bits": {"enum": [7, 8]}, "timeout": dict(time, description="the master's wait for the first byte")}
+src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim", "scenario_decode_modbus.c")).read()
+registers = re.findall(r'[RW]\(0x[0-9A-F]{4}, [12], [A-Z]{3},(?: [0-9]+,)? "([a-z0-9_]+)"', src)
+assert len(registers) == 88, "the Modbus map of sim/scenario_decode_modbus.c"
+register = {"description": "a register of the manual's A3.2 map by name, or an address like \"0x5000\"",
+  "anyOf": [{"enum": registers}, {"type": "string", "pattern": "^(0[xX])?[0-9A-Fa-f]{1,4}$"}]}
+byte = {"type": "integer", "minimum": 0, "maximum": 255}
+hexbytes = {"type": "string", "pattern": "^[ ,\t]*([0-9A-Fa-f]{2}[ ,\t]*)+$", "description": "bytes in hex: \"01 03 40 00 00 02\""}
+mbus_sets = ["primary_address", "secondary_address", "tariff", "calc_code", "s0_rate", "day_reset", "power_downs_reset", "baud", "app_reset"]
+session = {"address": {"type": "string", "pattern": "^[0-9]{1,32}$", "description": "device address in the sign-on (the serial number)"},
+  "session_baud": {"enum": [300, 600, 1200, 2400, 4800, 9600, 19200], "description": "the baud asked for in the option select (default: the offered)"}}
+text_or_num = {"type": ["string", "number"]}
+steps = {
+  "send": ({"hex": hexbytes, "text": {"type": "string", "minLength": 1}, "crc": {"type": "boolean", "description": "append a Modbus CRC-16"}},
+           ["port"], "bytes on a port", {"oneOf": [{"required": ["hex"]}, {"required": ["text"]}]}),
+  "modbus_read": ({"register": register, "count": {"type": "integer", "minimum": 1, "maximum": 125},
+                   "function": {"enum": [3, 4]}, "address": {"type": "integer", "minimum": 0, "maximum": 247}},
+                  ["register"], "Modbus read of holding registers", {}),
+  "modbus_write": ({"register": register, "value": text_or_num,
+                    "registers": {"type": "array", "minItems": 1, "maxItems": 123, "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
+                    "function": {"enum": [6, 16]}, "address": {"type": "integer", "minimum": 0, "maximum": 247}},
+                   ["register"], "Modbus write (function 06 or 10)", {"oneOf": [{"required": ["value"]}, {"required": ["registers"]}]}),
+  "mbus_req_ud2": ({"address": byte, "fcb": {"type": "boolean"}}, [], "M-bus REQ_UD2: read the RSP_UD", {}),
+  "mbus_snd_nke": ({"address": byte}, [], "M-bus SND_NKE: link reset", {}),
+  "mbus_select": ({"id": {"type": "string", "pattern": "^[0-9Ff]{8}$"}, "manufacturer": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                   "version": byte, "medium": byte}, [], "M-bus selection by secondary address (left out: wildcard)", {}),
+  "mbus_write": ({"set": {"enum": mbus_sets}, "value": text_or_num, "address": byte}, ["set"], "an M-bus write of appendix 2", {}),
+  "iec_sign_on": (dict(session, password={"type": ["string", "integer"]}), [], "IEC sign-on to programming mode (P0, P1 with a password)", {}),
+  "iec_readout": (session, [], "IEC mode C data readout", {}),
+  "iec_r1": ({"code": {"type": "string", "minLength": 1}}, ["code"], "IEC R1: read a data set", {}),
+  "iec_w1": ({"code": {"type": "string", "minLength": 1}, "value": text_or_num}, ["code", "value"], "IEC W1: write a data set", {}),
+  "iec_b0": ({}, [], "IEC B0: end the session", {}),
+}
+for k, (props, req, desc, extra) in steps.items():
+    kinds[k] = (dict(step, **props), ["name"] + req, desc, extra)
 alts = []
-for k, (props, req, desc) in kinds.items():
+for k, row in kinds.items():
+    props, req, desc = row[:3]
     p = dict(common_ev); p["do"] = {"const": k, "description": desc}; p.update(props)
-    alts.append({"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req,
-                 "oneOf": [{"required": ["at"]}, {"required": ["every"]}, {"required": ["random", "between"]}]})
+    alt = {"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req,
+           "oneOf": [{"required": ["at"]}, {"required": ["every"]}, {"required": ["random", "between"]}]}
+    if len(row) > 3 and row[3]:
+        alt["allOf"] = [row[3]]
+    alts.append(alt)
 D["event"] = {"oneOf": alts}
 cmp_ = {"eq": {"type": ["number", "string"]}, "tol": {"type": "number", "minimum": 0},
         "tol_pct": {"type": "number", "minimum": 0}, "min": num, "max": num}
@@ -118,23 +162,35 @@ exk = {
   "pulses": ({"pulses": {"enum": outs}} | {k: v for k, v in cmp_.items() if k != "eq"} | {"eq": {"type": "integer", "minimum": 0}}, "pulse count"),
   "pulse_width_ms": ({"pulse_width_ms": {"enum": outs}, "eq": num, "tol": cmp_["tol"], "min": num, "max": num}, "width of every pulse"),
   "accuracy": ({"accuracy": {"enum": energies}, "tol_pct": {"type": "number", "minimum": 0}}, "registered energy against the truth"),
+  "reply": ({"reply": {"type": "string"}, "hex": {"type": "string", "description": "pattern: \"01 03 2C ?? ..\""},
+             "field": {"type": "string", "description": "a decoded value: \"voltage\", \"1.8.0\", \"total_kwh\", \"status\""},
+             "timing": {"enum": ["first_byte", "last_byte", "limits", "none"]}, "match": {"type": "string"}} | cmp_,
+            "the reply to the serial step of this name"),
 }
 alts = []
 for k, (props, desc) in exk.items():
     p = dict(common_ex); p.update(props); p[k] = dict(p[k], description=desc)
     req = [k] + (["tol_pct"] if k == "accuracy" else [])
-    alts.append({"type": "object", "additionalProperties": False, "properties": p, "required": req,
-                 "not": {"anyOf": [{"required": ["at", "during"]}, {"required": ["at", "within"]}, {"required": ["during", "within"]}]}})
+    alt = {"type": "object", "additionalProperties": False, "properties": p, "required": req,
+           "not": {"anyOf": [{"required": ["at", "during"]}, {"required": ["at", "within"]}, {"required": ["during", "within"]}]}}
+    if k == "reply":  # checked when it comes: no windows; one of hex, field, timing
+        del p["during"], p["within"]
+        alt["oneOf"] = [{"required": ["hex"]}, {"required": ["field"]}, {"required": ["timing"]}]
+    alts.append(alt)
 D["expectation"] = {"oneOf": alts}
 # Tours (docs/tours.md): steps laid one after the other; a step's events have
 # no time of their own, its expectations none either (checked at its end).
 step_ev = []
-for k, (props, req, desc) in kinds.items():
+for k, row in kinds.items():
+    props, req, desc = row[:3]
     if k == "caption":
         continue
     p = {"do": {"const": k, "description": desc}, "label": {"type": "string"}, "comment": {"type": "string"}}
     p.update(props)
-    step_ev.append({"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req})
+    alt = {"type": "object", "additionalProperties": False, "properties": p, "required": ["do"] + req}
+    if len(row) > 3 and row[3]:  # a serial step's "one of these keys"
+        alt["allOf"] = [row[3]]
+    step_ev.append(alt)
 D["step_expectation"] = {"oneOf": [
     {"type": "object", "additionalProperties": False,
      "properties": {k: v for k, v in a["properties"].items() if k not in ("at", "during", "within")},

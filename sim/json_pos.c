@@ -92,9 +92,11 @@ typedef struct {
     size_t n, cap;
 } scan;
 
+/* Whitespace as cJSON skips it: every byte up to 32 (a stray control
+ * character too, or the scan and cJSON's parse would disagree). */
 static void ws(scan *s)
 {
-    while (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n') {
+    while (*s->p && (unsigned char)*s->p <= 32) {
         s->line += *s->p == '\n';
         s->p++;
     }
@@ -148,7 +150,10 @@ static int value(scan *s)
     } else if (c == '"') {
         skip_string(s);
     } else {
+        const char *from = s->p;
         while (*s->p && !strchr(",]} \t\r\n", *s->p))
+            s->p++;
+        if (s->p == from && *s->p) /* a stray close: step over it, never loop */
             s->p++;
     }
     return 0;

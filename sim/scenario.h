@@ -72,6 +72,7 @@ typedef struct {
     bool save;         /* tariff: saved */
     klefr_scn_settings set;
     char *text;        /* caption */
+    struct klefr_scn_serial *serial_step; /* shared by the occurrences, owned by klefr_scn */
     int line;
     int index;         /* position in the file's "events" list */
     int step;          /* the tour step (1-based) that does it; 0 = none */
@@ -94,6 +95,7 @@ typedef struct {
     double eq, tol, min, max;
     char *eq_str;
     regex_t re;
+    struct klefr_scn_reply_spec *reply; /* reply expectations (scenario_reply.c) */
     int line;
     char name[160];         /* JUnit name (given or built) */
     char what[160];         /* "energy.active_fwd_kwh = 2.30 +- 0.01" */
@@ -162,6 +164,7 @@ typedef struct klefr_scn {
     size_t nreplay;
     klefr_scn_event *ev;
     size_t nev;
+    struct klefr_scn_serial *serial_steps; /* in file order (scenario_serial.c) */
     klefr_scn_expect *ex;
     size_t nex;
     uint64_t duration_us;

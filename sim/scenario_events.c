@@ -7,6 +7,7 @@
 
 #include "klefr/meter.h"
 #include "scenario_priv.h"
+#include "scenario_serial.h"
 
 #define MAX_OCCURRENCES 100000u
 
@@ -256,6 +257,19 @@ static const klefr_scn_event_kind kinds[] = {
     {"eeprom_corrupt", f_copy, p_corrupt, a_corrupt},
     {"program_fault", NULL, p_none, a_program_fault},
     {"caption", f_text, p_caption, a_none},
+    /* serial steps (scenario_serial.c, scenario_decode_*.c) */
+    {"send", klefr_scn_f_send, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"modbus_read", klefr_scn_f_modbus_read, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"modbus_write", klefr_scn_f_modbus_write, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_req_ud2", klefr_scn_f_mbus_req_ud2, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_snd_nke", klefr_scn_f_mbus_snd_nke, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_select", klefr_scn_f_mbus_select, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"mbus_write", klefr_scn_f_mbus_write, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_sign_on", klefr_scn_f_iec_sign_on, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_readout", klefr_scn_f_iec_readout, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_r1", klefr_scn_f_iec_r1, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_w1", klefr_scn_f_iec_w1, klefr_scn_serial_parse, klefr_scn_serial_act},
+    {"iec_b0", klefr_scn_f_iec_b0, klefr_scn_serial_parse, klefr_scn_serial_act},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 

@@ -8,6 +8,7 @@
 
 #include "klefr/meter.h"
 #include "scenario_priv.h"
+#include "scenario_serial.h"
 
 static const char *const outputs[] = {"led", "s0_fwd", "s0_rev", NULL};
 static const char *const lcd_rows[] = {"text", "icons", "value", "name", NULL};
@@ -346,6 +347,7 @@ static const klefr_scn_expect_kind kinds[] = {
     {"pulses", f_pulses, x_pulses, h_pulses, true},
     {"pulse_width_ms", f_width, x_pulses, h_width, true},
     {"accuracy", f_acc, x_accuracy, h_accuracy, true},
+    {"reply", klefr_scn_f_reply, klefr_scn_reply_parse, klefr_scn_reply_holds, false},
 };
 #define NKINDS (sizeof kinds / sizeof kinds[0])
 
@@ -425,7 +427,8 @@ int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, 
         }
     if (!e->kind)
         return klefr_scn_fail(c, o, path, NULL, "an expectation needs one of \"value\", "
-                              "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\"");
+                              "\"lcd\", \"pulses\", \"pulse_width_ms\", \"accuracy\", "
+                              "\"reply\"");
     if (klefr_scn_keys(c, o, path, timed ? common : common + 3, e->kind->fields) < 0)
         return -1;
     const cJSON *f;
@@ -563,4 +566,37 @@ void klefr_scn_expect_pulse(klefr_scn_play *r, klefr_output out, uint64_t t_us, 
 void klefr_scn_failure_line(const klefr_scn *s, const klefr_scn_expect *e, char *buf, size_t n)
 {
     snprintf(buf, n, "%s: %s", s->file, e->msg);
+}
+
+/* ---- for kinds in other files ------------------------------------------------- */
+
+_Static_assert((int)CMP_NUM == (int)KLEFR_SCN_CMP_NUM && (int)CMP_TEXT == (int)KLEFR_SCN_CMP_TEXT &&
+                   (int)CMP_RE == (int)KLEFR_SCN_CMP_RE,
+               "comparison bits");
+
+int klefr_scn_cmp_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_expect *e,
+                        int allowed)
+{
+    return parse_cmp(c, o, path, e, allowed);
+}
+
+bool klefr_scn_cmp_num(klefr_scn_expect *e, double x)
+{
+    got_num(e, x);
+    return cmp_num(e, x);
+}
+
+bool klefr_scn_cmp_text(klefr_scn_expect *e, const char *s)
+{
+    return cmp_text(e, s);
+}
+
+void klefr_scn_describe(klefr_scn_expect *e, const char *subject)
+{
+    describe(e, subject);
+}
+
+void klefr_scn_expect_decide(klefr_scn_play *r, klefr_scn_expect *e, bool ok, uint64_t t_us)
+{
+    decide(r, e, ok, t_us);
 }

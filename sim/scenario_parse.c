@@ -28,6 +28,9 @@ int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const c
     else
         snprintf(where, sizeof where, "%s", field ? field : *path ? path : "(top level)");
     snprintf(c->err, c->errlen, "%s:%d: %s: %s", c->s->file, line > 0 ? line : 1, where, msg);
+    for (char *p = c->err; *p; p++) /* a key or value with a line break stays one line */
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
     return -1;
 }
 
@@ -281,6 +284,8 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
         last = t > last ? t : last;
     }
     if (!s->have_duration) {
+        uint64_t steps = klefr_scn_serials_end(s); /* room for the serial steps' replies */
+        last = steps > last ? steps : last;
         if (s->repeat)
             return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "",
                                   "repeat", "a repeating timeline needs a \"duration\"");
@@ -470,6 +475,9 @@ void klefr_scn_free(klefr_scn *s)
         if (s->ex[k].has_re)
             regfree(&s->ex[k].re);
     }
+    for (size_t k = 0; k < s->nex; k++)
+        free(s->ex[k].reply);
+    klefr_scn_serials_free(s);
     for (size_t k = 0; k < s->nstep; k++) {
         free(s->step[k].title);
         free(s->step[k].text);

@@ -127,6 +127,31 @@ void klefr_scn_expect_window_close(struct klefr_scn_play *r, klefr_scn_expect *e
 void klefr_scn_expect_pulse(struct klefr_scn_play *r, klefr_output out, uint64_t t_us,
                             uint32_t width_us);
 
+/* For kinds in other files (scenario_reply.c): the comparisons of the kinds
+ * above. allowed: KLEFR_SCN_CMP_* bits. */
+enum { KLEFR_SCN_CMP_NUM = 1, KLEFR_SCN_CMP_TEXT = 2, KLEFR_SCN_CMP_RE = 4 };
+int klefr_scn_cmp_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn_expect *e,
+                        int allowed);
+bool klefr_scn_cmp_num(klefr_scn_expect *e, double x); /* and sets got */
+bool klefr_scn_cmp_text(klefr_scn_expect *e, const char *s);
+void klefr_scn_describe(klefr_scn_expect *e, const char *subject);
+/* Where a plot marks an expectation: its time, or for a reply checked on
+ * every reply of its step, the last of them (scenario_reply.c). */
+uint64_t klefr_scn_expect_plot_us(const klefr_scn_expect *e);
+/* Decide an expectation now (pass or fail) at t_us. */
+void klefr_scn_expect_decide(struct klefr_scn_play *r, klefr_scn_expect *e, bool ok,
+                             uint64_t t_us);
+
+/* serial steps (scenario_serial.c) */
+struct klefr_scn_serial;
+/* The latest the serial steps may still run (the default duration). */
+uint64_t klefr_scn_serials_end(const klefr_scn *s);
+void klefr_scn_serials_free(klefr_scn *s);
+/* The record of an occurrence's run, for the report (a new object, or NULL). */
+cJSON *klefr_scn_serial_record(const klefr_scn *s, const klefr_scn_event *ev);
+void klefr_scn_serial_start(struct klefr_scn_play *r);
+void klefr_scn_serial_stop(struct klefr_scn_play *r);
+
 /* Close a report file: 0, or -1 with errno (a write or the close failed). */
 int klefr_scn_fclose(FILE *f);
 
@@ -161,6 +186,7 @@ typedef struct klefr_scn_play {
     klefr_scn_expect **watch;
     size_t nwatch;
     bool watching;
+    struct klefr_scn_masters *masters; /* the in-process masters of serial steps */
     char err[256]; /* a host failure during the run */
 } klefr_scn_play;
 

@@ -86,6 +86,9 @@ static cJSON *events_json(const klefr_scn *s)
             cJSON_AddStringToObject(o, "text", ev->text);
         if (ev->step)
             cJSON_AddNumberToObject(o, "step", ev->step);
+        cJSON *serial = klefr_scn_serial_record(s, ev); /* a serial step's exchanges */
+        if (serial)
+            cJSON_AddItemToObject(o, "serial", serial);
         if (klefr_scn_event_end(ev) > ev->t_us)
             cJSON_AddNumberToObject(o, "until_s", (double)klefr_scn_event_end(ev) / 1e6);
         cJSON_AddItemToArray(a, o);

@@ -201,7 +201,7 @@ static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
     for (size_t k = 0; k < s->nex; k++) {
         const klefr_scn_expect *e = &s->ex[k];
         const char *col = e->state == KLEFR_SCN_PASS ? "#1a8f3a" : "#d42020";
-        double t1 = (double)e->t_us / 1e6, t2 = (double)e->t2_us / 1e6;
+        double t1 = (double)klefr_scn_expect_plot_us(e) / 1e6, t2 = (double)e->t2_us / 1e6;
         double y = lane_y + 18 + (double)(k % lane_rows(s)) * LANE_ROW;
         if (e->when == KLEFR_SCN_AT) {
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", px(p, t1), y,

@@ -398,6 +398,7 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
     } else {
         sim->hal.trace = NULL;
     }
+    klefr_scn_serial_start(r);
     klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
     klefr_scn_terminals(r, 0);
     tick(st, 0);
@@ -467,6 +468,7 @@ void klefr_scn_runner_free(klefr_scn_runner *st)
     klefr_scn_replay_close(&st->r);
     if (st->r.sim)
         klefr_sim_close(st->r.sim); /* the trace lines still held, the serial lines */
+    klefr_scn_serial_stop(&st->r);
     free(st->act);
     free(st->r.sim);
     free(st->r.watch);

@@ -189,7 +189,8 @@ void klefr_sim_trace_flush(klefr_sim *s, uint64_t t_us)
         free(s->trace_q[k].text);
         k++;
     }
-    memmove(s->trace_q, s->trace_q + k, (s->trace_n - k) * sizeof s->trace_q[0]);
+    if (k) /* (trace_q is NULL before the first line) */
+        memmove(s->trace_q, s->trace_q + k, (s->trace_n - k) * sizeof s->trace_q[0]);
     s->trace_n -= k;
 }
 

@@ -43,6 +43,9 @@ for e in j.get("expect", []):
     if isinstance(e.get("eq"), (int, float)) and not isinstance(e.get("eq"), bool):
         tol = e.get("tol", 0) or abs(e["eq"]) * e.get("tol_pct", 0) / 100
         e["eq"] = e["eq"] + 10 * tol + 1 + abs(e["eq"])
+        if "reply" in e:  # a serial step's reply: "reply NAME FIELD" or "reply NAME first_byte_ms"
+            print("reply %s %s" % (e["reply"], e["field"] if "field" in e else e["timing"] + "_ms"))
+            break
         subject = next(e[k] for k in ("value", "pulses", "pulse_width_ms") if k in e)
         kind = "value" if "value" in e else ("pulses" if "pulses" in e else "pulse_width_ms")
         print(subject if kind == "value" else kind + "." + subject)
@@ -124,6 +127,12 @@ malformed() {
 }
 
 schema() {
+  # The file in the tree is what the generator writes (one row per kind there too).
+  if "$py" scripts/gen_scenario_schema.py "$tmp/schema.json" && cmp -s "$tmp/schema.json" scenarios/schema.json; then
+    ok "scenarios/schema.json is up to date with scripts/gen_scenario_schema.py"
+  else
+    fail "scenarios/schema.json differs from what scripts/gen_scenario_schema.py writes"
+  fi
   "$py" - "$@" <<'PY' || fails=$((fails + 1))
 import glob, json, os, sys
 import jsonschema
@@ -189,6 +198,16 @@ x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 
   "$sim" scenario --trace events scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   grep -q "t=3600.000 s: tariff: T2, not saved" "$tmp/err" && grep -q "supply cut" "$tmp/err" &&
     ok "--trace events" || fail "--trace events: $(head -5 "$tmp/err")"
+  # --trace modbus shows the serial steps' frames with their names, and only Modbus.
+  "$sim" scenario --trace modbus scenarios/modbus-session-6924.json >/dev/null 2>"$tmp/err"
+  if grep -qx "modbus: \[read-identity\] master tx 01 03 40 00 00 20 51 D2 (9600 8E1) t=2.000000" "$tmp/err" &&
+     grep -q "^modbus: \[read-identity\] master rx 01 03 40 17 06 01 02 69 24 " "$tmp/err" &&
+     grep -q "^modbus: \[read-at-9600\] no reply within 500 ms t=" "$tmp/err" &&
+     ! grep -qv "^modbus: " "$tmp/err"; then
+    ok "--trace modbus: the steps' frames by name"
+  else
+    fail "--trace modbus: $(grep "read-identity" "$tmp/err" | head -3)"
+  fi
 }
 
 case "$part" in
