@@ -23,6 +23,12 @@
 #define TREND_DT_S 0.5
 
 #define FRAME_NS 16666667u /* 60 frames a second */
+/* After this many frames in a row that found nothing new, the running meter
+ * is looked at 20 times a second instead of 60 (a steady LCD: the check of
+ * what changed is most of the panel's cost); the first change, or any
+ * input, brings 60 back. */
+#define IDLE_FRAMES 12u
+#define IDLE_FRAME_NS 50000000u
 #define POLL_NS 4000000u   /* input checked at most every 4 ms */
 
 struct klefr_panel {
@@ -41,6 +47,8 @@ struct klefr_panel {
     bool dirty;            /* something changed: draw even while paused */
     bool can_wait;         /* SDL_WaitEventTimeout sleeps (not a 1 ms poll) with this driver */
     uint64_t next_frame_ns; /* the next frame is due then */
+    uint64_t last_frame_ns; /* the last one was made then */
+    unsigned idle_frames;   /* frames in a row that found nothing to show */
     uint64_t drawn_us;      /* meter time of the last frame */
     uint64_t polled_ns;     /* when SDL was last asked for input */
     int shots;
@@ -425,32 +433,34 @@ static void present(klefr_panel *p, const klefr_irect *r, int n)
     SDL_UpdateWindowSurfaceRects(p->win, sr, n);
 }
 
-static void render(klefr_panel *p)
+/* Makes a frame; true when it had something new to show. */
+static bool render(klefr_panel *p)
 {
     p->renders++;
     int w, h;
     if (!output_size(p, &w, &h))
-        return;
+        return false;
     bool resized = !p->fr.cv.px || p->fr.cv.w != w || p->fr.cv.h != h;
     if (!klefr_frame_size(&p->fr, w, h))
-        return;
+        return false;
     if (p->ren && resized) {
         if (p->tex)
             SDL_DestroyTexture(p->tex);
         p->tex =
             SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
         if (!p->tex)
-            return;
+            return false;
     }
     klefr_panel_view v;
     view_fill(p, &v);
     if (!klefr_frame_render(&p->fr, &p->L, &v))
-        return;
+        return false;
     klefr_irect all = {0, 0, w, h};
     if (p->fr.whole)
         present(p, &all, 1);
     else
         present(p, p->fr.rect, p->fr.nrect);
+    return true;
 }
 
 /* Window points to drawable pixels (HiDPI). */
@@ -750,14 +760,21 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
      * slice wake-ups carry the frames while the meter runs). */
     t = wall_ns();
     bool changed = p->dirty || (moving(p) && p->sim->t_us != p->drawn_us);
+    if (p->dirty && p->idle_frames >= IDLE_FRAMES) /* input: at 60 Hz again */
+        p->next_frame_ns = p->last_frame_ns + FRAME_NS;
     if (changed && t >= p->next_frame_ns) {
-        render(p);
+        bool input = p->dirty;
+        bool shown = render(p);
+        p->idle_frames = shown || input ? 0 : p->idle_frames + 1;
         p->dirty = false;
         p->drawn_us = p->sim->t_us;
-        /* keep a steady 60 Hz cadence; after a gap, start again from now */
-        p->next_frame_ns += FRAME_NS;
+        p->last_frame_ns = t;
+        /* keep a steady cadence (60 Hz; 20 Hz while nothing changes); after
+         * a gap, start again from now */
+        uint64_t step = p->idle_frames >= IDLE_FRAMES ? IDLE_FRAME_NS : FRAME_NS;
+        p->next_frame_ns += step;
         if (p->next_frame_ns <= t)
-            p->next_frame_ns = t + FRAME_NS;
+            p->next_frame_ns = t + step;
     }
     now = wall_ms();
     if (p->stats && now >= p->stats_next_ms) {
