@@ -18,8 +18,8 @@
  * The loop is in two passes over the samples between events, both in shapes
  * a compiler vectorises (sums over runs of samples, no state carried from
  * one sample to the next): a search for the next crossing (the first sample
- * below the hysteresis, then the first at or above the DC: the run's minimum
- * or maximum tells whether there is one) and the sums up to it. Integer sums: exact, so the same samples give the
+ * below the hysteresis, then the first at or above the DC: the least index
+ * that qualifies, a min-reduction) and the sums up to it. Integer sums: exact, so the same samples give the
  * same registers whatever the vector width.
  *
  * At the block end (once per 200 ms, double arithmetic is fine there) the
@@ -361,33 +361,28 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, int32_t iprev, int
 
 /* ---- the per-sample passes --------------------------------------------------- */
 
-/* First k in [j, n) with v[k] < thr, else n: the run's minimum first (a
- * vector reduction; most runs hold no event), then sample by sample. */
-static inline size_t find_below(const int32_t *v, size_t j, size_t n, int32_t thr)
+/* First k < n with v[k] < thr, else n: the least index of a sample below,
+ * as a min-reduction over the run (no early exit, so it vectorises; a run
+ * is a slice or less, at most KLEFR_BLOCK_MAX, and most hold no event). */
+static inline size_t find_below(const int32_t *v, size_t n, int32_t thr)
 {
-    int32_t lo = INT32_MAX;
-    for (size_t k = j; k < n; k++)
-        lo = v[k] < lo ? v[k] : lo;
-    if (lo >= thr)
-        return n;
-    for (; j < n; j++)
-        if (v[j] < thr)
-            return j;
-    return n;
+    uint32_t first = (uint32_t)n;
+    for (uint32_t k = 0; k < (uint32_t)n; k++) {
+        uint32_t c = v[k] < thr ? k : (uint32_t)n;
+        first = c < first ? c : first;
+    }
+    return first;
 }
 
-/* First k in [j, n) with v[k] >= thr, else n. */
-static inline size_t find_at_or_above(const int32_t *v, size_t j, size_t n, int32_t thr)
+/* First k < n with v[k] >= thr, else n. */
+static inline size_t find_at_or_above(const int32_t *v, size_t n, int32_t thr)
 {
-    int32_t hi = INT32_MIN;
-    for (size_t k = j; k < n; k++)
-        hi = v[k] > hi ? v[k] : hi;
-    if (hi < thr)
-        return n;
-    for (; j < n; j++)
-        if (v[j] >= thr)
-            return j;
-    return n;
+    uint32_t first = (uint32_t)n;
+    for (uint32_t k = 0; k < (uint32_t)n; k++) {
+        uint32_t c = v[k] >= thr ? k : (uint32_t)n;
+        first = c < first ? c : first;
+    }
+    return first;
 }
 
 /* Adds samples v[0..n), i[0..n) to the sums s (pairs continue from s->n). */
@@ -471,12 +466,12 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
         size_t room = KLEFR_BLOCK_MAX - d->s.n - d->nbuf, lim = n - j < room ? n : j + room;
         size_t k = j, e = lim;
         if (!d->armed) {
-            k = find_below(v, j, lim, d->s.dv - KLEFR_ZC_HYST);
+            k = j + find_below(v + j, lim - j, d->s.dv - KLEFR_ZC_HYST);
             if (k < lim)
                 d->armed = true, k++;
         }
         if (d->armed)
-            e = find_at_or_above(v, k, lim, d->s.dv);
+            e = k + find_at_or_above(v + k, lim - k, d->s.dv);
         feed(d, v + j, i + j, e - j);
         if (e > j)
             prev = v[e - 1] - d->s.dv, prev_i = i[e - 1] - d->s.di;
