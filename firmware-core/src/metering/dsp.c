@@ -98,7 +98,7 @@ static void block_start(klefr_dsp *d)
 {
     klefr_dsp_sums *s = &d->s;
     *s = (klefr_dsp_sums){.dc_v = s->dc_v, .dc_i = s->dc_i};
-    d->cycles = 0;
+    d->cycles = d->cyc_n = 0;
     d->wp = klefr_two_pi * d->freq_hz / KLEFR_FS_HZ;
     /* Steps per pair of samples: 2 w for the rotor, 2 w / 10 for the window. */
     double c = cos(2 * d->wp), sn = sin(2 * d->wp), cw = cos(2 * d->wp / KLEFR_BLOCK_CYCLES);
@@ -255,20 +255,37 @@ static void block_end(klefr_meter *m, bool locked, double span, uint64_t next_k,
 void klefr_dsp_flush(klefr_meter *m, uint64_t t_us)
 {
     klefr_dsp *d = &m->metering.dsp;
-    if (d->first.n) { /* no whole block yet: its own means */
-        klefr_dsp_sums *f = &d->first;
-        klefr_block b = measure(d, f, d->wp, (double)f->sv / f->n, (double)f->si / f->n, false);
-        b.partial = true;
-        f->n = 0;
-        klefr_metering_block(m, &b, d->first_t_us);
+    /* DC the trackers left in the samples: per the last block; before the
+     * first whole block, the means of the whole cycles since the first
+     * crossing (the power-up piece is less than a cycle: its own means are
+     * not its DC). */
+    double mv = d->res_v, mi = d->res_i;
+    if (d->first.n && d->cyc_n) {
+        mv = (double)d->cyc_sv / d->cyc_n;
+        mi = (double)d->cyc_si / d->cyc_n;
     }
+    klefr_block b = {0};
     if (d->s.n) {
         /* A cycle or more: its own fundamental; less: the last block's rate. */
-        klefr_block b = measure(d, &d->s, d->wp, d->res_v, d->res_i, fit_ok(d, &d->s));
+        b = measure(d, &d->s, d->wp, mv, mi, fit_ok(d, &d->s));
         b.partial = true;
         block_start(d);
-        klefr_metering_block(m, &b, t_us);
     }
+    if (d->first.n) {
+        /* No whole block yet: the piece after the power-up piece gives it its
+         * reactive rate and no-load judgement, as the first whole block would. */
+        klefr_dsp_sums *f = &d->first;
+        if (b.n) {
+            d->q_rate = b.q_raw / (double)b.n;
+            klefr_metering_judge(m, &b);
+        }
+        klefr_block first = measure(d, f, d->wp, mv, mi, false);
+        first.partial = true;
+        f->n = 0;
+        klefr_metering_block(m, &first, d->first_t_us);
+    }
+    if (b.n)
+        klefr_metering_block(m, &b, t_us);
 }
 
 /* A rising crossing between sample kidx-1 (prev < 0) and kidx (x >= 0). */
@@ -292,8 +309,12 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, uint64_t kidx, uin
         d->x_start = f - 1.0;
         return;
     }
-    if (++d->cycles < KLEFR_BLOCK_CYCLES)
+    if (++d->cycles < KLEFR_BLOCK_CYCLES) {
+        d->cyc_n = (uint32_t)d->s.n; /* whole cycles so far: their means are the DC */
+        d->cyc_sv = d->s.sv;
+        d->cyc_si = d->s.si;
         return;
+    }
     block_end(m, true, pos - d->x_start, kidx, t_us);
     d->x_start = f - 1.0;
 }
