@@ -363,6 +363,45 @@ START_TEST(parmrk_on_a_pty)
 }
 END_TEST
 
+/* An FF at the end of one read waits for the next byte to know whether it
+ * is a marker; when it is not (bytes that came before PARMRK was on), both
+ * come out with the next read: one character more than that read's bytes.
+ * klefr_serial_read must leave room for it (it wrote cap + 1). */
+START_TEST(parmrk_read_stays_within_cap)
+{
+    int m = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(m, 0);
+    ck_assert_int_eq(grantpt(m) | unlockpt(m), 0);
+    int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    ck_assert_int_ge(s, 0);
+    struct termios t;
+    tcgetattr(s, &t);
+    cfmakeraw(&t); /* no PARMRK: an FF comes as it is */
+    tcsetattr(s, TCSANOW, &t);
+    klefr_serial ser = {.fd = s, .applied = {9600, 8, KLEFR_PARITY_NONE, 1}};
+    struct pollfd pf = {.fd = s, .events = POLLIN};
+    uint8_t d[32], f[32], got[32];
+    size_t n = 0;
+    ck_assert_int_eq(write(m, "\xff", 1), 1);
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    ck_assert_int_eq(klefr_serial_read(&ser, d, f, 8), 0); /* the FF is held */
+    ck_assert_int_eq(write(m, "ABCDEFGHIJ", 10), 10);
+    while (n < 11 && poll(&pf, 1, 2000) == 1) {
+        memset(d, 0xEE, sizeof d);
+        int r = klefr_serial_read(&ser, d, f, 8);
+        ck_assert_int_ge(r, 0);
+        ck_assert_int_le(r, 8);
+        ck_assert_uint_eq(d[8], 0xEE); /* nothing written past cap */
+        memcpy(got + n, d, (size_t)r);
+        n += (size_t)r;
+    }
+    ck_assert_uint_eq(n, 11);
+    ck_assert(!memcmp(got, "\xff" "ABCDEFGHIJ", 11));
+    close(s);
+    close(m);
+}
+END_TEST
+
 /* ---- random input to the parsers of host input ---- */
 
 static uint64_t RNG = 88172645463325252u;
@@ -450,6 +489,7 @@ int main(void)
     TCase *ts = tcase_create("serial");
     tcase_add_test(ts, parmrk_markers_become_flags);
     tcase_add_test(ts, parmrk_on_a_pty);
+    tcase_add_test(ts, parmrk_read_stays_within_cap);
     suite_add_tcase(s, ts);
     TCase *tr = tcase_create("random");
     tcase_add_test(tr, rfc2217_takes_any_bytes);
