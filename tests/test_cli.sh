@@ -185,6 +185,32 @@ with open('$tmp/rec.csv','w') as f:
   else
     fail "SIGINT: exit $rc, $(cat "$tmp/sig.err") $(head -c 200 "$tmp/sig.out")"
   fi
+
+  # Two runs linking their ptys at the same path (two --ephemeral meters
+  # share the default state directory): the link is the last one's, and the
+  # first to stop leaves it alone (it removed it, cutting the second off).
+  lnk=$tmp/shared-modbus
+  link_to() { # PID: wait until the link names a pty that PID's stderr printed
+    for _ in $(seq 200); do
+      t=$(sed -n 's/^modbus: \(\/dev\/pts\/[0-9]*\) .*/\1/p' "$tmp/run$1.err")
+      [ -n "$t" ] && [ "$(readlink "$lnk")" = "$t" ] && return 0
+      sleep 0.05
+    done
+    return 1
+  }
+  "$sim" --headless --ephemeral --speed 1 --duration 120 --modbus-port "$lnk" --ir-port tcp:0 \
+    >/dev/null 2>"$tmp/run1.err" &
+  p1=$!
+  link_to 1 || fail "run 1 did not link $lnk"
+  "$sim" --headless --ephemeral --speed 1 --duration 120 --modbus-port "$lnk" --ir-port tcp:0 \
+    >/dev/null 2>"$tmp/run2.err" &
+  p2=$!
+  link_to 2 || fail "run 2 did not link $lnk"
+  kill -INT "$p1"; wait "$p1"
+  link_to 2 && ok "the first run's stop leaves the second's link" ||
+    fail "the first run's stop removed the second's link ($(readlink "$lnk"))"
+  kill -INT "$p2"; wait "$p2"
+  [ ! -L "$lnk" ] && ok "the second run's stop removes its link" || fail "$lnk left behind"
 fi
 
 if [ "$part" = persist ]; then
