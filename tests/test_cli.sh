@@ -52,6 +52,10 @@ if [ "$part" = basic ]; then
   expect_exit 1 "tcp:192.0.2.1:0" -- --headless --ephemeral --modbus-port tcp:192.0.2.1:0 --duration 1
   expect_exit 0 "--speed max with a serial port" -- --headless --ephemeral --speed max \
     --modbus-port tcp:0 --duration 1
+  # max is also the default of a headless run with an end: a user polling
+  # the port for the hour asked would see it close at once without a word
+  expect_exit 0 "--speed max (the default of a headless run with an end) with a serial port" -- \
+    --headless --ephemeral --ir-port tcp:0 --duration 1h
   # A bad --press is a usage error found before any state is touched.
   expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
   [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
