@@ -330,17 +330,26 @@ END_TEST
  * escapes a received FF as FF FF once INPCK + PARMRK are on; the decoder
  * gives one FF back. (A pty cannot produce a parity error: that marker is
  * covered by the test above.) */
-START_TEST(parmrk_on_a_pty)
+/* A pty pair: *m the master's side, the slave (raw, non-blocking) returned,
+ * as a real port's fd. */
+static int raw_pty(int *m)
 {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(m, 0);
-    ck_assert_int_eq(grantpt(m) | unlockpt(m), 0);
-    int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    *m = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(*m, 0);
+    ck_assert_int_eq(grantpt(*m) | unlockpt(*m), 0);
+    int s = open(ptsname(*m), O_RDWR | O_NOCTTY | O_NONBLOCK);
     ck_assert_int_ge(s, 0);
     struct termios t;
     tcgetattr(s, &t);
     cfmakeraw(&t);
     tcsetattr(s, TCSANOW, &t);
+    return s;
+}
+
+START_TEST(parmrk_on_a_pty)
+{
+    int m, s = raw_pty(&m);
+    struct termios t;
     ck_assert_int_eq(klefr_serial_mark_errors(s), 0);
     tcgetattr(s, &t);
     ck_assert(t.c_iflag & INPCK);
@@ -369,15 +378,7 @@ END_TEST
  * klefr_serial_read must leave room for it (it wrote cap + 1). */
 START_TEST(parmrk_read_stays_within_cap)
 {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(m, 0);
-    ck_assert_int_eq(grantpt(m) | unlockpt(m), 0);
-    int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_NONBLOCK);
-    ck_assert_int_ge(s, 0);
-    struct termios t;
-    tcgetattr(s, &t);
-    cfmakeraw(&t); /* no PARMRK: an FF comes as it is */
-    tcsetattr(s, TCSANOW, &t);
+    int m, s = raw_pty(&m); /* no PARMRK: an FF comes as it is */
     klefr_serial ser = {.fd = s, .applied = {9600, 8, KLEFR_PARITY_NONE, 1}};
     struct pollfd pf = {.fd = s, .events = POLLIN};
     uint8_t d[32], f[32], got[32];
