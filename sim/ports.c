@@ -613,7 +613,7 @@ void klefr_hostport_close(klefr_hostport *h)
     if (h->kind == T_SERIAL && h->open)
         klefr_serial_close(&h->ser);
     else if (h->kind == T_PTY && h->fd >= 0) {
-        unlink(h->link);
+        klefr_pty_unlink(&h->pty, h->link);
         klefr_pty_close(&h->pty);
     } else if (h->fd >= 0)
         close(h->fd);

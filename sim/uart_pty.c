@@ -95,3 +95,14 @@ int klefr_pty_link(const klefr_pty *p, const char *link_path)
     }
     return 0;
 }
+
+void klefr_pty_unlink(const klefr_pty *p, const char *link_path)
+{
+    char target[sizeof p->slave_path];
+    ssize_t n = readlink(link_path, target, sizeof target - 1);
+    if (n < 0)
+        return;
+    target[n] = 0;
+    if (!strcmp(target, p->slave_path))
+        unlink(link_path);
+}

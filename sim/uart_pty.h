@@ -31,5 +31,8 @@ void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err
 
 /* Point a symlink at the slave, atomically replacing an old symlink. */
 int klefr_pty_link(const klefr_pty *p, const char *link_path);
+/* Remove the symlink if it still points at this pty (another run may have
+ * linked the same path since: its link stays). */
+void klefr_pty_unlink(const klefr_pty *p, const char *link_path);
 
 #endif

@@ -15,13 +15,15 @@ target=(--target=thumbv7em-none-eabihf -mcpu=cortex-m4 -mfloat-abi=hard)
 echo 'int x;' | "$cc" "${target[@]}" -x c -c -o /dev/null - 2>/dev/null ||
   { echo "SKIP: $cc has no ARM target"; exit 77; }
 res=$("$cc" -print-resource-dir)/include
-status=0 n=0
-while IFS= read -r f; do
-  n=$((n + 1))
-  "$cc" "${target[@]}" -std=c11 -pedantic -Wall -Wextra -Werror -ffreestanding -nostdinc \
-    -isystem "$res" -isystem "$root/tests/mcu_libc" \
-    -I "$root/firmware-core/include" -I "$root/firmware-core/src" \
-    -O2 -c -o /dev/null "$f" || { echo "$f: does not build for the MCU"; status=1; }
-done < <(find "$root/firmware-core" -name '*.c' | sort)
-[ $status -eq 0 ] && echo "firmware-core builds for Cortex-M4 (clang, C11, freestanding): $n files ok"
-exit $status
+mapfile -t files < <(find "$root/firmware-core" -name '*.c' | sort)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# one compiler run for all files (objects into a temporary directory)
+if (cd "$out" && "$cc" "${target[@]}" -std=c11 -pedantic -Wall -Wextra -Werror -ffreestanding \
+      -nostdinc -isystem "$res" -isystem "$root/tests/mcu_libc" \
+      -I "$root/firmware-core/include" -I "$root/firmware-core/src" -O2 -c "${files[@]}"); then
+  echo "firmware-core builds for Cortex-M4 (clang, C11, freestanding): ${#files[@]} files ok"
+  exit 0
+fi
+echo "firmware-core: does not build for the MCU (above)"
+exit 1

@@ -52,6 +52,10 @@ if [ "$part" = basic ]; then
   expect_exit 1 "tcp:192.0.2.1:0" -- --headless --ephemeral --modbus-port tcp:192.0.2.1:0 --duration 1
   expect_exit 0 "--speed max with a serial port" -- --headless --ephemeral --speed max \
     --modbus-port tcp:0 --duration 1
+  # max is also the default of a headless run with an end: a user polling
+  # the port for the hour asked would see it close at once without a word
+  expect_exit 0 "--speed max (the default of a headless run with an end) with a serial port" -- \
+    --headless --ephemeral --ir-port tcp:0 --duration 1h
   # A bad --press is a usage error found before any state is touched.
   expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
   [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
@@ -185,6 +189,32 @@ with open('$tmp/rec.csv','w') as f:
   else
     fail "SIGINT: exit $rc, $(cat "$tmp/sig.err") $(head -c 200 "$tmp/sig.out")"
   fi
+
+  # Two runs linking their ptys at the same path (two --ephemeral meters
+  # share the default state directory): the link is the last one's, and the
+  # first to stop leaves it alone (it removed it, cutting the second off).
+  lnk=$tmp/shared-modbus
+  link_to() { # PID: wait until the link names a pty that PID's stderr printed
+    for _ in $(seq 200); do
+      t=$(sed -n 's/^modbus: \(\/dev\/pts\/[0-9]*\) .*/\1/p' "$tmp/run$1.err")
+      [ -n "$t" ] && [ "$(readlink "$lnk")" = "$t" ] && return 0
+      sleep 0.05
+    done
+    return 1
+  }
+  "$sim" --headless --ephemeral --speed 1 --duration 120 --modbus-port "$lnk" --ir-port tcp:0 \
+    >/dev/null 2>"$tmp/run1.err" &
+  p1=$!
+  link_to 1 || fail "run 1 did not link $lnk"
+  "$sim" --headless --ephemeral --speed 1 --duration 120 --modbus-port "$lnk" --ir-port tcp:0 \
+    >/dev/null 2>"$tmp/run2.err" &
+  p2=$!
+  link_to 2 || fail "run 2 did not link $lnk"
+  kill -INT "$p1"; wait "$p1"
+  link_to 2 && ok "the first run's stop leaves the second's link" ||
+    fail "the first run's stop removed the second's link ($(readlink "$lnk"))"
+  kill -INT "$p2"; wait "$p2"
+  [ ! -L "$lnk" ] && ok "the second run's stop removes its link" || fail "$lnk left behind"
 fi
 
 if [ "$part" = persist ]; then

@@ -145,7 +145,7 @@ static void block_start(klefr_dsp *d)
     const int64_t half = 1ll << (KLEFR_DC_SHIFT - 1);
     d->s = (klefr_dsp_sums){.dv = (int32_t)((d->dc_v + half) >> KLEFR_DC_SHIFT),
                             .di = (int32_t)((d->dc_i + half) >> KLEFR_DC_SHIFT)};
-    d->cycles = 0;
+    d->cycles = d->cyc_n = 0;
     if (fabs(d->freq_hz - d->f_tab) > KLEFR_CORR_TOL * d->freq_hz)
         table_build(d, d->freq_hz);
 }
@@ -305,24 +305,40 @@ static void block_end(klefr_meter *m, bool locked, double span, double ib_end, u
 void klefr_dsp_flush(klefr_meter *m, uint64_t t_us)
 {
     klefr_dsp *d = &m->metering.dsp;
-    if (d->first.n) { /* no whole block yet: its own means */
-        klefr_dsp_sums *f = &d->first;
-        klefr_block b = measure(d, f, d->wp, (double)f->sv / f->n, (double)f->si / f->n, false);
-        b.partial = true;
-        f->n = 0;
-        klefr_metering_block(m, &b, d->first_t_us);
-    }
     settle(d);
-    if (d->s.n) {
+    klefr_dsp_sums *s = &d->s;
+    /* DC the block's estimate left in the samples: per the last block; before
+     * the first whole block, the means of the whole cycles since the first
+     * crossing (the power-up piece is less than a cycle: its own means are
+     * not its DC; it had the same estimate taken off). */
+    double mv = d->dc_est_v - s->dv, mi = d->dc_est_i - s->di;
+    if (d->first.n && d->cyc_n) {
+        mv = (double)d->cyc_sv / d->cyc_n;
+        mi = (double)d->cyc_si / d->cyc_n;
+    }
+    klefr_block b = {0};
+    if (s->n) {
         /* A cycle or more: its own fundamental; less: the last block's rate. */
-        klefr_dsp_sums *s = &d->s;
-        klefr_block b = measure(d, s, d->wp, d->dc_est_v - s->dv, d->dc_est_i - s->di,
-                                fit_ok(d, s));
+        b = measure(d, s, d->wp, mv, mi, fit_ok(d, s));
         b.partial = true;
         dc_follow(d, s, false);
         block_start(d);
-        klefr_metering_block(m, &b, t_us);
     }
+    if (d->first.n) {
+        /* No whole block yet: the piece after the power-up piece gives it its
+         * reactive rate and no-load judgement, as the first whole block would. */
+        klefr_dsp_sums *f = &d->first;
+        if (b.n) {
+            d->q_rate = b.q_raw / (double)b.n;
+            klefr_metering_judge(m, &b);
+        }
+        klefr_block first = measure(d, f, d->wp, mv, mi, false);
+        first.partial = true;
+        f->n = 0;
+        klefr_metering_block(m, &first, d->first_t_us);
+    }
+    if (b.n)
+        klefr_metering_block(m, &b, t_us);
 }
 
 /* A rising crossing between sample kidx-1 (prev < 0) and kidx (x >= 0);
@@ -352,8 +368,15 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, int32_t iprev, int
         d->ib_start = ib_raw;
         return;
     }
-    if (++d->cycles < KLEFR_BLOCK_CYCLES)
+    if (++d->cycles < KLEFR_BLOCK_CYCLES) {
+        if (d->first.n) { /* no whole block yet: the whole cycles' means are its DC */
+            settle(d);    /* (rare: the first block after power-up) */
+            d->cyc_n = d->s.n;
+            d->cyc_sv = d->s.sv;
+            d->cyc_si = d->s.si;
+        }
         return;
+    }
     block_end(m, true, pos - d->x_start, ib, kidx, t_us);
     d->x_start = f - 1.0;
     d->ib_start = ib_raw;

@@ -62,6 +62,8 @@ typedef struct {
     bool armed;          /* voltage went below -hysteresis since the last crossing */
     bool locked;         /* block started at a zero crossing */
     uint32_t cycles;     /* rising crossings in the block */
+    uint32_t cyc_n;      /* samples of the block up to its last crossing (whole cycles) */
+    int64_t cyc_sv, cyc_si; /* and their sums of v, i */
     double x_start;      /* interpolated position of the block's first crossing (samples) */
     uint64_t k;          /* absolute sample index of the next sample */
     uint64_t blk_k0;     /* absolute index of the block's first sample */
