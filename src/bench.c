@@ -3,7 +3,10 @@
  * per-sample arithmetic in the same run. A benchmark, not a test: it prints
  * figures and never fails on a slow machine. Usage:
  *   klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]
- * --cpu times with the thread's CPU time instead of the wall clock. */
+ *               [--only full|firmware|synth|bare]
+ *   klefr-bench --fleet MAX_METERS [--seconds SIM_SECONDS]
+ * --cpu times with the thread's CPU time instead of the wall clock; --only
+ * times one part (profiling, or the best of several runs). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -281,6 +284,7 @@ int main(int argc, char **argv)
             break;
         case 'h':
             puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]\n"
+                 "                   [--only full|firmware|synth|bare]\n"
                  "       klefr-bench --fleet MAX_METERS [--seconds SIM_SECONDS]");
             return 0;
         default:
