@@ -182,6 +182,7 @@ typedef struct klefr_scn_play {
     bool tl_done;
     /* truth */
     double truth_kwh[4];
+    double start_kwh[4]; /* the registers the meter powered up with: the truth starts there */
     /* windows being watched every slice */
     klefr_scn_expect **watch;
     size_t nwatch;

@@ -140,6 +140,7 @@ static cJSON *truth_json(const klefr_scn *s)
         cJSON *o = cJSON_CreateObject();
         double reg = s->final_reg_kwh[k], truth = s->final_truth_kwh[k];
         cJSON_AddStringToObject(o, "register", klefr_scn_energy_names[k]);
+        num_or_null(o, "start", s->start_reg_kwh[k]);
         num_or_null(o, "registered", reg);
         num_or_null(o, "truth", truth);
         num_or_null(o, "error_pct", truth != 0 ? (reg - truth) / fabs(truth) * 100

@@ -251,7 +251,7 @@ static void sample(run_state *st, uint64_t t_us)
                             .powered = on};
     for (int k = 0; k < 4; k++) {
         p->e_kwh[k] = klefr_scn_energy_kwh(r->sim, k);
-        p->truth_kwh[k] = r->truth_kwh[k];
+        p->truth_kwh[k] = r->start_kwh[k] + r->truth_kwh[k]; /* beside the registers */
     }
 }
 
@@ -383,6 +383,8 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
     klefr_sim_power(sim, true);
     if (s->nseg && !s->seg[0].power) /* the supply is cut from the start: never on */
         sim->powered = sim->meter.powered = false;
+    for (int k = 0; k < 4; k++) /* a meter that starts with registers set: the truth starts there */
+        r->start_kwh[k] = klefr_scn_energy_kwh(sim, k);
     sim->on_pulse = on_pulse;
     sim->on_pulse_arg = r;
     if (o->trace && o->trace_frames) {
@@ -441,7 +443,8 @@ int klefr_scn_runner_finish(klefr_scn_runner *st, klefr_loop_result res, char *e
     if (s->nsamples == 0 || s->samples[s->nsamples - 1].t_s < (double)sim->t_us / 1e6)
         sample(st, sim->t_us);
     for (int k = 0; k < 4; k++) {
-        s->final_reg_kwh[k] = klefr_scn_energy_kwh(sim, k);
+        s->start_reg_kwh[k] = r->start_kwh[k];
+        s->final_reg_kwh[k] = klefr_scn_energy_kwh(sim, k) - r->start_kwh[k];
         s->final_truth_kwh[k] = r->truth_kwh[k];
     }
     if (o->final)

@@ -148,6 +148,48 @@ START_TEST(errors_name_the_field)
 }
 END_TEST
 
+/* A meter that starts with registers set: the truth counts from there (the
+ * expectation, the report's table, the plot's dashed lines). */
+START_TEST(accuracy_counts_from_the_registers_at_power_up)
+{
+    klefr_scn *s = run_ok("{\"meter\": {\"registers\": {\"active_fwd_kwh\": 100}},"
+                          " \"timeline\": [{\"duration\": \"30min\", \"load\": \"230V,10A,pf=1\"}],"
+                          " \"expect\": [{\"accuracy\": \"active_fwd_kwh\", \"tol_pct\": 0.1},"
+                          "  {\"during\": [\"10min\", \"20min\"], \"accuracy\": \"active_fwd_kwh\","
+                          "   \"tol_pct\": 0.1}]}");
+    ck_assert_uint_eq(s->npass, 2);
+    ck_assert_double_eq_tol(s->start_reg_kwh[0], 100, 1e-9);
+    ck_assert_double_eq_tol(s->final_reg_kwh[0], 1.15, 0.002); /* gained, not 101.15 */
+    ck_assert_double_eq_tol(s->final_truth_kwh[0], 1.15, 1e-6);
+    ck_assert_double_eq_tol(s->samples[s->nsamples - 1].truth_kwh[0], 101.15, 0.002);
+    klefr_scn_free(s);
+}
+END_TEST
+
+/* A ramp of power and power factor together: the power's sign is the
+ * direction, the power factor moves by its size (never through 0, where
+ * I = P / (V pf) would pass 100 A). */
+START_TEST(a_ramp_of_power_and_pf_keeps_the_power_direction)
+{
+    klefr_scn *s = run_ok("{\"timeline\": [{\"duration\": 60, \"load\": \"230V,8A,pf=0.9C\","
+                          "  \"direction\": \"export\"},"
+                          "  {\"duration\": \"10min\", \"ramp\": {\"p\": -3000, \"pf\": 0.5}},"
+                          "  {\"duration\": \"10min\", \"ramp\": {\"p\": 3000, \"pf\": 1}}],"
+                          " \"expect\": [{\"at\": \"11min\", \"value\": \"measure.p_w\", \"eq\": -3000,"
+                          "   \"tol\": 15},"
+                          "  {\"at\": \"11min\", \"value\": \"measure.pf\", \"eq\": -0.5, \"tol\": 0.01},"
+                          "  {\"during\": [0, \"11min\"], \"value\": \"measure.i\", \"max\": 26.5},"
+                          "  {\"during\": [0, \"21min\"], \"value\": \"measure.i\", \"max\": 27},"
+                          "  {\"at\": \"11min\", \"value\": \"energy.active_fwd_kwh\", \"eq\": 0},"
+                          "  {\"value\": \"measure.p_w\", \"eq\": 3000, \"tol\": 15},"
+                          "  {\"accuracy\": \"reactive_fwd_kvarh\", \"tol_pct\": 0.5},"
+                          "  {\"accuracy\": \"reactive_rev_kvarh\", \"tol_pct\": 0.5}]}");
+    for (size_t k = 0; k < s->nex; k++)
+        ck_assert_msg(s->ex[k].state == KLEFR_SCN_PASS, "%s", s->ex[k].msg);
+    klefr_scn_free(s);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -161,6 +203,8 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, a_failed_eeprom_write_is_err01_at_the_next_save);
     tcase_add_test(tc, pulses_count_in_their_window);
     tcase_add_test(tc, errors_name_the_field);
+    tcase_add_test(tc, accuracy_counts_from_the_registers_at_power_up);
+    tcase_add_test(tc, a_ramp_of_power_and_pf_keeps_the_power_direction);
     suite_add_tcase(s, tc);
     return s;
 }
