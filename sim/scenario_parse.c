@@ -160,6 +160,40 @@ uint64_t klefr_scn_rand(uint64_t *st)
 void klefr_scn_copy_text(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src);
+    size_t len = strlen(dst), k = len;
+    if (len == strlen(src))
+        return;
+    while (k > 0 && ((unsigned char)dst[k - 1] & 0xC0) == 0x80)
+        k--; /* back to the last character's first byte */
+    if (k > 0 && (unsigned char)dst[k - 1] >= 0xC0 && !klefr_scn_utf8_char((unsigned char *)dst + k - 1))
+        dst[k - 1] = 0;
+}
+
+size_t klefr_scn_utf8_char(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] < 0xC2 || p[0] > 0xF4)
+        return 0;
+    size_t n = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+    unsigned char lo = p[0] == 0xE0 ? 0xA0 : p[0] == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = p[0] == 0xED ? 0x9F : p[0] == 0xF4 ? 0x8F : 0xBF;
+    if (p[1] < lo || p[1] > hi) /* overlong forms, surrogates, past U+10FFFF */
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void klefr_scn_utf8_fix(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p;) {
+        size_t n = klefr_scn_utf8_char(p);
+        if (!n)
+            *p = '?', n = 1;
+        p += n;
+    }
 }
 
 /* ---- the meter ---------------------------------------------------------- */
@@ -402,25 +436,6 @@ static void syntax_error(const char *name, const char *text, char *err, size_t e
                  (int)(p + 1 - from), from);
 }
 
-/* Length of the UTF-8 character at p, 0 if it is not one (overlong forms and
- * surrogates included). */
-static size_t utf8_char(const unsigned char *p)
-{
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] < 0xC2 || p[0] > 0xF4)
-        return 0;
-    size_t n = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
-    unsigned char lo = p[0] == 0xE0 ? 0xA0 : p[0] == 0xF0 ? 0x90 : 0x80;
-    unsigned char hi = p[0] == 0xED ? 0x9F : p[0] == 0xF4 ? 0x8F : 0xBF;
-    if (p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if ((p[k] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 /* What cJSON lets through but JSON refuses, and the reports (XML, SVG, JSON)
  * could not carry: bytes that are not UTF-8, a control character in a string
  * or between tokens. "file:line:col: not valid JSON (...)". */
@@ -429,7 +444,7 @@ static int strict_text(const char *name, const char *text, char *err, size_t err
     int line = 1, col = 1;
     bool in_str = false;
     for (const unsigned char *p = (const unsigned char *)text; *p;) {
-        size_t n = utf8_char(p);
+        size_t n = klefr_scn_utf8_char(p);
         const char *why = !n                                        ? "not UTF-8 text"
                           : *p < 0x20 && (in_str || !strchr("\t\n\r", *p)) ? "a control character"
                                                                           : NULL;

@@ -44,7 +44,13 @@ int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const ch
 /* A file named in the scenario, relative to the scenario's folder. */
 void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n);
 uint64_t klefr_scn_rand(uint64_t *state); /* xorshift64* */
+/* src into dst[n], cut (if it must be) between UTF-8 characters. */
 void klefr_scn_copy_text(char *dst, size_t n, const char *src);
+/* Length of the UTF-8 character at p, 0 if the bytes there are not one. */
+size_t klefr_scn_utf8_char(const unsigned char *p);
+/* Every byte that does not belong to a whole UTF-8 character becomes '?'
+ * (a text cut by a fixed buffer, before it goes into a report). */
+void klefr_scn_utf8_fix(char *s);
 
 /* ---- tables ----------------------------------------------------------- */
 

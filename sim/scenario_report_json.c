@@ -215,6 +215,7 @@ int klefr_scn_report_json(klefr_scn *const *s, size_t n, const char *path, const
         errno = ENOMEM;
         return -1;
     }
+    klefr_scn_utf8_fix(text); /* texts cut by their buffers (a name, a message) */
     FILE *f = fopen(path, "w");
     int rc = -1;
     if (f) {

@@ -23,11 +23,15 @@ static void xml(FILE *f, const char *s)
         case '"':
             fputs("&quot;", f);
             break;
-        default:
-            if (ch < 0x20 && ch != '\n' && ch != '\t')
-                fputc('?', f); /* not allowed in XML 1.0 */
-            else
-                fputc(ch, f);
+        default: {
+            size_t n = klefr_scn_utf8_char((const unsigned char *)s);
+            if ((ch < 0x20 && ch != '\n' && ch != '\t') || !n) {
+                fputc('?', f); /* not allowed in XML 1.0, or a character cut by a buffer */
+            } else {
+                fwrite(s, 1, n, f);
+                s += n - 1;
+            }
+        }
         }
     }
 }

@@ -37,21 +37,30 @@ static double py(const plot *p, int k, double v)
     return p->y0[k] + PANEL_H - (span > 0 ? (v - p->lo[k]) / span : 0.5) * PANEL_H;
 }
 
-static void text(FILE *f, double x, double y, const char *anchor, int size, const char *color,
-                 const char *s)
+/* Text content: escaped; control characters (XML 1.0 has none) and bytes of
+ * a character cut by a buffer left out. */
+static void chars(FILE *f, const char *s)
 {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">", x,
-            y, anchor, size, color);
-    for (; *s; s++) {
+    while (*s) {
+        size_t n = klefr_scn_utf8_char((const unsigned char *)s);
         if (*s == '<')
             fputs("&lt;", f);
         else if (*s == '&')
             fputs("&amp;", f);
         else if (*s == '>')
             fputs("&gt;", f);
-        else if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
+        else if (n && (unsigned char)*s >= 0x20)
+            fwrite(s, 1, n, f);
+        s += n ? n : 1;
     }
+}
+
+static void text(FILE *f, double x, double y, const char *anchor, int size, const char *color,
+                 const char *s)
+{
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">", x,
+            y, anchor, size, color);
+    chars(f, s);
     fputs("</text>\n", f);
 }
 
@@ -273,8 +282,9 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
              s->model, s->ran && !s->nfail ? "pass" : "FAIL", s->npass, s->nex);
     text(f, LEFT, 30, "start", 20, s->ran && !s->nfail ? "#111" : "#b00000", buf);
     if (s->description) {
-        snprintf(buf, sizeof buf, "%.160s%s", s->description,
-                 strlen(s->description) > 160 ? "..." : "");
+        klefr_scn_copy_text(buf, 161, s->description);
+        if (strlen(s->description) > 160)
+            strcat(buf, "...");
         text(f, LEFT, 52, "start", 13, "#444", buf);
     }
     axes(&p, 0, "Power", "kW, kvar");
@@ -317,8 +327,7 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
             fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" font-size=\"12\" "
                        "fill=\"#5a3ca0\">",
                     x + 4, p.y0[0] + PANEL_H - 4);
-            for (const char *c = buf; *c; c++)
-                fputs(*c == '<' ? "&lt;" : *c == '&' ? "&amp;" : (char[2]){*c, 0}, f);
+            chars(f, buf);
             fputs("</text>\n", f);
         }
     }

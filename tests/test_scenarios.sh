@@ -191,6 +191,26 @@ x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 
     ok "unwritable --report: exit 1" || fail "unwritable --report: exit $rc $(cat "$tmp/err")"
   "$sim" scenario --junit /dev/full scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ $? = 1 ] && ok "--junit on a full disk: exit 1" || fail "--junit /dev/full: $(cat "$tmp/err")"
+  # Texts cut by their buffers (a long name, an "eq" text) and an escaped control
+  # character stay readable: the three reports parse as UTF-8 XML and JSON.
+  "$py" - "$tmp/utf.json" <<'PY'
+import json, sys
+e = "\u00e9" * 100
+json.dump({"name": e, "description": e * 2, "duration": 2,
+           "events": [{"at": 1, "do": "caption", "text": "a\u0001b" + e}],
+           "expect": [{"at": 1, "lcd": "name", "eq": e, "name": e}]}, open(sys.argv[1], "w"))
+PY
+  "$sim" scenario --junit "$tmp/utf.xml" --report "$tmp/utf.r.json" --plot "$tmp/utf.svg" "$tmp/utf.json" >/dev/null 2>&1
+  rc=$?
+  if [ "$rc" = 1 ] && "$py" - "$tmp" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+from junitparser import JUnitXml
+d = sys.argv[1]
+JUnitXml.fromfile(d + "/utf.xml")
+ET.parse(d + "/utf.svg")
+json.load(open(d + "/utf.r.json", encoding="utf-8"))
+PY
+  then ok "long non-ASCII texts: JUnit, SVG and JSON reports stay valid"; else fail "non-ASCII texts: exit $rc, a report does not parse"; fi
   # Not a terminal: no progress bar, nothing on stderr.
   "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"
