@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "progress.h"
@@ -17,8 +18,8 @@
 #define GAP 46.0
 #define TOP 96.0
 #define NPANELS 4
-#define LANE_ROW 20.0 /* one row per expectation (up to LANE_ROWS) */
-#define LANE_ROWS 40u
+#define LANE_ROW 20.0 /* a row of expectations: none overlaps another */
+#define LANE_ROWS 100u
 
 typedef struct {
     FILE *f;
@@ -199,19 +200,58 @@ static int panel_of(const klefr_scn_expect *e, double *scale)
     return -1;
 }
 
-static size_t lane_rows(const klefr_scn *s)
+/* Where an expectation's mark and label go in the lane: x from x0 to x1, the
+ * label on the side of the mark with room. */
+typedef struct {
+    double x0, x1, label_x;
+    bool label_right_aligned;
+} lane_item;
+
+static lane_item lane_extent(const plot *p, const klefr_scn_expect *e)
 {
-    return s->nex == 0 ? 1 : s->nex < LANE_ROWS ? s->nex : LANE_ROWS;
+    double t1 = (double)klefr_scn_expect_plot_us(e) / 1e6, t2 = (double)e->t2_us / 1e6;
+    double a = px(p, t1), b = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
+    size_t nchar = strlen(e->state == KLEFR_SCN_PASS ? "" : "FAILED: ");
+    for (const char *c = e->what; *c; c++)
+        nchar += ((unsigned char)*c & 0xC0) != 0x80;
+    double w = 7.0 * (double)nchar; /* 12 px DejaVu Sans, a little wider than its mean */
+    bool right = (a + b) / 2 > W / 2;
+    return right ? (lane_item){a - 10 - w, b + 7, a - 10, true}
+                 : (lane_item){a - 7, b + 10 + w, b + 10, false};
 }
 
-static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
+/* Rows of the lane: each expectation, in file order, in the first row where
+ * it overlaps nothing (one row each used to wrap after 40 and write labels
+ * over each other). row[k] for each; returns the number of rows. */
+static size_t lane_layout(const plot *p, const klefr_scn *s, size_t *row)
+{
+    lane_item *it = malloc((s->nex + 1) * sizeof *it);
+    size_t nrows = 0;
+    for (size_t k = 0; k < s->nex; k++) {
+        size_t r = 0;
+        if (it) {
+            it[k] = lane_extent(p, &s->ex[k]);
+            for (bool clash = true; clash && r < LANE_ROWS; r += clash) {
+                clash = false;
+                for (size_t j = 0; j < k && !clash; j++)
+                    clash = row[j] == r && it[k].x0 < it[j].x1 + 6 && it[j].x0 < it[k].x1 + 6;
+            }
+        }
+        row[k] = it && r < LANE_ROWS ? r : k % LANE_ROWS; /* very many: they may meet */
+        nrows = row[k] + 1 > nrows ? row[k] + 1 : nrows;
+    }
+    free(it);
+    return nrows ? nrows : 1;
+}
+
+static void mark_expectations(plot *p, const klefr_scn *s, double lane_y, const size_t *row)
 {
     FILE *f = p->f;
     for (size_t k = 0; k < s->nex; k++) {
         const klefr_scn_expect *e = &s->ex[k];
         const char *col = e->state == KLEFR_SCN_PASS ? "#1a8f3a" : "#d42020";
         double t1 = (double)klefr_scn_expect_plot_us(e) / 1e6, t2 = (double)e->t2_us / 1e6;
-        double y = lane_y + 18 + (double)(k % lane_rows(s)) * LANE_ROW;
+        double y = lane_y + 18 + (double)row[k] * LANE_ROW;
         if (e->when == KLEFR_SCN_AT) {
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", px(p, t1), y,
                     col);
@@ -224,9 +264,8 @@ static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
         snprintf(label, sizeof label, "%s%s", e->state == KLEFR_SCN_PASS ? "" : "FAILED: ",
                  e->what);
         /* The label beside the mark, on the side with room. */
-        double a = px(p, t1), b = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
-        bool right = (a + b) / 2 > W / 2;
-        text(f, right ? a - 10 : b + 10, y + 4, right ? "end" : "start", 12, col, label);
+        lane_item it = lane_extent(p, e);
+        text(f, it.label_x, y + 4, it.label_right_aligned ? "end" : "start", 12, col, label);
         double scale;
         int k2 = panel_of(e, &scale);
         if (k2 < 0)
@@ -250,7 +289,13 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     for (int k = 0; k < NPANELS; k++)
         p.y0[k] = TOP + k * (PANEL_H + GAP);
     double lane_y = p.y0[NPANELS - 1] + PANEL_H + GAP;
-    double lane_h = 16 + LANE_ROW * (double)lane_rows(s);
+    size_t *row = calloc(s->nex + 1, sizeof *row);
+    if (!row) {
+        fclose(f);
+        errno = ENOMEM;
+        return -1;
+    }
+    double lane_h = 16 + LANE_ROW * (double)lane_layout(&p, s, row);
     double h = lane_y + lane_h + 20;
     const size_t o_p = offsetof(klefr_scn_sample, p_kw), o_q = offsetof(klefr_scn_sample, q_kvar),
                  o_v = offsetof(klefr_scn_sample, v), o_i = offsetof(klefr_scn_sample, i),
@@ -350,7 +395,8 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                "stroke=\"#888\"/>\n",
             LEFT, lane_y, W - LEFT - RIGHT, lane_h);
-    mark_expectations(&p, s, lane_y);
+    mark_expectations(&p, s, lane_y, row);
+    free(row);
     fputs("</svg>\n", f);
     return klefr_scn_fclose(f);
 }

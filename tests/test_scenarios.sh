@@ -211,6 +211,28 @@ ET.parse(d + "/utf.svg")
 json.load(open(d + "/utf.r.json", encoding="utf-8"))
 PY
   then ok "long non-ASCII texts: JUnit, SVG and JSON reports stay valid"; else fail "non-ASCII texts: exit $rc, a report does not parse"; fi
+  # The plot's lane of expectations: no label over another (86 of them, many at a
+  # few times: one row each used to wrap after 40). Widths at 6 px a character,
+  # less than DejaVu Sans 12 px takes, so an overlap found is a real one.
+  "$sim" scenario --plot "$tmp/many.svg" scenarios/modbus-session-6924.json >/dev/null 2>&1
+  if "$py" - "$tmp/many.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+rows = {}
+for t in ET.parse(sys.argv[1]).iter(ns + "text"):
+    if t.get("font-size") != "12" or t.get("fill") not in ("#1a8f3a", "#d42020"):
+        continue
+    x, w = float(t.get("x")), 6.0 * len(t.text or "")
+    x0 = x - w if t.get("text-anchor") == "end" else x
+    rows.setdefault(t.get("y"), []).append((x0, x0 + w, t.text))
+n = sum(len(r) for r in rows.values())
+assert n == 86, n
+for y, r in rows.items():
+    r.sort()
+    for a, b in zip(r, r[1:]):
+        assert a[1] <= b[0], f"y={y}: '{a[2]}' runs into '{b[2]}'"
+PY
+  then ok "the plot's expectation labels do not overlap"; else fail "plot labels overlap"; fi
   # Not a terminal: no progress bar, nothing on stderr.
   "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"
