@@ -167,6 +167,33 @@ controls() {
   fi
 }
 
+# A Space while a step plays (at 1x, step 1 takes 5 s) does nothing: the
+# window prints no "next" line for it, and step 2's caption still waits.
+next_mid_step() {
+  f=$tmp/mid.json # the first caption at once, not after 1 s at 1x
+  "$py" -c "import json,sys; j=json.load(open(sys.argv[1])); j['tour']['start']=0.01; json.dump(j,open(sys.argv[2],'w'))" \
+    scenarios/tours/s0-rate.json "$f"
+  "$sim" tour --speed 1 "$f" >"$tmp/m" 2>"$tmp/m.err" &
+  pid=$!
+  pids+=("$pid")
+  if w=$(window_of "$pid") && xdotool windowfocus --sync "$w" >/dev/null 2>&1; then
+    sleep 0.5
+    key "$w" space
+    wait_lines "$tmp/m" 1 '^next 1/' || fail "Space mid-step: the first Space did not start step 1"
+    sleep 1
+    key "$w" space
+    wait_lines "$tmp/m" 1 '^step 1/'
+    sleep 0.5
+    key "$w" q
+    wait "$pid"
+    [ "$(grep -c '^next ' "$tmp/m")" = 1 ] && grep -q "^tour stopped at step 2/6$" "$tmp/m" &&
+      ok "a Space while a step plays prints nothing and skips nothing" ||
+      fail "Space mid-step: $(grep -E '^(next|step|tour)' "$tmp/m" | tr '\n' ' ')"
+  else
+    fail "Space mid-step: no window"
+  fi
+}
+
 record() {
   rec=$tmp/rec.json
   "$sim" --model 6924 --ephemeral --record "$rec" --speed 2 >"$tmp/r.out" 2>"$tmp/r.err" &
@@ -202,7 +229,7 @@ record() {
 
 case "$part" in
 steps) steps "${4:-0}" "${5:-1}" ;;
-controls) controls ;;
+controls) controls; next_mid_step ;;
 record) record ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac
