@@ -18,6 +18,7 @@
 #include "progress.h"
 #include "report.h"
 #include "scenario.h"
+#include "tour_cmd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -50,6 +51,8 @@ static void usage(FILE *f)
             "                       scenarios: FILE-<name>.svg each)\n"
             "  --trace LIST         modbus,mbus,iec frames and events (checks as they happen)\n"
             "  --quiet              only failures and errors\n"
+            "  --gui                play a tour in the window: klefr-sim tour FILE (its\n"
+            "                       options: --play, --speed, --layout, --handout)\n"
             "  --help               this text\n\n"
             "Exit status: 0 every expectation held, 1 one failed (or a report could not be\n"
             "written), 2 a bad scenario or option.\n");
@@ -209,6 +212,12 @@ static void summary(klefr_scn **s, size_t n)
 
 int klefr_scenario_main(int argc, char **argv)
 {
+    /* "scenario FILE --gui" is "tour FILE" (docs/tours.md): the window's player. */
+    for (int k = 1; k < argc && strcmp(argv[k], "--"); k++)
+        if (!strcmp(argv[k], "--gui")) {
+            memmove(&argv[k], &argv[k + 1], (size_t)(argc - k) * sizeof *argv);
+            return klefr_tour_main(argc - 1, argv);
+        }
     scn_opts o = {0};
     int rc = parse_opts(&o, argc, argv);
     if (rc != 0)
