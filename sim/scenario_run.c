@@ -435,8 +435,10 @@ int klefr_scn_runner_finish(klefr_scn_runner *st, klefr_loop_result res, char *e
                      klefr_loop_result_to_str(res));
             klefr_scn_expect_window_close(r, e, sim->t_us);
             if (e->state == KLEFR_SCN_PASS && res != KLEFR_LOOP_END) {
-                e->state = KLEFR_SCN_FAIL;
+                e->state = KLEFR_SCN_FAIL; /* held so far: say why it fails all the same */
                 s->npass--, s->nfail++;
+                snprintf(e->msg, sizeof e->msg, "t=%.10g s: expect %s: not reached (%s)",
+                         (double)sim->t_us / 1e6, e->what, klefr_loop_result_to_str(res));
             }
         }
     }

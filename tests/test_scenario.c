@@ -5,6 +5,7 @@
 #include "check_run.h"
 #include <check.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -190,6 +191,24 @@ START_TEST(a_ramp_of_power_and_pf_keeps_the_power_direction)
 }
 END_TEST
 
+/* A run stopped early (a signal): a window that held so far fails, and its
+ * line says why, not "got" a value that satisfies it. */
+START_TEST(a_stopped_run_says_not_reached)
+{
+    klefr_scn *s = parse_ok("{\"duration\": \"1h\", \"timeline\": [{\"duration\": \"1h\","
+                            " \"load\": \"230V,1A\"}],"
+                            " \"expect\": [{\"during\": [0, \"1h\"], \"value\": \"measure.v\", \"min\": 0}]}");
+    static volatile sig_atomic_t stop = 1;
+    klefr_scn_run_opts o = {.stop = &stop};
+    char err[512] = "";
+    ck_assert_int_eq(klefr_scn_run(s, &o, err, sizeof err), 0);
+    ck_assert_int_eq(s->ex[0].state, KLEFR_SCN_FAIL);
+    ck_assert_msg(strstr(s->ex[0].msg, "expect measure.v >= 0: not reached (signal)"), "%s",
+                  s->ex[0].msg);
+    klefr_scn_free(s);
+}
+END_TEST
+
 static Suite *scenario_suite(void)
 {
     Suite *s = suite_create("scenario");
@@ -205,6 +224,7 @@ static Suite *scenario_suite(void)
     tcase_add_test(tc, errors_name_the_field);
     tcase_add_test(tc, accuracy_counts_from_the_registers_at_power_up);
     tcase_add_test(tc, a_ramp_of_power_and_pf_keeps_the_power_direction);
+    tcase_add_test(tc, a_stopped_run_says_not_reached);
     suite_add_tcase(s, tc);
     return s;
 }
