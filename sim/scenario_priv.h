@@ -163,6 +163,14 @@ int klefr_scn_fclose(FILE *f);
 
 /* ---- the run ----------------------------------------------------------- */
 
+/* Fills of the AFE (a 10 ms slice each) whose truth is kept: more than the
+ * longest the meter holds samples back (two blocks of 2048 samples). */
+#define KLEFR_SCN_TRUTH_MARKS 128u
+typedef struct {
+    uint64_t samples; /* at the end of a fill */
+    double kwh[4];    /* the truth then, kWh / kvarh */
+} klefr_scn_truth_mark;
+
 typedef struct klefr_scn_play {
     klefr_scn *s;
     klefr_sim *sim;
@@ -186,8 +194,11 @@ typedef struct klefr_scn_play {
     uint64_t tl_pass_us;  /* start of this pass (repeat) */
     uint64_t tl_ramp_next;
     bool tl_done;
-    /* truth */
+    /* truth: of the samples the registers hold (the meter adds a block at
+     * its end), from the truth at the end of each of the last fills */
     double truth_kwh[4];
+    klefr_scn_truth_mark truth_mark[KLEFR_SCN_TRUTH_MARKS];
+    uint64_t ntruth_mark; /* fills so far (+1: the start) */
     double start_kwh[4]; /* the registers the meter powered up with: the truth starts there */
     /* windows being watched every slice */
     klefr_scn_expect **watch;

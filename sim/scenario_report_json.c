@@ -143,8 +143,9 @@ static cJSON *truth_json(const klefr_scn *s)
         num_or_null(o, "start", s->start_reg_kwh[k]);
         num_or_null(o, "registered", reg);
         num_or_null(o, "truth", truth);
-        num_or_null(o, "error_pct", truth != 0 ? (reg - truth) / fabs(truth) * 100
-                                                : reg == 0 ? 0 : NAN);
+        /* under 1 mWh of truth a relative error says nothing (1e14 % of a rounding residue) */
+        num_or_null(o, "error_pct", fabs(truth) >= 1e-6 ? (reg - truth) / fabs(truth) * 100
+                                    : reg == 0 && truth == 0 ? 0 : NAN);
         cJSON_AddItemToArray(a, o);
     }
     return a;
