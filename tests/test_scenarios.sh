@@ -233,6 +233,30 @@ for y, r in rows.items():
         assert a[1] <= b[0], f"y={y}: '{a[2]}' runs into '{b[2]}'"
 PY
   then ok "the plot's expectation labels do not overlap"; else fail "plot labels overlap"; fi
+  # A WAV recording as a timeline segment (no sidecar FILE.wav.json: its scales
+  # given in the segment): the readings and the energy against its truth, exit
+  # 0 and nothing on stderr (the missing sidecar was reported as a host failure).
+  "$py" - "$tmp/rec.wav" "$tmp/wav.json" <<'PY'
+import json, math, struct, sys, wave
+fs, n = 4000, 4000 * 5
+w = wave.open(sys.argv[1], "wb")
+w.setnchannels(2), w.setsampwidth(2), w.setframerate(fs)
+s = lambda x: math.sqrt(2) * math.sin(2 * math.pi * 50 * x / fs)
+w.writeframes(b"".join(struct.pack("<hh", round(230 * s(k) / 500 * 32767), round(10 * s(k) / 200 * 32767))
+                       for k in range(n)))
+w.close()
+json.dump({"timeline": [{"duration": 2, "load": "230V,5A"},
+                        {"replay": "rec.wav", "v_scale": 500, "i_scale": 200, "label": "recorded"},
+                        {"duration": 2}],
+           "expect": [{"at": 5, "value": "measure.i", "eq": 10, "tol": 0.05},
+                      {"at": 8.5, "value": "measure.i", "eq": 5, "tol": 0.05},
+                      {"accuracy": "active_fwd_kwh", "tol_pct": 0.1}]}, open(sys.argv[2], "w"))
+PY
+  "$sim" scenario "$tmp/wav.json" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "1 passed" "$tmp/out" &&
+    ok "a WAV replay segment: exit 0, its readings and truth" ||
+    fail "WAV segment: exit $rc: $(cat "$tmp/out" "$tmp/err")"
   # Not a terminal: no progress bar, nothing on stderr.
   "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"
