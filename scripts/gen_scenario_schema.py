@@ -79,7 +79,8 @@ D["segment"] = {"type": "object", "additionalProperties": False,
   "anyOf": [{"required": ["duration"]}, {"required": ["curve"]}, {"required": ["replay"]}, {"required": ["profile"]}]}
 common_ev = {"at": {"$ref": "#/$defs/time"}, "every": time, "from": time, "to": {"$ref": "#/$defs/time_or_end"},
   "random": {"type": "integer", "minimum": 1, "maximum": 100000}, "between": {"$ref": "#/$defs/window"},
-  "label": {"type": "string"}, "comment": {"type": "string"}, "meter": {"type": "string", "description": "reserved for fleets"}}
+  "label": {"type": "string"}, "comment": {"type": "string"},
+  "meter": {"type": "string", "description": "the meter's id; none: every meter (\"meters\")"}}
 kinds = {
   "press": ({"button": {"enum": ["left", "right", "both"]}, "hold": time}, ["button"], "press and release a button"),
   "tariff_input": ({"on": {"type": "boolean"}}, ["on"], "the 6922's tariff input: true = T2"),
@@ -147,7 +148,7 @@ cmp_ = {"eq": {"type": ["number", "string"]}, "tol": {"type": "number", "minimum
         "tol_pct": {"type": "number", "minimum": 0}, "min": num, "max": num}
 common_ex = {"at": {"$ref": "#/$defs/time_or_end"}, "during": {"$ref": "#/$defs/window"}, "within": {"$ref": "#/$defs/window"},
   "name": {"type": "string"}, "label": {"type": "string"}, "comment": {"type": "string"},
-  "meter": {"type": "string", "description": "reserved for fleets"}}
+  "meter": {"type": "string", "description": "the meter's id; none: every meter (\"meters\")"}}
 energies = ["active_fwd_kwh", "active_rev_kwh", "reactive_fwd_kvarh", "reactive_rev_kvarh"]
 outs = ["led", "s0_fwd", "s0_rev"]
 value_paths = []
@@ -178,6 +179,48 @@ for k, (props, desc) in exk.items():
         alt["oneOf"] = [{"required": ["hex"]}, {"required": ["field"]}, {"required": ["timing"]}]
     alts.append(alt)
 D["expectation"] = {"oneOf": alts}
+# An installation (docs/fleet.md): lines, the site, meters ("count" makes many).
+port = {"type": "string", "pattern": "^(tcp:|rfc2217:|serial:)?.+$",
+        "description": "a pty link PATH, serial:DEV, tcp:[HOST:]PORT or rfc2217:[HOST:]PORT (docs/serial.md)"}
+D["line"] = {"type": "object", "additionalProperties": False, "required": ["bus"],
+  "properties": {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,30}$",
+           "description": "default mbus / modbus; the pty link is <state-dir>/<id>"},
+    "bus": {"enum": ["mbus", "rs485"]},
+    "baud": {"enum": [300, 600, 1200, 2400, 4800, 9600], "description": "default 9600 (RS-485: 1200..9600)"},
+    "parity": {"enum": ["even", "none", "odd"], "description": "RS-485 only; M-bus is always even"},
+    "port": port,
+    "gateway": {"type": "string", "pattern": "^tcp:.+$", "description": "RS-485: a Modbus TCP gateway"},
+    "gateway_timeout": {"$ref": "#/$defs/time"},
+    "comment": {"type": "string"}}}
+D["fleet_meter"] = {"type": "object", "additionalProperties": False,
+  "properties": {
+    "id": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,22}$",
+           "description": "with count: ID-01, ID-02, ..."},
+    "count": {"type": "integer", "minimum": 1, "maximum": 100000},
+    "model": {"enum": [6921, 6922, 6923, 6924], "description": "default: the one its line's bus needs"},
+    "serial": D["meter"]["properties"]["serial"],
+    "seed": {"type": "integer", "minimum": 0},
+    "line": {"oneOf": [{"type": "string"}, {"type": "null"}], "description": "a line id; null: on no line"},
+    "settings": {"$ref": "#/$defs/settings"},
+    "registers": {"$ref": "#/$defs/registers"},
+    "load": {"type": "string", "description": "its own load (--load grammar)"},
+    "profile": {"type": "string", "description": "its own load profile file"},
+    "share": {"type": "number", "minimum": 0, "maximum": 1000, "description": "of the site's current (default 1)"},
+    "addresses": {"enum": ["same", "sequential"], "description": "with count: the bus address counts up"},
+    "ir_port": port,
+    "comment": {"type": "string"}},
+  "not": {"anyOf": [{"required": ["load", "profile"]}, {"required": ["load", "share"]},
+                    {"required": ["profile", "share"]}]}}
+D["site"] = {"type": "object", "additionalProperties": False,
+  "properties": {"load": {"type": "string"}, "profile": {"type": "string"},
+                 "spread": {"type": "number", "minimum": 0, "maximum": 1}, "comment": {"type": "string"}}}
+# A scenario's installation: no host ports, meters draw shares of the timeline.
+D["scenario_line"] = dict(D["line"], properties={k: v for k, v in D["line"]["properties"].items()
+                                                 if k not in ("port", "gateway", "gateway_timeout")})
+D["scenario_meter"] = dict(D["fleet_meter"], properties={k: v for k, v in D["fleet_meter"]["properties"].items()
+                                                         if k not in ("load", "profile", "ir_port")})
+del D["scenario_meter"]["not"]
 # Tours (docs/tours.md): steps laid one after the other; a step's events have
 # no time of their own, its expectations none either (checked at its end).
 step_ev = []
@@ -228,11 +271,39 @@ schema = {
   "properties": {
     "$schema": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
     "comment": {"type": "string"}, "meter": {"$ref": "#/$defs/meter"},
+    "meters": {"type": "array", "items": {"$ref": "#/$defs/scenario_meter"}, "minItems": 1,
+               "description": "an installation (docs/fleet.md), instead of \"meter\""},
+    "lines": {"type": "array", "items": {"$ref": "#/$defs/scenario_line"}, "maxItems": 64},
+    "site": {"type": "object", "additionalProperties": False,
+             "properties": {"spread": {"type": "number", "minimum": 0, "maximum": 1}, "comment": {"type": "string"}}},
+    "seed": {"type": "integer", "minimum": 0, "description": "the meters' seeds (\"meters\")"},
     "timeline": {"type": "array", "items": {"$ref": "#/$defs/segment"}},
     "repeat": {"type": "boolean"}, "duration": time,
     "events": {"type": "array", "items": {"$ref": "#/$defs/event"}},
     "expect": {"type": "array", "items": {"$ref": "#/$defs/expectation"}},
     "tour": {"$ref": "#/$defs/tour", "description": "a guided tour: captions, presses, hints, LCD checks (docs/tours.md)"}},
+  "not": {"required": ["meter", "meters"]},
+  "dependentRequired": {"lines": ["meters"], "site": ["meters"], "seed": ["meters"]},
   "$defs": D}
 json.dump(schema, open(sys.argv[1], "w"), indent=2)
 open(sys.argv[1], "a").write("\n")
+
+# The fleet file (docs/fleet.md): lines, the site, meters (a "count" makes many).
+# usage: scripts/gen_scenario_schema.py scenarios/schema.json scenarios/fleets/schema.json
+if len(sys.argv) > 2:
+    F = {k: D[k] for k in ["time", "settings", "registers", "per_tariff", "line", "fleet_meter", "site"]}
+    fleet = {
+      "$schema": "https://json-schema.org/draft/2020-12/schema",
+      "$id": "https://klefr-sim.invalid/scenarios/fleets/schema.json",
+      "title": "klefr-sim fleet",
+      "description": "An installation of many meters for klefr-sim --fleet (docs/fleet.md): lines, the site's load, the meters.",
+      "type": "object", "additionalProperties": False, "required": ["meters"],
+      "properties": {
+        "$schema": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"},
+        "comment": {"type": "string"}, "seed": {"type": "integer", "minimum": 0}, "duration": time,
+        "site": {"$ref": "#/$defs/site"},
+        "lines": {"type": "array", "items": {"$ref": "#/$defs/line"}, "maxItems": 64},
+        "meters": {"type": "array", "items": {"$ref": "#/$defs/fleet_meter"}, "minItems": 1}},
+      "$defs": F}
+    json.dump(fleet, open(sys.argv[2], "w"), indent=2)
+    open(sys.argv[2], "a").write("\n")

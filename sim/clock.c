@@ -62,29 +62,38 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
  * re-anchors the clock at the sim's time first. */
 static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
 {
-    klefr_sim *s = l->sim;
+    klefr_world *w = klefr_loop_world(l);
     struct pollfd pfd[KLEFR_SIM_MAX_FDS];
-    for (int k = 0; k < s->nfds; k++)
-        pfd[k] = (struct pollfd){.fd = s->fds[k].fd, .events = POLLIN};
+    int n = w->nfds;
+    for (int k = 0; k < n; k++)
+        pfd[k] = (struct pollfd){.fd = w->fds[k].fd, .events = POLLIN};
     uint64_t now = klefr_wall_ns();
     uint64_t wait = deadline_ns > now ? deadline_ns - now : 0;
     struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
                           .tv_nsec = (long)(wait % 1000000000u)};
-    int r = ppoll(pfd, (nfds_t)s->nfds, &ts, NULL);
+    int r = ppoll(pfd, (nfds_t)n, &ts, NULL);
     if (r <= 0)
         return; /* timeout, or EINTR from a signal: the caller checks stop */
-    uint64_t t = s->t_us;
+    uint64_t t = w->t_us;
     if (c)
         t = min_u64(klefr_clock_virt_us(c, klefr_wall_ns()),
-                    min_u64(s->t_us + KLEFR_LOOP_MAX_LAG_NS / 1000u, l->t_end_us));
+                    min_u64(w->t_us + KLEFR_LOOP_MAX_LAG_NS / 1000u, l->t_end_us));
     /* never before what has run: the line only takes input from its present */
-    if (t < s->ev_done_us)
-        t = s->ev_done_us;
-    if (t < s->t_us)
-        t = s->t_us;
-    for (int k = 0; k < s->nfds; k++)
-        if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR))
-            s->fds[k].ready(s->fds[k].arg, t);
+    if (t < w->ev_done_us)
+        t = w->ev_done_us;
+    if (t < w->t_us)
+        t = w->t_us;
+    /* A ready() may add or remove fds (a client connects or leaves): find
+     * each readable one in the list as it is now. */
+    for (int k = 0; k < n; k++) {
+        if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        for (int j = 0; j < w->nfds; j++)
+            if (w->fds[j].fd == pfd[k].fd) {
+                w->fds[j].ready(w->fds[j].arg, t);
+                break;
+            }
+    }
 }
 
 /* The hook's next turn: its period, or sooner when it asked. */
@@ -101,22 +110,27 @@ static bool stopped(const klefr_loop *l)
 /* Internal result: the hook changed speed or pause; pick the mode again. */
 #define LOOP_MODE_CHANGED ((klefr_loop_result)-1)
 
+klefr_world *klefr_loop_world(const klefr_loop *l)
+{
+    return l->world ? l->world : l->sim->world;
+}
+
 static klefr_loop_result run_max(klefr_loop *l)
 {
-    klefr_sim *s = l->sim;
-    while (s->t_us + KLEFR_SIM_SLICE_US <= l->t_end_us) {
+    klefr_world *w = klefr_loop_world(l);
+    while (w->t_us + KLEFR_SIM_SLICE_US <= l->t_end_us) {
         if (l->paused || l->speed > 0)
             return LOOP_MODE_CHANGED;
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
-        uint64_t end = l->t_end_us - s->t_us > KLEFR_LOOP_MAX_CHUNK_US
-                           ? s->t_us + KLEFR_LOOP_MAX_CHUNK_US
+        uint64_t end = l->t_end_us - w->t_us > KLEFR_LOOP_MAX_CHUNK_US
+                           ? w->t_us + KLEFR_LOOP_MAX_CHUNK_US
                            : l->t_end_us;
-        if (!klefr_sim_run_until(s, end))
+        if (!klefr_world_run_until(w, end))
             return KLEFR_LOOP_AFE_END;
-        if (s->nfds)
+        if (w->nfds)
             wait_fds(l, NULL, 0);
-        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+        if (l->hook && !l->hook(l->hook_arg, l->sim, w->t_us))
             return KLEFR_LOOP_QUIT;
     }
     return stopped(l) ? KLEFR_LOOP_STOPPED : KLEFR_LOOP_END;
@@ -124,9 +138,9 @@ static klefr_loop_result run_max(klefr_loop *l)
 
 static klefr_loop_result run_paced(klefr_loop *l)
 {
-    klefr_sim *s = l->sim;
+    klefr_world *w = klefr_loop_world(l);
     klefr_clock c;
-    klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
+    klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), w->t_us);
     const uint64_t hook_period_ns = 1000000000u / KLEFR_LOOP_HOOK_HZ;
     for (;;) {
         if (stopped(l))
@@ -134,13 +148,13 @@ static klefr_loop_result run_paced(klefr_loop *l)
         if (l->paused || l->speed <= 0)
             return LOOP_MODE_CHANGED;
         if (l->speed != c.speed)
-            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
+            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), w->t_us);
         uint64_t iter_start = klefr_wall_ns();
         uint64_t target = min_u64(klefr_clock_virt_us(&c, iter_start), l->t_end_us);
         /* Run what is due, but give the hook its turn at least every period. */
         bool caught_up = true;
-        while (s->t_us + KLEFR_SIM_SLICE_US <= target) {
-            if (!klefr_sim_run_until(s, s->t_us + KLEFR_SIM_SLICE_US))
+        while (w->t_us + KLEFR_SIM_SLICE_US <= target) {
+            if (!klefr_world_run_until(w, w->t_us + KLEFR_SIM_SLICE_US))
                 return KLEFR_LOOP_AFE_END;
             if (klefr_wall_ns() - iter_start >= hook_period_ns) {
                 caught_up = false;
@@ -150,27 +164,28 @@ static klefr_loop_result run_paced(klefr_loop *l)
         /* Events of the slice in progress whose time has come (a character
          * ending on the wire goes to the host now, not at the slice's end). */
         if (caught_up)
-            klefr_sim_run_events(s, target);
-        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+            klefr_world_run_events(w, target);
+        if (l->hook && !l->hook(l->hook_arg, l->sim, w->t_us))
             return KLEFR_LOOP_QUIT;
-        if (s->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
+        if (w->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
             return KLEFR_LOOP_END;
         if (l->paused || l->speed <= 0)
             return LOOP_MODE_CHANGED;
         if (l->speed != c.speed) /* the hook changed it: input waiting now is stamped at that speed */
-            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), s->t_us);
+            klefr_clock_anchor(&c, l->speed, klefr_wall_ns(), w->t_us);
         /* Too far behind (slow host, huge speed): drop the debt, don't burst. */
-        uint64_t due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
+        uint64_t due_ns = klefr_clock_wall_ns(&c, w->t_us + KLEFR_SIM_SLICE_US);
         uint64_t now = klefr_wall_ns();
         if (now > due_ns + KLEFR_LOOP_MAX_LAG_NS) {
             l->reanchors++;
-            klefr_clock_anchor(&c, l->speed, now, s->t_us);
-            due_ns = klefr_clock_wall_ns(&c, s->t_us + KLEFR_SIM_SLICE_US);
+            klefr_clock_anchor(&c, l->speed, now, w->t_us);
+            due_ns = klefr_clock_wall_ns(&c, w->t_us + KLEFR_SIM_SLICE_US);
         }
         /* Wake for the next event inside this slice too (the next character
          * on a line). */
-        if (s->nev && s->ev[0].t_us < s->t_us + KLEFR_SIM_SLICE_US)
-            due_ns = min_u64(due_ns, klefr_clock_wall_ns(&c, s->ev[0].t_us));
+        uint64_t next_ev = klefr_world_next_us(w);
+        if (next_ev < w->t_us + KLEFR_SIM_SLICE_US)
+            due_ns = min_u64(due_ns, klefr_clock_wall_ns(&c, next_ev));
         wait_fds(l, &c, min_u64(due_ns, hook_due(l, now + hook_period_ns)));
     }
 }
@@ -179,12 +194,12 @@ static klefr_loop_result run_paced(klefr_loop *l)
  * (bytes arrive at the frozen time and wait in the event queue). */
 static klefr_loop_result run_paused(klefr_loop *l)
 {
-    klefr_sim *s = l->sim;
+    klefr_world *w = klefr_loop_world(l);
     const uint64_t hook_period_ns = 1000000000u / KLEFR_LOOP_HOOK_HZ;
     while (l->paused) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
-        if (l->hook && !l->hook(l->hook_arg, s, s->t_us))
+        if (l->hook && !l->hook(l->hook_arg, l->sim, w->t_us))
             return KLEFR_LOOP_QUIT;
         wait_fds(l, NULL, hook_due(l, klefr_wall_ns() + hook_period_ns));
     }

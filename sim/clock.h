@@ -5,7 +5,7 @@
  * (wall time since start x speed) and the events of the slice in progress
  * whose time has come (a character ending on a serial line goes to the host
  * then, not at the end of the slice), calls the hook, then waits in ppoll()
- * on the fds registered in sim->fds until the next slice or event is due or
+ * on the fds registered in the world until the next slice or event is due or
  * the hook is due again, whichever is first. A readable fd gets
  * ready(arg, t_us) with the virtual time that corresponds to "now" (never
  * before an event that has already run). If the host cannot keep up, the
@@ -60,7 +60,8 @@ const char *klefr_loop_result_to_str(klefr_loop_result r);
 #define KLEFR_LOOP_MAX_LAG_NS 250000000u /* paced: re-anchor when this far behind */
 
 typedef struct klefr_loop {
-    klefr_sim *sim;
+    klefr_sim *sim;                    /* the meter the hook is told about (may be NULL with world) */
+    klefr_world *world;                /* NULL: the sim's world; a fleet's: all its meters run */
     double speed;                      /* 0 = as fast as possible, else virtual s per wall s */
     bool paused;                       /* virtual time stands still (the hook still runs) */
     uint64_t t_end_us;                 /* stop when virtual time reaches it; KLEFR_LOOP_FOREVER */
@@ -80,5 +81,7 @@ typedef struct klefr_loop {
 } klefr_loop;
 
 klefr_loop_result klefr_loop_run(klefr_loop *l);
+/* The world the loop runs. */
+klefr_world *klefr_loop_world(const klefr_loop *l);
 
 #endif

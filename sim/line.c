@@ -105,6 +105,7 @@ struct klefr_line {
     bool dirty;       /* characters were queued while in process() */
     void (*monitor)(void *arg, const klefr_line_char *c);
     void *monitor_arg;
+    struct rx_record *rec; /* receive() notes its deliveries here (process()'s memo) */
 };
 
 static void process(klefr_line *l);
@@ -389,6 +390,27 @@ static uint8_t overlap_flags(const channel *ch, const klefr_line_ep *ep, uint64_
     return fl;
 }
 
+/* What one receive() delivered, so that receivers in the same state can be
+ * given the same without decoding again (process()). */
+#define REC_MAX 64
+
+struct rx_record {
+    size_t n;
+    bool overflow;
+    klefr_line_rxchar c[REC_MAX];
+};
+
+static void note(struct rx_record *r, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    if (!r)
+        return;
+    if (r->n == REC_MAX) {
+        r->overflow = true;
+        return;
+    }
+    r->c[r->n++] = (klefr_line_rxchar){byte, flags, t_us};
+}
+
 /* Deliver what ep has fully received by the present; returns the time it
  * next needs to look (ns), NO_TIME if nothing is coming. */
 static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
@@ -445,6 +467,7 @@ static uint64_t receive(klefr_line *l, klefr_line_ep *ep)
         if (done < ep->last_rx)
             done = ep->last_rx;
         ep->last_rx = done;
+        note(l->rec, byte, flags, (done + 999) / 1000);
         ep->rx(ep->rx_arg, byte, flags, (done + 999) / 1000);
     }
 }
@@ -508,6 +531,72 @@ static void retire(klefr_line *l, int k)
 }
 
 /* Deliver everything due by the present and ask to be woken for the rest. */
+/* A receiver that decodes exactly what the one before did: many meters on
+ * one line sit in the same state (hunting from the same point, in the same
+ * format, none of them sending), so process() decodes for the first and
+ * hands the others the same characters: a line of 1000 meters costs one
+ * decode per character, not 1000 (docs/performance.md). */
+typedef struct {
+    bool have;
+    int rx_ch;
+    uint64_t hunt, last_rx;   /* before */
+    fmt_entry fmt[FMT_HIST];  /* its format history, before */
+    int nfmt;
+    uint64_t hunt1, last_rx1; /* after */
+    uint64_t next;
+    uint64_t rx_chars, rx_errors;
+    struct rx_record rec;
+} memo;
+
+/* Its receptions depend only on its state: no host probe or followed
+ * endpoint, and none of its own characters on its channel since it last
+ * listened (a receiver never hears itself). */
+static bool memo_able(const klefr_line *l, const klefr_line_ep *ep)
+{
+    return !ep->probe && !(ep->ref && ep->follow) &&
+           (ep->tx_ch != ep->rx_ch || ep->tx_end_us * 1000u < ep->hunt || !l->timing);
+}
+
+static bool memo_matches(const memo *m, const klefr_line_ep *ep)
+{
+    return m->have && ep->rx_ch == m->rx_ch && ep->hunt == m->hunt && ep->last_rx == m->last_rx &&
+           ep->nfmt == m->nfmt && !memcmp(ep->fmt, m->fmt, (size_t)m->nfmt * sizeof m->fmt[0]);
+}
+
+static uint64_t receive_memo(klefr_line *l, klefr_line_ep *ep, memo *m)
+{
+    if (!memo_able(l, ep))
+        return receive(l, ep);
+    if (memo_matches(m, ep)) {
+        ep->hunt = m->hunt1;
+        ep->last_rx = m->last_rx1;
+        ep->st.rx_chars += m->rx_chars;
+        ep->st.rx_errors += m->rx_errors;
+        for (size_t k = 0; k < m->rec.n; k++)
+            ep->rx(ep->rx_arg, m->rec.c[k].byte, m->rec.c[k].flags, m->rec.c[k].t_us);
+        return m->next;
+    }
+    m->have = false;
+    m->rx_ch = ep->rx_ch;
+    m->hunt = ep->hunt;
+    m->last_rx = ep->last_rx;
+    m->nfmt = ep->nfmt;
+    memcpy(m->fmt, ep->fmt, (size_t)ep->nfmt * sizeof ep->fmt[0]);
+    uint64_t chars = ep->st.rx_chars, errors = ep->st.rx_errors;
+    m->rec.n = 0;
+    m->rec.overflow = false;
+    l->rec = &m->rec;
+    m->next = receive(l, ep);
+    l->rec = NULL;
+    m->hunt1 = ep->hunt;
+    m->last_rx1 = ep->last_rx;
+    m->rx_chars = ep->st.rx_chars - chars;
+    m->rx_errors = ep->st.rx_errors - errors;
+    m->have = !m->rec.overflow;
+    return m->next;
+}
+
+/* Deliver everything due by the present and ask to be woken for the rest. */
 static void process(klefr_line *l)
 {
     if (l->in_process) { /* a receiver sent something: the outer call goes on */
@@ -516,16 +605,18 @@ static void process(klefr_line *l)
     }
     l->in_process = true;
     uint64_t next;
+    memo m;
     /* A receiver's callback may queue characters (a meter answering); they
      * start at or after the present, so one more pass sees them. */
     do {
         l->dirty = false;
         next = NO_TIME;
+        m.have = false;
         for (size_t k = 0; k < l->nep; k++) {
             klefr_line_ep *ep = l->ep[k];
             if (!ep->rx)
                 continue;
-            uint64_t t = receive(l, ep);
+            uint64_t t = receive_memo(l, ep, &m);
             if (t < next)
                 next = t;
         }
@@ -841,6 +932,11 @@ void klefr_line_detach(klefr_line_ep *ep)
 const char *klefr_line_ep_name(const klefr_line_ep *ep)
 {
     return ep->name;
+}
+
+size_t klefr_line_ep_bytes(void)
+{
+    return sizeof(klefr_line_ep);
 }
 
 klefr_line *klefr_line_ep_line(const klefr_line_ep *ep)

@@ -84,6 +84,8 @@ klefr_line_ep *klefr_line_attach(klefr_line *l, const char *name, klefr_line_rol
  * wire are cut off (they reach nobody). */
 void klefr_line_detach(klefr_line_ep *ep);
 const char *klefr_line_ep_name(const klefr_line_ep *ep);
+/* The memory an endpoint takes (a fleet counts it per meter). */
+size_t klefr_line_ep_bytes(void);
 klefr_line *klefr_line_ep_line(const klefr_line_ep *ep);
 
 /* ---- character format ---- */

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "afe_synth.h"
+#include "clock.h"
 #include "panel_draw.h"
 #include "panel_frame.h"
 #include "png.h"
@@ -80,6 +81,12 @@ struct klefr_panel {
 
     void (*on_input)(void *arg, const klefr_panel_input *in);
     void *on_input_arg;
+
+    /* an installation: its column, and the scope ring lent to the meter shown */
+    klefr_panel_fleet_src fleet_src;
+    bool have_fleet;
+    klefr_panel_fleet fleet;
+    int32_t *scope_v, *scope_i;
 };
 
 static uint64_t wall_ms(void)
@@ -280,10 +287,20 @@ static void control(klefr_panel *p, klefr_ctl c)
     case KLEFR_CTL_NEXT:
         nav(p, KLEFR_PANEL_NEXT);
         break;
+    case KLEFR_CTL_FLEET_LINE:
+        if (p->have_fleet && p->fleet_src.next_line)
+            p->fleet_src.next_line(p->fleet_src.arg);
+        p->dirty = true;
+        break;
     case KLEFR_CTL_BACK:
         nav(p, KLEFR_PANEL_BACK);
         break;
     default:
+        if (c >= KLEFR_CTL_FLEET_ROW0 && c < KLEFR_CTL_FLEET_ROW_END) {
+            if (p->have_fleet)
+                p->fleet_src.pick(p->fleet_src.arg, p->fleet.first + (c - KLEFR_CTL_FLEET_ROW0));
+            return;
+        }
         load_change(p, c);
         break;
     }
@@ -335,6 +352,10 @@ static void view_fill(klefr_panel *p, klefr_panel_view *v)
     v->pressed = p->pressed;
     v->present = p->present;
     v->show_readings = p->show_readings;
+    if (p->have_fleet) {
+        p->fleet_src.fill(p->fleet_src.arg, &p->fleet, s->t_us);
+        v->fleet = &p->fleet;
+    }
     klefr_ui_trail(&s->meter, p->trail, sizeof p->trail);
     v->ov = (klefr_panel_overlay){.show = p->overlay,
                                   .title = p->title,
@@ -609,6 +630,12 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
             klefr_panel_show_readings(p, !p->show_readings);
         } else if (e->type == SDL_KEYDOWN && !e->key.repeat && sym == SDLK_m) {
             klefr_panel_show_overlay(p, !p->overlay);
+        } else if (e->type == SDL_KEYDOWN && p->have_fleet && sym == SDLK_TAB) {
+            int n = p->fleet.nmeters ? p->fleet.nmeters : 1;
+            int k = (p->fleet.shown + ((e->key.keysym.mod & KMOD_SHIFT) ? n - 1 : 1)) % n;
+            p->fleet_src.pick(p->fleet_src.arg, k);
+        } else if (e->type == SDL_KEYDOWN && !e->key.repeat && p->have_fleet && sym == SDLK_b) {
+            control(p, KLEFR_CTL_FLEET_LINE);
         } else if (b) {
             if (e->type == SDL_KEYDOWN)
                 p->key_held |= b;
@@ -766,6 +793,20 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
                 (unsigned long long)p->upload_px, (unsigned long long)p->renders);
         p->stats_next_ms = now + 1000;
     }
+    return true;
+}
+
+bool klefr_panel_drive(klefr_panel *p, klefr_loop *l)
+{
+    /* Paused, nothing runs but the window: it may sleep in SDL until input
+     * comes (bytes on the ports would wait for time to run anyway). */
+    if (!klefr_panel_frame(p, l->paused ? 100 : 0))
+        return false;
+    l->hook_wake_ns = klefr_panel_due_ns(p); /* the next 60 Hz frame */
+    double sp = klefr_panel_speed(p);
+    l->paused = sp == 0;
+    if (sp != 0)
+        l->speed = sp < 0 ? 0 : sp;
     return true;
 }
 
@@ -934,6 +975,48 @@ size_t klefr_panel_trail(const klefr_panel *p, char *out, size_t size)
     return klefr_ui_trail(&p->sim->meter, out, size);
 }
 
+void klefr_panel_set_fleet(klefr_panel *p, const klefr_panel_fleet_src *src)
+{
+    p->have_fleet = src != NULL;
+    if (src)
+        p->fleet_src = *src;
+    if (src && !p->scope_v) { /* the ring the meter shown records into */
+        p->scope_v = calloc(KLEFR_SIM_SCOPE_N, sizeof *p->scope_v);
+        p->scope_i = calloc(KLEFR_SIM_SCOPE_N, sizeof *p->scope_i);
+        if (p->scope_v && p->scope_i && !p->sim->scope_v)
+            klefr_sim_set_scope(p->sim, p->scope_v, p->scope_i);
+    }
+    klefr_frame_invalidate(&p->fr);
+    p->dirty = true;
+}
+
+void klefr_panel_show(klefr_panel *p, klefr_sim *sim, klefr_synth *synth)
+{
+    if (sim == p->sim)
+        return;
+    /* a window on one meter at a time: its own inputs go with it */
+    p->mouse_held = p->key_held = 0;
+    buttons_update(p);
+    if (p->scope_v && p->sim->scope_v == p->scope_v)
+        klefr_sim_set_scope(p->sim, NULL, NULL);
+    p->sim = sim;
+    p->synth = synth;
+    if (p->scope_v && p->scope_i && !sim->scope_v)
+        klefr_sim_set_scope(sim, p->scope_v, p->scope_i);
+    if (synth)
+        p->load = synth->load;
+    p->load_pending = false;
+    p->power = sim->powered;
+    p->t2_input = sim->tariff_input;
+    p->held = 0;
+    p->buttons_at_us = 0;
+    memset(p->press_us, 0, sizeof p->press_us);
+    memset(p->release_us, 0, sizeof p->release_us);
+    p->trend_n = 0;
+    p->trend_next_us = sim->t_us;
+    p->dirty = true;
+}
+
 void klefr_panel_on_input(klefr_panel *p, void (*fn)(void *arg, const klefr_panel_input *in),
                           void *arg)
 {
@@ -941,20 +1024,12 @@ void klefr_panel_on_input(klefr_panel *p, void (*fn)(void *arg, const klefr_pane
     p->on_input_arg = arg;
 }
 
-static void call_nothing(void *arg, uint64_t t_us)
-{
-    (void)arg;
-    (void)t_us;
-}
-
 void klefr_panel_close(klefr_panel *p)
 {
     if (!p)
         return;
     /* load changes still queued must not reach a freed panel */
-    for (size_t k = 0; k < p->sim->nev; k++)
-        if (p->sim->ev[k].kind == KLEFR_EV_CALL && p->sim->ev[k].arg == p)
-            p->sim->ev[k].fn = call_nothing;
+    klefr_world_cancel(p->sim->world, p);
     if (p->hand)
         SDL_FreeCursor(p->hand);
     if (p->arrow)
@@ -967,6 +1042,10 @@ void klefr_panel_close(klefr_panel *p)
         SDL_DestroyWindow(p->win);
         SDL_QuitSubSystem(SDL_INIT_VIDEO);
     }
+    if (p->scope_v && p->sim->scope_v == p->scope_v)
+        klefr_sim_set_scope(p->sim, NULL, NULL);
+    free(p->scope_v);
+    free(p->scope_i);
     klefr_frame_free(&p->fr);
     klefr_panel_layout_free(&p->L);
     free(p->title);

@@ -54,6 +54,13 @@ klefr_panel *klefr_panel_open(struct klefr_sim *sim, const klefr_panel_opts *o, 
  * nothing to draw. Returns false once the user closed the window. */
 bool klefr_panel_frame(klefr_panel *p, int wait_ms);
 
+/* Once per iteration of a loop (clock.h) the window runs: klefr_panel_frame()
+ * (it may sleep in SDL while paused), then the loop's speed, pause and next
+ * wake-up follow the window's controls. Returns false once the user closed
+ * the window. */
+struct klefr_loop;
+bool klefr_panel_drive(klefr_panel *p, struct klefr_loop *loop);
+
 /* Draw what changed now, whatever the 60 Hz cadence (tests; a tour step's
  * first frame). */
 void klefr_panel_draw_now(klefr_panel *p);
@@ -124,6 +131,29 @@ bool klefr_panel_waiting(const klefr_panel *p);
 /* The menu trail the overlay shows ("Program mode 3 > S0 output >
  * editing"), from the firmware's menu state. */
 size_t klefr_panel_trail(const klefr_panel *p, char *out, size_t size);
+
+/* ---- an installation (klefr-sim --fleet) -------------------------------- */
+
+struct klefr_panel_fleet;
+/* Where the window gets an installation's column from: fill is called for
+ * each frame (the meter list and the bus monitor, sim/panel_draw.h); pick
+ * when the user chose meter k (a click on its row, Tab / Shift+Tab): the
+ * provider calls klefr_panel_show() for it; next_line for the next line's
+ * monitor (a click on its title, B). */
+typedef struct {
+    void (*fill)(void *arg, struct klefr_panel_fleet *out, uint64_t t_us);
+    void (*pick)(void *arg, int k);
+    void (*next_line)(void *arg);
+    void *arg;
+} klefr_panel_fleet_src;
+
+/* The window becomes wider: the column on the right. NULL removes it. */
+void klefr_panel_set_fleet(klefr_panel *p, const klefr_panel_fleet_src *src);
+
+/* Show another meter: its front, readings and load controls (synth NULL:
+ * none). The scope starts afresh (the window lends its ring to the meter
+ * shown), the power trend too. */
+void klefr_panel_show(klefr_panel *p, struct klefr_sim *sim, struct klefr_synth *synth);
 
 /* ---- what the user does, for a recorder (--record) ---------------------- */
 

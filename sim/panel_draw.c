@@ -921,6 +921,8 @@ static void draw_static_layer(klefr_canvas *c, const klefr_panel_layout *L,
     }
     draw_controls(c, L, v, g, ST);
     draw_status(c, L, v, g, ST);
+    klefr_fleet_draw_list(c, L, v, g, ST);
+    klefr_fleet_draw_monitor(c, L, v, g, ST);
 }
 
 static void draw_part(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
@@ -974,6 +976,12 @@ static void draw_part(klefr_canvas *c, const klefr_panel_layout *L, const klefr_
         if (boxed || present)
             klefr_caption_draw(c, L, v, g, DY);
         break;
+    case KLEFR_PART_FLEET:
+        klefr_fleet_draw_list(c, L, v, g, DY);
+        break;
+    case KLEFR_PART_BUSMON:
+        klefr_fleet_draw_monitor(c, L, v, g, DY);
+        break;
     case KLEFR_PART_COUNT:
         break;
     }
@@ -1010,5 +1018,5 @@ void klefr_panel_draw_dynamic(klefr_canvas *c, const klefr_panel_layout *L,
 uint32_t klefr_panel_static_key(const klefr_panel_view *v)
 {
     return (uint32_t)v->model | (uint32_t)v->has_load << 16 | (uint32_t)v->present << 17 |
-           (uint32_t)v->ov.show << 18;
+           (uint32_t)v->ov.show << 18 | (uint32_t)(v->fleet != NULL) << 19;
 }

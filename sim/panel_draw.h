@@ -38,8 +38,15 @@ typedef enum {
     KLEFR_CTL_SHOT,
     KLEFR_CTL_BACK, /* trainer overlay: the step before / after */
     KLEFR_CTL_NEXT,
+    KLEFR_CTL_FLEET_LINE, /* an installation: the bus monitor's title (the next line) */
+    KLEFR_CTL_FLEET_ROW0, /* a meter in the list: FLEET_ROW0 + its row on screen */
+    KLEFR_CTL_FLEET_ROW_END = KLEFR_CTL_FLEET_ROW0 + 24,
     KLEFR_CTL_COUNT
 } klefr_ctl;
+
+/* Rows of an installation's meter list and bus monitor on screen. */
+#define KLEFR_PANEL_FLEET_ROWS (KLEFR_CTL_FLEET_ROW_END - KLEFR_CTL_FLEET_ROW0)
+#define KLEFR_PANEL_MON_ROWS 22
 
 /* The speed a speed control sets (0 pause, KLEFR_SPEED_MAX), or -2 for
  * another control. */
@@ -101,6 +108,20 @@ typedef struct {
 /* "press R", "hold R 3 s", "hold L+R 3 s". */
 void klefr_panel_hint_text(uint8_t buttons, double hold_s, char *out, int size);
 
+/* An installation beside the meter shown (klefr-sim --fleet): its meters,
+ * one row each, and the bus monitor of one line, newest frame last. */
+typedef struct klefr_panel_fleet {
+    char title[96];                /* "block-b: 24 meters on 1 line" */
+    int nmeters, shown, first;     /* rows[k] is meter first + k */
+    int nrows;
+    char rows[KLEFR_PANEL_FLEET_ROWS][72];
+    bool lit[KLEFR_PANEL_FLEET_ROWS]; /* its LED is on (a pulse) */
+    char mon_title[96];            /* "Bus monitor: mbus (9600 8E1), 1234 frames  [B: next line]" */
+    int nmon;
+    char mon[KLEFR_PANEL_MON_ROWS][112];
+    bool mon_bad[KLEFR_PANEL_MON_ROWS]; /* a collision or a garbled frame */
+} klefr_panel_fleet;
+
 /* A snapshot of what the panel shows. */
 typedef struct {
     klefr_model model;
@@ -130,6 +151,7 @@ typedef struct {
     bool present;       /* presentation layout: the meter large, the caption beside it */
     bool show_readings; /* presentation layout: a few readings under the caption */
     klefr_panel_overlay ov;
+    const klefr_panel_fleet *fleet; /* an installation's column; NULL: one meter */
 } klefr_panel_view;
 
 /* Fit the layout into the canvas (sets its transform) and draw. */
@@ -151,6 +173,8 @@ typedef enum {
     KLEFR_PART_CONTROLS,
     KLEFR_PART_STATUS,
     KLEFR_PART_CAPTION,
+    KLEFR_PART_FLEET,  /* an installation: the meter list */
+    KLEFR_PART_BUSMON, /* and its bus monitor */
     KLEFR_PART_COUNT
 } klefr_panel_part;
 

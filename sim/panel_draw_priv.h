@@ -30,6 +30,7 @@ typedef struct {
     klefr_mode mode;
     float side_x, side_w; /* presentation: the caption column, layout units */
     float top;            /* presentation: layout y at the window's top edge */
+    float fleet_x;        /* an installation's column, right of the panel (0: none) */
 } klefr_geo;
 
 /* Fit the layout into the canvas: sets its transform. */
@@ -56,6 +57,14 @@ void klefr_button_box(klefr_canvas *c, const klefr_panel_layout *L, const klefr_
 /* A card with its title: side.KEY.{x,y,w,h} in panel.json. */
 void klefr_card(klefr_canvas *c, const klefr_panel_layout *L, const char *key, const char *title,
                 int layer);
+
+/* panel_fleet.c: an installation's column (meter list, bus monitor). */
+#define KLEFR_FLEET_COL_W 560.0f
+void klefr_fleet_draw_list(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,
+                           const klefr_geo *g, int layer);
+void klefr_fleet_draw_monitor(klefr_canvas *c, const klefr_panel_layout *L,
+                              const klefr_panel_view *v, const klefr_geo *g, int layer);
+klefr_rect klefr_fleet_ctl_rect(const klefr_geo *g, const klefr_panel_view *v, klefr_ctl id);
 
 /* panel_caption.c */
 void klefr_caption_draw(klefr_canvas *c, const klefr_panel_layout *L, const klefr_panel_view *v,

@@ -11,8 +11,11 @@ const char *klefr_ctl_to_str(klefr_ctl c)
         "none",     "btn_left",  "btn_right",   "i_down",        "i_up",       "pf_down",
         "pf_up",    "v_down",    "v_up",        "f_down",        "f_up",       "dir",
         "tariff",   "power",     "speed_pause", "speed_quarter", "speed_half", "speed_1",
-        "speed_10", "speed_100", "speed_max",   "shot",          "back",       "next"};
-    return (unsigned)c < KLEFR_CTL_COUNT ? names[c] : "?";
+        "speed_10", "speed_100", "speed_max",   "shot",          "back",       "next",
+        "fleet_line"};
+    if (c >= KLEFR_CTL_FLEET_ROW0 && c < KLEFR_CTL_FLEET_ROW_END)
+        return "fleet_row";
+    return (unsigned)c < KLEFR_CTL_COUNT && names[c] ? names[c] : "?";
 }
 
 double klefr_ctl_speed(klefr_ctl c)
@@ -51,6 +54,10 @@ klefr_geo klefr_panel_fit(klefr_canvas *c, const klefr_panel_layout *L, const kl
         W = mW;
         H = mH;
         g.mode = KLEFR_MODE_METER;
+    }
+    if (v->fleet && g.mode == KLEFR_MODE_FULL) { /* the installation's column on the right */
+        g.fleet_x = W + 10;
+        W += KLEFR_FLEET_COL_W + 10;
     }
     c->scale = fminf((float)c->w / W, (float)c->h / H);
     c->ox = ((float)c->w - W * c->scale) / 2 - X * c->scale;
@@ -141,7 +148,7 @@ klefr_rect klefr_ctl_rect(const klefr_panel_layout *L, const klefr_geo *g,
                                     : (klefr_rect){x + w - 136, y + h - 60, 120, 44, false};
     }
     default:
-        return (klefr_rect){0};
+        return klefr_fleet_ctl_rect(g, v, id);
     }
 }
 

@@ -42,17 +42,21 @@ typedef struct {
     klefr_rfc2217 tn;
 } client;
 
-typedef struct hport hport;
+typedef struct klefr_hostport hport;
 
 typedef struct {
     hport *h;
     int k;
 } client_ref;
 
-struct hport {
-    klefr_ports *owner;
-    klefr_port port;
-    const char *name;
+/* One host transport on one line (a klefr_hostport). */
+struct klefr_hostport {
+    klefr_world *world;
+    klefr_line *line;
+    klefr_line_ep *ref; /* what the host cannot set follows this endpoint */
+    klefr_ports_warn *warn;
+    bool check_baud;
+    char name[32];
     transport kind;
     bool open;
     klefr_line_ep *ep; /* the host's endpoint on the line */
@@ -61,7 +65,7 @@ struct hport {
     int fd;                /* pty or serial fd, or the listening socket */
     char link[4096];       /* pty symlink, serial device, or bound address */
     client cl[KLEFR_PORTS_MAX_CLIENTS];
-    client_ref ref[KLEFR_PORTS_MAX_CLIENTS];
+    client_ref cref[KLEFR_PORTS_MAX_CLIENTS];
     klefr_uart_cfg set_cfg; /* rfc2217: the port's settings as clients set them */
     unsigned set;           /* rfc2217: which fields they set */
     uint64_t probe_wall_us; /* pty: when the master's settings were last read */
@@ -80,10 +84,8 @@ struct hport {
 
 struct klefr_ports {
     klefr_sim *sim;
-    bool check_baud;
-    const double *speed;
-    bool warned_speed;
-    hport h[KLEFR_PORT_COUNT];
+    klefr_ports_warn warn;
+    klefr_hostport *h[KLEFR_PORT_COUNT];
 };
 
 void klefr_ports_opts_init(klefr_ports_opts *o)
@@ -142,10 +144,10 @@ static uint64_t mono_us(void)
 /* Masters need real time: say so once when one shows up at --speed max. */
 static void check_speed(hport *h)
 {
-    klefr_ports *p = h->owner;
-    if (p->warned_speed || !p->speed || *p->speed != 0)
+    klefr_ports_warn *p = h->warn;
+    if (!p || p->warned || !p->speed || *p->speed != 0)
         return;
-    p->warned_speed = true;
+    p->warned = true;
     fprintf(stderr,
             "klefr-sim: %s: a master is talking while the clock runs flat out (--speed max); "
             "the line keeps its timing in virtual time, but a master on the host runs in real "
@@ -279,7 +281,7 @@ static void serial_ready(void *arg, uint64_t t_us)
 
 static void client_close(hport *h, int k)
 {
-    klefr_sim_remove_fd(h->owner->sim, h->cl[k].fd);
+    klefr_world_remove_fd(h->world, h->cl[k].fd);
     close(h->cl[k].fd);
     h->cl[k].fd = -1;
 }
@@ -349,10 +351,10 @@ static void host_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
     if (h->in_read && !klefr_line_timing(klefr_line_ep_line(h->ep)))
         return; /* the whole reply comes now, within the read: written after it */
     if (!h->flush_posted)
-        h->flush_posted = klefr_sim_post(h->owner->sim, &(klefr_sim_event){.t_us = t_us,
-                                                                            .kind = KLEFR_EV_CALL,
-                                                                            .fn = host_flush,
-                                                                            .arg = h});
+        h->flush_posted = klefr_world_post(h->world, &(klefr_sim_event){.t_us = t_us,
+                                                                         .kind = KLEFR_EV_CALL,
+                                                                         .fn = host_flush,
+                                                                         .arg = h});
     if (!h->flush_posted) /* no room in the queue: now */
         host_flush(h, t_us);
 }
@@ -370,8 +372,7 @@ static void rfc2217_apply(hport *h, unsigned set, const klefr_uart_cfg *cfg, uin
         h->set_cfg.stop_bits = cfg->stop_bits;
     h->set |= set;
     klefr_line_set_format(h->ep, &h->set_cfg, t_us);
-    klefr_line_follow(h->ep, klefr_sim_uart_ep(h->owner->sim, h->port),
-                      KLEFR_LINE_FOLLOW_ALL & ~h->set);
+    klefr_line_follow(h->ep, h->ref, KLEFR_LINE_FOLLOW_ALL & ~h->set);
 }
 
 static void client_ready(void *arg, uint64_t t_us)
@@ -419,7 +420,7 @@ static void listen_ready(void *arg, uint64_t t_us)
         close(fd);
         return;
     }
-    if (klefr_sim_add_fd(h->owner->sim, fd, client_ready, &h->ref[k])) {
+    if (klefr_world_add_fd(h->world, fd, client_ready, &h->cref[k])) {
         close(fd);
         return;
     }
@@ -450,9 +451,9 @@ static const char *default_state_dir(char *buf, size_t size)
     return buf;
 }
 
-static int open_pty(klefr_ports *p, hport *h, const char *path, const char *state_dir)
+static int open_pty(hport *h, const char *path, const char *state_dir)
 {
-    klefr_uart_cfg c = klefr_line_format(klefr_sim_uart_ep(p->sim, h->port), 0);
+    klefr_uart_cfg c = klefr_line_format(h->ref, 0);
     if (klefr_pty_open(&h->pty, c.baud)) {
         fprintf(stderr, "klefr-sim: %s port: pty: %s\n", h->name, strerror(errno));
         return -1;
@@ -465,28 +466,29 @@ static int open_pty(klefr_ports *p, hport *h, const char *path, const char *stat
         if (snprintf(h->link, sizeof h->link, "%s/%s", state_dir, h->name) >= (int)sizeof h->link) {
             fprintf(stderr, "klefr-sim: state directory path too long\n");
             klefr_pty_close(&h->pty);
+            h->fd = -1;
             return -1;
         }
     }
     if (klefr_pty_link(&h->pty, h->link)) {
         fprintf(stderr, "klefr-sim: %s port: link %s: %s\n", h->name, h->link, strerror(errno));
         klefr_pty_close(&h->pty);
+        h->fd = -1;
         return -1;
     }
     return 0;
 }
 
-static int open_transport(klefr_ports *p, hport *h, const char *spec, const char *state_dir)
+static int open_transport(hport *h, const char *spec, const char *state_dir)
 {
     const char *rest;
     h->kind = kind_of(spec, &rest);
-    klefr_line_ep *meter = klefr_sim_uart_ep(p->sim, h->port);
-    klefr_uart_cfg c = klefr_line_format(meter, 0);
+    klefr_uart_cfg c = klefr_line_format(h->ref, 0);
     char err[300];
     void (*ready)(void *, uint64_t) = listen_ready;
     switch (h->kind) {
     case T_PTY:
-        if (open_pty(p, h, spec, state_dir))
+        if (open_pty(h, spec, state_dir))
             return -1;
         ready = pty_ready;
         break;
@@ -510,78 +512,68 @@ static int open_transport(klefr_ports *p, hport *h, const char *spec, const char
         break;
     }
     }
-    h->ep = klefr_line_attach(klefr_sim_line(p->sim, h->port), transport_names[h->kind],
-                              KLEFR_LINE_MASTER, &c, host_rx, h);
+    h->open = true;
+    h->ep = klefr_line_attach(h->line, transport_names[h->kind], KLEFR_LINE_MASTER, &c, host_rx, h);
     if (!h->ep) {
         fprintf(stderr, "klefr-sim: out of memory\n");
         return -1;
     }
     /* What the host cannot set follows the meter (docs/serial.md). */
     unsigned follow = KLEFR_LINE_FOLLOW_ALL;
-    if (h->kind == T_PTY && p->check_baud) {
+    if (h->kind == T_PTY && h->check_baud) {
         follow &= ~(unsigned)KLEFR_LINE_FOLLOW_BAUD;
         klefr_line_set_probe(h->ep, pty_probe, h);
     }
-    klefr_line_follow(h->ep, meter, follow);
+    klefr_line_follow(h->ep, h->ref, follow);
     h->set_cfg = c;
-    h->open = true;
-    if (klefr_sim_add_fd(p->sim, h->fd, ready, h)) {
+    if (klefr_world_add_fd(h->world, h->fd, ready, h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }
     return 0;
 }
 
-klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
+klefr_hostport *klefr_hostport_open(const klefr_hostport_opts *o)
 {
-    klefr_ports *p = calloc(1, sizeof *p);
-    if (!p)
+    hport *h = calloc(1, sizeof *h);
+    if (!h) {
+        fprintf(stderr, "klefr-sim: out of memory\n");
         return NULL;
-    p->sim = sim;
-    p->check_baud = o->check_baud;
-    p->speed = o->speed;
+    }
+    h->world = o->world;
+    h->line = o->line;
+    h->ref = o->ref;
+    h->warn = o->warn;
+    h->check_baud = o->check_baud;
+    snprintf(h->name, sizeof h->name, "%s", o->name ? o->name : klefr_line_name(o->line));
+    h->fd = -1;
+    for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++) {
+        h->cl[c].fd = -1;
+        h->cref[c] = (client_ref){h, c};
+    }
     char sd[4096];
     const char *state_dir = o->state_dir ? o->state_dir : default_state_dir(sd, sizeof sd);
-    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        hport *h = &p->h[k];
-        h->owner = p;
-        h->port = (klefr_port)k;
-        h->fd = -1;
-        for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++) {
-            h->cl[c].fd = -1;
-            h->ref[c] = (client_ref){h, c};
-        }
+    if (open_transport(h, o->spec, state_dir)) {
+        klefr_hostport_close(h);
+        return NULL;
     }
-    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        hport *h = &p->h[k];
-        klefr_line *line = klefr_sim_line(sim, (klefr_port)k);
-        if (!line)
-            continue;
-        h->name = klefr_line_name(line);
-        klefr_line_set_timing(line, o->line_timing != 0);
-        if (open_transport(p, h, o->path[k], state_dir)) {
-            klefr_ports_close(p);
-            return NULL;
-        }
-        if (o->quiet)
-            continue;
-        const char *timing = klefr_line_timing(line) ? "" : " [no line timing]";
-        if (h->kind == T_PTY)
-            fprintf(stderr, "%s: %s (link: %s)%s\n", h->name, h->pty.slave_path, h->link, timing);
-        else if (h->kind == T_SERIAL)
-            fprintf(stderr, "%s: %s (serial)%s\n", h->name, h->link, timing);
-        else
-            fprintf(stderr, "%s: %s %s (%s server, up to %d clients)%s\n", h->name,
-                    transport_names[h->kind], h->link, h->kind == T_TCP ? "raw TCP" : "RFC 2217",
-                    KLEFR_PORTS_MAX_CLIENTS, timing);
-    }
-    return p;
+    if (o->quiet)
+        return h;
+    const char *timing = klefr_line_timing(h->line) ? "" : " [no line timing]";
+    if (h->kind == T_PTY)
+        fprintf(stderr, "%s: %s (link: %s)%s\n", h->name, h->pty.slave_path, h->link, timing);
+    else if (h->kind == T_SERIAL)
+        fprintf(stderr, "%s: %s (serial)%s\n", h->name, h->link, timing);
+    else
+        fprintf(stderr, "%s: %s %s (%s server, up to %d clients)%s\n", h->name,
+                transport_names[h->kind], h->link, h->kind == T_TCP ? "raw TCP" : "RFC 2217",
+                KLEFR_PORTS_MAX_CLIENTS, timing);
+    return h;
 }
 
-int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size)
+int klefr_hostport_label(const klefr_hostport *h, char *buf, size_t size)
 {
-    const hport *h = &p->h[port];
-    if (!h->open)
+    if (!h || !h->open)
         return -1;
     if (h->kind == T_PTY)
         snprintf(buf, size, "%s: %s", h->name, h->pty.slave_path);
@@ -592,40 +584,76 @@ int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t s
     return 0;
 }
 
-static void flush_nothing(void *arg, uint64_t t_us)
+const char *klefr_hostport_link(const klefr_hostport *h)
 {
-    (void)arg;
-    (void)t_us;
+    return h->link;
+}
+
+void klefr_hostport_close(klefr_hostport *h)
+{
+    if (!h)
+        return;
+    if (h->open)
+        host_flush(h, 0);
+    klefr_world_cancel(h->world, h); /* flushes still queued: h is going */
+    for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++)
+        if (h->cl[c].fd >= 0)
+            client_close(h, c);
+    if (h->fd >= 0)
+        klefr_world_remove_fd(h->world, h->fd);
+    if (h->ep)
+        klefr_line_detach(h->ep);
+    h->ep = NULL;
+    if (h->kind == T_SERIAL && h->open)
+        klefr_serial_close(&h->ser);
+    else if (h->kind == T_PTY && h->fd >= 0) {
+        unlink(h->link);
+        klefr_pty_close(&h->pty);
+    } else if (h->fd >= 0)
+        close(h->fd);
+    free(h);
+}
+
+/* ---- the ports of a meter alone ---- */
+
+klefr_ports *klefr_ports_open(klefr_sim *sim, const klefr_ports_opts *o)
+{
+    klefr_ports *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->sim = sim;
+    p->warn.speed = o->speed;
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
+        klefr_line *line = klefr_sim_line(sim, (klefr_port)k);
+        if (!line)
+            continue;
+        klefr_line_set_timing(line, o->line_timing != 0);
+        klefr_hostport_opts ho = {.world = sim->world,
+                                  .line = line,
+                                  .ref = klefr_sim_uart_ep(sim, (klefr_port)k),
+                                  .spec = o->path[k],
+                                  .state_dir = o->state_dir,
+                                  .check_baud = o->check_baud,
+                                  .quiet = o->quiet,
+                                  .warn = &p->warn};
+        if (!(p->h[k] = klefr_hostport_open(&ho))) {
+            klefr_ports_close(p);
+            return NULL;
+        }
+    }
+    return p;
+}
+
+int klefr_ports_label(const klefr_ports *p, klefr_port port, char *buf, size_t size)
+{
+    return klefr_hostport_label(p->h[port], buf, size);
 }
 
 void klefr_ports_close(klefr_ports *p)
 {
     if (!p)
         return;
-    for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        hport *h = &p->h[k];
-        if (h->open)
-            host_flush(h, 0);
-        for (size_t e = 0; e < p->sim->nev; e++) /* flushes still queued: h is going */
-            if (p->sim->ev[e].kind == KLEFR_EV_CALL && p->sim->ev[e].arg == h)
-                p->sim->ev[e].fn = flush_nothing;
-        for (int c = 0; c < KLEFR_PORTS_MAX_CLIENTS; c++)
-            if (h->cl[c].fd >= 0)
-                client_close(h, c);
-        if (h->fd >= 0)
-            klefr_sim_remove_fd(p->sim, h->fd);
-        if (h->ep)
-            klefr_line_detach(h->ep);
-        h->ep = NULL;
-        if (h->kind == T_SERIAL)
-            klefr_serial_close(&h->ser);
-        else if (h->kind == T_PTY && h->fd >= 0) {
-            unlink(h->link);
-            klefr_pty_close(&h->pty);
-        } else if (h->fd >= 0)
-            close(h->fd);
-        h->fd = -1;
-        h->open = false;
-    }
+    for (int k = 0; k < KLEFR_PORT_COUNT; k++)
+        klefr_hostport_close(p->h[k]);
     free(p);
 }

@@ -1,8 +1,9 @@
-/* The meter's serial ports on the host: for each port the model has, one
- * host transport attached as a master to the port's virtual line
- * (sim/line.h): a pty (default), a real serial port, a raw TCP server or an
- * RFC 2217 server. The line does the timing; a transport only moves bytes
- * between the host and its endpoint (docs/serial.md). */
+/* Serial lines on the host: one host transport attached as a master to a
+ * virtual line (sim/line.h): a pty (default), a real serial port, a raw TCP
+ * server or an RFC 2217 server (klefr_hostport); and for a meter alone, one
+ * for each port its model has (klefr_ports). The line does the timing; a
+ * transport only moves bytes between the host and its endpoint
+ * (docs/serial.md). */
 #ifndef KLEFR_SIM_PORTS_H
 #define KLEFR_SIM_PORTS_H
 
@@ -32,6 +33,38 @@ typedef struct {
 } klefr_ports_opts;
 
 typedef struct klefr_ports klefr_ports;
+
+/* Masters need real time: a master that shows up while the clock runs flat
+ * out gets one warning (shared by all the ports that point here). */
+typedef struct {
+    const double *speed; /* the loop's speed (0 = max); NULL: never warn */
+    bool warned;
+} klefr_ports_warn;
+
+/* One host transport on a line. */
+typedef struct klefr_hostport klefr_hostport;
+
+typedef struct {
+    klefr_world *world;     /* where its fds and flushes go */
+    klefr_line *line;
+    klefr_line_ep *ref;     /* the format the host cannot set follows this endpoint
+                               (the meter's UART; a fleet's line settings) */
+    const char *name;       /* "modbus", "mbus", "ir", "mbus2"; NULL: the line's name */
+    const char *spec;       /* as klefr_ports_opts.path */
+    const char *state_dir;  /* as klefr_ports_opts.state_dir */
+    bool check_baud;
+    bool quiet;
+    klefr_ports_warn *warn; /* NULL: no warning */
+} klefr_hostport_opts;
+
+/* Open the transport, register it with the world, print its line (unless
+ * quiet). NULL on error (message printed to stderr). */
+klefr_hostport *klefr_hostport_open(const klefr_hostport_opts *o);
+void klefr_hostport_close(klefr_hostport *h);
+/* "modbus: /dev/pts/7" or "modbus: tcp:127.0.0.1:40123". 0, or -1 (h NULL). */
+int klefr_hostport_label(const klefr_hostport *h, char *buf, size_t size);
+/* The pty's link, the serial device or the bound address. */
+const char *klefr_hostport_link(const klefr_hostport *h);
 
 void klefr_ports_opts_init(klefr_ports_opts *o);
 

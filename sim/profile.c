@@ -276,7 +276,10 @@ static void apply(klefr_profile_player *pl, uint64_t t_us)
 {
     const klefr_segment *s = &pl->p->seg[pl->index];
     klefr_sim *sim = pl->sim;
-    klefr_synth_set_load(pl->synth, &s->load);
+    klefr_load load = s->load;
+    if (pl->adjust)
+        pl->adjust(pl->adjust_arg, &load);
+    klefr_synth_set_load(pl->synth, &load);
     if (s->tariff_input >= 0)
         pl->tariff_input = s->tariff_input;
     bool was = sim->powered;
@@ -320,7 +323,15 @@ static void on_boundary(void *arg, uint64_t t_us)
 void klefr_profile_start(klefr_profile_player *pl, const klefr_profile *p, klefr_sim *sim,
                          klefr_synth *synth)
 {
-    *pl = (klefr_profile_player){.p = p, .sim = sim, .synth = synth, .tariff_input = -1};
+    klefr_profile_start_adjusted(pl, p, sim, synth, NULL, NULL);
+}
+
+void klefr_profile_start_adjusted(klefr_profile_player *pl, const klefr_profile *p, klefr_sim *sim,
+                                  klefr_synth *synth, void (*adjust)(void *arg, klefr_load *l),
+                                  void *adjust_arg)
+{
+    *pl = (klefr_profile_player){.p = p, .sim = sim, .synth = synth, .tariff_input = -1,
+                                 .adjust = adjust, .adjust_arg = adjust_arg};
     apply(pl, sim->t_us);
     pl->next_us = sim->t_us + p->seg[0].duration_us;
     if (p->seg[0].duration_us == 0)

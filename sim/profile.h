@@ -66,10 +66,19 @@ typedef struct {
     uint64_t next_us; /* start of the next segment */
     bool done;        /* past the last segment (no repeat): the last one holds */
     int tariff_input; /* level now, re-applied after a power-up */
+    /* Changes each segment's load before the synth gets it (a fleet's meter
+     * draws its share of the site's current, with its own noise seed);
+     * NULL: as the file says. */
+    void (*adjust)(void *arg, klefr_load *l);
+    void *adjust_arg;
 } klefr_profile_player;
 
 /* Apply segment 0 now (sim->t_us) and schedule the rest. */
 void klefr_profile_start(klefr_profile_player *pl, const klefr_profile *p, klefr_sim *sim,
                          klefr_synth *synth);
+/* The same with each segment's load passed through adjust first. */
+void klefr_profile_start_adjusted(klefr_profile_player *pl, const klefr_profile *p, klefr_sim *sim,
+                                  klefr_synth *synth, void (*adjust)(void *arg, klefr_load *l),
+                                  void *adjust_arg);
 
 #endif

@@ -301,12 +301,6 @@ static cJSON *scenario_json(const klefr_recorder *r, uint64_t end_us)
     return root;
 }
 
-static void call_nothing(void *arg, uint64_t t_us)
-{
-    (void)arg;
-    (void)t_us;
-}
-
 int klefr_recorder_finish(klefr_recorder *r, char *err, size_t errlen)
 {
     klefr_sim *s = r->sim;
@@ -314,9 +308,7 @@ int klefr_recorder_finish(klefr_recorder *r, char *err, size_t errlen)
     if (r->level) /* still held: released at the end */
         end_press(r, end);
     s->input_tap = NULL;
-    for (size_t k = 0; k < s->nev; k++) /* LCD reads still queued must not reach a freed r */
-        if (s->ev[k].kind == KLEFR_EV_CALL && s->ev[k].arg == r)
-            s->ev[k].fn = call_nothing;
+    klefr_world_cancel(s->world, r); /* LCD reads still queued must not reach a freed r */
     int rc = 0;
     cJSON *root = scenario_json(r, end);
     char *text = root ? cJSON_Print(root) : NULL;

@@ -24,6 +24,7 @@
 #include "klefr/types.h"
 
 typedef struct klefr_scn_event_kind klefr_scn_event_kind;
+struct klefr_fleet_spec;
 typedef struct klefr_scn_expect_kind klefr_scn_expect_kind;
 typedef struct klefr_scn_value klefr_scn_value;
 struct klefr_sim;
@@ -75,6 +76,7 @@ typedef struct {
     struct klefr_scn_serial *serial_step; /* shared by the occurrences, owned by klefr_scn */
     int line;
     int index;         /* position in the file's "events" list */
+    int meter;         /* which of the scenario's meters (0 with one meter) */
     int step;          /* the tour step (1-based) that does it; 0 = none */
     char label[KLEFR_SCN_TEXT];
 } klefr_scn_event;
@@ -97,6 +99,7 @@ typedef struct {
     regex_t re;
     struct klefr_scn_reply_spec *reply; /* reply expectations (scenario_reply.c) */
     int line;
+    int meter;              /* which of the scenario's meters (0 with one meter) */
     char name[160];         /* JUnit name (given or built) */
     char what[160];         /* "energy.active_fwd_kwh = 2.30 +- 0.01" */
     char label[KLEFR_SCN_TEXT];
@@ -144,6 +147,8 @@ typedef struct klefr_scn {
     char *input;               /* the file's text */
     char name[160];
     char *description;
+    /* "meters": an installation (sim/fleet.h); NULL: the one meter below */
+    struct klefr_fleet_spec *fleet;
     /* the meter */
     char meter_id[64];
     klefr_model model;
@@ -207,6 +212,10 @@ typedef struct {
      * caller turns the registers into its output format). */
     void (*final)(void *arg, klefr_scn *s, const struct klefr_sim *sim);
     void *final_arg;
+    /* The same for a scenario with "meters": every meter, with its id (final
+     * is then not called). */
+    void (*final_fleet)(void *arg, klefr_scn *s, const struct klefr_sim *const *sims,
+                        const char *const *ids, size_t n);
 } klefr_scn_run_opts;
 
 /* Run the scenario; results go into s (state of every expectation, samples,

@@ -405,9 +405,10 @@ static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn
     return 0;
 }
 
-/* The kind, its fields, label and comment of one event object (not when). */
+/* The kind, its fields, label and comment of one event object (not when),
+ * for the scenario's meter number meter. */
 static int parse_what(klefr_scn_pctx *c, const cJSON *o, const char *path,
-                      const char *const *keys, klefr_scn_event *tpl)
+                      const char *const *keys, size_t meter, klefr_scn_event *tpl)
 {
     *tpl = (klefr_scn_event){.kind = NULL};
     if (!cJSON_IsObject(o))
@@ -425,11 +426,9 @@ static int parse_what(klefr_scn_pctx *c, const cJSON *o, const char *path,
         return klefr_scn_fail(c, d, path, "do", "unknown event (expected %s)", names);
     if (klefr_scn_keys(c, o, path, keys, kind->fields) < 0)
         return -1;
-    const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "meter");
-    if (f)
-        return klefr_scn_fail(c, f, path, "meter",
-                              "is for installations of many meters (not supported yet)");
-    *tpl = (klefr_scn_event){.kind = kind, .line = klefr_json_line_of(&c->lines, o)};
+    const cJSON *f;
+    *tpl = (klefr_scn_event){.kind = kind, .line = klefr_json_line_of(&c->lines, o),
+                             .meter = (int)meter};
     const char *label;
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "label"))) {
         if (klefr_scn_string(c, f, path, "label", &label) < 0)
@@ -439,7 +438,11 @@ static int parse_what(klefr_scn_pctx *c, const cJSON *o, const char *path,
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "comment")) &&
         klefr_scn_string(c, f, path, "comment", &label) < 0)
         return -1;
-    return kind->parse(c, o, path, tpl);
+    klefr_model model = c->s->model;
+    c->s->model = klefr_scn_meter_model(c->s, meter); /* settings are the model's */
+    int rc = kind->parse(c, o, path, tpl);
+    c->s->model = model;
+    return rc;
 }
 
 int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
@@ -452,12 +455,25 @@ int klefr_scn_events_parse(klefr_scn_pctx *c, const cJSON *j)
     {
         char path[48];
         snprintf(path, sizeof path, "events[%d]", idx);
-        klefr_scn_event tpl;
-        int rc = parse_what(c, o, path, common, &tpl);
-        tpl.index = idx;
-        if (rc == 0)
-            rc = expand(c, o, path, &tpl);
-        free(tpl.text);
+        /* For the meter named, or every meter of the installation. */
+        size_t first, end;
+        const cJSON *mf = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "meter") : NULL;
+        if (klefr_scn_meters_of(c, mf, path, &first, &end) < 0)
+            return -1;
+        int rc = 0;
+        for (size_t m = first; m < end && rc == 0; m++) {
+            klefr_scn_event tpl;
+            rc = parse_what(c, o, path, common, m, &tpl);
+            if (rc == 0 && tpl.serial_step && c->s->fleet && !mf) { /* one master, one line */
+                free(tpl.text);
+                return klefr_scn_fail(c, o, path, "meter", "a serial step is the master's on "
+                                      "one line: name a meter on it");
+            }
+            tpl.index = idx;
+            if (rc == 0)
+                rc = expand(c, o, path, &tpl);
+            free(tpl.text);
+        }
         if (rc < 0)
             return -1;
         idx++;
@@ -485,7 +501,12 @@ int klefr_scn_event_step(klefr_scn_pctx *c, const cJSON *o, const char *path, ui
 {
     static const char *const keys[] = {"do", "label", "comment", "meter", NULL};
     klefr_scn_event tpl;
-    int rc = parse_what(c, o, path, keys, &tpl);
+    size_t first, end; /* a step is for one meter: the one named, else the first */
+    if (klefr_scn_meters_of(c, cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "meter")
+                                                 : NULL,
+                            path, &first, &end) < 0)
+        return -1;
+    int rc = parse_what(c, o, path, keys, first, &tpl);
     if (rc == 0 && tpl.kind->act == a_none)
         rc = klefr_scn_fail(c, o, path, "do", "a step is its own caption");
     tpl.step = step;

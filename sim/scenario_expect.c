@@ -409,15 +409,17 @@ klefr_scn_expect *klefr_scn_expect_new(klefr_scn_pctx *c, const cJSON *at, const
     return e;
 }
 
-int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
-                           klefr_scn_expect **out)
+/* One expectation of object o for the scenario's meter number meter; named:
+ * its text says whose (an installation's). */
+static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                     size_t meter, bool named, klefr_scn_expect **out)
 {
-    if (!cJSON_IsObject(o))
-        return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
+    klefr_scn *s = c->s;
     klefr_scn_expect *e = klefr_scn_expect_new(c, o, path);
     if (!e)
         return -1;
     *out = e;
+    e->meter = (int)meter;
     for (size_t k = 0; k < NKINDS; k++)
         if (cJSON_GetObjectItemCaseSensitive(o, kinds[k].key)) {
             if (e->kind)
@@ -432,10 +434,11 @@ int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, 
     if (klefr_scn_keys(c, o, path, timed ? common : common + 3, e->kind->fields) < 0)
         return -1;
     const cJSON *f;
-    if ((f = cJSON_GetObjectItemCaseSensitive(o, "meter")))
-        return klefr_scn_fail(c, f, path, "meter",
-                              "is for installations of many meters (not supported yet)");
-    if (e->kind->parse(c, o, path, e) < 0 || parse_when(c, o, path, e) < 0)
+    klefr_model model = s->model;
+    s->model = klefr_scn_meter_model(s, meter); /* settings are the model's */
+    int rc = e->kind->parse(c, o, path, e);
+    s->model = model;
+    if (rc < 0 || parse_when(c, o, path, e) < 0)
         return -1;
     const char *str;
     static const char *const texts[] = {"name", "label", "comment"};
@@ -447,6 +450,31 @@ int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, 
         klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
         klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
+    if (named) { /* whose: "flat-03: energy.active_fwd_kwh >= 1" */
+        char what[sizeof e->what + KLEFR_SCN_TEXT];
+        snprintf(what, sizeof what, "%s: %s", klefr_scn_meter_id(s, meter), e->what);
+        klefr_scn_copy_text(e->what, sizeof e->what, what);
+        if (e->name[0])
+            append(e->name, sizeof e->name, " [%s]", klefr_scn_meter_id(s, meter));
+    }
+    return 0;
+}
+
+int klefr_scn_expect_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
+                           klefr_scn_expect **out)
+{
+    if (!cJSON_IsObject(o))
+        return klefr_scn_fail(c, o, path, NULL, "an expectation must be an object");
+    /* For the meter named, or one each for every meter of an installation. */
+    size_t first, end;
+    if (klefr_scn_meters_of(c, cJSON_GetObjectItemCaseSensitive(o, "meter"), path, &first,
+                            &end) < 0)
+        return -1;
+    if (cJSON_GetObjectItemCaseSensitive(o, "reply"))
+        end = first + 1; /* a serial step's reply is the master's: one check */
+    for (size_t m = first; m < end; m++) /* *out: the last (s->ex may move) */
+        if (parse_one(c, o, path, timed, m, c->s->fleet != NULL, out) < 0)
+            return -1;
     return 0;
 }
 
@@ -552,7 +580,7 @@ void klefr_scn_expect_pulse(klefr_scn_play *r, klefr_output out, uint64_t t_us, 
     for (size_t k = 0; k < s->nex; k++) {
         klefr_scn_expect *e = &s->ex[k];
         if (!e->kind->counts || e->kind->holds == h_accuracy || e->sel != (int)out ||
-            e->state != KLEFR_SCN_PENDING)
+            e->state != KLEFR_SCN_PENDING || e->meter != (int)r->meter)
             continue;
         uint64_t from = e->when == KLEFR_SCN_AT ? 0 : e->t_us;
         uint64_t to = e->when == KLEFR_SCN_AT ? e->t_us : e->t2_us;

@@ -11,6 +11,7 @@
 
 #include "klefr/config.h"
 #include "load_spec.h"
+#include "fleet.h"
 #include "scenario_priv.h"
 
 int klefr_scn_fail(klefr_scn_pctx *c, const cJSON *at, const char *path, const char *field,
@@ -198,7 +199,7 @@ void klefr_scn_utf8_fix(char *s)
 
 /* ---- the meter ---------------------------------------------------------- */
 
-static int parse_serial(klefr_scn_pctx *c, const cJSON *j, const char *path)
+int klefr_scn_serial_number(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd)
 {
     char digits[16];
     if (cJSON_IsNumber(j) && j->valuedouble >= 0 && j->valuedouble <= 99999999 &&
@@ -209,7 +210,7 @@ static int parse_serial(klefr_scn_pctx *c, const cJSON *j, const char *path)
         snprintf(digits, sizeof digits, "%08lu", strtoul(j->valuestring, NULL, 10));
     else
         return klefr_scn_fail(c, j, path, "serial", "must be 1 to 8 decimal digits");
-    c->s->serial = (uint32_t)strtoul(digits, NULL, 16); /* digits as BCD */
+    *bcd = (uint32_t)strtoul(digits, NULL, 16); /* digits as BCD */
     return 0;
 }
 
@@ -261,7 +262,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
                 return -1;
             klefr_scn_copy_text(s->meter_id, sizeof s->meter_id, str);
         } else if (!strcmp(k, "serial")) {
-            if (parse_serial(c, f, path) < 0)
+            if (klefr_scn_serial_number(c, f, path, &s->serial) < 0)
                 return -1;
         } else if (!strcmp(k, "seed")) {
             if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
@@ -343,11 +344,94 @@ static int resolve_times(klefr_scn_pctx *c, const cJSON *root)
     return 0;
 }
 
+/* ---- installations: "meters" (sim/fleet.h) --------------------------------- */
+
+int klefr_scn_meters_of(klefr_scn_pctx *c, const cJSON *f, const char *path, size_t *first,
+                        size_t *end)
+{
+    const klefr_scn *s = c->s;
+    size_t n = klefr_scn_meter_count(s);
+    *first = 0;
+    *end = n;
+    if (!f)
+        return 0;
+    const char *id;
+    if (klefr_scn_string(c, f, path, "meter", &id) < 0)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        if (!strcmp(id, klefr_scn_meter_id(s, k)) && *id) {
+            *first = k;
+            *end = k + 1;
+            return 0;
+        }
+    if (!s->fleet)
+        return klefr_scn_fail(c, f, path, "meter", "no meter \"%s\" (the meter's \"id\" is \"%s\")",
+                              id, s->meter_id);
+    return klefr_scn_fail(c, f, path, "meter", "no meter \"%s\" in \"meters\"", id);
+}
+
+size_t klefr_scn_meter_count(const klefr_scn *s)
+{
+    return s->fleet ? s->fleet->nmeters : 1;
+}
+
+const char *klefr_scn_meter_id(const klefr_scn *s, size_t k)
+{
+    return s->fleet ? s->fleet->meters[k].id : s->meter_id;
+}
+
+klefr_model klefr_scn_meter_model(const klefr_scn *s, size_t k)
+{
+    return s->fleet ? s->fleet->meters[k].model : s->model;
+}
+
+/* A scenario's meters draw shares of its timeline (the site's load), run
+ * headless, without host ports. */
+static int parse_fleet(klefr_scn_pctx *c, const cJSON *root)
+{
+    klefr_scn *s = c->s;
+    const cJSON *f = cJSON_GetObjectItemCaseSensitive(root, "meter");
+    if (f)
+        return klefr_scn_fail(c, f, "", "meter", "\"meter\" and \"meters\" exclude each other");
+    const cJSON *site = cJSON_GetObjectItemCaseSensitive(root, "site");
+    static const char *const site_keys[] = {"spread", "comment", NULL};
+    if (site && cJSON_IsObject(site) && klefr_scn_keys(c, site, "site", site_keys, NULL) < 0)
+        return -1; /* the timeline is the site's load */
+    if (!(s->fleet = calloc(1, sizeof *s->fleet)))
+        return klefr_scn_fail(c, root, "", "meters", "out of memory");
+    klefr_fleet_spec_init(s->fleet, s->file);
+    s->fleet->seed = s->seed;
+    if (klefr_fleet_parse_into(c, root, s->fleet) < 0)
+        return -1;
+    klefr_fleet_spec_reseed(s->fleet);
+    const cJSON *lines = cJSON_GetObjectItemCaseSensitive(root, "lines");
+    for (size_t k = 0; k < s->fleet->nlines; k++) {
+        const klefr_fleet_line_spec *l = &s->fleet->lines[k];
+        if (l->port || l->gateway)
+            return klefr_scn_fail(c, cJSON_GetArrayItem(lines, (int)k), "lines", l->port ? "port" : "gateway",
+                                  "a scenario runs without host ports (klefr-sim --fleet has them)");
+    }
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(root, "meters");
+    const cJSON *o;
+    cJSON_ArrayForEach(o, ms)
+    {
+        static const char *const own[] = {"load", "profile", "ir_port"};
+        for (int k = 0; k < 3; k++)
+            if ((f = cJSON_GetObjectItemCaseSensitive(o, own[k])))
+                return klefr_scn_fail(c, f, "meters", own[k],
+                                      "a scenario's meters draw a \"share\" of its timeline");
+    }
+    s->model = s->fleet->meters[0].model;
+    s->serial = s->fleet->meters[0].serial;
+    return 0;
+}
+
 static int parse_root(klefr_scn_pctx *c, const cJSON *root)
 {
-    static const char *const keys[] = {"$schema", "name",   "description", "comment", "meter",
-                                       "meters",  "timeline", "repeat",    "duration", "events",
-                                       "expect",  "tour",   NULL};
+    static const char *const keys[] = {"$schema", "name",     "description", "comment", "meter",
+                                       "meters",  "lines",    "site",        "seed",    "timeline",
+                                       "repeat",  "duration", "events",      "expect",  "tour",
+                                       NULL};
     klefr_scn *s = c->s;
     if (!cJSON_IsObject(root))
         return klefr_scn_fail(c, root, "", NULL,
@@ -356,10 +440,19 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
         return -1;
     const cJSON *f;
     const char *str;
-    if ((f = cJSON_GetObjectItemCaseSensitive(root, "meters")))
-        return klefr_scn_fail(c, f, "", "meters",
-                              "installations of many meters are not supported yet; use "
-                              "\"meter\"");
+    bool fleet = cJSON_GetObjectItemCaseSensitive(root, "meters") != NULL;
+    static const char *const with_meters[] = {"lines", "site", "seed"};
+    for (int k = 0; k < 3; k++)
+        if (!fleet && (f = cJSON_GetObjectItemCaseSensitive(root, with_meters[k])))
+            return klefr_scn_fail(c, f, "", with_meters[k], "goes with \"meters\" (docs/fleet.md)");
+    if ((f = cJSON_GetObjectItemCaseSensitive(root, "seed"))) {
+        double x;
+        if (klefr_scn_number(c, f, "", "seed", 0, 9007199254740992.0, &x) < 0)
+            return -1;
+        s->seed = (uint64_t)x;
+    }
+    if (fleet && parse_fleet(c, root) < 0)
+        return -1;
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "meter")) && parse_meter(c, f) < 0)
         return -1;
     s->base.seed = s->seed; /* the timeline's loads start from it */
@@ -390,6 +483,9 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "timeline")) &&
         klefr_scn_timeline_parse(c, f) < 0)
         return -1;
+    if (s->fleet && s->nreplay)
+        return klefr_scn_fail(c, f, "", "timeline",
+                              "a recording is one meter's waveform: not with \"meters\"");
     if (s->repeat && s->timeline_us < KLEFR_SIM_SLICE_US)
         return klefr_scn_fail(c, cJSON_GetObjectItemCaseSensitive(root, "repeat"), "", "repeat",
                               "a repeating timeline must last at least 10 ms");
@@ -620,5 +716,6 @@ void klefr_scn_free(klefr_scn *s)
     free(s->final_json);
     free(s->description);
     free(s->input);
+    klefr_fleet_spec_free(s->fleet);
     free(s);
 }

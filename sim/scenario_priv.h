@@ -12,7 +12,7 @@
 
 /* ---- parsing ------------------------------------------------------------ */
 
-typedef struct {
+typedef struct klefr_scn_pctx {
     klefr_scn *s;
     klefr_json_lines lines;
     char *err;
@@ -41,6 +41,17 @@ int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const ch
 /* One of the NULL-terminated names; *out = its index. */
 int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    const char *const *names, int *out);
+/* The meters an event or expectation is for: its "meter" (f, NULL when
+ * absent) names one; none names every meter of the scenario. Sets
+ * [*first, *end). */
+int klefr_scn_meters_of(klefr_scn_pctx *c, const cJSON *f, const char *path, size_t *first,
+                        size_t *end);
+/* Meter k's id and model ("" and the scenario's model with one meter). */
+const char *klefr_scn_meter_id(const klefr_scn *s, size_t k);
+size_t klefr_scn_meter_count(const klefr_scn *s);
+klefr_model klefr_scn_meter_model(const klefr_scn *s, size_t k);
+/* A serial number: 1 to 8 decimal digits (string or number) -> BCD. */
+int klefr_scn_serial_number(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd);
 /* A file named in the scenario, relative to the scenario's folder. */
 void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n);
 uint64_t klefr_scn_rand(uint64_t *state); /* xorshift64* */
@@ -174,6 +185,10 @@ typedef struct {
 typedef struct klefr_scn_play {
     klefr_scn *s;
     klefr_sim *sim;
+    size_t meter;      /* which of the scenario's meters */
+    double i_scale;    /* its share of the timeline's current (1 with one meter) */
+    bool own_seed;     /* a fleet's meter: its noise seed, not the timeline's */
+    uint64_t seed;
     klefr_synth synth;
     struct {
         klefr_afe afe; /* first: the sim's AFE */

@@ -2,7 +2,9 @@
  * sim event (KLEFR_EV_CALL) does, at each time something is due, in this
  * order: the timeline, the second halves of events (release, restore), the
  * events, the expectations; windows are watched every 10 ms slice. The loop
- * runs as fast as possible. */
+ * runs as fast as possible. A scenario with "meters" runs an installation
+ * (sim/fleet.h) in one world: one klefr_scn_play per meter, each drawing its
+ * share of the timeline; every event and expectation is for one of them. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "fleet.h"
 #include "klefr/meter.h"
 #include "scenario_priv.h"
 
@@ -24,7 +27,9 @@ typedef struct {
 } action;
 
 typedef struct klefr_scn_runner {
-    klefr_scn_play r;
+    klefr_scn_play *plays; /* one per meter */
+    size_t nplays;
+    klefr_fleet *fleet;    /* "meters": their world and lines */
     action *act;
     size_t nact, next;
     uint64_t sample_us, next_sample;
@@ -80,21 +85,26 @@ static void truth_mark(klefr_scn_play *r)
  * block end read 0.18 % low). Linear within a fill of 10 ms. */
 static void truth_advance(run_state *st)
 {
-    klefr_scn_play *r = &st->r;
-    uint64_t now = r->mux.afe.truth.samples, lag = klefr_meter_pending_samples(&r->sim->meter);
-    uint64_t want = now > lag ? now - lag : 0;
-    uint64_t n = r->ntruth_mark, oldest = n > KLEFR_SCN_TRUTH_MARKS ? n - KLEFR_SCN_TRUTH_MARKS : 0;
-    uint64_t j = n - 1; /* the newest mark at or before want (or the oldest kept) */
-    while (j > oldest && r->truth_mark[j % KLEFR_SCN_TRUTH_MARKS].samples > want)
-        j--;
-    const klefr_scn_truth_mark *a = &r->truth_mark[j % KLEFR_SCN_TRUTH_MARKS];
-    const klefr_scn_truth_mark *b = j + 1 < n ? &r->truth_mark[(j + 1) % KLEFR_SCN_TRUTH_MARKS] : a;
-    double f = b->samples > a->samples && want > a->samples
-                   ? (double)(want - a->samples) / (double)(b->samples - a->samples)
-                   : 0;
-    f = f > 1 ? 1 : f;
-    for (int k = 0; k < 4; k++)
-        r->truth_kwh[k] = a->kwh[k] + (b->kwh[k] - a->kwh[k]) * f;
+    for (size_t m = 0; m < st->nplays; m++) {
+        klefr_scn_play *r = &st->plays[m];
+        uint64_t now = r->mux.afe.truth.samples;
+        uint64_t lag = klefr_meter_pending_samples(&r->sim->meter);
+        uint64_t want = now > lag ? now - lag : 0;
+        uint64_t n = r->ntruth_mark;
+        uint64_t oldest = n > KLEFR_SCN_TRUTH_MARKS ? n - KLEFR_SCN_TRUTH_MARKS : 0;
+        uint64_t j = n - 1; /* the newest mark at or before want (or the oldest kept) */
+        while (j > oldest && r->truth_mark[j % KLEFR_SCN_TRUTH_MARKS].samples > want)
+            j--;
+        const klefr_scn_truth_mark *a = &r->truth_mark[j % KLEFR_SCN_TRUTH_MARKS];
+        const klefr_scn_truth_mark *b =
+            j + 1 < n ? &r->truth_mark[(j + 1) % KLEFR_SCN_TRUTH_MARKS] : a;
+        double f = b->samples > a->samples && want > a->samples
+                       ? (double)(want - a->samples) / (double)(b->samples - a->samples)
+                       : 0;
+        f = f > 1 ? 1 : f;
+        for (int k = 0; k < 4; k++)
+            r->truth_kwh[k] = a->kwh[k] + (b->kwh[k] - a->kwh[k]) * f;
+    }
 }
 
 void klefr_scn_replay_close(klefr_scn_play *r)
@@ -142,6 +152,13 @@ void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
 {
     bool on = r->tl_power && !r->ev_cut;
     klefr_load l = r->load;
+    if (r->i_scale != 1) { /* a meter of an installation: its share of the site's current */
+        l.i_rms *= r->i_scale;
+        l.dc_i *= r->i_scale;
+        l.noise_i_rms *= r->i_scale;
+    }
+    if (r->own_seed)
+        l.seed = r->seed;
     if (r->v_pct > 0)
         l.v_rms *= r->v_pct / 100;
     if (!on) { /* no supply: nothing at the terminals */
@@ -173,7 +190,7 @@ static int by_action(const void *a, const void *b)
 
 static int build_actions(run_state *st)
 {
-    const klefr_scn *s = st->r.s;
+    const klefr_scn *s = st->plays[0].s;
     st->act = malloc((2 * s->nev + 2 * s->nex + 1) * sizeof *st->act);
     if (!st->act)
         return -1;
@@ -217,10 +234,10 @@ static void watch_remove(klefr_scn_play *r, klefr_scn_expect *e)
 
 static void do_action(run_state *st, const action *a, uint64_t t_us)
 {
-    klefr_scn_play *r = &st->r;
-    klefr_scn *s = r->s;
+    klefr_scn *s = st->plays[0].s;
     if (a->type == A_EVENT || a->type == A_AFTER) {
         const klefr_scn_event *ev = &s->ev[a->idx];
+        klefr_scn_play *r = &st->plays[ev->meter];
         klefr_scn_trace(r, "t=%.3f s: %s%s%s%s (line %d)", (double)t_us / 1e6, ev->kind->name,
                         a->type == A_AFTER ? " ends" : "", *ev->label ? ": " : "", ev->label,
                         ev->line);
@@ -231,6 +248,7 @@ static void do_action(run_state *st, const action *a, uint64_t t_us)
         return;
     }
     klefr_scn_expect *e = &s->ex[a->idx];
+    klefr_scn_play *r = &st->plays[e->meter];
     bool pulses = e->kind->counts && strcmp(e->kind->key, "accuracy");
     switch (a->type) {
     case A_AT:
@@ -261,24 +279,30 @@ static void do_action(run_state *st, const action *a, uint64_t t_us)
 
 /* ---- samples for the plot ------------------------------------------------------- */
 
+/* A point of the plot: the meter's, or the installation's (voltage of the
+ * first meter, currents, powers and energies summed). */
 static void sample(run_state *st, uint64_t t_us)
 {
-    klefr_scn_play *r = &st->r;
-    klefr_scn *s = r->s;
+    klefr_scn *s = st->plays[0].s;
     if (s->nsamples == st->cap_samples)
         return;
-    const klefr_measure *q = &r->sim->meter.meas;
-    bool on = r->sim->powered;
     klefr_scn_sample *p = &s->samples[s->nsamples++];
-    *p = (klefr_scn_sample){.t_s = (double)t_us / 1e6,
-                            .v = on ? q->v_rms : 0,
-                            .i = on ? q->i_rms : 0,
-                            .p_kw = on ? q->p_w / 1000 : 0,
-                            .q_kvar = on ? q->q_var / 1000 : 0,
-                            .powered = on};
-    for (int k = 0; k < 4; k++) {
-        p->e_kwh[k] = klefr_scn_energy_kwh(r->sim, k);
-        p->truth_kwh[k] = r->start_kwh[k] + r->truth_kwh[k]; /* beside the registers */
+    *p = (klefr_scn_sample){.t_s = (double)t_us / 1e6};
+    for (size_t m = 0; m < st->nplays; m++) {
+        const klefr_scn_play *r = &st->plays[m];
+        const klefr_measure *q = &r->sim->meter.meas;
+        bool on = r->sim->powered;
+        if (m == 0) {
+            p->v = on ? q->v_rms : 0;
+            p->powered = on;
+        }
+        p->i += on ? q->i_rms : 0;
+        p->p_kw += on ? q->p_w / 1000 : 0;
+        p->q_kvar += on ? q->q_var / 1000 : 0;
+        for (int k = 0; k < 4; k++) {
+            p->e_kwh[k] += klefr_scn_energy_kwh(r->sim, k);
+            p->truth_kwh[k] += r->start_kwh[k] + r->truth_kwh[k]; /* beside the registers */
+        }
     }
 }
 
@@ -292,34 +316,42 @@ static uint64_t min64(uint64_t a, uint64_t b)
 static void tick(void *arg, uint64_t t_us)
 {
     run_state *st = arg;
-    klefr_scn_play *r = &st->r;
-    const klefr_scn *s = r->s;
+    const klefr_scn *s = st->plays[0].s;
     truth_advance(st);
-    klefr_scn_timeline_due(r, t_us);
+    for (size_t m = 0; m < st->nplays; m++)
+        klefr_scn_timeline_due(&st->plays[m], t_us);
     while (st->next < st->nact && st->act[st->next].t_us <= t_us)
         do_action(st, &st->act[st->next++], t_us);
-    for (size_t k = 0; k < r->nwatch;) { /* windows: every slice */
-        klefr_scn_expect *e = r->watch[k];
-        klefr_scn_expect_check(r, e, t_us);
-        if (e->state != KLEFR_SCN_PENDING)
-            watch_remove(r, e);
-        else
-            k++;
+    bool watching = false;
+    for (size_t m = 0; m < st->nplays; m++) { /* windows: every slice */
+        klefr_scn_play *r = &st->plays[m];
+        for (size_t k = 0; k < r->nwatch;) {
+            klefr_scn_expect *e = r->watch[k];
+            klefr_scn_expect_check(r, e, t_us);
+            if (e->state != KLEFR_SCN_PENDING)
+                watch_remove(r, e);
+            else
+                k++;
+        }
+        watching |= r->nwatch > 0;
     }
     if (t_us >= st->next_sample) {
         sample(st, t_us);
         st->next_sample += st->sample_us;
     }
-    uint64_t next = min64(klefr_scn_timeline_next(r), st->next_sample);
+    uint64_t next = st->next_sample;
+    for (size_t m = 0; m < st->nplays; m++)
+        next = min64(next, klefr_scn_timeline_next(&st->plays[m]));
     if (st->next < st->nact)
         next = min64(next, st->act[st->next].t_us);
-    if (r->nwatch)
+    if (watching)
         next = min64(next, (t_us / KLEFR_SIM_SLICE_US + 1) * KLEFR_SIM_SLICE_US);
     if (next <= t_us) /* never twice at one time: the next slice */
         next = t_us + 1;
     if (next <= s->duration_us)
-        klefr_sim_post(r->sim, &(klefr_sim_event){.t_us = next, .kind = KLEFR_EV_CALL,
-                                                   .fn = tick, .arg = st});
+        klefr_world_post(st->plays[0].sim->world,
+                         &(klefr_sim_event){.t_us = next, .kind = KLEFR_EV_CALL, .fn = tick,
+                                            .arg = st});
 }
 
 static void on_pulse(void *arg, klefr_output out, uint64_t t_us, uint32_t width_us)
@@ -330,15 +362,21 @@ static void on_pulse(void *arg, klefr_output out, uint64_t t_us, uint32_t width_
 static void on_trace(void *arg, const char *line)
 {
     klefr_scn_play *r = arg;
-    r->o->trace(r->o->trace_arg, line);
+    if (!r->s->fleet) {
+        r->o->trace(r->o->trace_arg, line);
+        return;
+    }
+    char buf[1200]; /* whose frame: "flat-03 mbus: rx ..." */
+    snprintf(buf, sizeof buf, "%s %s", klefr_scn_meter_id(r->s, r->meter), line);
+    r->o->trace(r->o->trace_arg, buf);
 }
 
 static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
 {
     run_state *st = arg;
     (void)sim;
-    if (st->r.o->progress)
-        st->r.o->progress(st->r.o->progress_arg, t_us, st->r.s->duration_us);
+    if (st->plays[0].o->progress)
+        st->plays[0].o->progress(st->plays[0].o->progress_arg, t_us, st->plays[0].s->duration_us);
     return true;
 }
 
@@ -362,25 +400,129 @@ static void write_image(klefr_scn *s, klefr_sim *sim)
     memcpy(sim->eeprom.mem, img, sizeof img);
 }
 
+static klefr_afe *play_afe(void *arg, size_t k)
+{
+    run_state *st = arg;
+    return &st->plays[k].mux.afe;
+}
+
+/* A play per meter, with its AFE (the synth, or a recording through the mux). */
+static int plays_init(run_state *st, klefr_scn *s, const klefr_scn_run_opts *o)
+{
+    st->nplays = klefr_scn_meter_count(s);
+    st->plays = calloc(st->nplays, sizeof *st->plays);
+    if (!st->plays)
+        return -1;
+    static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
+    for (size_t k = 0; k < st->nplays; k++) {
+        klefr_scn_play *r = &st->plays[k];
+        *r = (klefr_scn_play){.s = s, .o = o, .meter = k, .i_scale = 1, .tl_power = true,
+                              .tariff_input = -1, .load = s->base};
+        if (!(r->watch = calloc(s->nex + 1, sizeof *r->watch)))
+            return -1;
+        klefr_load l = s->base;
+        if (s->fleet) {
+            klefr_fleet_meter_load(s->fleet, k, &r->i_scale, &l);
+            r->own_seed = true;
+            r->seed = l.seed;
+            l = s->base;
+            l.i_rms *= r->i_scale;
+            l.seed = r->seed;
+        }
+        klefr_synth_init(&r->synth, &l, &adc);
+        r->mux.afe.fill = mux_fill;
+        r->mux.run = r;
+        truth_mark(r); /* nothing yet at t = 0 */
+    }
+    return 0;
+}
+
+/* The meters: one alone, or an installation's in one world. */
+static int sims_open(run_state *st, klefr_scn *s, char *err, size_t errlen)
+{
+    if (s->fleet) {
+        st->fleet = klefr_fleet_open_with(s->fleet, NULL, play_afe, st, err, errlen);
+        if (!st->fleet)
+            return -1;
+        for (size_t k = 0; k < st->nplays; k++)
+            st->plays[k].sim = st->fleet->meters[k].sim;
+        return 0;
+    }
+    klefr_sim *sim = calloc(1, sizeof *sim);
+    if (!sim) {
+        snprintf(err, errlen, "%s: out of memory", s->file);
+        return -1;
+    }
+    st->plays[0].sim = sim;
+    if (klefr_sim_init(sim, s->model, s->serial, &st->plays[0].mux.afe, NULL, err, (int)errlen) != 0)
+        return -1;
+    /* Power up again from the scenario's image, as if programmed at the factory. */
+    write_image(s, sim);
+    sim->powered = false;
+    klefr_sim_power(sim, true);
+    return 0;
+}
+
+static void sims_close(run_state *st)
+{
+    for (size_t k = 0; st->plays && k < st->nplays; k++)
+        klefr_scn_replay_close(&st->plays[k]);
+    if (st->fleet) {
+        klefr_fleet_close(st->fleet); /* the trace lines still held, the serial lines */
+    } else if (st->plays && st->plays[0].sim) {
+        klefr_sim_close(st->plays[0].sim);
+        free(st->plays[0].sim);
+    }
+    for (size_t k = 0; st->plays && k < st->nplays; k++) {
+        klefr_scn_serial_stop(&st->plays[k]);
+        free(st->plays[k].watch);
+    }
+    free(st->plays);
+}
+
+static void final(run_state *st, klefr_scn *s, const klefr_scn_run_opts *o)
+{
+    for (int k = 0; k < 4; k++) {
+        s->start_reg_kwh[k] = s->final_reg_kwh[k] = s->final_truth_kwh[k] = 0;
+        for (size_t m = 0; m < st->nplays; m++) {
+            const klefr_scn_play *r = &st->plays[m];
+            s->start_reg_kwh[k] += r->start_kwh[k];
+            s->final_reg_kwh[k] += klefr_scn_energy_kwh(r->sim, k) - r->start_kwh[k];
+            s->final_truth_kwh[k] += r->truth_kwh[k];
+        }
+    }
+    if (!s->fleet) {
+        if (o->final)
+            o->final(o->final_arg, s, st->plays[0].sim);
+        return;
+    }
+    if (!o->final_fleet)
+        return;
+    const klefr_sim **sims = calloc(st->nplays, sizeof *sims);
+    const char **ids = calloc(st->nplays, sizeof *ids);
+    if (sims && ids) {
+        for (size_t m = 0; m < st->nplays; m++) {
+            sims[m] = st->plays[m].sim;
+            ids[m] = klefr_scn_meter_id(s, m);
+        }
+        o->final_fleet(o->final_arg, s, sims, ids, st->nplays);
+    }
+    free(sims);
+    free(ids);
+}
+
 int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_runner **out,
                           char *err, size_t errlen)
 {
     *out = NULL;
     run_state *st = calloc(1, sizeof *st);
-    klefr_sim *sim = calloc(1, sizeof *sim);
-    klefr_scn_expect **watch = calloc(s->nex + 1, sizeof *watch);
     free(s->samples);
     s->samples = calloc(PLOT_POINTS + 2, sizeof *s->samples);
-    if (!st || !sim || !watch || !s->samples) {
-        free(st);
-        free(sim);
-        free(watch);
+    if (!st || !s->samples || plays_init(st, s, o) < 0) {
+        klefr_scn_runner_free(st);
         snprintf(err, errlen, "%s: out of memory", s->file);
         return -1;
     }
-    klefr_scn_play *r = &st->r;
-    *r = (klefr_scn_play){.s = s, .sim = sim, .o = o, .watch = watch, .tl_power = true,
-                         .tariff_input = -1, .load = s->base};
     s->nsamples = s->npass = s->nfail = 0;
     s->ran = false;
     for (size_t k = 0; k < s->nex; k++)
@@ -390,40 +532,35 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
                     KLEFR_SIM_SLICE_US;
     if (st->sample_us == 0)
         st->sample_us = KLEFR_SIM_SLICE_US;
-
-    static const klefr_adc_model adc = {.gain_v = 1, .gain_i = 1};
-    klefr_synth_init(&r->synth, &s->base, &adc);
-    r->mux.afe.fill = mux_fill;
-    r->mux.run = r;
-    truth_mark(r); /* nothing yet at t = 0 */
     if (build_actions(st) < 0) {
         snprintf(err, errlen, "%s: out of memory", s->file);
         klefr_scn_runner_free(st);
         return -1;
     }
-    if (klefr_sim_init(sim, s->model, s->serial, &r->mux.afe, NULL, err, (int)errlen) != 0) {
+    if (sims_open(st, s, err, errlen) < 0) {
         klefr_scn_runner_free(st);
         return -1;
     }
-    /* Power up again from the scenario's image, as if programmed at the factory. */
-    write_image(s, sim);
-    sim->powered = false;
-    klefr_sim_power(sim, true);
-    if (s->nseg && !s->seg[0].power) /* the supply is cut from the start: never on */
-        sim->powered = sim->meter.powered = false;
-    for (int k = 0; k < 4; k++) /* a meter that starts with registers set: the truth starts there */
-        r->start_kwh[k] = klefr_scn_energy_kwh(sim, k);
-    sim->on_pulse = on_pulse;
-    sim->on_pulse_arg = r;
-    if (o->trace && o->trace_frames) {
-        sim->trace = on_trace;
-        sim->trace_arg = r;
-    } else {
-        sim->hal.trace = NULL;
+    for (size_t m = 0; m < st->nplays; m++) {
+        klefr_scn_play *r = &st->plays[m];
+        klefr_sim *sim = r->sim;
+        if (s->nseg && !s->seg[0].power) /* the supply is cut from the start: never on */
+            sim->powered = sim->meter.powered = false;
+        for (int k = 0; k < 4; k++) /* a meter that starts with registers set: the truth starts there */
+            r->start_kwh[k] = klefr_scn_energy_kwh(sim, k);
+        sim->on_pulse = on_pulse;
+        sim->on_pulse_arg = r;
+        if (o->trace && o->trace_frames) {
+            sim->trace = on_trace;
+            sim->trace_arg = r;
+        } else {
+            sim->hal.trace = NULL;
+        }
+        if (m == 0)
+            klefr_scn_serial_start(r); /* the serial steps' records: the scenario's */
+        klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
+        klefr_scn_terminals(r, 0);
     }
-    klefr_scn_serial_start(r);
-    klefr_scn_timeline_start(r); /* segment 0 at t = 0 */
-    klefr_scn_terminals(r, 0);
     tick(st, 0);
     *out = st;
     return 0;
@@ -431,59 +568,53 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
 
 klefr_sim *klefr_scn_runner_sim(klefr_scn_runner *st)
 {
-    return st->r.sim;
+    return st->plays[0].sim;
 }
 
 klefr_synth *klefr_scn_runner_synth(klefr_scn_runner *st)
 {
-    return &st->r.synth;
+    return &st->plays[0].synth;
 }
 
 klefr_loop_result klefr_scn_runner_to(klefr_scn_runner *st, uint64_t t_us)
 {
-    const klefr_scn *s = st->r.s;
-    klefr_loop loop = {.sim = st->r.sim, .speed = 0,
+    const klefr_scn *s = st->plays[0].s;
+    klefr_loop loop = {.sim = st->plays[0].sim, .world = st->plays[0].sim->world, .speed = 0,
                        .t_end_us = t_us < s->duration_us ? t_us : s->duration_us,
-                       .stop = st->r.o->stop, .hook = loop_hook, .hook_arg = st};
+                       .stop = st->plays[0].o->stop, .hook = loop_hook, .hook_arg = st};
     return klefr_loop_run(&loop);
 }
 
 int klefr_scn_runner_finish(klefr_scn_runner *st, klefr_loop_result res, char *err,
                             size_t errlen)
 {
-    klefr_scn_play *r = &st->r;
-    klefr_scn *s = r->s;
-    klefr_sim *sim = r->sim;
-    const klefr_scn_run_opts *o = r->o;
+    klefr_scn *s = st->plays[0].s;
+    const klefr_scn_run_opts *o = st->plays[0].o;
+    uint64_t t_end = st->plays[0].sim->world->t_us;
     truth_advance(st);
     for (size_t k = 0; k < s->nex; k++) { /* what a stop left undecided */
         klefr_scn_expect *e = &s->ex[k];
         if (e->state == KLEFR_SCN_PENDING) {
             snprintf(e->got_str, sizeof e->got_str, "not reached (%s)",
                      klefr_loop_result_to_str(res));
-            klefr_scn_expect_window_close(r, e, sim->t_us);
+            klefr_scn_expect_window_close(&st->plays[e->meter], e, t_end);
             if (e->state == KLEFR_SCN_PASS && res != KLEFR_LOOP_END) {
                 e->state = KLEFR_SCN_FAIL; /* held so far: say why it fails all the same */
                 s->npass--, s->nfail++;
                 snprintf(e->msg, sizeof e->msg, "t=%.10g s: expect %s: not reached (%s)",
-                         (double)sim->t_us / 1e6, e->what, klefr_loop_result_to_str(res));
+                         (double)t_end / 1e6, e->what, klefr_loop_result_to_str(res));
             }
         }
     }
-    if (s->nsamples == 0 || s->samples[s->nsamples - 1].t_s < (double)sim->t_us / 1e6)
-        sample(st, sim->t_us);
-    for (int k = 0; k < 4; k++) {
-        s->start_reg_kwh[k] = r->start_kwh[k];
-        s->final_reg_kwh[k] = klefr_scn_energy_kwh(sim, k) - r->start_kwh[k];
-        s->final_truth_kwh[k] = r->truth_kwh[k];
-    }
-    if (o->final)
-        o->final(o->final_arg, s, sim);
+    if (s->nsamples == 0 || s->samples[s->nsamples - 1].t_s < (double)t_end / 1e6)
+        sample(st, t_end);
+    final(st, s, o);
     s->ran = true;
-    if (r->err[0]) {
-        snprintf(err, errlen, "%s", r->err);
-        return -1;
-    }
+    for (size_t m = 0; m < st->nplays; m++)
+        if (st->plays[m].err[0]) {
+            snprintf(err, errlen, "%s", st->plays[m].err);
+            return -1;
+        }
     return 0;
 }
 
@@ -491,13 +622,8 @@ void klefr_scn_runner_free(klefr_scn_runner *st)
 {
     if (!st)
         return;
-    klefr_scn_replay_close(&st->r);
-    if (st->r.sim)
-        klefr_sim_close(st->r.sim); /* the trace lines still held, the serial lines */
-    klefr_scn_serial_stop(&st->r);
+    sims_close(st);
     free(st->act);
-    free(st->r.sim);
-    free(st->r.watch);
     free(st);
 }
 
@@ -508,7 +634,8 @@ void klefr_scn_runner_free(klefr_scn_runner *st)
  * valid because the addresses do not change. */
 struct klefr_scn_snapshot {
     run_state st;
-    klefr_sim sim;
+    klefr_scn_play play;
+    klefr_sim_copy *sim; /* the meter and its world (events queued) */
     klefr_scn_expect *ex;
     klefr_scn_expect **watch;
     size_t npass, nfail, nsamples;
@@ -516,25 +643,28 @@ struct klefr_scn_snapshot {
 
 klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *st)
 {
-    const klefr_scn *s = st->r.s;
-    if (s->nreplay) /* a recording streams from its file: no going back */
+    const klefr_scn *s = st->plays[0].s;
+    if (s->nreplay || s->fleet) /* a recording streams from its file; an installation: no going back */
         return NULL;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++)
-        if (st->r.sim->line[k]) /* a serial line in use holds frames and clients of its own */
+        if (st->plays[0].sim->line[k]) /* a serial line in use holds frames and clients of its own */
             return NULL;
     klefr_scn_snapshot *p = malloc(sizeof *p);
     klefr_scn_expect *ex = malloc((s->nex + 1) * sizeof *ex);
     klefr_scn_expect **watch = malloc((s->nex + 1) * sizeof *watch);
-    if (!p || !ex || !watch) {
+    klefr_sim_copy *sim = klefr_sim_copy_save(st->plays[0].sim);
+    if (!p || !ex || !watch || !sim) {
         free(p);
         free(ex);
         free(watch);
+        klefr_sim_copy_free(sim);
         return NULL;
     }
     memcpy(&p->st, st, sizeof *st); /* bytes: padding too, so a restore is exact */
-    memcpy(&p->sim, st->r.sim, sizeof p->sim);
+    memcpy(&p->play, &st->plays[0], sizeof p->play);
     memcpy(ex, s->ex, s->nex * sizeof *ex);
-    memcpy(watch, st->r.watch, (s->nex + 1) * sizeof *watch);
+    memcpy(watch, st->plays[0].watch, (s->nex + 1) * sizeof *watch);
+    p->sim = sim;
     p->ex = ex;
     p->watch = watch;
     p->npass = s->npass;
@@ -545,17 +675,13 @@ klefr_scn_snapshot *klefr_scn_runner_save(const klefr_scn_runner *st)
 
 void klefr_scn_runner_restore(klefr_scn_runner *st, const klefr_scn_snapshot *p)
 {
-    klefr_scn *s = st->r.s;
-    klefr_sim *sim = st->r.sim;
-    klefr_scn_expect **watch = st->r.watch;
-    /* Trace lines still waiting are not taken back (their queue lives on). */
-    klefr_sim_trace_line *tq = sim->trace_q;
-    size_t tn = sim->trace_n, tc = sim->trace_cap;
+    klefr_scn *s = st->plays[0].s;
+    klefr_sim *sim = st->plays[0].sim;
+    klefr_scn_expect **watch = st->plays[0].watch;
+    klefr_scn_play *plays = st->plays;
     memcpy(st, &p->st, sizeof *st);
-    memcpy(sim, &p->sim, sizeof *sim);
-    sim->trace_q = tq;
-    sim->trace_n = tn;
-    sim->trace_cap = tc;
+    memcpy(plays, &p->play, sizeof *plays);
+    klefr_sim_copy_restore(sim, p->sim); /* trace lines still waiting are not taken back */
     memcpy(s->ex, p->ex, s->nex * sizeof *s->ex);
     memcpy(watch, p->watch, (s->nex + 1) * sizeof *watch);
     s->npass = p->npass;
@@ -567,6 +693,7 @@ void klefr_scn_snapshot_free(klefr_scn_snapshot *p)
 {
     if (!p)
         return;
+    klefr_sim_copy_free(p->sim);
     free(p->ex);
     free(p->watch);
     free(p);

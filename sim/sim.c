@@ -1,5 +1,6 @@
 #include "sim.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ static void hal_uart_write(void *arg, klefr_port port, const uint8_t *data, size
 {
     klefr_sim *s = arg;
     if (s->uart_ep[port]) /* else nobody is on the line to hear it */
-        klefr_line_send(s->uart_ep[port], data, len, t_us);
+        klefr_line_send(s->uart_ep[port], data, len, t_us + s->tx_delay_us);
 }
 
 /* ---- the serial lines ---- */
@@ -36,8 +37,13 @@ static void hal_uart_write(void *arg, klefr_port port, const uint8_t *data, size
 static bool line_post(void *arg, uint64_t t_us, void (*fn)(void *fn_arg, uint64_t t_us),
                       void *fn_arg)
 {
-    return klefr_sim_post(arg, &(klefr_sim_event){
-                                   .t_us = t_us, .kind = KLEFR_EV_CALL, .fn = fn, .arg = fn_arg});
+    return klefr_world_post(arg, &(klefr_sim_event){
+                                     .t_us = t_us, .kind = KLEFR_EV_CALL, .fn = fn, .arg = fn_arg});
+}
+
+klefr_line_clock klefr_world_line_clock(klefr_world *w)
+{
+    return (klefr_line_clock){line_post, w};
 }
 
 /* The meter's UART received a character from the line. */
@@ -46,6 +52,27 @@ static void uart_rx(void *arg, uint8_t byte, uint8_t flags, uint64_t t_us)
     klefr_sim_uart *u = arg;
     if (u->sim->powered)
         klefr_meter_uart_rx(&u->sim->meter, u->port, byte, flags, t_us);
+}
+
+/* The meter's UART on a line, with the settings the firmware gave it so far. */
+static int attach_uart(klefr_sim *s, klefr_port port, klefr_line *line, const char *name)
+{
+    klefr_sim_uart *u = &s->uart[port];
+    u->sim = s;
+    u->port = port;
+    s->uart_ep[port] =
+        klefr_line_attach(line, name, KLEFR_LINE_SLAVE, u->has_cfg ? &u->cfg : NULL, uart_rx, u);
+    if (!s->uart_ep[port])
+        return -1;
+    if (u->pending)
+        klefr_line_set_format(s->uart_ep[port], &u->next, u->next_t);
+    return 0;
+}
+
+bool klefr_sim_has_port(klefr_model model, klefr_port port)
+{
+    return port == KLEFR_PORT_IR ||
+           (port == KLEFR_PORT_BUS && (klefr_model_has_modbus(model) || klefr_model_has_mbus(model)));
 }
 
 /* The line of a port the model has, made when a master first asks for it
@@ -63,21 +90,24 @@ static void open_line(klefr_sim *s, klefr_port port)
     klefr_line_kind kind = port == KLEFR_PORT_BUS && klefr_model_has_modbus(s->model)
                                ? KLEFR_LINE_BUS
                                : KLEFR_LINE_DUPLEX;
-    klefr_sim_uart *u = &s->uart[port];
-    u->sim = s;
-    u->port = port;
-    s->line[port] = klefr_line_new(name, kind, (klefr_line_clock){line_post, s});
+    s->line[port] = klefr_line_new(name, kind, klefr_world_line_clock(s->world));
     if (!s->line[port])
         return;
-    s->uart_ep[port] = klefr_line_attach(s->line[port], "meter", KLEFR_LINE_SLAVE,
-                                         u->has_cfg ? &u->cfg : NULL, uart_rx, u);
-    if (!s->uart_ep[port]) {
+    if (attach_uart(s, port, s->line[port], "meter")) {
         klefr_line_free(s->line[port]);
         s->line[port] = NULL;
-        return;
     }
-    if (u->pending)
-        klefr_line_set_format(s->uart_ep[port], &u->next, u->next_t);
+}
+
+int klefr_sim_join_line(klefr_sim *s, klefr_port port, klefr_line *line, const char *name)
+{
+    if (s->line[port] || !klefr_sim_has_port(s->model, port))
+        return -1;
+    if (attach_uart(s, port, line, name))
+        return -1;
+    s->line[port] = line;
+    s->line_shared[port] = true;
+    return 0;
 }
 
 klefr_line *klefr_sim_line(klefr_sim *s, klefr_port port)
@@ -122,82 +152,18 @@ static uint32_t hal_program_crc(void *arg)
     return s->program_corrupt ? 0 : KLEFR_PROGRAM_CRC_EXPECTED;
 }
 
-/* ---- trace lines in time order ---- */
-
-static uint64_t sim_now(const klefr_sim *s)
-{
-    return s->t_us > s->ev_done_us ? s->t_us : s->ev_done_us;
-}
-
-/* The time a line carries (" t=S.UUUUUU" at its end); false if none. */
-static bool line_time(const char *line, uint64_t *t_us)
-{
-    const char *p = strstr(line, " t=");
-    for (const char *q = p; q; q = strstr(q + 1, " t="))
-        p = q;
-    if (!p)
-        return false;
-    char *end;
-    unsigned long long sec = strtoull(p + 3, &end, 10);
-    if (*end != '.')
-        return false;
-    unsigned long long us = strtoull(end + 1, &end, 10);
-    *t_us = (uint64_t)sec * 1000000u + us;
-    return true;
-}
+/* ---- trace lines, in time order through the world ---- */
 
 static void hal_trace(void *arg, const char *line)
 {
     klefr_sim *s = arg;
-    uint64_t t;
-    if (!s->trace)
-        return;
-    if (!line_time(line, &t)) { /* no time (the boot's store lines): no order to keep */
-        s->trace(s->trace_arg, line);
-        return;
-    }
-    if (s->trace_n == s->trace_cap) {
-        size_t cap = s->trace_cap ? s->trace_cap * 2 : 64;
-        klefr_sim_trace_line *q = realloc(s->trace_q, cap * sizeof *q);
-        if (!q) { /* no room to hold it: print it now rather than lose it */
-            s->trace(s->trace_arg, line);
-            return;
-        }
-        s->trace_q = q;
-        s->trace_cap = cap;
-    }
-    char *text = strdup(line);
-    if (!text) {
-        s->trace(s->trace_arg, line);
-        return;
-    }
-    klefr_sim_trace_line tl = {t, s->trace_seq++, text};
-    size_t k = s->trace_n++;
-    while (k > 0 && s->trace_q[k - 1].t_us > tl.t_us) { /* mostly in order already */
-        s->trace_q[k] = s->trace_q[k - 1];
-        k--;
-    }
-    s->trace_q[k] = tl;
+    if (s->trace)
+        klefr_world_trace(s->world, s->trace, s->trace_arg, line);
 }
 
 void klefr_sim_trace_flush(klefr_sim *s, uint64_t t_us)
 {
-    size_t k = 0;
-    while (k < s->trace_n && s->trace_q[k].t_us <= t_us) {
-        if (s->trace)
-            s->trace(s->trace_arg, s->trace_q[k].text);
-        free(s->trace_q[k].text);
-        k++;
-    }
-    if (k) /* (trace_q is NULL before the first line) */
-        memmove(s->trace_q, s->trace_q + k, (s->trace_n - k) * sizeof s->trace_q[0]);
-    s->trace_n -= k;
-}
-
-static void trace_due(klefr_sim *s)
-{
-    if (s->trace_n && sim_now(s) >= KLEFR_SIM_TRACE_HOLD_US)
-        klefr_sim_trace_flush(s, sim_now(s) - KLEFR_SIM_TRACE_HOLD_US);
+    klefr_world_trace_flush(s->world, t_us);
 }
 
 static int hal_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
@@ -212,15 +178,30 @@ static int hal_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len
     return klefr_eeprom_write(&s->eeprom, addr, buf, len);
 }
 
-int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *afe,
-                   const char *eeprom_path, char *err, int errlen)
+static bool blank(const uint8_t *mem, size_t n)
 {
-    memset(s, 0, sizeof *s);
+    for (size_t k = 0; k < n; k++)
+        if (mem[k] != 0xFF)
+            return false;
+    return true;
+}
+
+/* Everything but the world and the scope: a meter in a shared world may
+ * be an allocation that ends before klefr_sim_alone. */
+static int init_meter(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen)
+{
+    memset(s, 0, KLEFR_SIM_SHARED_SIZE);
+    s->world = w;
     s->model = model;
     s->serial = serial;
     s->afe = afe;
+    s->t_us = w->t_us;
     if (klefr_eeprom_open(&s->eeprom, eeprom_path, err, errlen) != 0)
         return -1;
+    if (factory && blank(s->eeprom.mem, sizeof s->eeprom.mem))
+        memcpy(s->eeprom.mem, factory, sizeof s->eeprom.mem);
     s->hal = (klefr_hal){.arg = s,
                          .nvm_read = hal_nvm_read,
                          .nvm_write = hal_nvm_write,
@@ -231,20 +212,132 @@ int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *
                          .lcd_update = hal_lcd_update,
                          .program_crc = hal_program_crc,
                          .trace = hal_trace};
+    if (klefr_world_add(w, s) != 0) {
+        snprintf(err, (size_t)errlen, "out of memory");
+        return -1;
+    }
     klefr_sim_power(s, true);
     return 0;
 }
 
+int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *afe,
+                   const char *eeprom_path, char *err, int errlen)
+{
+    klefr_world_init(&s->alone.world);
+    int rc = init_meter(s, &s->alone.world, model, serial, afe, eeprom_path, NULL, err, errlen);
+    klefr_sim_set_scope(s, s->alone.scope_v, s->alone.scope_i);
+    return rc;
+}
+
+int klefr_sim_init_in(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen)
+{
+    return init_meter(s, w, model, serial, afe, eeprom_path, factory, err, errlen);
+}
+
+static bool alone(const klefr_sim *s)
+{
+    return s->world == &s->alone.world;
+}
+
 void klefr_sim_close(klefr_sim *s)
 {
-    klefr_sim_trace_flush(s, UINT64_MAX);
-    free(s->trace_q);
-    s->trace_q = NULL;
-    s->trace_cap = 0;
     for (int k = 0; k < KLEFR_PORT_COUNT; k++) {
-        klefr_line_free(s->line[k]);
+        if (s->line_shared[k])
+            klefr_line_detach(s->uart_ep[k]);
+        else
+            klefr_line_free(s->line[k]);
         s->line[k] = NULL;
         s->uart_ep[k] = NULL;
+        s->line_shared[k] = false;
+    }
+    if (alone(s))
+        klefr_world_free(&s->alone.world); /* prints the trace lines still held */
+}
+
+struct klefr_sim_copy {
+    klefr_sim sim;
+    klefr_sim_event *ev; /* the queue, wherever it lived */
+    size_t nev;
+};
+
+klefr_sim_copy *klefr_sim_copy_save(const klefr_sim *s)
+{
+    if (!alone(s))
+        return NULL;
+    klefr_sim_copy *c = malloc(sizeof *c);
+    const klefr_world *w = &s->alone.world;
+    klefr_sim_event *ev = malloc((w->nev ? w->nev : 1) * sizeof *ev);
+    if (!c || !ev) {
+        free(c);
+        free(ev);
+        return NULL;
+    }
+    memcpy(&c->sim, s, sizeof c->sim);
+    memcpy(ev, w->ev, w->nev * sizeof *ev);
+    c->ev = ev;
+    c->nev = w->nev;
+    return c;
+}
+
+void klefr_sim_copy_restore(klefr_sim *s, const klefr_sim_copy *c)
+{
+    klefr_world *w = &s->alone.world;
+    klefr_world live = *w; /* what stays: fds, trace lines waiting, the heap arrays */
+    bool ev_inline = w->ev == w->ev_inline, fds_inline = w->fds == w->fds_inline;
+    memcpy(s, &c->sim, sizeof *s);
+    w->fds = fds_inline ? w->fds_inline : live.fds;
+    w->nfds = live.nfds;
+    w->fds_cap = live.fds_cap;
+    memcpy(w->fds_inline, live.fds_inline, sizeof w->fds_inline);
+    w->trace_q = live.trace_q;
+    w->trace_n = live.trace_n;
+    w->trace_cap = live.trace_cap;
+    w->trace_seq = live.trace_seq;
+    /* The events: into the inline array, or the heap array there is now. */
+    klefr_sim_event *heap = ev_inline ? NULL : live.ev;
+    size_t cap = heap ? live.ev_cap : 0;
+    if (c->nev <= KLEFR_WORLD_INLINE_EVENTS) {
+        free(heap);
+        w->ev = w->ev_inline;
+        w->ev_cap = KLEFR_WORLD_INLINE_EVENTS;
+    } else {
+        if (cap < c->nev) {
+            klefr_sim_event *n = realloc(heap, c->nev * sizeof *n);
+            if (!n) { /* keep what fits: a tour's Back loses events rather than crash */
+                free(heap);
+                w->ev = w->ev_inline;
+                w->ev_cap = KLEFR_WORLD_INLINE_EVENTS;
+                w->nev = KLEFR_WORLD_INLINE_EVENTS;
+                memcpy(w->ev, c->ev, w->nev * sizeof *w->ev);
+                return;
+            }
+            heap = n;
+            cap = c->nev;
+        }
+        w->ev = heap;
+        w->ev_cap = cap;
+    }
+    memcpy(w->ev, c->ev, c->nev * sizeof *w->ev);
+    w->nev = c->nev;
+}
+
+void klefr_sim_copy_free(klefr_sim_copy *c)
+{
+    if (!c)
+        return;
+    free(c->ev);
+    free(c);
+}
+
+void klefr_sim_set_scope(klefr_sim *s, int32_t *v, int32_t *i)
+{
+    s->scope_v = v && i ? v : NULL;
+    s->scope_i = v && i ? i : NULL;
+    if (s->scope_v) {
+        memset(v, 0, KLEFR_SIM_SCOPE_N * sizeof *v);
+        memset(i, 0, KLEFR_SIM_SCOPE_N * sizeof *i);
     }
 }
 
@@ -315,47 +408,11 @@ void klefr_sim_inject(klefr_sim *s, klefr_sim_fault f)
     }
 }
 
-static bool ev_before(const klefr_sim_event *a, const klefr_sim_event *b)
-{
-    return a->t_us != b->t_us ? a->t_us < b->t_us : a->seq < b->seq;
-}
-
 bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev)
 {
-    size_t cap = KLEFR_SIM_MAX_EVENTS - (ev->kind == KLEFR_EV_CALL ? 0 : KLEFR_SIM_CALL_RESERVE);
-    if (s->nev >= cap)
-        return false;
-    size_t k = s->nev++;
-    s->ev[k] = *ev;
-    s->ev[k].seq = s->ev_seq++;
-    while (k > 0 && ev_before(&s->ev[k], &s->ev[(k - 1) / 2])) {
-        klefr_sim_event tmp = s->ev[k];
-        s->ev[k] = s->ev[(k - 1) / 2];
-        s->ev[(k - 1) / 2] = tmp;
-        k = (k - 1) / 2;
-    }
-    return true;
-}
-
-static klefr_sim_event ev_pop(klefr_sim *s)
-{
-    klefr_sim_event top = s->ev[0];
-    s->ev[0] = s->ev[--s->nev];
-    size_t k = 0;
-    for (;;) {
-        size_t l = 2 * k + 1, r = l + 1, m = k;
-        if (l < s->nev && ev_before(&s->ev[l], &s->ev[m]))
-            m = l;
-        if (r < s->nev && ev_before(&s->ev[r], &s->ev[m]))
-            m = r;
-        if (m == k)
-            break;
-        klefr_sim_event tmp = s->ev[k];
-        s->ev[k] = s->ev[m];
-        s->ev[m] = tmp;
-        k = m;
-    }
-    return top;
+    klefr_sim_event e = *ev;
+    e.sim = s;
+    return klefr_world_post(s->world, &e);
 }
 
 static void tap(klefr_sim *s, klefr_sim_event_kind kind, uint8_t byte, uint64_t t_us)
@@ -385,7 +442,7 @@ void klefr_sim_tariff_input(klefr_sim *s, bool t2, uint64_t t_us)
         klefr_meter_tariff_input(&s->meter, t2, t_us);
 }
 
-static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
+void klefr_sim_deliver(klefr_sim *s, const klefr_sim_event *e)
 {
     switch (e->kind) {
     case KLEFR_EV_UART_RX:
@@ -408,73 +465,52 @@ static void ev_deliver(klefr_sim *s, const klefr_sim_event *e)
     }
 }
 
-/* Deliver every event due at or before t_us. */
-static void ev_run_due(klefr_sim *s, uint64_t t_us)
-{
-    while (s->nev && s->ev[0].t_us <= t_us) {
-        klefr_sim_event e = ev_pop(s);
-        if (e.t_us > s->ev_done_us)
-            s->ev_done_us = e.t_us;
-        ev_deliver(s, &e);
-    }
-}
-
 void klefr_sim_run_events(klefr_sim *s, uint64_t t_us)
 {
-    uint64_t last = s->t_us + KLEFR_SIM_SLICE_US - 1; /* the slice's work comes after */
-    ev_run_due(s, t_us < last ? t_us : last);
-    trace_due(s);
+    klefr_world_run_events(s->world, t_us);
 }
 
 int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg)
 {
-    if (s->nfds == KLEFR_SIM_MAX_FDS)
-        return -1;
-    s->fds[s->nfds++] = (klefr_sim_fd){fd, ready, arg};
-    return 0;
+    return klefr_world_add_fd(s->world, fd, ready, arg);
 }
 
 void klefr_sim_remove_fd(klefr_sim *s, int fd)
 {
-    for (int i = 0; i < s->nfds; i++)
-        if (s->fds[i].fd == fd) {
-            memmove(s->fds + i, s->fds + i + 1, (size_t)(s->nfds - i - 1) * sizeof s->fds[0]);
-            s->nfds--;
-            return;
-        }
+    klefr_world_remove_fd(s->world, fd);
 }
 
 bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
 {
+    return klefr_world_run_until(s->world, t_end_us);
+}
+
+klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us)
+{
     int32_t v[KLEFR_SIM_SLICE_SAMPLES], i[KLEFR_SIM_SLICE_SAMPLES];
-    while (s->t_us + KLEFR_SIM_SLICE_US <= t_end_us) {
-        /* the events inside this slice first, then its ADC block and tick */
-        ev_run_due(s, s->t_us + KLEFR_SIM_SLICE_US - 1);
-        size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
-        if (s->afe && n == 0)
-            return false;
-        /* scope tap for the panel: a cut supply reads nothing */
-        for (size_t k = 0; k < n; k++, s->scope_n++) {
-            s->scope_v[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
-            s->scope_i[s->scope_n % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
+    s->t_us = t0_us;
+    size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
+    if (s->afe && n == 0)
+        return KLEFR_SLICE_NOTHING;
+    /* scope tap for the panel: a cut supply reads nothing */
+    if (s->scope_v) {
+        for (size_t k = 0; k < n; k++) {
+            s->scope_v[(s->scope_n + k) % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
+            s->scope_i[(s->scope_n + k) % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
         }
-        if (s->afe && s->afe->clipped != s->clip_seen) {
-            s->clip_seen = s->afe->clipped;
-            if (!s->clip_any)
-                s->clip_first_us = s->t_us;
-            s->clip_any = true;
-            s->clip_last_us = s->t_us;
-        }
-        if (s->powered && n)
-            klefr_meter_adc(&s->meter, v, i, n, s->t_us);
-        s->t_us += KLEFR_SIM_SLICE_US;
-        if (s->powered)
-            klefr_meter_tick(&s->meter, s->t_us);
-        trace_due(s);
-        if (n < KLEFR_SIM_SLICE_SAMPLES && s->afe)
-            return false;
     }
-    ev_run_due(s, s->t_us);
-    trace_due(s);
-    return true;
+    s->scope_n += n;
+    if (s->afe && s->afe->clipped != s->clip_seen) {
+        s->clip_seen = s->afe->clipped;
+        if (!s->clip_any)
+            s->clip_first_us = s->t_us;
+        s->clip_any = true;
+        s->clip_last_us = s->t_us;
+    }
+    if (s->powered && n)
+        klefr_meter_adc(&s->meter, v, i, n, s->t_us);
+    s->t_us += KLEFR_SIM_SLICE_US;
+    if (s->powered)
+        klefr_meter_tick(&s->meter, s->t_us);
+    return n < KLEFR_SIM_SLICE_SAMPLES && s->afe ? KLEFR_SLICE_ENDED : KLEFR_SLICE_RAN;
 }

@@ -1,20 +1,21 @@
-/* The simulated meter hardware: virtual clock, AFE, EEPROM, outputs, and the
- * loop that feeds the firmware. Deterministic: everything happens at virtual
- * times; host threads only queue events for the loop. */
+/* One simulated meter: its firmware context on the simulated hardware (AFE,
+ * EEPROM, outputs, UARTs on serial lines), fed by the world's loop
+ * (world.h: virtual clock, events, host fds). A meter alone has a world of
+ * its own; a fleet's meters share one (sim/fleet.h). Deterministic:
+ * everything happens at virtual times; host threads only queue events for
+ * the loop. */
 #ifndef KLEFR_SIM_H
 #define KLEFR_SIM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "afe.h"
 #include "eeprom.h"
 #include "klefr/meter.h"
 #include "line.h"
-
-/* Length of one loop slice: ADC block and tick period. */
-#define KLEFR_SIM_SLICE_US 10000u
-#define KLEFR_SIM_SLICE_SAMPLES (KLEFR_SIM_SLICE_US / KLEFR_TS_US)
+#include "world.h"
 
 typedef struct {
     uint64_t count[KLEFR_OUT_COUNT];      /* pulses emitted */
@@ -23,47 +24,6 @@ typedef struct {
     bool backlight;
     klefr_lcd_fb lcd;
 } klefr_sim_outputs;
-
-/* Something that happens at a virtual time: delivered by the loop in time
- * order (ties in posting order). An event at t runs before the work of the
- * slice that holds t (its ADC block and the tick at its end), so the
- * firmware sees inputs and ticks in time order; the paced loop may run it
- * early in wall time (as soon as its virtual time has come), which changes
- * nothing about that order. */
-typedef enum {
-    KLEFR_EV_UART_RX,      /* port, byte, flags: straight to the firmware,
-                              bypassing the line (prefer klefr_line_send) */
-    KLEFR_EV_BUTTONS,      /* held mask in byte */
-    KLEFR_EV_TARIFF_INPUT, /* byte != 0: T2 */
-    KLEFR_EV_POWER,        /* byte != 0: supply on */
-    KLEFR_EV_CALL          /* fn(arg, t_us): sim-side changes (load, AFE, ...) */
-} klefr_sim_event_kind;
-
-typedef struct {
-    uint64_t t_us;
-    uint64_t seq; /* set by klefr_sim_post */
-    klefr_sim_event_kind kind;
-    uint8_t port;
-    uint8_t byte;
-    uint8_t flags;
-    void (*fn)(void *arg, uint64_t t_us);
-    void *arg;
-} klefr_sim_event;
-
-#define KLEFR_SIM_MAX_EVENTS 8192
-/* The last slots of the queue take only KLEFR_EV_CALL events: a flood of
- * input (a master writing faster than the line) loses bytes, never the
- * sim's own self-rescheduling work (profile boundaries, --lcd-text). */
-#define KLEFR_SIM_CALL_RESERVE 256
-
-/* Host file descriptors (ptys, serial ports, sockets) the loop waits on. */
-typedef struct {
-    int fd;
-    void (*ready)(void *arg, uint64_t t_us); /* called from the loop when readable */
-    void *arg;
-} klefr_sim_fd;
-
-#define KLEFR_SIM_MAX_FDS 40
 
 /* One UART of the meter: where a character it received goes, and its
  * settings while no line exists yet. */
@@ -76,25 +36,25 @@ typedef struct {
     uint64_t next_t;
 } klefr_sim_uart;
 
-/* Trace lines waiting to be printed in time order (see klefr_sim.trace). */
-typedef struct {
-    uint64_t t_us;
-    uint64_t seq;
-    char *text;
-} klefr_sim_trace_line;
-
 /* Recent ADC samples kept for the panel's scope (a power of two). */
 #define KLEFR_SIM_SCOPE_N 1024u
 
-/* How long a trace line waits for earlier-stamped ones (virtual time). */
-#define KLEFR_SIM_TRACE_HOLD_US 100000u
+/* What a meter alone needs besides itself: its own world and the scope
+ * ring. A fleet's meters share one world and keep no scope (the window
+ * lends its ring to the meter it shows), so sim/fleet.c allocates them
+ * without this part: it comes last in klefr_sim, and KLEFR_SIM_SHARED_SIZE
+ * is the size of a klefr_sim without it. */
+typedef struct {
+    klefr_world world;
+    int32_t scope_v[KLEFR_SIM_SCOPE_N], scope_i[KLEFR_SIM_SCOPE_N];
+} klefr_sim_alone;
 
 typedef struct klefr_sim {
     klefr_meter meter;
     klefr_hal hal;
     klefr_model model;
     uint32_t serial;
-    uint64_t t_us; /* virtual time now */
+    uint64_t t_us; /* virtual time of this meter: slices it has run */
     bool powered;
     bool program_corrupt; /* inject Err 02 at next power-up */
     /* Levels at the terminals and on the front, whatever the supply: what
@@ -108,17 +68,20 @@ typedef struct klefr_sim {
 
     /* The serial lines of the ports (NULL: not asked for yet, or the model
      * has no such port) and the meter's UART on each. The meter's replies go
-     * on the line; host ports and in-process masters attach to it. */
+     * on the line; host ports and in-process masters attach to it. A line
+     * the sim made is its own (freed by klefr_sim_close); a fleet's shared
+     * lines are the fleet's (klefr_sim_join_line). */
     klefr_line *line[KLEFR_PORT_COUNT];
     klefr_line_ep *uart_ep[KLEFR_PORT_COUNT];
     klefr_sim_uart uart[KLEFR_PORT_COUNT];
-    /* Pending events: a binary heap on (t_us, seq). */
-    klefr_sim_event ev[KLEFR_SIM_MAX_EVENTS];
-    size_t nev;
-    uint64_t ev_seq;
-    uint64_t ev_done_us; /* events up to here have run */
-    klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
-    int nfds;
+    bool line_shared[KLEFR_PORT_COUNT];
+    /* Added to the start of every reply the firmware queues: a fleet's
+     * meters answer with a spread of reaction times, as real ones do (their
+     * clocks and firmware loops differ), so two answering at once collide
+     * as on a real bus instead of lining up bit for bit. 0 for a meter alone. */
+    uint32_t tx_delay_us;
+
+    klefr_world *world; /* the clock, events and fds it runs on */
 
     /* Called with every button, tariff input and supply event as it is
      * delivered, whoever posted it (a recorder); NULL = none. */
@@ -130,31 +93,47 @@ typedef struct klefr_sim {
 
     /* Trace sink; NULL = off. Lines reach it in the order of the times they
      * carry (" t=S.UUUUUU" at the end): the firmware traces a reply when it
-     * decides it, at the future time it goes on the wire, so lines wait
-     * until the sim has run KLEFR_SIM_TRACE_HOLD_US past their time. */
+     * decides it, at the future time it goes on the wire, so the world holds
+     * lines until it has run KLEFR_SIM_TRACE_HOLD_US past their time. */
     void (*trace)(void *arg, const char *line);
     void *trace_arg;
-    klefr_sim_trace_line *trace_q;
-    size_t trace_n, trace_cap;
-    uint64_t trace_seq;
 
     /* Scope tap: the last KLEFR_SIM_SCOPE_N ADC codes of each channel, a ring
-     * indexed by sample number % KLEFR_SIM_SCOPE_N; scope_n = samples so far. */
-    int32_t scope_v[KLEFR_SIM_SCOPE_N], scope_i[KLEFR_SIM_SCOPE_N];
+     * indexed by sample number % KLEFR_SIM_SCOPE_N (NULL: not kept);
+     * scope_n = samples so far. */
+    int32_t *scope_v, *scope_i;
     uint64_t scope_n;
 
     /* ADC overload: when the AFE's clipped count first and last grew (the
      * panel shows it, klefr-sim warns). */
     bool clip_any;
     uint64_t clip_first_us, clip_last_us, clip_seen;
+
+    klefr_sim_alone alone; /* last (see klefr_sim_alone); only a meter alone has it */
 } klefr_sim;
 
-/* Set up the hardware and power the meter up at t = 0. eeprom_path NULL =
- * RAM only. Returns 0 or -1 with a message in err. */
+/* The size of a meter in a shared world (without klefr_sim_alone). */
+#define KLEFR_SIM_SHARED_SIZE offsetof(klefr_sim, alone)
+
+/* Set up the hardware of a meter alone (in its own world) and power it up
+ * at t = 0. eeprom_path NULL = RAM only. Returns 0 or -1 with a message in
+ * err. */
 int klefr_sim_init(klefr_sim *s, klefr_model model, uint32_t serial, klefr_afe *afe,
                    const char *eeprom_path, char *err, int errlen);
-/* Free what init allocated (the lines, held trace lines: printed first). */
+/* The same for a meter that joins a shared world (a fleet) and powers up at
+ * its present time. s may be an allocation of KLEFR_SIM_SHARED_SIZE bytes:
+ * nothing past that is touched. factory (KLEFR_NVM_SIZE bytes, or NULL) is
+ * what a blank EEPROM holds: the settings it was programmed with at the
+ * factory; an EEPROM that holds anything keeps it. */
+int klefr_sim_init_in(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t serial,
+                      klefr_afe *afe, const char *eeprom_path, const uint8_t *factory, char *err,
+                      int errlen);
+/* Free what init allocated: its own lines (a meter alone: also its world,
+ * printing the held trace lines first); a shared line keeps running
+ * without it. */
 void klefr_sim_close(klefr_sim *s);
+
+/* ---- the world's loop, for a meter (the world of a fleet runs them all) ---- */
 
 /* Advance virtual time by whole slices up to t_end_us. Returns false when the
  * AFE source has ended (a recording ran out). */
@@ -169,14 +148,42 @@ void klefr_sim_run_events(klefr_sim *s, uint64_t t_us);
 /* Print the held trace lines stamped up to t_us (UINT64_MAX: all). */
 void klefr_sim_trace_flush(klefr_sim *s, uint64_t t_us);
 
-/* Queue an event. Returns false when the queue is full (event dropped);
- * for input events that is KLEFR_SIM_CALL_RESERVE slots earlier. */
+/* Queue an event (an input event is for this meter). Returns false when the
+ * queue is full (event dropped); for input events that is
+ * KLEFR_SIM_CALL_RESERVE slots earlier. */
 bool klefr_sim_post(klefr_sim *s, const klefr_sim_event *ev);
 
 /* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */
 int klefr_sim_add_fd(klefr_sim *s, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg);
 /* Stop polling fd. */
 void klefr_sim_remove_fd(klefr_sim *s, int fd);
+
+/* ---- what the world calls ---- */
+
+typedef enum {
+    KLEFR_SLICE_RAN,    /* a whole slice: ADC block, tick */
+    KLEFR_SLICE_ENDED,  /* the AFE source ended inside it: its part ran, the last */
+    KLEFR_SLICE_NOTHING /* the AFE source had ended before: nothing ran */
+} klefr_sim_slice_result;
+
+/* The meter's work for the slice starting at t0_us: its ADC block, then
+ * the tick at its end (s->t_us becomes t0_us + KLEFR_SIM_SLICE_US). */
+klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us);
+/* An input event for this meter, delivered at its time. */
+void klefr_sim_deliver(klefr_sim *s, const klefr_sim_event *e);
+
+/* A copy of a meter alone with its world (the events queued), to go back
+ * to (a tour's Back). The host side (fds, trace lines waiting) is not part
+ * of it: a restore keeps what is there now. NULL: out of memory, or a meter
+ * in a shared world (no going back there). */
+typedef struct klefr_sim_copy klefr_sim_copy;
+klefr_sim_copy *klefr_sim_copy_save(const klefr_sim *s);
+void klefr_sim_copy_restore(klefr_sim *s, const klefr_sim_copy *c);
+void klefr_sim_copy_free(klefr_sim_copy *c);
+
+/* The scope ring the meter records into from now on (both NULL: none);
+ * the ring is cleared. */
+void klefr_sim_set_scope(klefr_sim *s, int32_t *v, int32_t *i);
 
 /* Cut or restore the supply. A cut raises the supply monitor interrupt; a
  * restore boots the firmware, which then reads the tariff input level. */
@@ -213,5 +220,14 @@ void klefr_sim_inject(klefr_sim *s, klefr_sim_fault f);
  * and scenario steps alike. */
 klefr_line *klefr_sim_line(klefr_sim *s, klefr_port port);
 klefr_line_ep *klefr_sim_uart_ep(klefr_sim *s, klefr_port port);
+/* The model has this port (every model the optical port; the 6923 and
+ * 6924 the bus port). */
+bool klefr_sim_has_port(klefr_model model, klefr_port port);
+/* A line clock (line.h) on the world's event queue. */
+klefr_line_clock klefr_world_line_clock(klefr_world *w);
+/* Put the meter's UART of port on a line someone else owns (a fleet's bus),
+ * named name for the monitor. 0, or -1 (no such port, one already, no
+ * memory). */
+int klefr_sim_join_line(klefr_sim *s, klefr_port port, klefr_line *line, const char *name);
 
 #endif

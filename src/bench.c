@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "afe_synth.h"
+#include "bench_fleet.h"
 #include "sim.h"
 
 /* Wall clock, or with --cpu the CPU time of this thread: on a machine shared
@@ -254,8 +255,10 @@ int main(int argc, char **argv)
 {
     double sim_s = 3600;
     int runs = 5;
+    long fleet = 0;
     static const struct option opts[] = {{"seconds", required_argument, 0, 's'},
                                          {"runs", required_argument, 0, 'r'},
+                                         {"fleet", required_argument, 0, 'f'},
                                          {"cpu", no_argument, 0, 'c'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
@@ -271,13 +274,19 @@ int main(int argc, char **argv)
         case 'c':
             bench_clock = CLOCK_THREAD_CPUTIME_ID;
             break;
+        case 'f':
+            fleet = atol(optarg);
+            break;
         case 'h':
-            puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]");
+            puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]\n"
+                 "       klefr-bench --fleet MAX_METERS [--seconds SIM_SECONDS]");
             return 0;
         default:
             return 2;
         }
     }
+    if (fleet > 0)
+        return klefr_bench_fleet(sim_s, (size_t)fleet);
     if (sim_s < 1 || runs < 1 || runs > 64) {
         fprintf(stderr, "klefr-bench: --seconds >= 1, --runs 1..64\n");
         return 2;

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sys/file.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +45,10 @@ enum {
     OPT_LAYOUT,
     OPT_FAULT,
     OPT_RECORD,
+    OPT_FLEET,
+    OPT_GATEWAY,
+    OPT_GATEWAY_TIMEOUT,
+    OPT_SHOW,
 };
 
 static const struct {
@@ -98,6 +104,13 @@ static const struct {
      "inject a fault from the start: program-crc = Err 02 (may repeat)"},
     {"record", required_argument, OPT_RECORD, "FILE.json",
      "write the presses and control changes as a scenario (docs/scenarios.md)"},
+    {"fleet", required_argument, OPT_FLEET, "FILE.json",
+     "run an installation of many meters on shared lines (docs/fleet.md)"},
+    {"modbus-gateway", required_argument, OPT_GATEWAY, "tcp:[HOST:]PORT",
+     "--fleet: a Modbus TCP gateway in front of the RS-485 line"},
+    {"gateway-timeout", required_argument, OPT_GATEWAY_TIMEOUT, "TIME",
+     "--fleet: the gateway's response timeout (default 500ms)"},
+    {"show", required_argument, OPT_SHOW, "ID", "--fleet: the meter the window shows first"},
     {"help", no_argument, OPT_HELP, NULL, "this text"},
 };
 #define NOPTS (sizeof table / sizeof table[0])
@@ -130,6 +143,39 @@ static bool positive(const char *s, double *x)
     char *e;
     *x = strtod(s, &e);
     return e != s && !*e && isfinite(*x) && *x > 0;
+}
+
+/* A fleet's meters come from its file: the options of one meter do not
+ * apply, and the fleet options need --fleet. */
+static int check_fleet(const klefr_cli *o, char *err, size_t errlen)
+{
+    const struct {
+        bool given, fleet_only;
+        const char *name;
+    } opts[] = {{o->model != KLEFR_MODEL_6924, false, "model"},
+                {o->serial != KLEFR_DEFAULT_SERIAL, false, "serial"},
+                {o->load, false, "load"},
+                {o->profile, false, "profile"},
+                {o->replay, false, "replay"},
+                {o->press, false, "press"},
+                {o->lcd_text, false, "lcd-text"},
+                {o->record, false, "record"},
+                {o->faults, false, "fault"},
+                {o->ir_port, false, "ir-port"},
+                {o->gateway, true, "modbus-gateway"},
+                {o->gateway_timeout_us, true, "gateway-timeout"},
+                {o->show, true, "show"}};
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) {
+        if (!opts[k].given || opts[k].fleet_only == (o->fleet != NULL))
+            continue;
+        if (opts[k].fleet_only)
+            snprintf(err, errlen, "--%s needs --fleet", opts[k].name);
+        else
+            snprintf(err, errlen, "--%s is for one meter; a fleet's meters are in its file "
+                                  "(docs/fleet.md)", opts[k].name);
+        return -1;
+    }
+    return 0;
 }
 
 int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, size_t errlen)
@@ -271,7 +317,28 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
                 return fail(err, errlen, name, optarg, "expected modbus, mbus or iec (comma-separated)");
             break;
         }
+        case OPT_FLEET:
+        case OPT_SHOW:
+            if (!*optarg)
+                return fail(err, errlen, name, optarg, "empty");
+            *(c == OPT_FLEET ? &o->fleet : &o->show) = optarg;
+            break;
+        case OPT_GATEWAY: {
+            char why[300];
+            if (strncmp(optarg, "tcp:", 4))
+                return fail(err, errlen, name, optarg, "expected tcp:[HOST:]PORT");
+            if (klefr_ports_check_spec(optarg, why, sizeof why))
+                return fail(err, errlen, name, optarg, why);
+            o->gateway = optarg;
+            break;
+        }
+        case OPT_GATEWAY_TIMEOUT:
+            if (klefr_duration_parse(optarg, &o->gateway_timeout_us) < 0 ||
+                o->gateway_timeout_us < 10000 || o->gateway_timeout_us > 60000000)
+                return fail(err, errlen, name, optarg, "expected a time from 10ms to 60s");
+            break;
         case OPT_SEED:
+            o->have_seed = true;
             errno = 0;
             o->seed = strtoull(optarg, &e, 0);
             if (e == optarg || *e || errno || optarg[0] == '-')
@@ -311,7 +378,7 @@ int klefr_cli_parse(klefr_cli *o, int argc, char **argv, FILE *out, char *err, s
         snprintf(err, errlen, "--ephemeral and --state-dir exclude each other");
         return -1;
     }
-    return 0;
+    return check_fleet(o, err, errlen);
 }
 
 int klefr_cli_words(const char *list, const char *const *words, bool *const *on)
@@ -379,4 +446,20 @@ bool klefr_have_display(void)
         if (getenv(v[k]) && *getenv(v[k]))
             return true;
     return false;
+}
+
+int klefr_cli_lock(const char *path, const char *what)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", what,
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    return 0;
 }

@@ -43,6 +43,11 @@ typedef struct {
     bool present;            /* --layout present: the window's presentation layout */
     unsigned faults;         /* --fault NAME: bit per klefr_sim_fault */
     const char *record;      /* --record FILE.json: the session as a scenario */
+    bool have_seed;
+    const char *fleet;       /* --fleet FILE.json: an installation (docs/fleet.md) */
+    const char *gateway;     /* --modbus-gateway tcp:[HOST:]PORT */
+    uint64_t gateway_timeout_us; /* --gateway-timeout; 0 = the file's */
+    const char *show;        /* --show ID: the meter the window shows first */
 } klefr_cli;
 
 /* Returns 0 to run, 1 when --help was asked (usage printed to out), or -1
@@ -62,5 +67,10 @@ int klefr_cli_state_dir(const klefr_cli *o, char *dir, size_t len, char *err, si
 
 /* A window can open: DISPLAY, WAYLAND_DISPLAY or SDL_VIDEODRIVER is set. */
 bool klefr_have_display(void);
+
+/* Take the lock file path for what (an EEPROM file, a fleet's directory) for
+ * as long as the process lives: a second klefr-sim on the same state would
+ * overwrite the first's. 0, or -1 with the message printed. */
+int klefr_cli_lock(const char *path, const char *what);
 
 #endif

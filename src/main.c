@@ -16,6 +16,7 @@
 #include "bench_accuracy.h"
 #include "cli.h"
 #include "clock.h"
+#include "fleet_cmd.h"
 #include "lcd_text_out.h"
 #include "load_spec.h"
 #include "panel.h"
@@ -56,18 +57,7 @@ static int lock_state(const char *eeprom_path)
 {
     char path[4300];
     snprintf(path, sizeof path, "%s.lock", eeprom_path);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-    if (fd < 0) {
-        fprintf(stderr, "klefr-sim: %s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        fprintf(stderr, "klefr-sim: %s is in use by another klefr-sim (%s)\n", eeprom_path,
-                strerror(errno));
-        close(fd);
-        return -1;
-    }
-    return 0;
+    return klefr_cli_lock(path, eeprom_path);
 }
 
 /* Everything one run needs; static storage (klefr_sim is large). */
@@ -119,18 +109,7 @@ static bool loop_hook(void *arg, klefr_sim *sim, uint64_t t_us)
     warn_clipping(a);
     if (a->progress_on)
         klefr_progress_update(&a->progress, t_us, a->loop.t_end_us);
-    if (!a->panel)
-        return true;
-    /* Paused, nothing runs but the window: it may sleep in SDL until input
-     * comes (bytes on the ports would wait for time to run anyway). */
-    if (!klefr_panel_frame(a->panel, a->loop.paused ? 100 : 0))
-        return false;
-    a->loop.hook_wake_ns = klefr_panel_due_ns(a->panel); /* the next 60 Hz frame */
-    double sp = klefr_panel_speed(a->panel);
-    a->loop.paused = sp == 0;
-    if (sp != 0)
-        a->loop.speed = sp < 0 ? 0 : sp;
-    return true;
+    return !a->panel || klefr_panel_drive(a->panel, &a->loop);
 }
 
 /* --record: the window's load controls (the sim reports presses, tariff
@@ -225,6 +204,10 @@ int main(int argc, char **argv)
     int rc = klefr_cli_parse(&a.opt, argc, argv, stdout, err, sizeof err);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : usage_error(err);
+    if (a.opt.fleet) { /* an installation: src/fleet_cmd.c */
+        catch_signals();
+        return klefr_fleet_main(&a.opt, &stop_requested);
+    }
 
     if (!a.opt.headless && !klefr_have_display()) {
         if (a.opt.paused)

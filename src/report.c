@@ -26,12 +26,21 @@ static void per_tariff(cJSON *parent, const char *name, double t1, double t2, do
 
 char *klefr_report_json(const klefr_sim *s, const char *end)
 {
+    cJSON *j = cJSON_CreateObject();
+    if (!j || !klefr_report_add(j, s, end)) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    char *text = cJSON_Print(j);
+    cJSON_Delete(j);
+    return text;
+}
+
+bool klefr_report_add(cJSON *j, const klefr_sim *s, const char *end)
+{
     const klefr_meter *m = &s->meter;
     const klefr_regs *r = &m->regs;
     const klefr_measure *q = &m->meas;
-    cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return NULL;
     char serial[16];
     snprintf(serial, sizeof serial, "%08x", (unsigned)s->serial);
     cJSON_AddNumberToObject(j, "model", s->model);
@@ -78,9 +87,7 @@ char *klefr_report_json(const klefr_sim *s, const char *end)
     cJSON_AddNumberToObject(p, "s0_fwd", (double)s->out.count[KLEFR_OUT_S0_FWD]);
     cJSON_AddNumberToObject(p, "s0_rev", (double)s->out.count[KLEFR_OUT_S0_REV]);
     /* ADC samples (V and I counted apart) the load drove to full scale. */
-    cJSON_AddNumberToObject(j, "clipped_samples", s->afe ? (double)s->afe->clipped : 0.0);
-
-    char *text = cJSON_Print(j);
-    cJSON_Delete(j);
-    return text;
+    /* cJSON's adders return NULL when out of memory: the last one tells. */
+    return cJSON_AddNumberToObject(j, "clipped_samples", s->afe ? (double)s->afe->clipped : 0.0) !=
+           NULL;
 }

@@ -8,4 +8,9 @@
  * end: why the run stopped (klefr_loop_result_to_str). */
 char *klefr_report_json(const klefr_sim *s, const char *end);
 
+/* The same fields added to object j (a fleet's report has one per meter).
+ * false when out of memory. */
+struct cJSON;
+bool klefr_report_add(struct cJSON *j, const klefr_sim *s, const char *end);
+
 #endif

@@ -3,6 +3,8 @@
  * (docs/scenarios.md). The engine is sim/scenario*.c; this only wires it. */
 #include "scenario_cmd.h"
 
+#include <cjson/cJSON.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -79,6 +81,30 @@ static void final_json(void *arg, klefr_scn *s, const struct klefr_sim *sim)
     (void)arg;
     free(s->final_json);
     s->final_json = klefr_report_json(sim, "duration");
+}
+
+/* An installation: {"meters": [{"id": ..., registers...}, ...]}. */
+static void final_fleet_json(void *arg, klefr_scn *s, const struct klefr_sim *const *sims,
+                             const char *const *ids, size_t n)
+{
+    (void)arg;
+    free(s->final_json);
+    s->final_json = NULL;
+    cJSON *j = cJSON_CreateObject();
+    cJSON *ms = j ? cJSON_AddArrayToObject(j, "meters") : NULL;
+    for (size_t k = 0; ms && k < n; k++) {
+        cJSON *o = cJSON_CreateObject();
+        if (!o || !cJSON_AddItemToArray(ms, o)) {
+            cJSON_Delete(o);
+            ms = NULL;
+        } else if (!cJSON_AddStringToObject(o, "id", ids[k]) ||
+                   !klefr_report_add(o, sims[k], "duration")) {
+            ms = NULL; /* out of memory: no registers rather than some */
+        }
+    }
+    if (ms)
+        s->final_json = cJSON_Print(j);
+    cJSON_Delete(j);
 }
 
 /* Files to run: each FILE, and every *.json of each DIR (sorted; not schema.json). */
@@ -264,7 +290,8 @@ int klefr_scenario_main(int argc, char **argv)
                                      .progress = progress,
                                      .progress_arg = &bar,
                                      .stop = &stop_requested,
-                                     .final = final_json};
+                                     .final = final_json,
+                                     .final_fleet = final_fleet_json};
             char err[512];
             uint64_t w0 = klefr_wall_ns();
             int r = klefr_scn_run(scn[k], &ro, err, sizeof err);

@@ -452,9 +452,9 @@ static void close_panel(void)
 static const klefr_sim_event *queued(klefr_sim_event_kind kind)
 {
     const klefr_sim_event *best = NULL;
-    for (size_t k = 0; k < sim.nev; k++)
-        if (sim.ev[k].kind == kind && (!best || sim.ev[k].seq > best->seq))
-            best = &sim.ev[k];
+    for (size_t k = 0; k < sim.world->nev; k++)
+        if (sim.world->ev[k].kind == kind && (!best || sim.world->ev[k].seq > best->seq))
+            best = &sim.world->ev[k];
     return best;
 }
 
@@ -746,11 +746,11 @@ START_TEST(trainer_overlay_nav_and_step_mode)
     mouse(KLEFR_CTL_NEXT, true);
     mouse(KLEFR_CTL_NEXT, false);
     ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 1);
-    size_t before = sim.nev;
+    size_t before = sim.world->nev;
     key(SDLK_SPACE, true); /* Space = Next while a tour plays, not both buttons */
     key(SDLK_SPACE, false);
     ck_assert_int_eq(navs[KLEFR_PANEL_NEXT], 2);
-    ck_assert_uint_eq(sim.nev, before);
+    ck_assert_uint_eq(sim.world->nev, before);
     press_key(SDLK_PAGEUP);
     ck_assert_int_eq(navs[KLEFR_PANEL_BACK], 1);
     /* step mode: time stops until Next; a speed chosen meanwhile is the one Next resumes at */

@@ -68,7 +68,7 @@ static void start_spec(int line_timing, const char *spec)
 static void start(int line_timing)
 {
     start_spec(line_timing, NULL);
-    ck_assert_int_eq(S.nfds, 2); /* ir and modbus */
+    ck_assert_int_eq(S.world->nfds, 2); /* ir and modbus */
     open_master(B9600);
 }
 
@@ -90,12 +90,12 @@ static void stop(void)
 static void serve(void)
 {
     struct pollfd pf[KLEFR_SIM_MAX_FDS];
-    for (int k = 0; k < S.nfds; k++)
-        pf[k] = (struct pollfd){.fd = S.fds[k].fd, .events = POLLIN};
-    ck_assert_int_ge(poll(pf, (nfds_t)S.nfds, 1000), 1);
-    int n = S.nfds;
+    for (int k = 0; k < S.world->nfds; k++)
+        pf[k] = (struct pollfd){.fd = S.world->fds[k].fd, .events = POLLIN};
+    ck_assert_int_ge(poll(pf, (nfds_t)S.world->nfds, 1000), 1);
+    int n = S.world->nfds;
     klefr_sim_fd fds[KLEFR_SIM_MAX_FDS];
-    memcpy(fds, S.fds, sizeof fds);
+    memcpy(fds, S.world->fds, (size_t)n * sizeof fds[0]);
     for (int k = 0; k < n; k++)
         if (pf[k].revents & (POLLIN | POLLHUP))
             fds[k].ready(fds[k].arg, S.t_us);

@@ -74,7 +74,10 @@ library() {
 import json, sys
 from junitparser import JUnitXml
 xml = JUnitXml.fromfile(sys.argv[1])
-n = len(json.load(open(sys.argv[2])).get("expect", []))
+j = json.load(open(sys.argv[2]))
+# one case per expectation, per meter of an installation when it names none
+meters = sum(m.get("count", 1) for m in j.get("meters", [{}]))
+n = sum(1 if "meter" in e else meters for e in j.get("expect", []))
 cases = [c for s in xml for c in s]
 assert len(cases) == n, f"{len(cases)} test cases, {n} expectations"
 assert all(c.is_passed for c in cases), [c.name for c in cases if not c.is_passed]
@@ -94,7 +97,7 @@ PY
     subject=$(alter "$f" "$tmp/$name.altered.json") || { fail "$f: cannot alter"; continue; }
     "$sim" scenario "$tmp/$name.altered.json" >"$tmp/out" 2>"$tmp/err"
     rc=$?
-    line=$(grep -E "^$tmp/$name.altered.json: t=[0-9.e+]+ s: expect $subject (=|in|>=|<=) .*, got " "$tmp/out" | head -1)
+    line=$(grep -E "^$tmp/$name.altered.json: t=[0-9.e+]+ s: expect ([A-Za-z0-9_.-]+: )?$subject (=|in|>=|<=) .*, got " "$tmp/out" | head -1)
     if [ "$rc" = 1 ] && [ -n "$line" ]; then
       ok "$f altered: exit 1, '$line'"
     else

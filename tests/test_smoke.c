@@ -91,7 +91,7 @@ START_TEST(input_flood_leaves_room_for_calls)
     ck_assert(klefr_sim_post(&sim, &call));
     ck_assert(klefr_sim_run_until(&sim, 50000));
     ck_assert_int_eq(calls, 1);
-    ck_assert_uint_eq(sim.nev, 0);
+    ck_assert_uint_eq(sim.world->nev, 0);
 }
 END_TEST
 

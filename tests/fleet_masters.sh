@@ -1,0 +1,304 @@
+#!/usr/bin/env bash
+# Integration: klefr-sim --fleet (docs/fleet.md), installations of many
+# meters on shared lines, driven by real masters.
+#   fleet_masters.sh PART KLEFR_SIM SRCDIR LIBMBUS_BIN_DIR MB_CLIENT
+# PART:
+#   mbus-install  20 meters (6923) at primary address 0 as delivered:
+#                 mbus-serial-scan-secondary finds all 20, mbus-serial-set-address
+#                 gives each 1..20 by secondary address, mbus-serial-scan then finds
+#                 20 and no collision, REQ_UD2 to each returns its own registers
+#   mbus-collision two meters at one primary address: libmbus's scan reports the
+#                 collision, a request gets no valid reply
+#   gateway       10 meters (6924) on RS-485 behind --modbus-gateway: mbpoll -m tcp
+#                 reads each one's voltage and energy, a missing ID gives 0x0B, a
+#                 broadcast (unit 0, pymodbus) reaches all; libmodbus's and pymodbus's
+#                 TCP clients read too; two clients at once
+#   determinism   the same file and seed give the same registers; another seed not
+#   files         the examples in scenarios/fleets run and match the JSON Schema; every
+#                 malformed file in tests/fleets gives its one error line and exit 2;
+#                 options that need --fleet, or do not go with it, exit 2
+# Exit 77 (skip) only when a master is not installed (scripts/deps.sh installs them).
+set -euo pipefail
+part=$1 sim=$2 src=$3 bin=${4:-} client=${5:-}
+py=/usr/bin/python3
+
+need() { echo "SKIP: $1 not installed (scripts/deps.sh installs it)"; exit 77; }
+case $part in
+  mbus-*) [ -x "$bin/mbus-serial-scan-secondary" ] && [ -x "$bin/mbus-serial-set-address" ] ||
+            need "libmbus tools (reconfigure the build after scripts/deps.sh)" ;;
+  gateway) command -v mbpoll >/dev/null || need mbpoll
+    $py -c 'import pymodbus' 2>/dev/null || need python3-pymodbus
+    [ -n "$client" ] && [ -x "$client" ] || need libmodbus-dev ;;
+esac
+
+dir=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+export KLEFR_STATE_DIR=$dir
+
+fail() { echo "FAIL: $*"; echo "--- sim stderr:"; tail -20 "$dir/sim.err" 2>/dev/null; exit 1; }
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; echo "ok: $1 = $2"; }
+expect_near() { awk -v g="$2" -v w="$3" -v t="$4" 'BEGIN { d = g - w; if (d < 0) d = -d; exit !(d <= t) }' ||
+  fail "$1: got $2, want $3 +- $4"; echo "ok: $1 = $2"; }
+
+# Run the fleet in real time (masters need it) until the test ends.
+start_fleet() { # FILE extra options...
+  local file=$1; shift
+  "$sim" --fleet "$file" --headless --speed 1 --state-dir "$dir/state" "$@" \
+    >"$dir/sim.out" 2>"$dir/sim.err" &
+  pid=$!
+  for _ in $(seq 200); do
+    grep -q "started in" "$dir/sim.err" 2>/dev/null && [ -e "$dir/state/${link:-mbus}" ] && return 0
+    kill -0 "$pid" 2>/dev/null || fail "klefr-sim --fleet exited"
+    sleep 0.05
+  done
+  fail "the fleet did not open its ports"
+}
+
+case $part in
+mbus-install)
+  # Serial numbers of two deliveries, 1x...... and 2x......: a secondary scan
+  # at 9600 resolves them in two levels (a delivery numbered 21050101..20 would
+  # cost ~70 empty probes of 1.2 s each: realistic, but minutes of CI).
+  $py - "$dir/site.json" <<'PY'
+import json, sys
+meters = []
+for k in range(20):
+    g, d = divmod(k, 10)
+    serial = f"{g + 1}{d}{(k * 7919 + 104729) % 10**6:06d}"
+    meters.append({"id": f"flat-{k + 1:02d}", "model": 6923, "serial": serial,
+                   # its own registers, so a reply can only be its own
+                   "registers": {"active_fwd_kwh": {"t1": 10 + k}}})
+json.dump({"name": "block-b", "lines": [{"id": "mbus", "bus": "mbus", "baud": 9600}],
+           "meters": meters}, open(sys.argv[1], "w"), indent=1)
+PY
+  serials=$($py -c 'import json,sys; print(" ".join(m["serial"] for m in json.load(open(sys.argv[1]))["meters"]))' "$dir/site.json")
+  start_fleet "$dir/site.json"
+  port=$dir/state/mbus
+  # 1. All 20 at primary address 0: found by secondary address.
+  "$bin/mbus-serial-scan-secondary" -b 9600 "$port" >"$dir/scan2.txt" 2>&1 || fail "scan-secondary"
+  cat "$dir/scan2.txt"
+  found=$(grep -c "^Found a device on secondary address" "$dir/scan2.txt" || true)
+  expect_eq "meters found by secondary address" "$found" 20
+  for s in $serials; do
+    grep -q "secondary address ${s}CD250102 " "$dir/scan2.txt" || fail "serial $s not found"
+  done
+  echo "ok: every serial number found (manufacturer INM = CD 25, version 01, medium 02)"
+  # 2. Readdress each to 1..20 by its secondary address.
+  n=0
+  for s in $serials; do
+    n=$((n + 1))
+    out=$("$bin/mbus-serial-set-address" -b 9600 "$port" "${s}CD250102" $n 2>&1) ||
+      fail "set-address $s -> $n: $out"
+    expect_eq "set-address $s" "$out" "Set primary address of device to $n"
+  done
+  # 3. A scan by primary address: 20, each once, no collision.
+  "$bin/mbus-serial-scan" -b 9600 "$port" >"$dir/scan1.txt" 2>&1 || fail "scan"
+  expect_eq "meters found by primary address" "$(grep -c '^Found a M-Bus device at address' "$dir/scan1.txt")" 20
+  expect_eq "addresses" "$(sed -n 's/^Found a M-Bus device at address //p' "$dir/scan1.txt" | tr '\n' ' ')" \
+    "$(seq -s ' ' 1 20) "
+  ! grep -q Collision "$dir/scan1.txt" || fail "a collision: $(grep Collision "$dir/scan1.txt")"
+  echo "ok: no collision"
+  # 4. REQ_UD2 to each: its own serial number and registers.
+  n=0
+  for s in $serials; do
+    n=$((n + 1))
+    xml=$("$bin/mbus-serial-request-data" -b 9600 "$port" $n) || fail "request-data $n"
+    expect_eq "address $n id" "$(sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' <<<"$xml" | head -1)" "$s"
+    # record 0 (total), 10 Wh units: (10 + n - 1) kWh
+    expect_eq "address $n energy (10 Wh)" \
+      "$(sed -n 's:.*<Value>\(.*\)</Value>.*:\1:p' <<<"$xml" | head -1)" "$(((9 + n) * 100))"
+  done
+  ;;
+
+mbus-collision)
+  cat >"$dir/site.json" <<'EOF'
+{"lines": [{"bus": "mbus", "baud": 9600}],
+ "meters": [{"id": "a", "serial": "21050101", "settings": {"mbus_id": 5}},
+            {"id": "b", "serial": "21050102", "settings": {"mbus_id": 5}},
+            {"id": "c", "serial": "21050103", "settings": {"mbus_id": 6}}]}
+EOF
+  start_fleet "$dir/site.json" --trace mbus
+  port=$dir/state/mbus
+  if out=$("$bin/mbus-serial-request-data" -b 9600 "$port" 5 2>&1); then
+    fail "a request to address 5 got a valid reply from two meters: $out"
+  fi
+  echo "ok: a request to address 5 (two meters) gets no valid frame: $(tail -1 <<<"$out")"
+  xml=$("$bin/mbus-serial-request-data" -b 9600 "$port" 6) || fail "request-data 6"
+  expect_eq "address 6 (one meter) id" "$(sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' <<<"$xml" | head -1)" 21050103
+  "$bin/mbus-serial-scan" -b 9600 "$port" >"$dir/scan1.txt" 2>&1 || fail "scan"
+  cat "$dir/scan1.txt"
+  grep -q "^Collision at address 5$" "$dir/scan1.txt" || fail "libmbus saw no collision at address 5"
+  echo "ok: libmbus reports the collision at address 5"
+  expect_eq "found" "$(grep '^Found' "$dir/scan1.txt")" "Found a M-Bus device at address 6"
+  grep -q "a mbus: tx RSP_UD a=5" "$dir/sim.err" && grep -q "b mbus: tx RSP_UD a=5" "$dir/sim.err" ||
+    fail "both meters should have answered the request to 5"
+  echo "ok: both meters answered (their replies collided on the line)"
+  ;;
+
+gateway)
+  link=modbus
+  # 10 meters, Modbus IDs 1..10, each its own voltage and starting energy.
+  $py - "$dir/site.json" <<'PY'
+import json, sys
+meters = [{"id": f"drive-{k:02d}", "model": 6924, "serial": f"3100{k:04d}", "load": f"{220 + k}V,5A",
+           "settings": {"modbus_id": k}, "registers": {"active_fwd_kwh": {"t1": 1000 + k}}}
+          for k in range(1, 11)]
+json.dump({"name": "plant", "lines": [{"id": "modbus", "bus": "rs485", "baud": 9600}],
+           "meters": meters}, open(sys.argv[1], "w"), indent=1)
+PY
+  start_fleet "$dir/site.json" --modbus-gateway tcp:0
+  gw=$(sed -n 's/.*Modbus TCP gateway on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  [ -n "$gw" ] || fail "no gateway line"
+  echo "gateway on port $gw"
+  mbp() { mbpoll -m tcp -p "$gw" -0 -1 "$@" 127.0.0.1; }
+  val() { sed -n 's/^\[[0-9]*\]:[[:space:]]*//p' | head -1; }
+  # The meters measure their first block 0.2 s after power-up: wait for it.
+  for _ in $(seq 50); do
+    v=$(mbp -a 10 -t 4:float -B -r 0x5000 -c 1 2>/dev/null | val) || true
+    awk -v v="${v:-0}" 'BEGIN { exit !(v > 200) }' && break
+    sleep 0.1
+  done
+  for k in $(seq 1 10); do
+    v=$(mbp -a $k -t 4:float -B -r 0x5000 -c 1 | val) || fail "mbpoll id $k voltage"
+    expect_near "id $k voltage" "$v" $((220 + k)) 0.5
+    e=$(mbp -a $k -t 4:float -B -r 0x6000 -c 1 | val) || fail "mbpoll id $k energy"
+    expect_near "id $k total energy (kWh)" "$e" $((1000 + k)) 0.05
+  done
+  if out=$(mbp -a 11 -r 0x5000 -c 2 2>&1); then fail "id 11 answered: $out"; fi
+  grep -q "Target device failed to respond" <<<"$out" || fail "id 11: $out"
+  echo "ok: a missing ID gets exception 0x0B (Target device failed to respond)"
+  # A broadcast write (unit 0): the LCD cycle (0x4010, 30 s) reaches every meter.
+  $py - "$gw" <<'PY' || fail "pymodbus broadcast"
+import sys
+from pymodbus.client import ModbusTcpClient
+c = ModbusTcpClient("127.0.0.1", port=int(sys.argv[1]), timeout=3, broadcast_enable=True)
+assert c.connect()
+c.write_register(0x4010, 0x0030, slave=0)
+c.close()
+PY
+  sleep 0.3 # the gateway waits 100 ms after a broadcast before the next request
+  for k in $(seq 1 10); do
+    expect_eq "id $k LCD cycle after the broadcast" "$(mbp -a $k -r 0x4010 -c 1 -t 4:hex | val)" "0x0030"
+  done
+  # libmodbus's TCP client (tests/mb_client.c) and pymodbus's.
+  expect_near "libmodbus id 7 voltage" "$("$client" "tcp:127.0.0.1:$gw" - - 7 readf 0x5000 2)" 227 0.5
+  if out=$("$client" "tcp:127.0.0.1:$gw" - - 12 read 0x5000 2 2>&1); then fail "libmodbus id 12: $out"; fi
+  grep -q "Target device failed to respond" <<<"$out" || fail "libmodbus id 12: $out"
+  echo "ok: libmodbus sees 0x0B for a missing ID"
+  $py - "$gw" <<'PY' || fail "pymodbus reads"
+import struct, sys
+from pymodbus.client import ModbusTcpClient
+c = ModbusTcpClient("127.0.0.1", port=int(sys.argv[1]), timeout=3)
+assert c.connect()
+for k in range(1, 11):
+    r = c.read_holding_registers(0x5000, 2, slave=k)
+    assert not r.isError(), (k, r)
+    v = struct.unpack(">f", struct.pack(">HH", *r.registers))[0]
+    assert abs(v - (220 + k)) < 0.5, (k, v)
+r = c.read_holding_registers(0x5000, 2, slave=13)
+assert r.isError() and getattr(r, "exception_code", None) == 0x0B, r
+c.close()
+print("ok: pymodbus reads ids 1..10, id 13 gives exception 0x0B")
+PY
+  # Two clients at once: their requests queue at the gateway, each gets its own replies.
+  clients=()
+  for c in 1 2; do
+    ( for k in $(seq 1 10); do mbp -a $k -t 4:float -B -r 0x5000 -c 1 | val; done >"$dir/c$c.txt" ) &
+    clients+=($!)
+  done
+  wait "${clients[@]}" || true
+  for c in 1 2; do
+    expect_eq "client $c, concurrent reads" "$(awk '{printf "%d ", $1 + 0.5}' "$dir/c$c.txt")" \
+      "221 222 223 224 225 226 227 228 229 230 "
+  done
+  ;;
+
+determinism)
+  cat >"$dir/site.json" <<'EOF'
+{"seed": 7,
+ "lines": [{"bus": "mbus"}, {"bus": "rs485"}],
+ "site": {"load": "230V,8A,pf=0.93L,noise=0.2/0.01", "spread": 0.4},
+ "meters": [{"id": "m", "count": 6, "model": 6923}, {"id": "r", "count": 6, "model": 6924,
+             "addresses": "sequential"}, {"id": "p", "model": 6921, "load": "230V,3A"}]}
+EOF
+  run() { "$sim" --fleet "$dir/site.json" --headless --ephemeral --duration 20min "$@" 2>/dev/null; }
+  run >"$dir/a.json" || fail "run a"
+  run >"$dir/b.json" || fail "run b"
+  cmp -s "$dir/a.json" "$dir/b.json" || fail "two runs differ: $(diff "$dir/a.json" "$dir/b.json" | head)"
+  echo "ok: the same file and seed give the same registers ($(grep -c '"id"' "$dir/a.json") meters)"
+  run --seed 8 >"$dir/c.json" || fail "run c"
+  ! cmp -s "$dir/a.json" "$dir/c.json" || fail "another seed gave the same registers"
+  echo "ok: another seed gives other registers"
+  # The spread: the 12 site meters draw different currents.
+  n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len({round(m["measure"]["i"],2) for m in r["meters"]}))' "$dir/a.json")
+  [ "$n" -ge 12 ] || fail "only $n different currents among 13 meters"
+  echo "ok: $n different currents"
+  ;;
+files)
+  root=$(cd "$src/.." && pwd)
+  for f in "$root"/scenarios/fleets/*.json; do
+    [ "$(basename "$f")" = schema.json ] && continue
+    "$sim" --fleet "$f" --modbus-gateway tcp:0 --headless --ephemeral --duration 2min \
+      >"$dir/out.json" 2>"$dir/sim.err" </dev/null ||
+      "$sim" --fleet "$f" --headless --ephemeral --duration 2min >"$dir/out.json" 2>"$dir/sim.err" ||
+      fail "$f does not run: $(cat "$dir/sim.err")"
+    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["meters"]), r["t_s"])' "$dir/out.json")
+    echo "ok: $(basename "$f") runs: $n (meters, seconds)"
+  done
+  while IFS='|' read -r file want mode; do
+    case $file in ''|'#'*) continue ;; esac
+    cd "$root/tests/fleets"
+    set +e
+    "$sim" --fleet "$file" --headless --ephemeral --duration 1 >/dev/null 2>"$dir/err"
+    rc=$?
+    set -e
+    cd - >/dev/null
+    expect_eq "$file: exit status" "$rc" 2
+    expect_eq "$file: message" "$(cat "$dir/err")" "$want"
+  done <"$root/tests/fleets/expected-errors.txt"
+  $py - "$root" <<'PY' || fail "schema"
+import json, sys, glob, os, jsonschema
+root = sys.argv[1]
+schema = json.load(open(os.path.join(root, "scenarios/fleets/schema.json")))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+bad = 0
+for f in sorted(glob.glob(os.path.join(root, "scenarios/fleets/*.json"))):
+    if f.endswith("schema.json"):
+        continue
+    errs = list(v.iter_errors(json.load(open(f))))
+    print(("FAIL: " + errs[0].message) if errs else f"ok: {os.path.basename(f)} matches the schema")
+    bad += bool(errs)
+for line in open(os.path.join(root, "tests/fleets/expected-errors.txt")):
+    if line.startswith("#") or not line.strip():
+        continue
+    name, _, mode = line.rstrip("\n").split("|")
+    if mode != "reject":
+        continue
+    errs = list(v.iter_errors(json.load(open(os.path.join(root, "tests/fleets", name)))))
+    print(f"ok: the schema refuses {name}" if errs else f"FAIL: the schema accepts {name}")
+    bad += not errs
+sys.exit(1 if bad else 0)
+PY
+  # Options of one meter, and fleet options without a fleet.
+  for args in "--model 6923" "--load 230V,5A" "--press R@1"; do
+    set +e
+    "$sim" --fleet "$root/scenarios/fleets/plant-12.json" $args --headless >/dev/null 2>"$dir/err"
+    rc=$?
+    set -e
+    expect_eq "--fleet with $args: exit" "$rc" 2
+  done
+  set +e
+  "$sim" --modbus-gateway tcp:0 --headless --duration 1 >/dev/null 2>"$dir/err"; rc=$?
+  set -e
+  expect_eq "--modbus-gateway without --fleet" "$rc:$(cat "$dir/err")" \
+    "2:klefr-sim: --modbus-gateway needs --fleet
+(try klefr-sim --help)"
+  ;;
+*)
+  fail "unknown part $part"
+  ;;
+esac
+echo "fleet-$part: ok"
