@@ -117,6 +117,16 @@ int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const 
     return 0;
 }
 
+int klefr_scn_whole(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                    double lo, double hi, double *out)
+{
+    if (klefr_scn_number(c, j, path, field, lo, hi, out) < 0)
+        return -1;
+    if (*out != floor(*out))
+        return klefr_scn_fail(c, j, path, field, "must be a whole number");
+    return 0;
+}
+
 int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    bool *out)
 {
@@ -265,7 +275,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
             if (klefr_scn_serial_number(c, f, path, &s->serial) < 0)
                 return -1;
         } else if (!strcmp(k, "seed")) {
-            if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
+            if (klefr_scn_whole(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
                 return -1;
             s->seed = (uint64_t)x;
         } else if (!strcmp(k, "load")) {
@@ -447,7 +457,7 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
             return klefr_scn_fail(c, f, "", with_meters[k], "goes with \"meters\" (docs/fleet.md)");
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "seed"))) {
         double x;
-        if (klefr_scn_number(c, f, "", "seed", 0, 9007199254740992.0, &x) < 0)
+        if (klefr_scn_whole(c, f, "", "seed", 0, 9007199254740992.0, &x) < 0)
             return -1;
         s->seed = (uint64_t)x;
     }

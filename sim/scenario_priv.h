@@ -36,6 +36,9 @@ int klefr_scn_string(klefr_scn_pctx *c, const cJSON *j, const char *path, const 
                      const char **out);
 int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                      double lo, double hi, double *out);
+/* A whole number in lo..hi (a count, a seed, an address: 1.5 is an error, not 1). */
+int klefr_scn_whole(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                    double lo, double hi, double *out);
 int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    bool *out);
 /* One of the NULL-terminated names; *out = its index. */

@@ -148,6 +148,11 @@ START_TEST(errors_name_the_field)
     parse_bad("[1, 2]", "t.json:1: (top level): a scenario is a JSON object");
     parse_bad("{\"timeline\": [{\"duration\": 1,\n \"ramp\": {\"pf\": 0, \"p\": 100}}]}",
               "t.json:2: timeline[0].ramp: a power needs a voltage and a power factor above 0");
+    /* counts, seeds and addresses are whole (the schema says integer; 1.5 was taken as 1) */
+    parse_bad("{\"meter\": {\"seed\": 1.5}}", "t.json:1: meter.seed: must be a whole number");
+    parse_bad("{\"events\": [{\"at\": 1, \"do\": \"modbus_read\", \"name\": \"r\","
+              " \"register\": \"0x5000\", \"count\": 7.5}]}",
+              "t.json:1: events[0].count: must be a whole number");
 }
 END_TEST
 
