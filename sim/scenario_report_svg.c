@@ -347,16 +347,25 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
                     x1, p.y0[k], x2 - x1 + 0.5, PANEL_H);
     }
     /* The timeline's labelled segments above the first panel. */
-    double last_x = -1e9;
+    double last_end = -1e9; /* where the last label drawn ends */
     for (size_t k = 0; k < s->nseg; k++) {
         const klefr_scn_seg *g = &s->seg[k];
         double x = px(&p, (double)g->start_us / 1e6);
-        /* Inside the top of the power panel: a tick and the label, when there is room. */
+        double x_end = k + 1 < s->nseg ? px(&p, (double)s->seg[k + 1].start_us / 1e6) : W - RIGHT;
+        /* Inside the top of the power panel: a tick and the label, when there is room:
+         * at its tick, or after the label before it if that is still over the
+         * segment (a long segment right after short ones keeps its label;
+         * ~7 px a character). */
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", x,
                 TOP, x, TOP + 18);
-        if (g->label[0] && x - last_x > 110 && (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
-            text(f, x + 4, TOP + 14, "start", 12, "#555", g->label);
-            last_x = x;
+        double lx = x + 4 > last_end + 12 ? x + 4 : last_end + 12, w = 0;
+        for (const char *c = g->label; *c; c++)
+            w += (*c & 0xC0) != 0x80 ? 7 : 0;
+        bool own = lx == x + 4; /* at its tick it may run on over the next segment */
+        if (g->label[0] && lx + w <= (own || x_end > W - RIGHT ? W - RIGHT : x_end) &&
+            (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
+            text(f, lx, TOP + 14, "start", 12, "#555", g->label);
+            last_end = lx + w;
         }
     }
     /* Events: a line through the panels; labels in the lane when few. */

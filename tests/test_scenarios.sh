@@ -236,6 +236,23 @@ for y, r in rows.items():
         assert a[1] <= b[0], f"y={y}: '{a[2]}' runs into '{b[2]}'"
 PY
   then ok "the plot's expectation labels do not overlap"; else fail "plot labels overlap"; fi
+  # The timeline's labels: a long segment right after short ones keeps its
+  # label ("charging", 6 h after 10 min and 1 min, was left out), none over another.
+  "$sim" scenario --plot "$tmp/ev.svg" scenarios/ev-charge.json >/dev/null 2>&1
+  "$sim" scenario --plot "$tmp/gq.svg" scenarios/grid-quality.json >/dev/null 2>&1
+  if "$py" - "$tmp/ev.svg" "$tmp/gq.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+for f, want in zip(sys.argv[1:], (["idle", "charging"], ["steady", "drift to 49.5 Hz", "harmonics"])):
+    labels = [(float(t.get("x")), t.text) for t in ET.parse(f).iter(ns + "text")
+              if t.get("fill") == "#555" and t.get("font-size") == "12"]
+    names = [l[1] for l in labels]
+    assert all(w in names for w in want), (f, names)
+    labels.sort()
+    for a, b in zip(labels, labels[1:]):
+        assert a[0] + 6.0 * len(a[1]) <= b[0], f"{f}: '{a[1]}' runs into '{b[1]}'"
+PY
+  then ok "the plot's timeline labels: long segments labelled, none over another"; else fail "plot timeline labels"; fi
   # A WAV recording as a timeline segment (no sidecar FILE.wav.json: its scales
   # given in the segment): the readings and the energy against its truth, exit
   # 0 and nothing on stderr (the missing sidecar was reported as a host failure).
@@ -260,6 +277,29 @@ PY
   [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "1 passed" "$tmp/out" &&
     ok "a WAV replay segment: exit 0, its readings and truth" ||
     fail "WAV segment: exit $rc: $(cat "$tmp/out" "$tmp/err")"
+  # On a terminal (script(1) gives one), a progress bar on stderr: the file's
+  # name (a long path keeps its end), simulated time of the total, speed, ETA;
+  # the same bar for a headless run with --duration.
+  mkdir -p "$tmp/a-folder-with-a-long-name-for-the-progress-bar"
+  cp scenarios/tariff-command-6924.json "$tmp/a-folder-with-a-long-name-for-the-progress-bar/"
+  script -qec "'$sim' scenario '$tmp/a-folder-with-a-long-name-for-the-progress-bar/tariff-command-6924.json' >/dev/null" /dev/null >"$tmp/tty" 2>&1
+  grep -qE '\.\.\.[^ ]*/tariff-command-6924\.json \[[#.]{20}\] [0-9].* / 6h00m  x[0-9]+  ETA ' "$tmp/tty" &&
+    ok "a progress bar on a terminal: the file, time, speed, ETA" || fail "progress bar: $(tr '\r' '\n' <"$tmp/tty" | head -3)"
+  script -qec "'$sim' --headless --ephemeral --duration 2h >/dev/null" /dev/null >"$tmp/tty" 2>&1
+  grep -qE 'klefr-sim \[[#.]{20}\] [0-9].* / 2h00m  x[0-9]+  ETA ' "$tmp/tty" &&
+    ok "the same bar for a headless --duration run" || fail "--duration bar: $(tr '\r' '\n' <"$tmp/tty" | head -3)"
+  # The docs' first scenario and first tour, as a new user copies them, pass.
+  "$py" - "$tmp" <<'PY'
+import re, sys
+for doc, head in (("docs/scenarios.md", "## A first scenario"), ("docs/tours.md", "## A first tour")):
+    t = open(doc).read()
+    m = re.search(r"```json\n(.*?)```", t[t.index(head):], re.S)
+    open(sys.argv[1] + "/first-" + doc[5:-3] + ".json", "w").write(re.sub(r'"\$schema": "[^"]*",', "", m.group(1)))
+PY
+  for f in first-scenarios first-tours; do
+    "$sim" scenario "$tmp/$f.json" >"$tmp/out" 2>&1 && ok "docs: the $f example passes" ||
+      fail "docs: the $f example: $(head -3 "$tmp/out")"
+  done
   # Not a terminal: no progress bar, nothing on stderr.
   "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"
