@@ -9,6 +9,7 @@
 #            Q in the middle stops the tour (exit 0, where it stopped)
 #   record   a session pressed with xdotool under --record plays back as a
 #            scenario to the same LCD states (its LCD checks pass)
+#   projector  on a 1024 x 768 screen the window opens within it
 # usage: test_tours_x11.sh KLEFR_SIM SOURCE_ROOT PART [K M]
 set -uo pipefail
 py=/usr/bin/python3
@@ -227,8 +228,30 @@ record() {
     fail "record: $presses presses, $lcds LCD checks: $(head -c 600 "$rec")"
 }
 
+# On a projector's screen (run under a 1024 x 768 Xvfb): the window opens
+# within it, the whole meter and the controls on screen (it opened at 1120
+# wide, 48 px cut off each side). Q closes it.
+projector() {
+  read -r sw sh < <(xdotool getdisplaygeometry)
+  "$sim" tour --layout present scenarios/tours/s0-rate.json >"$tmp/pr" 2>"$tmp/pr.err" &
+  pid=$!
+  pids+=("$pid")
+  w=$(window_of "$pid") || { fail "projector: no window $w: $(cat "$tmp/pr.err")"; return; }
+  sleep 0.5
+  eval "$(xdotool getwindowgeometry --shell "$w")"
+  if [ "$X" -ge 0 ] && [ "$Y" -ge 0 ] && [ $((X + WIDTH)) -le "$sw" ] && [ $((Y + HEIGHT)) -le "$sh" ]; then
+    ok "the window fits a ${sw}x${sh} screen (${WIDTH}x${HEIGHT} at $X,$Y)"
+  else
+    fail "the window ${WIDTH}x${HEIGHT} at $X,$Y is outside the ${sw}x${sh} screen"
+  fi
+  xdotool windowfocus --sync "$w" >/dev/null 2>&1
+  key "$w" q
+  wait "$pid"
+}
+
 case "$part" in
 steps) steps "${4:-0}" "${5:-1}" ;;
+projector) projector ;;
 controls) controls; next_mid_step ;;
 record) record ;;
 *) echo "unknown part $part"; exit 2 ;;
