@@ -272,11 +272,20 @@ json.dump({"timeline": [{"duration": 2, "load": "230V,5A"},
                       {"at": 8.5, "value": "measure.i", "eq": 5, "tol": 0.05},
                       {"accuracy": "active_fwd_kwh", "tol_pct": 0.1}]}, open(sys.argv[2], "w"))
 PY
-  "$sim" scenario "$tmp/wav.json" >"$tmp/out" 2>"$tmp/err"
+  "$sim" scenario --report "$tmp/wav.r.json" "$tmp/wav.json" >"$tmp/out" 2>"$tmp/err"
   rc=$?
   [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "1 passed" "$tmp/out" &&
     ok "a WAV replay segment: exit 0, its readings and truth" ||
     fail "WAV segment: exit $rc: $(cat "$tmp/out" "$tmp/err")"
+  # Its truth table: no relative error of (almost) nothing (the reactive
+  # registers' residues read 1.4e14 %): null under 1 mWh of truth.
+  "$py" -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['scenarios'][0]['truth']
+assert abs(t[0]['error_pct']) < 0.1, t[0]
+assert all(r['error_pct'] is None or abs(r['error_pct']) < 100 for r in t), t
+assert t[2]['error_pct'] is None, t[2]" "$tmp/wav.r.json" && ok "the report's truth table: error_pct null without truth" ||
+    fail "the truth table: $(cat "$tmp/wav.r.json" | head -c 300)"
   # On a terminal (script(1) gives one), a progress bar on stderr: the file's
   # name (a long path keeps its end), simulated time of the total, speed, ETA;
   # the same bar for a headless run with --duration.
