@@ -286,6 +286,22 @@ assert abs(t[0]['error_pct']) < 0.1, t[0]
 assert all(r['error_pct'] is None or abs(r['error_pct']) < 100 for r in t), t
 assert t[2]['error_pct'] is None, t[2]" "$tmp/wav.r.json" && ok "the report's truth table: error_pct null without truth" ||
     fail "the truth table: $(cat "$tmp/wav.r.json" | head -c 300)"
+  # A meter from an earlier run's state dir (relative to the scenario): its
+  # registers and power-down count at the start; the directory is not changed.
+  mkdir -p "$tmp/sd/state"
+  "$sim" --headless --state-dir "$tmp/sd/state" --duration 30min --load 230V,10A >/dev/null 2>&1
+  sum=$(md5sum <"$tmp/sd/state/eeprom.bin")
+  cat >"$tmp/sd/s.json" <<'EOF'
+{"meter": {"model": 6924, "state_dir": "state"},
+ "timeline": [{"duration": "30min", "load": "230V,10A"}],
+ "expect": [{"at": 1, "value": "energy.active_fwd_kwh", "eq": 1.15, "tol": 0.01},
+            {"value": "energy.active_fwd_kwh", "eq": 2.3, "tol": 0.01},
+            {"value": "power_downs", "eq": 1},
+            {"accuracy": "active_fwd_kwh", "tol_pct": 0.05}]}
+EOF
+  "$sim" scenario "$tmp/sd/s.json" >"$tmp/out" 2>&1 && [ "$(md5sum <"$tmp/sd/state/eeprom.bin")" = "$sum" ] &&
+    ok "meter.state_dir: the registers of the earlier run, the directory unchanged" ||
+    fail "state_dir: $(cat "$tmp/out")"
   # On a terminal (script(1) gives one), a progress bar on stderr: the file's
   # name (a long path keeps its end), simulated time of the total, speed, ETA;
   # the same bar for a headless run with --duration.
