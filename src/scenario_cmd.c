@@ -107,9 +107,12 @@ static void final_fleet_json(void *arg, klefr_scn *s, const struct klefr_sim *co
     cJSON_Delete(j);
 }
 
-/* Files to run: each FILE, and every *.json of each DIR (sorted; not schema.json). */
-static int collect(char **argv, int argc, char ***out, size_t *n)
+/* Files to run: each FILE, and every *.json of each DIR (sorted; not schema.json).
+ * A DIR without one is an error (said here; *empty counts them): a mistyped
+ * folder among others would silently run nothing of it. */
+static int collect(char **argv, int argc, char ***out, size_t *n, int *empty)
 {
+    *empty = 0;
     size_t cap = 16;
     char **list = malloc(cap * sizeof *list);
     *n = 0;
@@ -122,6 +125,7 @@ static int collect(char **argv, int argc, char ***out, size_t *n)
         if (m < 0) {
             list[(*n)++] = strdup(argv[k]);
         } else {
+            size_t before = *n;
             for (int e = 0; e < m; e++) {
                 const char *d = ents[e]->d_name;
                 size_t len = strlen(d);
@@ -142,6 +146,10 @@ static int collect(char **argv, int argc, char ***out, size_t *n)
                 free(ents[e]);
             }
             free(ents);
+            if (list && *n == before) {
+                fprintf(stderr, "%s: no *.json scenario in this folder\n", argv[k]);
+                ++*empty;
+            }
         }
         if (list && *n + 1 >= cap)
             list = realloc(list, (cap *= 2) * sizeof *list);
@@ -250,7 +258,8 @@ int klefr_scenario_main(int argc, char **argv)
         return rc > 0 ? KLEFR_EXIT_OK : KLEFR_EXIT_USAGE;
     char **files;
     size_t nfiles;
-    if (collect(argv + optind, argc - optind, &files, &nfiles) < 0) {
+    int empty;
+    if (collect(argv + optind, argc - optind, &files, &nfiles, &empty) < 0) {
         fprintf(stderr, "klefr-sim scenario: out of memory\n");
         return KLEFR_EXIT_RUNTIME;
     }
@@ -268,7 +277,9 @@ int klefr_scenario_main(int argc, char **argv)
         fprintf(stderr, "klefr-sim scenario: out of memory\n");
         exit_code = KLEFR_EXIT_RUNTIME;
     }
-    if (nfiles == 0) {
+    if (empty)
+        exit_code = KLEFR_EXIT_USAGE;
+    else if (nfiles == 0) {
         fprintf(stderr, "klefr-sim scenario: no *.json scenario found\n");
         exit_code = KLEFR_EXIT_USAGE;
     }

@@ -187,6 +187,12 @@ cli() {
   "$py" -c "
 from junitparser import JUnitXml
 x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 0" && ok "one test suite per scenario" || fail "junit suites"
+  # A folder without scenarios (a typo among others) is refused by name, nothing runs.
+  mkdir -p "$tmp/empty"
+  "$sim" scenario "$tmp/dir" "$tmp/empty" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 2 ] && [ "$(cat "$tmp/err")" = "$tmp/empty: no *.json scenario in this folder" ] && [ ! -s "$tmp/out" ] &&
+    ok "an empty folder: exit 2, named" || fail "empty folder: exit $rc, '$(cat "$tmp/err")' $(head -2 "$tmp/out")"
   # Outputs that cannot be written: exit 1, the run itself still reported.
   "$sim" scenario --report "$tmp/no/such/dir/r.json" scenarios/tariff-command-6924.json >"$tmp/out" 2>"$tmp/err"
   rc=$?
