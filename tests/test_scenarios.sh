@@ -193,6 +193,17 @@ x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 
   rc=$?
   [ "$rc" = 2 ] && [ "$(cat "$tmp/err")" = "$tmp/empty: no *.json scenario in this folder" ] && [ ! -s "$tmp/out" ] &&
     ok "an empty folder: exit 2, named" || fail "empty folder: exit $rc, '$(cat "$tmp/err")' $(head -2 "$tmp/out")"
+  # JUnit suite names from paths with ./, ../ and a leading / are dotted names
+  # without empty parts ("tests.scenarios.......scenarios.x" before).
+  "$sim" scenario --quiet --junit "$tmp/names.xml" ./tests/scenarios/../../scenarios/tariff-command-6923.json \
+    "$root/scenarios/tariff-command-6924.json" >/dev/null 2>&1
+  "$py" - "$tmp/names.xml" "${root#/}" <<'PY' && ok "JUnit suite names: . and .. resolved" || fail "JUnit suite names: $(grep -o 'testsuite name="[^"]*"' "$tmp/names.xml")"
+import sys
+from junitparser import JUnitXml
+names = [s.name for s in JUnitXml.fromfile(sys.argv[1])]
+want = ["scenarios.tariff-command-6923", sys.argv[2].replace("/", ".") + ".scenarios.tariff-command-6924"]
+assert names == want, (names, want)
+PY
   # Outputs that cannot be written: exit 1, the run itself still reported.
   "$sim" scenario --report "$tmp/no/such/dir/r.json" scenarios/tariff-command-6924.json >"$tmp/out" 2>"$tmp/err"
   rc=$?
