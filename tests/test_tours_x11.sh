@@ -28,25 +28,25 @@ if ! command -v xdotool >/dev/null || [ -z "${DISPLAY:-}" ]; then
   exit 77
 fi
 
-# The window of process $1 (its title starts with KLEFR; one at a time), within 30 s.
+# The window of process $1 (its title starts with KLEFR; one at a time), within 90 s (SDL and Xvfb start slowly on a loaded machine).
 window_of() {
   local w
-  for _ in $(seq 300); do
+  for _ in $(seq 900); do
     w=$(xdotool search --onlyvisible --name '^KLEFR' 2>/dev/null | head -1)
     [ -n "$w" ] && { echo "$w"; return 0; }
     kill -0 "$1" 2>/dev/null || { echo "(the process ended)"; return 1; }
     sleep 0.1
   done
-  echo "(none after 30 s; windows: $(xdotool search --name . 2>/dev/null | wc -l))"
+  echo "(none after 90 s; windows: $(xdotool search --name . 2>/dev/null | wc -l))"
   return 1
 }
 
 # A key to the focused window (play focuses it once: a process each key is slow).
 key() { xdotool key "$2" >/dev/null 2>&1; }
 
-# Wait until file $1 has $2 lines matching $3 (20 s).
+# Wait until file $1 has $2 lines matching $3 (60 s).
 wait_lines() {
-  for _ in $(seq 1000); do
+  for _ in $(seq 3000); do
     [ "$(grep -c "$3" "$1")" -ge "$2" ] && return 0
     sleep 0.02
   done
