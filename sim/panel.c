@@ -704,8 +704,15 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     char title[64];
     snprintf(title, sizeof title, "KLEFR %d - digital twin", (int)sim->model);
-    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                              o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
+    /* The default size within the screen (a projector at 1024 x 768 cut the
+     * meter's edge and the speed controls off: the layout fits any size). */
+    int w = o->width > 0 ? o->width : 1120, h = o->height > 0 ? o->height : 768;
+    SDL_Rect ub;
+    if (o->width <= 0 && SDL_GetDisplayUsableBounds(0, &ub) == 0 && ub.w > 0)
+        w = w < ub.w ? w : ub.w;
+    if (o->height <= 0 && SDL_GetDisplayUsableBounds(0, &ub) == 0 && ub.h > 0)
+        h = h < ub.h ? h : ub.h;
+    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (!p->win) {
         snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());

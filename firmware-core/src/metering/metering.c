@@ -38,6 +38,12 @@ void klefr_metering_flush(struct klefr_meter *m, uint64_t t_us)
     klefr_dsp_flush(m, t_us);
 }
 
+uint32_t klefr_meter_pending_samples(const struct klefr_meter *m)
+{
+    const klefr_dsp *d = &m->metering.dsp;
+    return m->powered ? d->first.n + d->s.n + d->nbuf : 0; /* with those held back unsummed */
+}
+
 static int64_t round_pos(double x)
 {
     return x > 0 ? (int64_t)(x + 0.5) : 0;
