@@ -7,7 +7,7 @@ pkgs=(meson ninja-build pkg-config gcc libsdl2-dev libserialport-dev libcjson-de
 test_pkgs=(check libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio
            python3-jsonschema python3-junitparser
            xvfb xauth xdotool
-           clang libclang-rt-14-dev) # the ASan+UBSan suite and the libFuzzer targets
+           clang libclang-rt-14-dev) # firmware-mcu; the ASan+UBSan suite and the libFuzzer targets
 with_tests=false
 [ "${1:-}" = "--test" ] && with_tests=true
 $with_tests && pkgs+=("${test_pkgs[@]}")

@@ -86,35 +86,39 @@ static int by_key(const void *a, const void *b)
     return c ? c : (x->index > y->index) - (x->index < y->index);
 }
 
-/* The first key (in file order) that repeats an earlier key of its object;
- * *first gets that earlier one. cJSON keeps both and its look-ups find the
- * first, so a repeated key would silently lose the value written last. */
-static const cJSON *dup_key(const cJSON *node, const cJSON **first, bool *oom)
+const cJSON *klefr_json_repeat(const cJSON *obj, const cJSON **first, bool *oom)
 {
     const cJSON *found = NULL;
-    if (cJSON_IsObject(node) && node->child && node->child->next) {
-        size_t n = 0;
-        for (const cJSON *c = node->child; c; c = c->next)
-            n++;
-        key_at *k = malloc(n * sizeof *k);
-        if (!k) {
-            *oom = true;
-            return NULL;
-        }
-        n = 0;
-        for (const cJSON *c = node->child; c; c = c->next, n++)
-            k[n] = (key_at){c, n};
-        qsort(k, n, sizeof *k, by_key);
-        size_t best = n;
-        for (size_t i = 1; i < n; i++)
-            if (!strcmp(k[i].item->string, k[i - 1].item->string) && k[i].index < best &&
-                (i == 1 || strcmp(k[i - 1].item->string, k[i - 2].item->string))) {
-                best = k[i].index;
-                found = k[i].item;
-                *first = k[i - 1].item;
-            }
-        free(k);
+    if (!cJSON_IsObject(obj) || !obj->child || !obj->child->next)
+        return NULL;
+    size_t n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next)
+        n++;
+    key_at *k = malloc(n * sizeof *k);
+    if (!k) {
+        *oom = true;
+        return NULL;
     }
+    n = 0;
+    for (const cJSON *c = obj->child; c; c = c->next, n++)
+        k[n] = (key_at){c, n};
+    qsort(k, n, sizeof *k, by_key);
+    size_t best = n;
+    for (size_t i = 1; i < n; i++)
+        if (!strcmp(k[i].item->string, k[i - 1].item->string) && k[i].index < best &&
+            (i == 1 || strcmp(k[i - 1].item->string, k[i - 2].item->string))) {
+            best = k[i].index;
+            found = k[i].item;
+            *first = k[i - 1].item;
+        }
+    free(k);
+    return found;
+}
+
+/* klefr_json_repeat over node and everything in it, in file order. */
+static const cJSON *dup_key(const cJSON *node, const cJSON **first, bool *oom)
+{
+    const cJSON *found = klefr_json_repeat(node, first, oom);
     for (const cJSON *c = node->child; c && !found && !*oom; c = c->next)
         found = dup_key(c, first, oom);
     return found;

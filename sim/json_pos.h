@@ -10,6 +10,7 @@
 #define KLEFR_SIM_JSON_POS_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct {
@@ -39,6 +40,12 @@ int klefr_text_line(const char *text, const char *at);
  * to be freed; NULL with "path: why" in err (errno kept when it cannot be
  * opened, so a caller can tell a missing file). */
 char *klefr_text_file_read(const char *path, char *err, size_t errlen);
+
+/* The first key of object obj (in file order) that repeats an earlier key
+ * of it, *first that earlier one; NULL if none (or *oom). cJSON keeps both
+ * and its look-ups find the first, so the value written last would be lost
+ * without a word. */
+const cJSON *klefr_json_repeat(const cJSON *obj, const cJSON **first, bool *oom);
 
 /* 0, or -1 with "name:line: duplicate key ..." in err: an object of root
  * repeats a key (cJSON keeps both and finds the first: the value written

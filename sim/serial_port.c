@@ -64,9 +64,13 @@ static uint8_t err_flag(const klefr_serial *s)
 int klefr_serial_read(klefr_serial *s, uint8_t *data, uint8_t *flags, size_t cap)
 {
     uint8_t raw[512];
-    if (cap > sizeof raw)
-        cap = sizeof raw; /* at most one output character per input byte */
-    ssize_t r = read(s->fd, raw, cap);
+    if (cap < 2)
+        return 0;
+    /* At most one character per byte read, plus an FF held back by the last
+     * read when the byte after it turns out not to be a marker. */
+    if (cap > sizeof raw + 1)
+        cap = sizeof raw + 1;
+    ssize_t r = read(s->fd, raw, cap - 1);
     if (r < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
     return (int)klefr_parmrk_decode(&s->mrk, raw, (size_t)r, data, flags, err_flag(s));

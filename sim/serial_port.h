@@ -18,8 +18,9 @@ typedef struct {
     uint8_t state; /* 0: plain, 1: after FF, 2: after FF 00 */
 } klefr_parmrk;
 
-/* Decode n bytes read from a PARMRK tty into out/flags (room for n each);
- * returns how many characters came out. err is the flag a marked character
+/* Decode n bytes read from a PARMRK tty into out/flags (room for n + 1
+ * each: an FF held back by the last call comes out with a first byte that is
+ * not a marker); returns how many characters came out. err is the flag a marked character
  * gets (Linux marks parity and framing errors alike: the caller passes
  * KLEFR_RX_ERR_PARITY when the port uses parity, else FRAMING); a break
  * (FF 00 00) is a 00 with KLEFR_RX_ERR_FRAMING. */
@@ -40,7 +41,7 @@ int klefr_serial_open(klefr_serial *s, const char *name, const klefr_uart_cfg *c
 /* Apply the settings if they differ from the port's (waits for output to drain). */
 int klefr_serial_config(klefr_serial *s, const klefr_uart_cfg *cfg);
 /* Read what is there (non-blocking): characters into data, their error
- * flags into flags (room for cap each). Returns the count, 0 if none, -1 on
+ * flags into flags (room for cap each, cap >= 2). Returns the count, 0 if none, -1 on
  * error. */
 int klefr_serial_read(klefr_serial *s, uint8_t *data, uint8_t *flags, size_t cap);
 /* Write n bytes (non-blocking; returns how many went, -1 on error). */

@@ -286,11 +286,12 @@ int main(int argc, char **argv)
     popts.line_timing = a.opt.line_timing;
     popts.check_baud = a.opt.baud_check != 0;
     popts.speed = &a.loop.speed;
-    if (a.opt.have_speed && a.opt.speed == 0 &&
-        (popts.path[KLEFR_PORT_BUS] || popts.path[KLEFR_PORT_IR])) {
-        fprintf(stderr, "klefr-sim: --speed max with a serial port: the line keeps its timing in "
+    /* Asked for, or the default of a headless run with an end. */
+    if (a.loop.speed == 0 && (popts.path[KLEFR_PORT_BUS] || popts.path[KLEFR_PORT_IR])) {
+        fprintf(stderr, "klefr-sim: --speed max%s with a serial port: the line keeps its timing in "
                         "virtual time, but a master on the host runs in real time and will time "
-                        "out; use --speed 1 to talk to it\n");
+                        "out; use --speed 1 to talk to it\n",
+                a.opt.have_speed ? "" : " (the default of a headless run with an end)");
         popts.speed = NULL; /* said once */
     }
     if (a.opt.trace_modbus || a.opt.trace_mbus || a.opt.trace_iec) {

@@ -53,6 +53,10 @@ if [ "$part" = basic ]; then
   expect_exit 1 "tcp:192.0.2.1:0" -- --headless --ephemeral --modbus-port tcp:192.0.2.1:0 --duration 1
   expect_exit 0 "--speed max with a serial port" -- --headless --ephemeral --speed max \
     --modbus-port tcp:0 --duration 1
+  # max is also the default of a headless run with an end: a user polling
+  # the port for the hour asked would see it close at once without a word
+  expect_exit 0 "--speed max (the default of a headless run with an end) with a serial port" -- \
+    --headless --ephemeral --ir-port tcp:0 --duration 1h
   # A bad --press is a usage error found before any state is touched.
   expect_exit 2 "--press 'R@inf'" -- --headless --state-dir "$tmp/press-state" --press R@inf --duration 1
   [ ! -e "$tmp/press-state" ] && ok "a bad --press creates no state directory" ||
@@ -186,6 +190,9 @@ with open('$tmp/rec.csv','w') as f:
   else
     fail "SIGINT: exit $rc, $(cat "$tmp/sig.err") $(head -c 200 "$tmp/sig.out")"
   fi
+
+  # Two runs on one link path: test_cli.sh inputs (the second leaves the
+  # first one's link alone; the first's stop removes only its own).
 fi
 
 if [ "$part" = persist ]; then

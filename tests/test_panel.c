@@ -718,6 +718,31 @@ START_TEST(scope_and_phasors_show_a_supply_cut)
 }
 END_TEST
 
+#define OVERLOAD 0xff5a4e /* "ADC OVERLOAD" on the readings card */
+
+/* A load beyond the ADC's full scale (a 300 A sine: 424 A peak against
+ * 400 A) shows ADC OVERLOAD while it clips and for a second after. */
+START_TEST(adc_overload_shown_while_clipping)
+{
+    open_panel();
+    klefr_sim_run_until(&sim, 1000000);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, OVERLOAD), 0);
+    klefr_load l = synth.load;
+    l.i_rms = 300;
+    klefr_synth_set_load(&synth, &l);
+    klefr_sim_run_until(&sim, 1500000);
+    ck_assert_uint_gt(synth.afe.clipped, 0);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_NONE, 0, OVERLOAD), 40);
+    l.i_rms = 100; /* 141 A peak: inside the range again */
+    klefr_synth_set_load(&synth, &l);
+    klefr_sim_run_until(&sim, 2000000);
+    ck_assert_int_gt(pixels_like(KLEFR_CTL_NONE, 0, OVERLOAD), 40);
+    klefr_sim_run_until(&sim, 3000000);
+    ck_assert_int_eq(pixels_like(KLEFR_CTL_NONE, 0, OVERLOAD), 0);
+    close_panel();
+}
+END_TEST
+
 static int navs[3];
 
 static void on_nav(void *arg, klefr_panel_nav nav)
@@ -903,6 +928,7 @@ int main(void)
     tcase_add_test(tc, scripted_press_animates_button_and_ring);
     tcase_add_test(tc, restore_with_tariff_input_on_is_t2);
     tcase_add_test(tc, scope_and_phasors_show_a_supply_cut);
+    tcase_add_test(tc, adc_overload_shown_while_clipping);
     tcase_add_test(tc, trainer_overlay_nav_and_step_mode);
     tcase_add_test(tc, recorder_writes_the_session_as_a_scenario);
     suite_add_tcase(s, tc);

@@ -330,17 +330,26 @@ END_TEST
  * escapes a received FF as FF FF once INPCK + PARMRK are on; the decoder
  * gives one FF back. (A pty cannot produce a parity error: that marker is
  * covered by the test above.) */
-START_TEST(parmrk_on_a_pty)
+/* A pty pair: *m the master's side, the slave (raw, non-blocking) returned,
+ * as a real port's fd. */
+static int raw_pty(int *m)
 {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(m, 0);
-    ck_assert_int_eq(grantpt(m) | unlockpt(m), 0);
-    int s = open(ptsname(m), O_RDWR | O_NOCTTY | O_NONBLOCK);
+    *m = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(*m, 0);
+    ck_assert_int_eq(grantpt(*m) | unlockpt(*m), 0);
+    int s = open(ptsname(*m), O_RDWR | O_NOCTTY | O_NONBLOCK);
     ck_assert_int_ge(s, 0);
     struct termios t;
     tcgetattr(s, &t);
     cfmakeraw(&t);
     tcsetattr(s, TCSANOW, &t);
+    return s;
+}
+
+START_TEST(parmrk_on_a_pty)
+{
+    int m, s = raw_pty(&m);
+    struct termios t;
     ck_assert_int_eq(klefr_serial_mark_errors(s), 0);
     tcgetattr(s, &t);
     ck_assert(t.c_iflag & INPCK);
@@ -358,6 +367,37 @@ START_TEST(parmrk_on_a_pty)
     ck_assert_int_eq(n, 3);
     ck_assert(!memcmp(d, "\x31\xff\x32", 3));
     ck_assert(!f[0] && !f[1] && !f[2]);
+    close(s);
+    close(m);
+}
+END_TEST
+
+/* An FF at the end of one read waits for the next byte to know whether it
+ * is a marker; when it is not (bytes that came before PARMRK was on), both
+ * come out with the next read: one character more than that read's bytes.
+ * klefr_serial_read must leave room for it (it wrote cap + 1). */
+START_TEST(parmrk_read_stays_within_cap)
+{
+    int m, s = raw_pty(&m); /* no PARMRK: an FF comes as it is */
+    klefr_serial ser = {.fd = s, .applied = {9600, 8, KLEFR_PARITY_NONE, 1}};
+    struct pollfd pf = {.fd = s, .events = POLLIN};
+    uint8_t d[32], f[32], got[32];
+    size_t n = 0;
+    ck_assert_int_eq(write(m, "\xff", 1), 1);
+    ck_assert_int_eq(poll(&pf, 1, 2000), 1);
+    ck_assert_int_eq(klefr_serial_read(&ser, d, f, 8), 0); /* the FF is held */
+    ck_assert_int_eq(write(m, "ABCDEFGHIJ", 10), 10);
+    while (n < 11 && poll(&pf, 1, 2000) == 1) {
+        memset(d, 0xEE, sizeof d);
+        int r = klefr_serial_read(&ser, d, f, 8);
+        ck_assert_int_ge(r, 0);
+        ck_assert_int_le(r, 8);
+        ck_assert_uint_eq(d[8], 0xEE); /* nothing written past cap */
+        memcpy(got + n, d, (size_t)r);
+        n += (size_t)r;
+    }
+    ck_assert_uint_eq(n, 11);
+    ck_assert(!memcmp(got, "\xff" "ABCDEFGHIJ", 11));
     close(s);
     close(m);
 }
@@ -450,6 +490,7 @@ int main(void)
     TCase *ts = tcase_create("serial");
     tcase_add_test(ts, parmrk_markers_become_flags);
     tcase_add_test(ts, parmrk_on_a_pty);
+    tcase_add_test(ts, parmrk_read_stays_within_cap);
     suite_add_tcase(s, ts);
     TCase *tr = tcase_create("random");
     tcase_add_test(tr, rfc2217_takes_any_bytes);
