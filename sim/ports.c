@@ -232,9 +232,18 @@ static void pty_flush(hport *h)
     write_all(h, h->fd, h->out, n);
 }
 
+/* A master opened the pty: it starts with nothing from before. */
+static void pty_opened(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    klefr_pty_take_open(&h->pty);
+}
+
 static void pty_ready(void *arg, uint64_t t_us)
 {
     hport *h = arg;
+    klefr_pty_take_open(&h->pty); /* an open not yet seen comes before its bytes */
     uint8_t buf[4096];
     ssize_t n = read(h->fd, buf, sizeof buf);
     if (n <= 0)
@@ -526,7 +535,9 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
     }
     klefr_line_follow(h->ep, h->ref, follow);
     h->set_cfg = c;
-    if (klefr_world_add_fd(h->world, h->fd, ready, h)) {
+    if (klefr_world_add_fd(h->world, h->fd, ready, h) ||
+        (h->kind == T_PTY && h->pty.watch_fd >= 0 &&
+         klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h))) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }
@@ -601,6 +612,8 @@ void klefr_hostport_close(klefr_hostport *h)
             client_close(h, c);
     if (h->fd >= 0)
         klefr_world_remove_fd(h->world, h->fd);
+    if (h->kind == T_PTY && h->pty.watch_fd >= 0)
+        klefr_world_remove_fd(h->world, h->pty.watch_fd);
     if (h->ep)
         klefr_line_detach(h->ep);
     h->ep = NULL;

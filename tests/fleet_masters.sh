@@ -12,7 +12,8 @@
 #   gateway       10 meters (6924) on RS-485 behind --modbus-gateway: mbpoll -m tcp
 #                 reads each one's voltage and energy, a missing ID gives 0x0B, a
 #                 broadcast (unit 0, pymodbus) reaches all; libmodbus's and pymodbus's
-#                 TCP clients read too; two clients at once
+#                 TCP clients read too; two clients at once; an RTU master on the
+#                 line's pty (<state-dir>/modbus) beside the gateway
 #   determinism   the same file and seed give the same registers; another seed not
 #   files         the examples in scenarios/fleets run and match the JSON Schema; every
 #                 malformed file in tests/fleets gives its one error line and exit 2;
@@ -202,6 +203,11 @@ assert r.isError() and getattr(r, "exception_code", None) == 0x0B, r
 c.close()
 print("ok: pymodbus reads ids 1..10, id 13 gives exception 0x0B")
 PY
+  # The line's own link (<state-dir>/modbus, where one meter's port sits): an
+  # RTU master opening it after all that gateway traffic reads only its reply.
+  v=$(mbpoll -m rtu -b 9600 -P even -a 3 -t 4:float -B -0 -r 0x5000 -c 1 -1 "$dir/state/modbus" | val) ||
+    fail "mbpoll -m rtu on the line's pty"
+  expect_near "id 3 voltage over the line's pty, after the gateway's traffic" "$v" 223 0.5
   # Two clients at once: their requests queue at the gateway, each gets its own replies.
   clients=()
   for c in 1 2; do
