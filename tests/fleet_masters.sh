@@ -17,7 +17,8 @@
 #   determinism   the same file and seed give the same registers; another seed not
 #   files         the examples in scenarios/fleets run and match the JSON Schema; every
 #                 malformed file in tests/fleets gives its one error line and exit 2;
-#                 options that need --fleet, or do not go with it, exit 2
+#                 options that need --fleet, or do not go with it, exit 2; the
+#                 --speed max warnings as for one meter
 # Exit 77 (skip) only when a master is not installed (scripts/deps.sh installs them).
 set -euo pipefail
 part=$1 sim=$2 src=$3 bin=${4:-} client=${5:-}
@@ -296,6 +297,33 @@ PY
     set -e
     expect_eq "--fleet with $args: exit" "$rc" 2
   done
+  # --speed max (asked for, or the default of a headless run with an end)
+  # with ports the file or the command line named: a warning at the start, as
+  # for one meter (test_cli.sh); the default ptys only when a master talks.
+  speed_warn() { # WANT (a substring, or "" for none) ARGS...
+    local want=$1; shift
+    "$sim" --fleet "$root/scenarios/fleets/$1" --headless --ephemeral "${@:2}" >/dev/null 2>"$dir/err" ||
+      fail "$*: $(cat "$dir/err")"
+    local got; got=$(grep -o -- '--speed max.* with a fleet.s ports' "$dir/err" || true)
+    expect_eq "$* -> the start warning" "$got" "$want"
+  }
+  speed_warn "--speed max (the default of a headless run with an end) with a fleet's ports" \
+    plant-12.json --modbus-gateway tcp:0 --duration 1
+  speed_warn "--speed max with a fleet's ports" plant-12.json --modbus-gateway tcp:0 --speed max --duration 1
+  speed_warn "--speed max (the default of a headless run with an end) with a fleet's ports" \
+    building-24.json --mbus-port rfc2217:0 --duration 1
+  speed_warn "" building-24.json --duration 1
+  speed_warn "" plant-12.json --modbus-gateway tcp:0 --speed 1 --duration 0.1
+  "$sim" --fleet "$root/scenarios/fleets/building-24.json" --headless --state-dir "$dir/spd" --speed max \
+    >/dev/null 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 200); do [ -e "$dir/spd/mbus" ] && break; sleep 0.05; done
+  printf '\x10\x40\xfd\x3d\x16' >"$dir/spd/mbus"
+  for _ in $(seq 200); do grep -q "a master is talking" "$dir/err" && break; sleep 0.05; done
+  kill "$pid"; wait "$pid" || true; pid=
+  grep -q "mbus: a master is talking while the clock runs flat out" "$dir/err" ||
+    fail "no warning when a master talks at --speed max: $(cat "$dir/err")"
+  echo "ok: the default pty at --speed max: a warning when a master talks"
   set +e
   "$sim" --modbus-gateway tcp:0 --headless --duration 1 >/dev/null 2>"$dir/err"; rc=$?
   set -e
