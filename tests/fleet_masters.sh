@@ -15,6 +15,9 @@
 #                 TCP clients read too; two clients at once; an RTU master on the
 #                 line's pty (<state-dir>/modbus) beside the gateway
 #   determinism   the same file and seed give the same registers; another seed not
+#   window        (under xvfb-run) the window with libmbus on the M-bus line and
+#                 mbpoll through the gateway; Tab and P in the window cut the
+#                 supply of the meter the list moved to, not another's
 #   files         the examples in scenarios/fleets run and match the JSON Schema; every
 #                 malformed file in tests/fleets gives its one error line and exit 2;
 #                 options that need --fleet, or do not go with it, exit 2; the
@@ -26,6 +29,10 @@ py=/usr/bin/python3
 
 need() { echo "SKIP: $1 not installed (scripts/deps.sh installs it)"; exit 77; }
 case $part in
+  window) [ -n "${DISPLAY:-}" ] || need "a display (run under xvfb-run)"
+    command -v xdotool >/dev/null || need xdotool
+    command -v mbpoll >/dev/null || need mbpoll
+    [ -x "$bin/mbus-serial-scan-secondary" ] || need "libmbus tools" ;;
   mbus-*) [ -x "$bin/mbus-serial-scan-secondary" ] && [ -x "$bin/mbus-serial-set-address" ] ||
             need "libmbus tools (reconfigure the build after scripts/deps.sh)" ;;
   gateway) command -v mbpoll >/dev/null || need mbpoll
@@ -330,6 +337,63 @@ PY
   expect_eq "--modbus-gateway without --fleet" "$rc:$(cat "$dir/err")" \
     "2:klefr-sim: --modbus-gateway needs --fleet
 (try klefr-sim --help)"
+  ;;
+window)
+  # The window (run under xvfb-run -a): real masters on both lines while it
+  # paces the fleet, and its meter list choosing which meter the panel's
+  # controls reach: Tab to flat-02, P cuts its supply, and libmbus finds it
+  # silent while flat-01 and flat-03 answer.
+  cat >"$dir/site.json" <<'EOF'
+{"name": "window", "lines": [{"bus": "mbus", "baud": 9600}, {"bus": "rs485", "baud": 9600}],
+ "meters": [{"id": "flat", "count": 3, "model": 6923, "serial": "21050101"},
+            {"id": "drive", "count": 2, "model": 6924, "load": "225V,4A",
+             "settings": {"modbus_id": 1}, "addresses": "sequential"}]}
+EOF
+  unset SDL_VIDEODRIVER
+  "$sim" --fleet "$dir/site.json" --state-dir "$dir/state" --show flat-01 --modbus-gateway tcp:0 \
+    >"$dir/sim.out" 2>"$dir/sim.err" &
+  pid=$!
+  for _ in $(seq 200); do
+    grep -q "started in" "$dir/sim.err" 2>/dev/null && [ -e "$dir/state/mbus" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "klefr-sim --fleet exited"
+    sleep 0.05
+  done
+  win=$(xdotool search --sync --onlyvisible --name '^KLEFR 6923' | head -1)
+  [ -n "$win" ] || fail "no window"
+  echo "ok: the window is up"
+  port=$dir/state/mbus
+  "$bin/mbus-serial-scan-secondary" -b 9600 "$port" >"$dir/scan2.txt" 2>&1 || fail "scan-secondary"
+  expect_eq "meters found by secondary address" \
+    "$(grep -c '^Found a device on secondary address' "$dir/scan2.txt" || true)" 3
+  for n in 1 2 3; do
+    out=$("$bin/mbus-serial-set-address" -b 9600 "$port" "2105010${n}CD250102" $n 2>&1) ||
+      fail "set-address $n: $out"
+  done
+  id_at() { "$bin/mbus-serial-request-data" -b 9600 "$port" "$1" 2>/dev/null |
+              sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' | head -1; }
+  for n in 1 2 3; do expect_eq "address $n" "$(id_at $n)" "2105010$n"; done
+  gw=$(sed -n 's/.*Modbus TCP gateway on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  for k in 1 2; do
+    v=$(mbpoll -m tcp -p "$gw" -0 -1 -a $k -t 4:float -B -r 0x5000 -c 1 127.0.0.1 |
+          sed -n 's/^\[[0-9]*\]:[[:space:]]*//p')
+    expect_near "drive $k voltage through the gateway" "${v:-0}" 225 0.5
+  done
+  # Tab: the next meter of the list (flat-02); P: its supply off.
+  xdotool windowactivate --sync "$win" >/dev/null 2>&1 || true
+  xdotool key --window "$win" Tab
+  sleep 0.3
+  xdotool key --window "$win" p
+  for _ in $(seq 40); do [ -z "$(id_at 2)" ] && break; sleep 0.25; done
+  expect_eq "flat-02 after Tab and P (its supply cut)" "$(id_at 2)" ""
+  expect_eq "flat-01, untouched" "$(id_at 1)" 21050101
+  expect_eq "flat-03, untouched" "$(id_at 3)" 21050103
+  xdotool key --window "$win" p # and back
+  for _ in $(seq 40); do [ -n "$(id_at 2)" ] && break; sleep 0.25; done
+  expect_eq "flat-02 with its supply back" "$(id_at 2)" 21050102
+  kill "$pid"; wait "$pid" || true; pid=
+  expect_eq "power-downs of flat-01..03 (the stop; flat-02 also its cut)" \
+    "$($py -c 'import json,sys; print(*(m["power_downs"] for m in json.load(open(sys.argv[1]))["meters"][:3]))' "$dir/sim.out")" \
+    "1 2 1"
   ;;
 *)
   fail "unknown part $part"
