@@ -14,7 +14,8 @@
 #                 broadcast (unit 0, pymodbus) reaches all; libmodbus's and pymodbus's
 #                 TCP clients read too; two clients at once; an RTU master on the
 #                 line's pty (<state-dir>/modbus) beside the gateway
-#   determinism   the same file and seed give the same registers; another seed not
+#   determinism   the same file and seed give the same registers; another seed not;
+#                 each meter its load (a share of the site profile, its own profile or load)
 #   window        (under xvfb-run) the window with libmbus on the M-bus line and
 #                 mbpoll through the gateway; Tab and P in the window cut the
 #                 supply of the meter the list moved to, not another's
@@ -249,6 +250,23 @@ EOF
   n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len({round(m["measure"]["i"],2) for m in r["meters"]}))' "$dir/a.json")
   [ "$n" -ge 12 ] || fail "only $n different currents among 13 meters"
   echo "ok: $n different currents"
+  # Each meter its load: a share of the site's profile, its own profile, its
+  # own constant load.
+  root=$(cd "$src/.." && pwd)
+  cat >"$dir/loads.json" <<EOF
+{"site": {"profile": "$root/scenarios/profiles/household-day.json"}, "lines": [{"bus": "mbus"}],
+ "meters": [{"id": "whole", "model": 6923}, {"id": "half", "model": 6923, "share": 0.5},
+            {"id": "own", "model": 6921, "profile": "$root/scenarios/profiles/household-day.json"},
+            {"id": "fixed", "model": 6922, "load": "230V,5A,pf=1"}]}
+EOF
+  "$sim" --fleet "$dir/loads.json" --headless --ephemeral --duration 8h >"$dir/loads.out" 2>/dev/null ||
+    fail "loads run"
+  read -r whole half own fixed < <($py -c 'import json,sys
+print(*(m["energy"]["active_fwd_kwh"]["total"] for m in json.load(open(sys.argv[1]))["meters"]))' "$dir/loads.out")
+  awk -v w="$whole" 'BEGIN { exit !(w > 1) }' || fail "the site profile's 8 h: $whole kWh"
+  expect_near "a share of 0.5 of the site's profile (kWh)" "$half" "$(awk -v w="$whole" 'BEGIN { print w / 2 }')" 0.01
+  expect_near "its own profile, the same as the site's (kWh)" "$own" "$whole" 0.01
+  expect_near "its own 230 V 5 A for 8 h (kWh)" "$fixed" 9.2 0.01
   ;;
 files)
   root=$(cd "$src/.." && pwd)
