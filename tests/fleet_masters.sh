@@ -16,6 +16,9 @@
 #                 line's pty (<state-dir>/modbus) beside the gateway
 #   determinism   the same file and seed give the same registers; another seed not;
 #                 each meter its load (a share of the site profile, its own profile or load)
+#   lines         two M-bus lines (pty, tcp:) and two RS-485 lines (pty, rfc2217:),
+#                 the same addresses on each: libmbus, mbpoll and pymodbus reach
+#                 only their line's meters
 #   window        (under xvfb-run) the window with libmbus on the M-bus line and
 #                 mbpoll through the gateway; Tab and P in the window cut the
 #                 supply of the meter the list moved to, not another's
@@ -30,6 +33,9 @@ py=/usr/bin/python3
 
 need() { echo "SKIP: $1 not installed (scripts/deps.sh installs it)"; exit 77; }
 case $part in
+  lines) [ -x "$bin/mbus-tcp-request-data" ] || need "libmbus tools"
+    command -v mbpoll >/dev/null || need mbpoll
+    $py -c 'import pymodbus, serial' 2>/dev/null || need "python3-pymodbus, python3-serial" ;;
   window) [ -n "${DISPLAY:-}" ] || need "a display (run under xvfb-run)"
     command -v xdotool >/dev/null || need xdotool
     command -v mbpoll >/dev/null || need mbpoll
@@ -355,6 +361,54 @@ PY
   expect_eq "--modbus-gateway without --fleet" "$rc:$(cat "$dir/err")" \
     "2:klefr-sim: --modbus-gateway needs --fleet
 (try klefr-sim --help)"
+  ;;
+lines)
+  # Two lines of each kind, each with its own transport, the same addresses
+  # on every line: a master on one line reaches only that line's meters.
+  cat >"$dir/site.json" <<'EOF'
+{"name": "lines",
+ "lines": [{"id": "mb-a", "bus": "mbus", "baud": 9600},
+           {"id": "mb-b", "bus": "mbus", "baud": 2400, "port": "tcp:0"},
+           {"id": "rs-a", "bus": "rs485", "baud": 9600},
+           {"id": "rs-b", "bus": "rs485", "baud": 4800, "parity": "even", "port": "rfc2217:0"}],
+ "meters": [{"id": "a", "count": 2, "line": "mb-a", "serial": "11000001",
+             "settings": {"mbus_id": 1}, "addresses": "sequential"},
+            {"id": "b", "count": 2, "line": "mb-b", "serial": "12000001",
+             "settings": {"mbus_id": 1}, "addresses": "sequential"},
+            {"id": "r", "count": 2, "line": "rs-a", "serial": "13000001", "addresses": "sequential"},
+            {"id": "s", "count": 2, "line": "rs-b", "serial": "14000001", "addresses": "sequential"}]}
+EOF
+  link=mb-a start_fleet "$dir/site.json"
+  [ -e "$dir/state/rs-a" ] || fail "no link for rs-a"
+  tcp=$(sed -n 's/^mb-b: tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  rfc=$(sed -n 's/^rs-b: rfc2217 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  [ -n "$tcp" ] && [ -n "$rfc" ] || fail "ports: $(cat "$dir/sim.err")"
+  id_of() { sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' | head -1; }
+  for n in 1 2; do
+    expect_eq "mb-a (pty, 9600) address $n" \
+      "$("$bin/mbus-serial-request-data" -b 9600 "$dir/state/mb-a" $n | id_of)" "1100000$n"
+    expect_eq "mb-b (tcp, 2400) address $n" \
+      "$("$bin/mbus-tcp-request-data" 127.0.0.1 "$tcp" $n | id_of)" "1200000$n"
+  done
+  expect_eq "mb-b by secondary address" \
+    "$("$bin/mbus-tcp-request-data" 127.0.0.1 "$tcp" 12000002CD250102 | id_of)" 12000002
+  # The serial number registers (0x4000, BCD): r-0k on rs-a, s-0k on rs-b.
+  for n in 1 2; do
+    expect_eq "rs-a (pty, 9600 8E1) id $n serial" \
+      "$(mbpoll -m rtu -b 9600 -P even -a $n -t 4:hex -0 -1 -r 0x4000 -c 2 "$dir/state/rs-a" |
+         sed -n 's/^\[[0-9]*\]:[[:space:]]*0x//p' | tr -d '\n')" "1300000$n"
+  done
+  $py - "$rfc" <<'PY' || fail "pymodbus over rfc2217"
+import sys
+from pymodbus.client import ModbusSerialClient
+c = ModbusSerialClient(port=f"rfc2217://127.0.0.1:{sys.argv[1]}", baudrate=4800, parity="E", timeout=2)
+assert c.connect()
+for k in (1, 2):
+    r = c.read_holding_registers(0x4000, 2, slave=k)
+    assert not r.isError(), (k, r)
+    assert "%04x%04x" % tuple(r.registers) == f"1400000{k}", r.registers
+print("ok: rs-b (rfc2217, 4800 8E1): ids 1 and 2 are s-01 and s-02")
+PY
   ;;
 window)
   # The window (run under xvfb-run -a): real masters on both lines while it
