@@ -310,14 +310,16 @@ static int print_report(fleet_app *a, const char *end)
 {
     klefr_fleet *f = a->fleet;
     cJSON *j = cJSON_CreateObject();
-    cJSON *ms = j ? cJSON_AddArrayToObject(j, "meters") : NULL;
+    if (!j)
+        return -1;
+    cJSON_AddStringToObject(j, "fleet", a->spec->name); /* first: a person reads the head */
+    cJSON_AddNumberToObject(j, "t_s", (double)f->world.t_us / 1e6);
+    cJSON_AddStringToObject(j, "end", end);
+    cJSON *ms = cJSON_AddArrayToObject(j, "meters");
     if (!ms) {
         cJSON_Delete(j);
         return -1;
     }
-    cJSON_AddStringToObject(j, "fleet", a->spec->name);
-    cJSON_AddNumberToObject(j, "t_s", (double)f->world.t_us / 1e6);
-    cJSON_AddStringToObject(j, "end", end);
     for (size_t k = 0; k < f->nmeters; k++) {
         const klefr_fleet_meter_spec *m = f->meters[k].spec;
         cJSON *o = cJSON_CreateObject();

@@ -282,7 +282,10 @@ files)
       >"$dir/out.json" 2>"$dir/sim.err" </dev/null ||
       "$sim" --fleet "$f" --headless --ephemeral --duration 2min >"$dir/out.json" 2>"$dir/sim.err" ||
       fail "$f does not run: $(cat "$dir/sim.err")"
-    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["meters"]), r["t_s"])' "$dir/out.json")
+    # the report's head first (docs/fleet.md), then the meters
+    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert list(r) == ["fleet", "t_s", "end", "meters"], list(r)
+print(len(r["meters"]), r["t_s"])' "$dir/out.json") || fail "$f: the report: $(cat "$dir/out.json" | head -3)"
     echo "ok: $(basename "$f") runs: $n (meters, seconds)"
   done
   while IFS='|' read -r file want mode; do
