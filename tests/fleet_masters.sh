@@ -6,7 +6,8 @@
 #   mbus-install  20 meters (6923) at primary address 0 as delivered:
 #                 mbus-serial-scan-secondary finds all 20, mbus-serial-set-address
 #                 gives each 1..20 by secondary address, mbus-serial-scan then finds
-#                 20 and no collision, REQ_UD2 to each returns its own registers
+#                 20 and no collision, REQ_UD2 to each returns its own registers; after
+#                 a restart on the same state directory each keeps its address
 #   mbus-collision two meters at one primary address: libmbus's scan reports the
 #                 collision, a request gets no valid reply
 #   gateway       10 meters (6924) on RS-485 behind --modbus-gateway: mbpoll -m tcp
@@ -126,6 +127,22 @@ PY
     expect_eq "address $n energy (10 Wh)" \
       "$(sed -n 's:.*<Value>\(.*\)</Value>.*:\1:p' <<<"$xml" | head -1)" "$(((9 + n) * 100))"
   done
+  # 5. A restart on the same state directory: each meter kept the address it
+  #    saved (<state-dir>/<id>/eeprom.bin), not the file's factory 0.
+  kill "$pid"; wait "$pid" || true; pid=
+  [ -s "$dir/state/flat-07/eeprom.bin" ] || fail "no EEPROM file for flat-07"
+  rm -f "$dir/state/mbus"
+  start_fleet "$dir/site.json"
+  set -- $serials
+  for n in 1 7 20; do
+    xml=$("$bin/mbus-serial-request-data" -b 9600 "$port" $n) || fail "after the restart: request-data $n"
+    expect_eq "after the restart, address $n id" \
+      "$(sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' <<<"$xml" | head -1)" "${!n}"
+  done
+  if out=$("$bin/mbus-serial-request-data" -b 9600 "$port" 0 2>&1); then
+    fail "after the restart a meter answers at address 0: $out"
+  fi
+  echo "ok: after the restart nobody is at address 0"
   ;;
 
 mbus-collision)
