@@ -15,12 +15,7 @@ max=${2:-10000}
 "$root/scripts/deps.sh" --test >&2
 "$root/scripts/build.sh" >&2
 build=${KLEFR_BUILD:-$root/build}
-bench_build=${KLEFR_BENCH_BUILD:-$root/build-bench}
-if [ ! -f "$bench_build/build.ninja" ]; then
-  meson setup "$bench_build" "$root" --buildtype=release >/dev/null
-fi
-ninja -C "$bench_build" src/klefr-bench >/dev/null
-"$bench_build/src/klefr-bench" --fleet "$max" --seconds "$secs"
+"$root/scripts/bench.sh" --fleet "$max" --seconds "$secs" # the release build (LTO) in build-bench/
 
 scan=$build/tests/mbus_scan_timed
 [ -x "$scan" ] || { echo "bench-fleet: $scan missing (libmbus sources: scripts/deps.sh --test)" >&2; exit 1; }

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # Modbus throughput over a pty: a libmodbus master (tests/mb_client.c) reads
 # 44 registers in a loop for SECONDS against, in the same run,
-#   1. klefr-sim --model 6924 (line timing off),
+#   1. klefr-sim --model 6924, with the serial line's timing off (default: the
+#      request reaches the firmware and the reply the pty as soon as the bytes
+#      are there) or on (--line-timing on: every character takes its time on
+#      the wire at 9600 8E1, as on a real line),
 #   2. a pymodbus 3.0 RTU serial server serving 44 registers,
 #   3. a do-nothing C responder answering from a precomputed buffer (the
 #      transport ceiling).
-# Rounds are interleaved; the medians of the rounds are printed as a
-# markdown table for docs/performance.md.
-#   scripts/bench-modbus.sh [SECONDS per run, default 3] [ROUNDS, default 3]
+# Rounds are interleaved, the order of the three rotating from round to round
+# (on a shared machine, whoever runs first in a round would otherwise meet
+# the same neighbours); the medians of the rounds are printed as a markdown
+# table for docs/performance.md, with the median of the per-round ratios.
+#   scripts/bench-modbus.sh [--line-timing off|on] [SECONDS per run, default 3] [ROUNDS, default 3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+timing=off
+if [ "${1:-}" = "--line-timing" ]; then
+  timing=${2:-}; shift 2 || true
+fi
+case $timing in on|off) ;; *) echo "bench-modbus: --line-timing on|off" >&2; exit 2;; esac
 secs=${1:-3}
 rounds=${2:-3}
 "$root/scripts/deps.sh" >&2
@@ -44,14 +54,18 @@ run() { # name -> appends "req_per_s median_ms slave_cpu_us_per_request" to $dir
     'BEGIN { printf "%s %.1f\n", line, c / hz * 1e6 / n }' >>"$dir/$1.res"
 }
 
+one() { # name: one run against that slave
+  case $1 in
+    ceiling) start ceiling "$build/tests/mb_null_responder" "$dir/link";;
+    klefr) start klefr "$build/src/klefr-sim" --headless --ephemeral --model 6924 \
+             --line-timing "$timing" --speed 1 --modbus-port "$dir/link" --duration 100000;;
+    pymodbus) start pymodbus /usr/bin/python3 "$root/scripts/bench/pymodbus_pty_server.py" "$dir/link";;
+  esac
+  run "$1"; stop
+}
+order=(ceiling klefr pymodbus)
 for r in $(seq "$rounds"); do
-  start ceiling "$build/tests/mb_null_responder" "$dir/link"
-  run ceiling; stop
-  start klefr "$build/src/klefr-sim" --headless --ephemeral --model 6924 --line-timing off \
-    --speed 1 --modbus-port "$dir/link" --duration 100000
-  run klefr; stop
-  start pymodbus /usr/bin/python3 "$root/scripts/bench/pymodbus_pty_server.py" "$dir/link"
-  run pymodbus; stop
+  for k in 0 1 2; do one "${order[(r + k) % 3]}"; done
   echo "round $r: $(tail -qn1 "$dir"/{klefr,pymodbus,ceiling}.res | tr '\n' '|')" >&2
 done
 
@@ -66,7 +80,7 @@ echo "| Slave on the pty (libmodbus master, 44 registers, $secs s x $rounds roun
 echo "|---|---:|---:|---:|"
 for n in klefr pymodbus ceiling; do
   label=$n
-  case $n in klefr) label="klefr-sim --model 6924 (line timing off)";; pymodbus) label="pymodbus 3.0 RTU server";;
+  case $n in klefr) label="klefr-sim --model 6924 (line timing $timing)";; pymodbus) label="pymodbus 3.0 RTU server";;
     ceiling) label="do-nothing C responder (transport ceiling)";; esac
   printf '| %s | %.0f | %.3f ms | %.1f us |\n' "$label" "${rps[$n]}" "${ms[$n]}" "${cpu[$n]}"
 done

@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libsdl2-dev libserialport-dev libcjson-dev zlib1g-dev)
 test_pkgs=(check libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio
            python3-jsonschema python3-junitparser
-           xvfb xauth xdotool)
+           xvfb xauth xdotool clang)
 with_tests=false
 [ "${1:-}" = "--test" ] && with_tests=true
 $with_tests && pkgs+=("${test_pkgs[@]}")

@@ -5,8 +5,10 @@
  * would read at the terminals, computed by the source from the signal it
  * produced before the meter's anti-alias filter, ADC quantisation and
  * clipping (synthesis: exactly, from the load's phasors; replay: from the
- * recording's own samples). It is published after every fill() and covers
- * exactly the samples filled so far (t = 0 .. samples / KLEFR_FS_HZ):
+ * recording's own samples). klefr_afe_truth_now() gives it for exactly the
+ * samples filled so far (t = 0 .. samples / KLEFR_FS_HZ); a source may work
+ * out the cycle in progress only when asked (truth_sync), so read it through
+ * that function:
  *
  * - act_fwd_wh / act_rev_wh: the integral of v*i, split by direction per
  *   fundamental cycle of the voltage: each cycle's net energy goes to forward
@@ -50,9 +52,18 @@ typedef struct klefr_afe {
     /* Fill n ADC codes of each channel at KLEFR_FS_HZ. Returns how many were
      * filled: fewer than n only when a recording has ended. */
     size_t (*fill)(struct klefr_afe *self, int32_t *v, int32_t *i, size_t n);
-    klefr_afe_truth truth; /* updated by fill() */
+    klefr_afe_truth truth; /* updated by fill() or, when set, truth_sync() */
+    void (*truth_sync)(struct klefr_afe *self); /* brings truth up to date; NULL: it is */
     uint64_t clipped;      /* ADC samples (V and I counted apart) at full scale */
     uint64_t clipped_i;    /* of which current-channel samples */
 } klefr_afe;
+
+/* The truth up to the samples filled so far. */
+static inline const klefr_afe_truth *klefr_afe_truth_now(klefr_afe *afe)
+{
+    if (afe->truth_sync)
+        afe->truth_sync(afe);
+    return &afe->truth;
+}
 
 #endif

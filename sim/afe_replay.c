@@ -224,8 +224,13 @@ static int wav_sidecar(klefr_replay *r, char *err, size_t errlen)
     char side[4200];
     snprintf(side, sizeof side, "%s.json", r->path);
     char *text = klefr_text_file_read(side, err, errlen);
+    if (!text && errno == ENOENT) {
+        if (errlen) /* no sidecar: not an error, and no message left for a caller to print */
+            err[0] = 0;
+        return 0;
+    }
     if (!text)
-        return errno == ENOENT ? 0 : -1;
+        return -1;
     cJSON *j = klefr_json_parse(side, text, err, errlen);
     klefr_json_lines lines = {0};
     int rc = j && klefr_json_lines_init(&lines, j, text) == 0 ? 0 : -1;

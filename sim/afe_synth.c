@@ -1,10 +1,12 @@
-/* Synthetic analog front end: phasor recurrence (one complex multiply per
- * component per sample, rotors reset from the exact phase every
- * KLEFR_SYNTH_RENORM samples), deterministic noise (xorshift64* into a table of
- * normal quantiles), DC offsets, the anti-alias filter's response on every
- * component, ADC gain/offset/rounding/clipping (counted
- * only when the load's peak can reach full scale), and the exact truth of the
- * terminal signal per fill (afe.h). */
+/* Synthetic analog front end: a segment of 256 samples at a time
+ * (afe_kernel.c: each component from its rotor at the segment's start, then
+ * a recurrence 8 samples wide), rotors carried from segment to segment and
+ * reset from the exact phase every KLEFR_SYNTH_RESYNC segments,
+ * deterministic noise (runs of a table of normal values at offsets drawn by
+ * xorshift64*), DC offsets, the anti-alias filter's response on every
+ * component, ADC gain/offset/rounding/clipping (counted only when the load's
+ * peak can reach full scale), and the exact truth of the terminal signal
+ * (afe.h; the cycle in progress worked out when it is read). */
 #include "afe_synth.h"
 
 #include <math.h>
@@ -18,14 +20,21 @@
 #define TWO_PI 6.283185307179586
 #define DEG (TWO_PI / 360.0)
 /* Gaussian noise by table: GAUSS_N quantiles of the unit normal (built once,
- * normalised to rms 1), indexed by 12-bit slices of one xorshift64* draw:
- * up to 5 noise values per draw, no libm per sample. */
+ * normalised to rms 1); NOISE_N values drawn from them (12-bit slices of
+ * xorshift64*) make the noise table, and each segment reads a run of
+ * KLEFR_SEG of them per channel from an offset drawn per segment: white,
+ * normal, no libm and no draw per sample (docs/performance.md). */
 #define GAUSS_BITS 12
 #define GAUSS_N (1u << GAUSS_BITS)
 #define GAUSS_MASK (GAUSS_N - 1u)
+#define NOISE_BITS 16
+#define NOISE_N (1u << NOISE_BITS)
 static float gauss_tab[GAUSS_N];
+static float noise_tab[NOISE_N + KLEFR_SEG]; /* the last KLEFR_SEG repeat the first */
 static double gauss_max; /* largest |value| in the table */
 static pthread_once_t gauss_once = PTHREAD_ONCE_INIT;
+
+static uint64_t rng_next(uint64_t *s);
 
 static void gauss_init(void)
 {
@@ -50,6 +59,13 @@ static void gauss_init(void)
         if (fabs(gauss_tab[k]) > gauss_max)
             gauss_max = fabs(gauss_tab[k]);
     }
+    uint64_t r = 0x6A09E667F3BCC909ull;
+    for (unsigned k = 0; k < NOISE_N; k += 4) {
+        uint64_t x = rng_next(&r);
+        for (unsigned q = 0; q < 4; q++)
+            noise_tab[k + q] = gauss_tab[(x >> (q * GAUSS_BITS)) & GAUSS_MASK];
+    }
+    memcpy(noise_tab + NOISE_N, noise_tab, KLEFR_SEG * sizeof noise_tab[0]);
 }
 
 static uint64_t rng_next(uint64_t *s)
@@ -62,21 +78,28 @@ static uint64_t rng_next(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
-static inline double gauss(uint64_t r, unsigned slice)
+/* Rotors e^{j h th} of every component at fundamental phase th, exactly. */
+static void rotors_at(const klefr_synth *s, double th, double *re, double *im)
 {
-    return gauss_tab[(r >> (slice * GAUSS_BITS)) & GAUSS_MASK];
+    re[0] = cos(th);
+    im[0] = sin(th);
+    for (unsigned k = 1; k < s->ncomp; k++) {
+        double a = fmod(s->load.harm[k - 1].order * th, TWO_PI);
+        re[k] = cos(a);
+        im[k] = sin(a);
+    }
 }
 
 static void rotors_reset(klefr_synth *s)
 {
-    s->rot_re[0] = cos(s->theta);
-    s->rot_im[0] = sin(s->theta);
-    for (unsigned k = 1; k < s->ncomp; k++) {
-        double a = fmod(s->load.harm[k - 1].order * s->theta, TWO_PI);
-        s->rot_re[k] = cos(a);
-        s->rot_im[k] = sin(a);
-    }
-    s->renorm_left = KLEFR_SYNTH_RENORM;
+    rotors_at(s, s->theta, s->rot_re, s->rot_im);
+    s->seg_count = 0;
+}
+
+/* The rotors at the next sample to hand out. */
+static void rotors_now(const klefr_synth *s, double *re, double *im)
+{
+    rotors_at(s, fmod(s->theta + s->seg_pos * s->dtheta, TWO_PI), re, im);
 }
 
 /* ---- truth ---------------------------------------------------------------- */
@@ -170,11 +193,14 @@ static void truth_open_part(const klefr_synth *s, double *j, double *qs)
     if (s->dtheta == 0)
         return; /* accumulated per fill */
     double w = TWO_PI * s->load.freq_hz;
-    *j = (s->tr_p * (s->tr_ph - s->tr_ph_ref) + truth_f(s, s->rot_re, s->rot_im) - s->tr_f_ref) / w;
+    double re[1 + KLEFR_MAX_HARMONICS], im[1 + KLEFR_MAX_HARMONICS];
+    rotors_now(s, re, im);
+    *j = (s->tr_p * (s->tr_ph - s->tr_ph_ref) + truth_f(s, re, im) - s->tr_f_ref) / w;
     *qs = s->tr_q1 * (s->tr_ph - s->tr_ph_ref) / w;
 }
 
-/* n samples were generated: close the cycles they completed, publish. */
+/* n samples were handed out: close the cycles they completed (the truth of
+ * the cycle in progress waits for truth_sync). */
 static void truth_advance(klefr_synth *s, size_t n)
 {
     if (s->dtheta == 0) {
@@ -196,11 +222,21 @@ static void truth_advance(klefr_synth *s, size_t n)
         }
         s->tr_ph = ph;
     }
+    s->truth_stale = true;
+}
+
+/* afe.truth_sync: the closed cycles plus the one in progress. */
+static void truth_sync(klefr_afe *self)
+{
+    klefr_synth *s = (klefr_synth *)self;
+    if (!s->truth_stale)
+        return;
     double j, qs;
     truth_open_part(s, &j, &qs);
     klefr_truth_acc c = s->tr;
     c.pend_j += j;
     klefr_truth_publish(&c, qs, s->tr_p, s->tr_q1, s->n, &s->afe.truth);
+    s->truth_stale = false;
 }
 
 /* ---- generator ------------------------------------------------------------- */
@@ -234,6 +270,18 @@ static void setup(klefr_synth *s)
         s->step_re[k] = cos(h->order * s->dtheta);
         s->step_im[k] = sin(h->order * s->dtheta);
     }
+    klefr_seg_in *g = &s->seg_in;
+    for (unsigned k = 0; k < s->ncomp; k++) {
+        double a = comp_order(s, k) * s->dtheta;
+        g->row[k][0] = cos(a * KLEFR_SEG_ROW);
+        g->row[k][1] = sin(a * KLEFR_SEG_ROW);
+        s->seg_re[k] = cos(a * KLEFR_SEG);
+        s->seg_im[k] = sin(a * KLEFR_SEG);
+        for (unsigned l = 0; l < KLEFR_SEG_ROW; l++) {
+            g->er[k][l] = cos(a * l);
+            g->ei[k][l] = sin(a * l);
+        }
+    }
     s->dc_v_code = l->dc_v * kv + s->adc.offset_v;
     s->dc_i_code = l->dc_i * ki + s->adc.offset_i;
     s->noise_v_code = l->noise_v_rms * kv;
@@ -250,125 +298,45 @@ static void setup(klefr_synth *s)
     truth_setup(s);
 }
 
-static int32_t adc_code(double x)
+/* Makes the segment that starts at theta (rotors at theta). */
+static void segment_make(klefr_synth *s)
 {
-    x = x > KLEFR_ADC_FULL_SCALE - 1.0 ? KLEFR_ADC_FULL_SCALE - 1.0 : x;
-    x = x < -KLEFR_ADC_FULL_SCALE ? -KLEFR_ADC_FULL_SCALE : x;
-    /* Round half up via a positive offset: cheaper than lround(). */
-    return (int32_t)(int64_t)(x + KLEFR_ADC_FULL_SCALE + 0.5) - (int32_t)KLEFR_ADC_FULL_SCALE;
-}
-
-/* 1 when code x is at the ADC's full scale (adc_code clips it). */
-static inline unsigned at_rail(double x)
-{
-    return (x > KLEFR_ADC_FULL_SCALE - 1.0) | (x < -KLEFR_ADC_FULL_SCALE);
-}
-
-/* Fundamental only, between two rotor resets: everything in registers. Two
- * interleaved rotors (even and odd samples, each stepped by 2 dtheta) halve
- * the serial dependency of the recurrence. count: tally clipped samples
- * (a constant: the compiler makes two loops). */
-static inline __attribute__((always_inline)) void
-fill_fundamental_impl(klefr_synth *s, int32_t *v, int32_t *i, size_t m, const bool count)
-{
-    uint64_t clip_v = 0, clip_i = 0;
-    const double cv = s->cv_re[0], cir = s->ci_re[0], cii = s->ci_im[0];
-    const double dv = s->dc_v_code, di = s->dc_i_code;
-    const double nv = s->noise_v_code, ni = s->noise_i_code;
-    const double sr = s->step_re[0], si = s->step_im[0];
-    const double s2r = sr * sr - si * si, s2i = 2 * sr * si; /* e^{2j dtheta} */
-    double ar = s->rot_re[0], ai = s->rot_im[0];             /* even samples */
-    double br = ar * sr - ai * si, bi = ar * si + ai * sr;   /* odd samples */
-    uint64_t rng = s->rng;
-    const bool noisy = nv != 0.0 || ni != 0.0;
-    size_t j = 0;
-    for (; j + 1 < m; j += 2) {
-        double xv0 = dv + cv * ar, xi0 = di + cir * ar - cii * ai;
-        double xv1 = dv + cv * br, xi1 = di + cir * br - cii * bi;
-        if (noisy) {
-            uint64_t r = rng_next(&rng);
-            xv0 += nv * gauss(r, 0);
-            xi0 += ni * gauss(r, 1);
-            xv1 += nv * gauss(r, 2);
-            xi1 += ni * gauss(r, 3);
-        }
-        if (count) {
-            clip_v += at_rail(xv0) + at_rail(xv1);
-            clip_i += at_rail(xi0) + at_rail(xi1);
-        }
-        v[j] = adc_code(xv0);
-        i[j] = adc_code(xi0);
-        v[j + 1] = adc_code(xv1);
-        i[j + 1] = adc_code(xi1);
-        double t = ar * s2r - ai * s2i;
-        ai = ar * s2i + ai * s2r;
-        ar = t;
-        t = br * s2r - bi * s2i;
-        bi = br * s2i + bi * s2r;
-        br = t;
+    klefr_seg_in *g = &s->seg_in;
+    g->ncomp = s->ncomp;
+    g->dc_v = s->dc_v_code, g->dc_i = s->dc_i_code;
+    g->nv = s->noise_v_code, g->ni = s->noise_i_code;
+    g->noise_v = g->noise_i = NULL;
+    for (unsigned c = 0; c < s->ncomp; c++) {
+        /* the component's code phasors at the rotor: cv r, ci r */
+        g->bv[c][0] = s->cv_re[c] * s->rot_re[c] - s->cv_im[c] * s->rot_im[c];
+        g->bv[c][1] = s->cv_re[c] * s->rot_im[c] + s->cv_im[c] * s->rot_re[c];
+        g->bi[c][0] = s->ci_re[c] * s->rot_re[c] - s->ci_im[c] * s->rot_im[c];
+        g->bi[c][1] = s->ci_re[c] * s->rot_im[c] + s->ci_im[c] * s->rot_re[c];
     }
-    if (j < m) { /* odd count: one more from the even rotor */
-        double xv = dv + cv * ar, xi = di + cir * ar - cii * ai;
-        if (noisy) {
-            uint64_t r = rng_next(&rng);
-            xv += nv * gauss(r, 0);
-            xi += ni * gauss(r, 1);
-        }
-        if (count) {
-            clip_v += at_rail(xv);
-            clip_i += at_rail(xi);
-        }
-        v[j] = adc_code(xv);
-        i[j] = adc_code(xi);
-        double t = ar * sr - ai * si;
-        ai = ar * si + ai * sr;
-        ar = t;
-    } /* else: the even rotor is already at sample m */
-    s->rot_re[0] = ar;
-    s->rot_im[0] = ai;
-    s->rng = rng;
-    if (count) {
-        s->afe.clipped += clip_v + clip_i;
-        s->afe.clipped_i += clip_i;
+    if (s->noise_v_code != 0.0 || s->noise_i_code != 0.0) {
+        uint64_t r = rng_next(&s->rng);
+        g->noise_v = noise_tab + (r & (NOISE_N - 1));
+        g->noise_i = noise_tab + ((r >> 32) & (NOISE_N - 1));
     }
+    klefr_synth_segment(g, s->seg_v, s->seg_i, s->may_clip ? s->seg_clip : NULL);
+    s->seg_pos = 0;
 }
 
-static void fill_fundamental(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
+/* On to the next segment: its phase, its rotors (a multiply; exact again
+ * every KLEFR_SYNTH_RESYNC segments), its samples. */
+static void segment_next(klefr_synth *s)
 {
-    fill_fundamental_impl(s, v, i, m, false);
-}
-
-static void fill_fundamental_counted(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
-{
-    fill_fundamental_impl(s, v, i, m, true);
-}
-
-/* Fundamental + harmonics, between two rotor resets. */
-static void fill_general(klefr_synth *s, int32_t *v, int32_t *i, size_t m)
-{
-    const unsigned nc = s->ncomp;
-    for (size_t j = 0; j < m; j++) {
-        double xv = s->dc_v_code, xi = s->dc_i_code;
-        for (unsigned k = 0; k < nc; k++) {
-            double re = s->rot_re[k], im = s->rot_im[k];
-            xv += s->cv_re[k] * re - s->cv_im[k] * im;
-            xi += s->ci_re[k] * re - s->ci_im[k] * im;
-            s->rot_re[k] = re * s->step_re[k] - im * s->step_im[k];
-            s->rot_im[k] = re * s->step_im[k] + im * s->step_re[k];
+    s->theta = fmod(s->theta + KLEFR_SEG * s->dtheta, TWO_PI);
+    if (++s->seg_count >= KLEFR_SYNTH_RESYNC) {
+        rotors_reset(s);
+    } else {
+        for (unsigned c = 0; c < s->ncomp; c++) {
+            double re = s->rot_re[c] * s->seg_re[c] - s->rot_im[c] * s->seg_im[c];
+            s->rot_im[c] = s->rot_re[c] * s->seg_im[c] + s->rot_im[c] * s->seg_re[c];
+            s->rot_re[c] = re;
         }
-        if (s->noise_v_code != 0.0 || s->noise_i_code != 0.0) {
-            uint64_t r = rng_next(&s->rng);
-            xv += s->noise_v_code * gauss(r, 0);
-            xi += s->noise_i_code * gauss(r, 1);
-        }
-        if (s->may_clip) {
-            unsigned ci = at_rail(xi);
-            s->afe.clipped += at_rail(xv) + ci;
-            s->afe.clipped_i += ci;
-        }
-        v[j] = adc_code(xv);
-        i[j] = adc_code(xi);
     }
+    segment_make(s);
 }
 
 static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
@@ -376,19 +344,20 @@ static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     klefr_synth *s = (klefr_synth *)self;
     size_t j = 0;
     while (j < n) {
-        size_t m = n - j < s->renorm_left ? n - j : s->renorm_left;
-        if (s->ncomp == 1 && !s->may_clip)
-            fill_fundamental(s, v + j, i + j, m);
-        else if (s->ncomp == 1)
-            fill_fundamental_counted(s, v + j, i + j, m);
-        else
-            fill_general(s, v + j, i + j, m);
+        if (s->seg_pos == KLEFR_SEG)
+            segment_next(s);
+        size_t m = KLEFR_SEG - s->seg_pos;
+        m = n - j < m ? n - j : m;
+        memcpy(v + j, s->seg_v + s->seg_pos, m * sizeof *v);
+        memcpy(i + j, s->seg_i + s->seg_pos, m * sizeof *i);
+        if (s->may_clip) /* counted as they are handed out */
+            for (size_t k = 0; k < m; k++) {
+                unsigned c = s->seg_clip[s->seg_pos + k];
+                s->afe.clipped += (c & 1u) + (c >> 1);
+                s->afe.clipped_i += c >> 1;
+            }
+        s->seg_pos += (unsigned)m;
         j += m;
-        s->renorm_left -= (unsigned)m;
-        if (s->renorm_left == 0) {
-            s->theta = fmod(s->theta + KLEFR_SYNTH_RENORM * s->dtheta, TWO_PI);
-            rotors_reset(s);
-        }
     }
     s->n += n;
     truth_advance(s, n);
@@ -400,11 +369,13 @@ void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_mo
     pthread_once(&gauss_once, gauss_init);
     memset(s, 0, sizeof *s);
     s->afe.fill = synth_fill;
+    s->afe.truth_sync = truth_sync;
     s->load = *load;
     s->adc = adc ? *adc : (klefr_adc_model){.gain_v = 1.0, .gain_i = 1.0};
     s->rng = load->seed ? load->seed : 0x9E3779B97F4A7C15ull;
     s->theta = 0.0;
     setup(s);
+    segment_make(s);
     /* th = 0 is the voltage's positive peak: a quarter cycle past the boundary. */
     s->tr_ph = s->tr_ph_ref = M_PI / 2;
     s->tr_f_ref = truth_f(s, s->rot_re, s->rot_im);
@@ -414,7 +385,7 @@ void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_mo
 void klefr_synth_set_load(klefr_synth *s, const klefr_load *load)
 {
     /* Phase reached so far with the old frequency; keep it (continuous). */
-    unsigned done = KLEFR_SYNTH_RENORM - s->renorm_left;
+    unsigned done = s->seg_pos;
     /* Truth: the open interval so far belongs to the old load. */
     double j, qs;
     truth_open_part(s, &j, &qs);
@@ -427,7 +398,9 @@ void klefr_synth_set_load(klefr_synth *s, const klefr_load *load)
     if (load->seed != seed) /* a new seed restarts the noise sequence */
         s->rng = load->seed ? load->seed : 0x9E3779B97F4A7C15ull;
     setup(s);
+    segment_make(s); /* a new segment from here */
     s->tr_f_ref = truth_f(s, s->rot_re, s->rot_im);
+    s->truth_stale = true;
 }
 
 double klefr_load_active_w(const klefr_load *l)

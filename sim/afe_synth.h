@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "afe.h"
+#include "afe_kernel.h"
 #include "afe_truth.h"
 
 #define KLEFR_MAX_HARMONICS 8
@@ -49,23 +50,31 @@ typedef struct klefr_synth {
     klefr_afe afe; /* first: a klefr_synth * is a klefr_afe * */
     klefr_load load;
     klefr_adc_model adc;
-    /* Generator state. Components: fundamental + harmonics; each has a rotor
-     * e^{j h theta} advanced by a complex multiply per sample and reset from
-     * the exact phase every KLEFR_SYNTH_RENORM samples (no amplitude drift). */
-    uint64_t n;          /* samples generated */
-    double theta;        /* fundamental phase at sample n, radians in [0, 2pi) */
+    /* Generator state. Samples are made a segment (KLEFR_SEG) at a time into
+     * seg_v, seg_i (afe_kernel.h): each component starts a segment from its
+     * rotor e^{j h theta} and continues by a recurrence; the rotors go from
+     * segment to segment by a complex multiply and are reset from the exact
+     * phase every KLEFR_SYNTH_RESYNC segments and at every load change. */
+    uint64_t n;          /* samples handed out */
+    double theta;        /* fundamental phase at the segment's first sample, [0, 2pi) */
     double dtheta;       /* per sample */
     unsigned ncomp;      /* 1 + n_harm */
-    double rot_re[1 + KLEFR_MAX_HARMONICS], rot_im[1 + KLEFR_MAX_HARMONICS];   /* rotors */
+    double rot_re[1 + KLEFR_MAX_HARMONICS], rot_im[1 + KLEFR_MAX_HARMONICS];   /* at theta */
     double step_re[1 + KLEFR_MAX_HARMONICS], step_im[1 + KLEFR_MAX_HARMONICS]; /* e^{j h dtheta} */
+    double seg_re[1 + KLEFR_MAX_HARMONICS], seg_im[1 + KLEFR_MAX_HARMONICS];   /* e^{j h SEG dtheta} */
+    klefr_seg_in seg_in; /* the kernel's input: tables set with the load, phasors per segment */
     /* code = Re(c * rotor) = cr*re - ci*im, ADC gain and scaling folded in */
     double cv_re[1 + KLEFR_MAX_HARMONICS], cv_im[1 + KLEFR_MAX_HARMONICS];
     double ci_re[1 + KLEFR_MAX_HARMONICS], ci_im[1 + KLEFR_MAX_HARMONICS];
     double dc_v_code, dc_i_code;     /* DC offsets incl. ADC offset, codes */
-    double noise_v_code, noise_i_code; /* noise scale per uniform-sum unit */
+    double noise_v_code, noise_i_code; /* noise rms, codes */
     uint64_t rng;                    /* xorshift64* state */
-    unsigned renorm_left;            /* samples until the rotors are reset */
     bool may_clip;                   /* the load can exceed the ADC's full scale: count */
+    int32_t seg_v[KLEFR_SEG], seg_i[KLEFR_SEG]; /* the segment's codes */
+    uint8_t seg_clip[KLEFR_SEG];     /* when may_clip: which went past full scale */
+    unsigned seg_pos;                /* handed out of it so far */
+    unsigned seg_count;              /* segments since the rotors were reset */
+    bool truth_stale;                /* afe.truth is behind the samples handed out */
 
     /* Truth (afe.h), exact: the terminal signal is v = Dv + sum Re(a_c e^{j h_c th}),
      * i = Di + sum Re(b_c e^{j h_c th}) (th = fundamental phase, rotors as above).
@@ -84,7 +93,7 @@ typedef struct klefr_synth {
     klefr_truth_acc tr;
 } klefr_synth;
 
-#define KLEFR_SYNTH_RENORM 256u
+#define KLEFR_SYNTH_RESYNC 64u
 
 void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_model *adc);
 /* Change the load from the next sample on, keeping the waveform continuous. */

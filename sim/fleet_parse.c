@@ -243,10 +243,8 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fl
     const char *str;
     size_t count = 1;
     if ((k = cJSON_GetObjectItemCaseSensitive(o, "count"))) {
-        if (klefr_scn_number(c, k, path, "count", 1, KLEFR_FLEET_MAX_METERS, &x) < 0)
+        if (klefr_scn_whole(c, k, path, "count", 1, KLEFR_FLEET_MAX_METERS, &x) < 0)
             return -1;
-        if (x != floor(x))
-            return klefr_scn_fail(c, k, path, "count", "must be a whole number");
         count = (size_t)x;
     }
     if (f->nmeters + count > KLEFR_FLEET_MAX_METERS)
@@ -308,7 +306,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *o, size_t entry, klefr_fl
     bool have_seed = false;
     uint64_t seed = 0;
     if ((k = cJSON_GetObjectItemCaseSensitive(o, "seed"))) {
-        if (klefr_scn_number(c, k, path, "seed", 0, 9007199254740992.0, &x) < 0)
+        if (klefr_scn_whole(c, k, path, "seed", 0, 9007199254740992.0, &x) < 0)
             return -1;
         seed = (uint64_t)x;
         have_seed = true;
@@ -512,7 +510,7 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root, klefr_fleet_spec *f)
             if (!(f->description = strdup(str)))
                 return klefr_scn_fail(c, k, "", key, "out of memory");
         } else if (!strcmp(key, "seed")) {
-            if (klefr_scn_number(c, k, "", key, 0, 9007199254740992.0, &x) < 0)
+            if (klefr_scn_whole(c, k, "", key, 0, 9007199254740992.0, &x) < 0)
                 return -1;
             f->seed = (uint64_t)x;
         } else if (!strcmp(key, "duration")) {

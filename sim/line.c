@@ -98,6 +98,7 @@ struct klefr_line {
     int nch;
     klefr_line_ep **ep;
     size_t nep, cap_ep;
+    uint32_t gen; /* counts attaches and detaches */
     uint32_t next_id;
     uint64_t now;     /* ns: the present, as far as the line was told */
     uint64_t wake_us; /* earliest wake-up posted and not yet run */
@@ -704,7 +705,7 @@ static uint8_t mismatch(const klefr_uart_cfg *s, const klefr_uart_cfg *r)
     return r->parity != s->parity ? KLEFR_RX_ERR_PARITY : 0;
 }
 
-static void send_instant(klefr_line_ep *ep, const uint8_t *data, const uint8_t *flags, size_t n,
+static void send_instant_all(klefr_line_ep *ep, const uint8_t *data, const uint8_t *flags, size_t n,
                          uint64_t t_us)
 {
     klefr_line *l = ep->line;
@@ -738,6 +739,57 @@ static void send_instant(klefr_line_ep *ep, const uint8_t *data, const uint8_t *
             if (fl)
                 r->st.rx_errors++;
             r->rx(r->rx_arg, (uint8_t)(b & ((1u << f.data_bits) - 1u)), fl, t_us);
+        }
+    }
+}
+
+/* The same with few receivers (a meter and a host port, the benchmark path):
+ * who gets the bytes, and with which mask and flags, worked out once per
+ * call rather than per byte; again if one attaches or detaches meanwhile (a
+ * receiver's callback may do that). */
+static void send_instant(klefr_line_ep *ep, const uint8_t *data, const uint8_t *flags, size_t n,
+                         uint64_t t_us)
+{
+    klefr_line *l = ep->line;
+    klefr_uart_cfg s = fmt_at(ep, t_us, 0);
+    uint8_t mask = (uint8_t)((1u << s.data_bits) - 1u);
+    struct {
+        klefr_line_ep *r;
+        uint8_t mask, fl;
+    } rcv[INSTANT_CACHE];
+    size_t nr = 0;
+    uint32_t gen = l->gen;
+    for (size_t k = 0; k < l->nep; k++) {
+        klefr_line_ep *r = l->ep[k];
+        if (r == ep || !r->rx || r->rx_ch != ep->tx_ch)
+            continue;
+        if (nr == INSTANT_CACHE) {
+            send_instant_all(ep, data, flags, n, t_us);
+            return;
+        }
+        klefr_uart_cfg f = fmt_at(r, t_us, 0);
+        rcv[nr].r = r;
+        rcv[nr].mask = (uint8_t)((1u << f.data_bits) - 1u);
+        rcv[nr++].fl = mismatch(&s, &f);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (l->gen != gen) { /* the receivers changed: the rest the long way */
+            send_instant_all(ep, data + i, flags ? flags + i : NULL, n - i, t_us);
+            return;
+        }
+        uint8_t b = data[i] & mask, fl0 = flags ? flags[i] : 0;
+        ep->st.tx_chars++;
+        if (l->monitor) {
+            klefr_line_char lc = {ep->name, b, fl0, false, t_us, t_us};
+            l->monitor(l->monitor_arg, &lc);
+        }
+        for (size_t k = 0; k < nr; k++) {
+            klefr_line_ep *r = rcv[k].r;
+            uint8_t fl = fl0 | rcv[k].fl;
+            r->st.rx_chars++;
+            if (fl)
+                r->st.rx_errors++;
+            r->rx(r->rx_arg, b & rcv[k].mask, fl, t_us);
         }
     }
 }
@@ -897,6 +949,7 @@ klefr_line_ep *klefr_line_attach(klefr_line *l, const char *name, klefr_line_rol
         ep->rx_ch = role == KLEFR_LINE_MASTER ? 1 : 0;
     }
     l->ep[l->nep++] = ep;
+    l->gen++;
     return ep;
 }
 
@@ -924,6 +977,7 @@ void klefr_line_detach(klefr_line_ep *ep)
         if (l->ep[k] == ep) {
             memmove(l->ep + k, l->ep + k + 1, (l->nep - k - 1) * sizeof l->ep[0]);
             l->nep--;
+            l->gen++;
             break;
         }
     free(ep);

@@ -264,10 +264,14 @@ int klefr_duration_parse(const char *text, uint64_t *us)
     const char *s = text;
     double total = 0;
     bool any = false;
+    double last_us = INFINITY;
     while (*s) {
+        /* Decimal digits only: strtod would also take " 5", "+5", "0x10" (16). */
+        if (!isdigit((unsigned char)*s) && !(*s == '.' && isdigit((unsigned char)s[1])))
+            return -1;
         char *e;
         double x = strtod(s, &e);
-        if (e == s || !isfinite(x) || x < 0)
+        if (e == s || !isfinite(x) || x < 0 || strspn(s, "0123456789.eE+-") < (size_t)(e - s))
             return -1;
         const char *u = e;
         while (isalpha((unsigned char)*e))
@@ -280,6 +284,9 @@ int klefr_duration_parse(const char *text, uint64_t *us)
                  * 1 h 30 min to a person, so it is refused, not 3630 s. */
                 if (ulen == 0 && (*e || any))
                     return -1;
+                if (units[k].us >= last_us) /* "1h1h", "30s1h": a slip, not a sum */
+                    return -1;
+                last_us = units[k].us;
                 total += x * units[k].us;
                 found = true;
                 break;

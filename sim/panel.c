@@ -24,6 +24,12 @@
 #define TREND_DT_S 0.5
 
 #define FRAME_NS 16666667u /* 60 frames a second */
+/* After this many frames in a row that found nothing new, the running meter
+ * is looked at 20 times a second instead of 60 (a steady LCD: the check of
+ * what changed is most of the panel's cost); the first change, or any
+ * input, brings 60 back. */
+#define IDLE_FRAMES 12u
+#define IDLE_FRAME_NS 50000000u
 #define POLL_NS 4000000u   /* input checked at most every 4 ms */
 
 struct klefr_panel {
@@ -42,6 +48,8 @@ struct klefr_panel {
     bool dirty;            /* something changed: draw even while paused */
     bool can_wait;         /* SDL_WaitEventTimeout sleeps (not a 1 ms poll) with this driver */
     uint64_t next_frame_ns; /* the next frame is due then */
+    uint64_t last_frame_ns; /* the last one was made then */
+    unsigned idle_frames;   /* frames in a row that found nothing to show */
     uint64_t drawn_us;      /* meter time of the last frame */
     uint64_t polled_ns;     /* when SDL was last asked for input */
     int shots;
@@ -446,32 +454,34 @@ static void present(klefr_panel *p, const klefr_irect *r, int n)
     SDL_UpdateWindowSurfaceRects(p->win, sr, n);
 }
 
-static void render(klefr_panel *p)
+/* Makes a frame; true when it had something new to show. */
+static bool render(klefr_panel *p)
 {
     p->renders++;
     int w, h;
     if (!output_size(p, &w, &h))
-        return;
+        return false;
     bool resized = !p->fr.cv.px || p->fr.cv.w != w || p->fr.cv.h != h;
     if (!klefr_frame_size(&p->fr, w, h))
-        return;
+        return false;
     if (p->ren && resized) {
         if (p->tex)
             SDL_DestroyTexture(p->tex);
         p->tex =
             SDL_CreateTexture(p->ren, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_STREAMING, w, h);
         if (!p->tex)
-            return;
+            return false;
     }
     klefr_panel_view v;
     view_fill(p, &v);
     if (!klefr_frame_render(&p->fr, &p->L, &v))
-        return;
+        return false;
     klefr_irect all = {0, 0, w, h};
     if (p->fr.whole)
         present(p, &all, 1);
     else
         present(p, p->fr.rect, p->fr.nrect);
+    return true;
 }
 
 /* Window points to drawable pixels (HiDPI). */
@@ -694,8 +704,15 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     }
     char title[64];
     snprintf(title, sizeof title, "KLEFR %d - digital twin", (int)sim->model);
-    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                              o->width > 0 ? o->width : 1120, o->height > 0 ? o->height : 768,
+    /* The default size within the screen (a projector at 1024 x 768 cut the
+     * meter's edge and the speed controls off: the layout fits any size). */
+    int w = o->width > 0 ? o->width : 1120, h = o->height > 0 ? o->height : 768;
+    SDL_Rect ub;
+    if (o->width <= 0 && SDL_GetDisplayUsableBounds(0, &ub) == 0 && ub.w > 0)
+        w = w < ub.w ? w : ub.w;
+    if (o->height <= 0 && SDL_GetDisplayUsableBounds(0, &ub) == 0 && ub.h > 0)
+        h = h < ub.h ? h : ub.h;
+    p->win = SDL_CreateWindow(title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h,
                               SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);
     if (!p->win) {
         snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());
@@ -777,14 +794,21 @@ bool klefr_panel_frame(klefr_panel *p, int wait_ms)
      * slice wake-ups carry the frames while the meter runs). */
     t = wall_ns();
     bool changed = p->dirty || (moving(p) && p->sim->t_us != p->drawn_us);
+    if (p->dirty && p->idle_frames >= IDLE_FRAMES) /* input: at 60 Hz again */
+        p->next_frame_ns = p->last_frame_ns + FRAME_NS;
     if (changed && t >= p->next_frame_ns) {
-        render(p);
+        bool input = p->dirty;
+        bool shown = render(p);
+        p->idle_frames = shown || input ? 0 : p->idle_frames + 1;
         p->dirty = false;
         p->drawn_us = p->sim->t_us;
-        /* keep a steady 60 Hz cadence; after a gap, start again from now */
-        p->next_frame_ns += FRAME_NS;
+        p->last_frame_ns = t;
+        /* keep a steady cadence (60 Hz; 20 Hz while nothing changes); after
+         * a gap, start again from now */
+        uint64_t step = p->idle_frames >= IDLE_FRAMES ? IDLE_FRAME_NS : FRAME_NS;
+        p->next_frame_ns += step;
         if (p->next_frame_ns <= t)
-            p->next_frame_ns = t + FRAME_NS;
+            p->next_frame_ns = t + step;
     }
     now = wall_ms();
     if (p->stats && now >= p->stats_next_ms) {

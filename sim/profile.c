@@ -74,6 +74,15 @@ int klefr_load_field_spec(const cJSON *f, char *spec, size_t len, char *why, siz
                                 "a harmonic is {\"order\": N, \"v_pct\": %%, \"i_pct\": %%"
                                 "[, \"v_phase\": deg, \"i_phase\": deg]}"), -1;
             }
+            for (const cJSON *x = h->child; x; x = x->next) /* a typo is not a 0 % harmonic */
+                if (strcmp(x->string, "order") && strcmp(x->string, "v_pct") &&
+                    strcmp(x->string, "i_pct") && strcmp(x->string, "v_phase") &&
+                    strcmp(x->string, "i_phase")) {
+                    *bad = x;
+                    return snprintf(why, whylen,
+                                    "unknown key \"%.40s\" in a harmonic (expected order, v_pct, "
+                                    "i_pct, v_phase, i_phase)", x->string), -1;
+                }
             at += (size_t)snprintf(spec + at, at < len ? len - at : 0,
                                    "%sh%d=%.17g/%.17g@%.17g/%.17g", at ? "," : "", o->valueint,
                                    vp ? vp->valuedouble : 0, ip ? ip->valuedouble : 0,

@@ -29,7 +29,18 @@ void klefr_progress_start(klefr_progress *p, FILE *f, const char *label, uint64_
     p->on = f && isatty(fileno(f));
     p->wall0_ns = klefr_wall_ns();
     p->t0_us = t0_us;
-    snprintf(p->label, sizeof p->label, "%s", label ? label : "");
+    /* A long path keeps its end, the file's name ("...os/ev-charge.json"), not
+     * its start; cut where a UTF-8 character starts. */
+    const char *l = label ? label : "";
+    size_t n = strlen(l);
+    if (n <= 40) {
+        snprintf(p->label, sizeof p->label, "%s", l);
+        return;
+    }
+    l += n - 37;
+    while ((*l & 0xC0) == 0x80)
+        l++;
+    snprintf(p->label, sizeof p->label, "...%s", l);
 }
 
 void klefr_progress_update(klefr_progress *p, uint64_t t_us, uint64_t end_us)
@@ -53,7 +64,7 @@ void klefr_progress_update(klefr_progress *p, uint64_t t_us, uint64_t end_us)
     klefr_fmt_duration(sim, sizeof sim, (double)t_us / 1e6);
     klefr_fmt_duration(total, sizeof total, (double)end_us / 1e6);
     klefr_fmt_duration(eta, sizeof eta, speed > 0 ? (double)(end_us - t_us) / 1e6 / speed : -1);
-    fprintf(p->f, "\r%.40s [%s] %s / %s  x%.0f  ETA %s\033[K", p->label, bar, sim, total, speed,
+    fprintf(p->f, "\r%s [%s] %s / %s  x%.0f  ETA %s\033[K", p->label, bar, sim, total, speed,
             eta);
     fflush(p->f);
     p->drawn = true;

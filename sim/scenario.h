@@ -186,7 +186,8 @@ typedef struct klefr_scn {
     klefr_scn_sample *samples;
     size_t nsamples;
     double final_truth_kwh[4]; /* NAN when the AFE has no truth */
-    double final_reg_kwh[4];
+    double final_reg_kwh[4];   /* registered during the run (end - start) */
+    double start_reg_kwh[4];   /* the registers at power-up (settings, state_dir) */
     char *final_json;          /* the registers, as the headless output */
     double wall_s;             /* set by the caller: kept out of everything but the report's "wall" */
 } klefr_scn;

@@ -320,10 +320,8 @@ static int parse_address(klefr_scn_pctx *c, const cJSON *o, const char *path, kl
     double x;
     if (!f)
         return 0;
-    if (klefr_scn_number(c, f, path, "address", 0, 255, &x) < 0)
+    if (klefr_scn_whole(c, f, path, "address", 0, 255, &x) < 0)
         return -1;
-    if (x != floor(x))
-        return klefr_scn_fail(c, f, path, "address", "must be a whole number");
     st->address = (int)x;
     return 0;
 }
@@ -409,7 +407,7 @@ static int select_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
     for (int k = 0; k < 2; k++)
         if ((f = cJSON_GetObjectItemCaseSensitive(o, bytes[k]))) {
             double x;
-            if (klefr_scn_number(c, f, path, bytes[k], 0, 255, &x) < 0)
+            if (klefr_scn_whole(c, f, path, bytes[k], 0, 255, &x) < 0)
                 return -1;
             st->raw[6 + k] = (uint8_t)x;
         }

@@ -391,10 +391,8 @@ static int parse_common(klefr_scn_pctx *c, const cJSON *o, const char *path, kle
     if (*row == &map[NMAP])
         *row = NULL;
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "address"))) {
-        if (klefr_scn_number(c, f, path, "address", 0, 247, &x) < 0)
+        if (klefr_scn_whole(c, f, path, "address", 0, 247, &x) < 0)
             return -1;
-        if (x != floor(x))
-            return klefr_scn_fail(c, f, path, "address", "must be a whole number");
         st->address = (int)x;
     }
     return 0;
@@ -409,7 +407,7 @@ static int read_parse(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr
         return -1;
     st->count = row ? row->len : 1;
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "count"))) {
-        if (klefr_scn_number(c, f, path, "count", 1, KLEFR_SCN_MB_REGS, &x) < 0)
+        if (klefr_scn_whole(c, f, path, "count", 1, KLEFR_SCN_MB_REGS, &x) < 0)
             return -1;
         st->count = (uint16_t)x;
     }

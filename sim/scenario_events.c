@@ -373,7 +373,7 @@ static int expand(klefr_scn_pctx *c, const cJSON *o, const char *path, klefr_scn
     }
     double n;
     const cJSON *between = cJSON_GetObjectItemCaseSensitive(o, "between");
-    if (klefr_scn_number(c, random, path, "random", 1, MAX_OCCURRENCES, &n) < 0)
+    if (klefr_scn_whole(c, random, path, "random", 1, MAX_OCCURRENCES, &n) < 0)
         return -1;
     if (!cJSON_IsArray(between) || cJSON_GetArraySize(between) != 2)
         return klefr_scn_fail(c, between ? between : o, path, "between",

@@ -566,8 +566,10 @@ void klefr_scn_expect_window_open(klefr_scn_play *r, klefr_scn_expect *e)
     e->acc_max = -INFINITY;
     e->reg0 = klefr_scn_energy_kwh(r->sim, e->sel >= 0 && e->sel < 4 ? e->sel : 0);
     e->truth0 = r->truth_kwh[e->sel >= 0 && e->sel < 4 ? e->sel : 0];
-    if (e->kind->holds == h_accuracy && e->when == KLEFR_SCN_AT)
-        e->reg0 = e->truth0 = 0; /* since the start of the run */
+    if (e->kind->holds == h_accuracy && e->when == KLEFR_SCN_AT) { /* since the start of the run */
+        e->reg0 = r->start_kwh[e->sel >= 0 && e->sel < 4 ? e->sel : 0];
+        e->truth0 = 0;
+    }
 }
 
 /* End of a window (or of the run, for pulse counts): decide what is pending. */

@@ -117,6 +117,16 @@ int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const 
     return 0;
 }
 
+int klefr_scn_whole(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                    double lo, double hi, double *out)
+{
+    if (klefr_scn_number(c, j, path, field, lo, hi, out) < 0)
+        return -1;
+    if (*out != floor(*out))
+        return klefr_scn_fail(c, j, path, field, "must be a whole number");
+    return 0;
+}
+
 int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    bool *out)
 {
@@ -161,6 +171,40 @@ uint64_t klefr_scn_rand(uint64_t *st)
 void klefr_scn_copy_text(char *dst, size_t n, const char *src)
 {
     snprintf(dst, n, "%s", src);
+    size_t len = strlen(dst), k = len;
+    if (len == strlen(src))
+        return;
+    while (k > 0 && ((unsigned char)dst[k - 1] & 0xC0) == 0x80)
+        k--; /* back to the last character's first byte */
+    if (k > 0 && (unsigned char)dst[k - 1] >= 0xC0 && !klefr_scn_utf8_char((unsigned char *)dst + k - 1))
+        dst[k - 1] = 0;
+}
+
+size_t klefr_scn_utf8_char(const unsigned char *p)
+{
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] < 0xC2 || p[0] > 0xF4)
+        return 0;
+    size_t n = p[0] < 0xE0 ? 2 : p[0] < 0xF0 ? 3 : 4;
+    unsigned char lo = p[0] == 0xE0 ? 0xA0 : p[0] == 0xF0 ? 0x90 : 0x80;
+    unsigned char hi = p[0] == 0xED ? 0x9F : p[0] == 0xF4 ? 0x8F : 0xBF;
+    if (p[1] < lo || p[1] > hi) /* overlong forms, surrogates, past U+10FFFF */
+        return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    return n;
+}
+
+void klefr_scn_utf8_fix(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p;) {
+        size_t n = klefr_scn_utf8_char(p);
+        if (!n)
+            *p = '?', n = 1;
+        p += n;
+    }
 }
 
 /* ---- the meter ---------------------------------------------------------- */
@@ -231,7 +275,7 @@ static int parse_meter(klefr_scn_pctx *c, const cJSON *m)
             if (klefr_scn_serial_number(c, f, path, &s->serial) < 0)
                 return -1;
         } else if (!strcmp(k, "seed")) {
-            if (klefr_scn_number(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
+            if (klefr_scn_whole(c, f, path, k, 0, 9007199254740992.0, &x) < 0)
                 return -1;
             s->seed = (uint64_t)x;
         } else if (!strcmp(k, "load")) {
@@ -417,7 +461,7 @@ static int parse_root(klefr_scn_pctx *c, const cJSON *root)
             return klefr_scn_fail(c, f, "", with_meters[k], "goes with \"meters\" (docs/fleet.md)");
     if ((f = cJSON_GetObjectItemCaseSensitive(root, "seed"))) {
         double x;
-        if (klefr_scn_number(c, f, "", "seed", 0, 9007199254740992.0, &x) < 0)
+        if (klefr_scn_whole(c, f, "", "seed", 0, 9007199254740992.0, &x) < 0)
             return -1;
         s->seed = (uint64_t)x;
     }
@@ -502,6 +546,92 @@ static void syntax_error(const char *name, const char *text, char *err, size_t e
                  (int)(p + 1 - from), from);
 }
 
+/* What cJSON lets through but JSON refuses, and the reports (XML, SVG, JSON)
+ * could not carry: bytes that are not UTF-8, a control character in a string
+ * or between tokens. "file:line:col: not valid JSON (...)". */
+static int strict_text(const char *name, const char *text, char *err, size_t errlen)
+{
+    int line = 1, col = 1;
+    bool in_str = false;
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        size_t n = klefr_scn_utf8_char(p);
+        const char *why = !n                                        ? "not UTF-8 text"
+                          : *p < 0x20 && (in_str || !strchr("\t\n\r", *p)) ? "a control character"
+                                                                          : NULL;
+        if (why) {
+            snprintf(err, errlen, "%s:%d:%d: not valid JSON (%s, byte 0x%02X%s)", name, line,
+                     col, why, *p, in_str && n ? "; in a string write it as \\u00XX" : "");
+            return -1;
+        }
+        if (in_str && *p == '\\' && p[1] >= 0x20 && p[1] < 0x80) { /* an escape: \" does not end it */
+            p += 2, col += 2;
+            continue;
+        }
+        in_str ^= *p == '"';
+        line += *p == '\n';
+        col = *p == '\n' ? 1 : col + 1;
+        p += n;
+    }
+    return 0;
+}
+
+typedef struct {
+    const char *key;
+    int idx;
+} key_at;
+
+static int by_key(const void *a, const void *b)
+{
+    const key_at *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : x->idx - y->idx;
+}
+
+/* A key given twice in one object: cJSON would read the first and drop the
+ * second without a word. The second, in file order, is the error. */
+static int no_duplicates(klefr_scn_pctx *c, const cJSON *j, char *path, size_t len)
+{
+    size_t n = 0, at = strlen(path);
+    for (const cJSON *f = j->child; f; f = f->next)
+        n++;
+    if (cJSON_IsObject(j) && n > 1) {
+        key_at *k = malloc(n * sizeof *k);
+        if (!k)
+            return klefr_scn_fail(c, j, path, NULL, "out of memory");
+        int i = 0;
+        for (const cJSON *f = j->child; f; f = f->next, i++)
+            k[i] = (key_at){f->string ? f->string : "", i};
+        qsort(k, n, sizeof *k, by_key);
+        int second = -1, first = -1;
+        for (size_t m = 1; m < n; m++)
+            if (!strcmp(k[m].key, k[m - 1].key) && (second < 0 || k[m].idx < second))
+                second = k[m].idx, first = k[m - 1].idx;
+        free(k);
+        if (second >= 0) {
+            const cJSON *a = j->child, *b = j->child;
+            for (int m = 0; m < first; m++)
+                a = a->next;
+            for (int m = 0; m < second; m++)
+                b = b->next;
+            return klefr_scn_fail(c, b, path, b->string, "given twice (first on line %d)",
+                                  klefr_json_line_of(&c->lines, a));
+        }
+    }
+    int i = 0;
+    for (const cJSON *f = j->child; f; f = f->next, i++) {
+        if (!f->child)
+            continue;
+        if (cJSON_IsObject(j))
+            snprintf(path + at, len - at, "%s%.60s", at ? "." : "", f->string ? f->string : "");
+        else
+            snprintf(path + at, len - at, "[%d]", i);
+        if (no_duplicates(c, f, path, len) < 0)
+            return -1;
+        path[at] = 0;
+    }
+    return 0;
+}
+
 int klefr_scn_parse(klefr_scn **out, const char *name, const char *text, char *err,
                     size_t errlen)
 {
@@ -532,12 +662,20 @@ int klefr_scn_parse(klefr_scn **out, const char *name, const char *text, char *e
         klefr_scn_free(s);
         return -1;
     }
+    if (strict_text(name, text, err, errlen) < 0) {
+        cJSON_Delete(root);
+        klefr_scn_free(s);
+        return -1;
+    }
     klefr_scn_pctx c = {.s = s, .err = err, .errlen = errlen};
+    char path[600] = "";
     int rc = klefr_json_lines_init(&c.lines, root, text);
     if (rc == 0)
-        rc = parse_root(&c, root);
+        rc = no_duplicates(&c, root, path, sizeof path);
     else
         snprintf(err, errlen, "%s: out of memory", name);
+    if (rc == 0)
+        rc = parse_root(&c, root);
     klefr_json_lines_free(&c.lines);
     cJSON_Delete(root);
     if (rc < 0) {

@@ -37,6 +37,9 @@ int klefr_scn_string(klefr_scn_pctx *c, const cJSON *j, const char *path, const 
                      const char **out);
 int klefr_scn_number(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                      double lo, double hi, double *out);
+/* A whole number in lo..hi (a count, a seed, an address: 1.5 is an error, not 1). */
+int klefr_scn_whole(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
+                    double lo, double hi, double *out);
 int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    bool *out);
 /* One of the NULL-terminated names; *out = its index. */
@@ -53,7 +56,13 @@ int klefr_scn_serial_number(klefr_scn_pctx *c, const cJSON *j, const char *path,
 /* A file named in the scenario, relative to the scenario's folder. */
 void klefr_scn_path(const klefr_scn *s, const char *name, char *out, size_t n);
 uint64_t klefr_scn_rand(uint64_t *state); /* xorshift64* */
+/* src into dst[n], cut (if it must be) between UTF-8 characters. */
 void klefr_scn_copy_text(char *dst, size_t n, const char *src);
+/* Length of the UTF-8 character at p, 0 if the bytes there are not one. */
+size_t klefr_scn_utf8_char(const unsigned char *p);
+/* Every byte that does not belong to a whole UTF-8 character becomes '?'
+ * (a text cut by a fixed buffer, before it goes into a report). */
+void klefr_scn_utf8_fix(char *s);
 
 /* ---- tables ----------------------------------------------------------- */
 
@@ -166,6 +175,14 @@ int klefr_scn_fclose(FILE *f);
 
 /* ---- the run ----------------------------------------------------------- */
 
+/* Fills of the AFE (a 10 ms slice each) whose truth is kept: more than the
+ * longest the meter holds samples back (two blocks of 2048 samples). */
+#define KLEFR_SCN_TRUTH_MARKS 128u
+typedef struct {
+    uint64_t samples; /* at the end of a fill */
+    double kwh[4];    /* the truth then, kWh / kvarh */
+} klefr_scn_truth_mark;
+
 typedef struct klefr_scn_play {
     klefr_scn *s;
     klefr_sim *sim;
@@ -193,8 +210,12 @@ typedef struct klefr_scn_play {
     uint64_t tl_pass_us;  /* start of this pass (repeat) */
     uint64_t tl_ramp_next;
     bool tl_done;
-    /* truth */
+    /* truth: of the samples the registers hold (the meter adds a block at
+     * its end), from the truth at the end of each of the last fills */
     double truth_kwh[4];
+    klefr_scn_truth_mark truth_mark[KLEFR_SCN_TRUTH_MARKS];
+    uint64_t ntruth_mark; /* fills so far (+1: the start) */
+    double start_kwh[4]; /* the registers the meter powered up with: the truth starts there */
     /* windows being watched every slice */
     klefr_scn_expect **watch;
     size_t nwatch;

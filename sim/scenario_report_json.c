@@ -140,10 +140,12 @@ static cJSON *truth_json(const klefr_scn *s)
         cJSON *o = cJSON_CreateObject();
         double reg = s->final_reg_kwh[k], truth = s->final_truth_kwh[k];
         cJSON_AddStringToObject(o, "register", klefr_scn_energy_names[k]);
+        num_or_null(o, "start", s->start_reg_kwh[k]);
         num_or_null(o, "registered", reg);
         num_or_null(o, "truth", truth);
-        num_or_null(o, "error_pct", truth != 0 ? (reg - truth) / fabs(truth) * 100
-                                                : reg == 0 ? 0 : NAN);
+        /* under 1 mWh of truth a relative error says nothing (1e14 % of a rounding residue) */
+        num_or_null(o, "error_pct", fabs(truth) >= 1e-6 ? (reg - truth) / fabs(truth) * 100
+                                    : reg == 0 && truth == 0 ? 0 : NAN);
         cJSON_AddItemToArray(a, o);
     }
     return a;
@@ -214,6 +216,7 @@ int klefr_scn_report_json(klefr_scn *const *s, size_t n, const char *path, const
         errno = ENOMEM;
         return -1;
     }
+    klefr_scn_utf8_fix(text); /* texts cut by their buffers (a name, a message) */
     FILE *f = fopen(path, "w");
     int rc = -1;
     if (f) {

@@ -23,25 +23,46 @@ static void xml(FILE *f, const char *s)
         case '"':
             fputs("&quot;", f);
             break;
-        default:
-            if (ch < 0x20 && ch != '\n' && ch != '\t')
-                fputc('?', f); /* not allowed in XML 1.0 */
-            else
-                fputc(ch, f);
+        default: {
+            size_t n = klefr_scn_utf8_char((const unsigned char *)s);
+            if ((ch < 0x20 && ch != '\n' && ch != '\t') || !n) {
+                fputc('?', f); /* not allowed in XML 1.0, or a character cut by a buffer */
+            } else {
+                fwrite(s, 1, n, f);
+                s += n - 1;
+            }
+        }
         }
     }
 }
 
-/* "scenarios/ev-charge.json" -> "scenarios.ev-charge" */
+/* "scenarios/ev-charge.json" -> "scenarios.ev-charge"; the path's "." and ".."
+ * steps and a leading "/" resolved ("/tmp/a/../b.json" -> "tmp.b", not
+ * ".tmp.a....b": CI servers make packages of the dots). */
 static void classname(const klefr_scn *s, char *out, size_t n)
 {
-    snprintf(out, n, "%s", s->file);
-    size_t len = strlen(out);
-    if (len > 5 && !strcmp(out + len - 5, ".json"))
-        out[len - 5] = 0;
-    for (char *p = out; *p; p++)
-        if (*p == '/')
-            *p = '.';
+    char path[4200];
+    snprintf(path, sizeof path, "%s", s->file);
+    size_t len = strlen(path);
+    if (len > 5 && !strcmp(path + len - 5, ".json"))
+        path[len - 5] = 0;
+    size_t o = 0, mark[256], depth = 0; /* where each component starts in out */
+    out[0] = 0;
+    for (char *save = NULL, *c = strtok_r(path, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+        if (!strcmp(c, "."))
+            continue;
+        if (!strcmp(c, "..")) {
+            if (depth)
+                o = mark[--depth], out[o] = 0;
+            continue;
+        }
+        if (depth < sizeof mark / sizeof *mark)
+            mark[depth++] = o;
+        int w = snprintf(out + o, n - o, "%s%s", o ? "." : "", c);
+        o = w < 0 || (size_t)w >= n - o ? n - 1 : o + (size_t)w;
+    }
+    if (!out[0])
+        snprintf(out, n, "scenario");
 }
 
 static void testcase(FILE *f, const klefr_scn *s, const klefr_scn_expect *e, const char *cls)

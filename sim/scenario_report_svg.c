@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "progress.h"
@@ -17,8 +18,8 @@
 #define GAP 46.0
 #define TOP 96.0
 #define NPANELS 4
-#define LANE_ROW 20.0 /* one row per expectation (up to LANE_ROWS) */
-#define LANE_ROWS 40u
+#define LANE_ROW 20.0 /* a row of expectations: none overlaps another */
+#define LANE_ROWS 100u
 
 typedef struct {
     FILE *f;
@@ -37,21 +38,30 @@ static double py(const plot *p, int k, double v)
     return p->y0[k] + PANEL_H - (span > 0 ? (v - p->lo[k]) / span : 0.5) * PANEL_H;
 }
 
-static void text(FILE *f, double x, double y, const char *anchor, int size, const char *color,
-                 const char *s)
+/* Text content: escaped; control characters (XML 1.0 has none) and bytes of
+ * a character cut by a buffer left out. */
+static void chars(FILE *f, const char *s)
 {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">", x,
-            y, anchor, size, color);
-    for (; *s; s++) {
+    while (*s) {
+        size_t n = klefr_scn_utf8_char((const unsigned char *)s);
         if (*s == '<')
             fputs("&lt;", f);
         else if (*s == '&')
             fputs("&amp;", f);
         else if (*s == '>')
             fputs("&gt;", f);
-        else if ((unsigned char)*s >= 0x20)
-            fputc(*s, f);
+        else if (n && (unsigned char)*s >= 0x20)
+            fwrite(s, 1, n, f);
+        s += n ? n : 1;
     }
+}
+
+static void text(FILE *f, double x, double y, const char *anchor, int size, const char *color,
+                 const char *s)
+{
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%d\" fill=\"%s\">", x,
+            y, anchor, size, color);
+    chars(f, s);
     fputs("</text>\n", f);
 }
 
@@ -190,19 +200,58 @@ static int panel_of(const klefr_scn_expect *e, double *scale)
     return -1;
 }
 
-static size_t lane_rows(const klefr_scn *s)
+/* Where an expectation's mark and label go in the lane: x from x0 to x1, the
+ * label on the side of the mark with room. */
+typedef struct {
+    double x0, x1, label_x;
+    bool label_right_aligned;
+} lane_item;
+
+static lane_item lane_extent(const plot *p, const klefr_scn_expect *e)
 {
-    return s->nex == 0 ? 1 : s->nex < LANE_ROWS ? s->nex : LANE_ROWS;
+    double t1 = (double)klefr_scn_expect_plot_us(e) / 1e6, t2 = (double)e->t2_us / 1e6;
+    double a = px(p, t1), b = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
+    size_t nchar = strlen(e->state == KLEFR_SCN_PASS ? "" : "FAILED: ");
+    for (const char *c = e->what; *c; c++)
+        nchar += ((unsigned char)*c & 0xC0) != 0x80;
+    double w = 7.0 * (double)nchar; /* 12 px DejaVu Sans, a little wider than its mean */
+    bool right = (a + b) / 2 > W / 2;
+    return right ? (lane_item){a - 10 - w, b + 7, a - 10, true}
+                 : (lane_item){a - 7, b + 10 + w, b + 10, false};
 }
 
-static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
+/* Rows of the lane: each expectation, in file order, in the first row where
+ * it overlaps nothing (one row each used to wrap after 40 and write labels
+ * over each other). row[k] for each; returns the number of rows. */
+static size_t lane_layout(const plot *p, const klefr_scn *s, size_t *row)
+{
+    lane_item *it = malloc((s->nex + 1) * sizeof *it);
+    size_t nrows = 0;
+    for (size_t k = 0; k < s->nex; k++) {
+        size_t r = 0;
+        if (it) {
+            it[k] = lane_extent(p, &s->ex[k]);
+            for (bool clash = true; clash && r < LANE_ROWS; r += clash) {
+                clash = false;
+                for (size_t j = 0; j < k && !clash; j++)
+                    clash = row[j] == r && it[k].x0 < it[j].x1 + 6 && it[j].x0 < it[k].x1 + 6;
+            }
+        }
+        row[k] = it && r < LANE_ROWS ? r : k % LANE_ROWS; /* very many: they may meet */
+        nrows = row[k] + 1 > nrows ? row[k] + 1 : nrows;
+    }
+    free(it);
+    return nrows ? nrows : 1;
+}
+
+static void mark_expectations(plot *p, const klefr_scn *s, double lane_y, const size_t *row)
 {
     FILE *f = p->f;
     for (size_t k = 0; k < s->nex; k++) {
         const klefr_scn_expect *e = &s->ex[k];
         const char *col = e->state == KLEFR_SCN_PASS ? "#1a8f3a" : "#d42020";
         double t1 = (double)klefr_scn_expect_plot_us(e) / 1e6, t2 = (double)e->t2_us / 1e6;
-        double y = lane_y + 18 + (double)(k % lane_rows(s)) * LANE_ROW;
+        double y = lane_y + 18 + (double)row[k] * LANE_ROW;
         if (e->when == KLEFR_SCN_AT) {
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"6\" fill=\"%s\"/>\n", px(p, t1), y,
                     col);
@@ -215,9 +264,8 @@ static void mark_expectations(plot *p, const klefr_scn *s, double lane_y)
         snprintf(label, sizeof label, "%s%s", e->state == KLEFR_SCN_PASS ? "" : "FAILED: ",
                  e->what);
         /* The label beside the mark, on the side with room. */
-        double a = px(p, t1), b = px(p, e->when == KLEFR_SCN_AT ? t1 : t2);
-        bool right = (a + b) / 2 > W / 2;
-        text(f, right ? a - 10 : b + 10, y + 4, right ? "end" : "start", 12, col, label);
+        lane_item it = lane_extent(p, e);
+        text(f, it.label_x, y + 4, it.label_right_aligned ? "end" : "start", 12, col, label);
         double scale;
         int k2 = panel_of(e, &scale);
         if (k2 < 0)
@@ -241,7 +289,13 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     for (int k = 0; k < NPANELS; k++)
         p.y0[k] = TOP + k * (PANEL_H + GAP);
     double lane_y = p.y0[NPANELS - 1] + PANEL_H + GAP;
-    double lane_h = 16 + LANE_ROW * (double)lane_rows(s);
+    size_t *row = calloc(s->nex + 1, sizeof *row);
+    if (!row) {
+        fclose(f);
+        errno = ENOMEM;
+        return -1;
+    }
+    double lane_h = 16 + LANE_ROW * (double)lane_layout(&p, s, row);
     double h = lane_y + lane_h + 20;
     const size_t o_p = offsetof(klefr_scn_sample, p_kw), o_q = offsetof(klefr_scn_sample, q_kvar),
                  o_v = offsetof(klefr_scn_sample, v), o_i = offsetof(klefr_scn_sample, i),
@@ -273,8 +327,9 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
              s->model, s->ran && !s->nfail ? "pass" : "FAIL", s->npass, s->nex);
     text(f, LEFT, 30, "start", 20, s->ran && !s->nfail ? "#111" : "#b00000", buf);
     if (s->description) {
-        snprintf(buf, sizeof buf, "%.160s%s", s->description,
-                 strlen(s->description) > 160 ? "..." : "");
+        klefr_scn_copy_text(buf, 161, s->description);
+        if (strlen(s->description) > 160)
+            strcat(buf, "...");
         text(f, LEFT, 52, "start", 13, "#444", buf);
     }
     axes(&p, 0, "Power", "kW, kvar");
@@ -292,16 +347,25 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
                     x1, p.y0[k], x2 - x1 + 0.5, PANEL_H);
     }
     /* The timeline's labelled segments above the first panel. */
-    double last_x = -1e9;
+    double last_end = -1e9; /* where the last label drawn ends */
     for (size_t k = 0; k < s->nseg; k++) {
         const klefr_scn_seg *g = &s->seg[k];
         double x = px(&p, (double)g->start_us / 1e6);
-        /* Inside the top of the power panel: a tick and the label, when there is room. */
+        double x_end = k + 1 < s->nseg ? px(&p, (double)s->seg[k + 1].start_us / 1e6) : W - RIGHT;
+        /* Inside the top of the power panel: a tick and the label, when there is room:
+         * at its tick, or after the label before it if that is still over the
+         * segment (a long segment right after short ones keeps its label;
+         * ~7 px a character). */
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\"/>\n", x,
                 TOP, x, TOP + 18);
-        if (g->label[0] && x - last_x > 110 && (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
-            text(f, x + 4, TOP + 14, "start", 12, "#555", g->label);
-            last_x = x;
+        double lx = x + 4 > last_end + 12 ? x + 4 : last_end + 12, w = 0;
+        for (const char *c = g->label; *c; c++)
+            w += (*c & 0xC0) != 0x80 ? 7 : 0;
+        bool own = lx == x + 4; /* at its tick it may run on over the next segment */
+        if (g->label[0] && lx + w <= (own || x_end > W - RIGHT ? W - RIGHT : x_end) &&
+            (k == 0 || strcmp(g->label, s->seg[k - 1].label))) {
+            text(f, lx, TOP + 14, "start", 12, "#555", g->label);
+            last_end = lx + w;
         }
     }
     /* Events: a line through the panels; labels in the lane when few. */
@@ -317,8 +381,7 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
             fprintf(f, "<text transform=\"translate(%.1f,%.1f) rotate(-90)\" font-size=\"12\" "
                        "fill=\"#5a3ca0\">",
                     x + 4, p.y0[0] + PANEL_H - 4);
-            for (const char *c = buf; *c; c++)
-                fputs(*c == '<' ? "&lt;" : *c == '&' ? "&amp;" : (char[2]){*c, 0}, f);
+            chars(f, buf);
             fputs("</text>\n", f);
         }
     }
@@ -341,7 +404,8 @@ int klefr_scn_report_svg(const klefr_scn *s, const char *path)
     fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                "stroke=\"#888\"/>\n",
             LEFT, lane_y, W - LEFT - RIGHT, lane_h);
-    mark_expectations(&p, s, lane_y);
+    mark_expectations(&p, s, lane_y, row);
+    free(row);
     fputs("</svg>\n", f);
     return klefr_scn_fclose(f);
 }

@@ -121,9 +121,7 @@ static int parse_one(klefr_scn_pctx *c, const cJSON *f, const char *path, const 
     bool b;
     switch (r->type) {
     case ST_INT:
-        if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble))
-            return klefr_scn_fail(c, f, path, r->name, "must be a whole number");
-        if (klefr_scn_number(c, f, path, r->name, r->lo, r->hi, &x) < 0)
+        if (klefr_scn_whole(c, f, path, r->name, r->lo, r->hi, &x) < 0)
             return -1;
         *raw = (uint32_t)x;
         break;
@@ -312,9 +310,7 @@ int klefr_scn_registers_parse(klefr_scn_pctx *c, const cJSON *j, const char *pat
         else if (!strcmp(k, "day_fwd_kwh"))
             rc = kwh_to_micro(c, f, path, k, &r->day_fwd_uwh);
         else {
-            if (!cJSON_IsNumber(f) || f->valuedouble != floor(f->valuedouble))
-                return klefr_scn_fail(c, f, path, k, "must be a whole number");
-            rc = klefr_scn_number(c, f, path, k, 0, 4294967295.0, &x);
+            rc = klefr_scn_whole(c, f, path, k, 0, 4294967295.0, &x);
             r->power_downs = (uint32_t)x;
         }
         if (rc < 0)

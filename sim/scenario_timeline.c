@@ -72,11 +72,17 @@ static void ramp_spec(const klefr_scn_seg *g, double x, char *spec, size_t n)
 {
     size_t at = 0;
     const char *dir = NULL;
+    /* With a current or a power moving too, their sign is the direction and
+     * the power factor moves by its size: a signed one would pass through 0
+     * on the way from import to export (I = P / (V pf) without bound). */
+    bool by_size = g->ramp_keys & (1u << KLEFR_SCN_Q_I | 1u << KLEFR_SCN_Q_P);
     for (int q = 0; q < KLEFR_SCN_Q_COUNT; q++) {
         if (!(g->ramp_keys & (1u << q)))
             continue;
         double v = g->ramp_from[q] + (g->ramp_to[q] - g->ramp_from[q]) * x;
-        if (q == KLEFR_SCN_Q_I || q == KLEFR_SCN_Q_P || q == KLEFR_SCN_Q_PF) {
+        if (q == KLEFR_SCN_Q_PF && by_size) {
+            v = fabs(g->ramp_from[q]) + (fabs(g->ramp_to[q]) - fabs(g->ramp_from[q])) * x;
+        } else if (q == KLEFR_SCN_Q_I || q == KLEFR_SCN_Q_P || q == KLEFR_SCN_Q_PF) {
             dir = v < 0 ? "export" : "import";
             v = fabs(v);
         }

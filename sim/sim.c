@@ -485,6 +485,18 @@ bool klefr_sim_run_until(klefr_sim *s, uint64_t t_end_us)
     return klefr_world_run_until(s->world, t_end_us);
 }
 
+/* m samples into the scope ring at index at (no wrap). */
+static inline void scope_put(klefr_sim *s, size_t at, const int32_t *v, const int32_t *i, size_t m)
+{
+    if (s->powered) {
+        memcpy(s->scope_v + at, v, m * sizeof *v);
+        memcpy(s->scope_i + at, i, m * sizeof *i);
+    } else {
+        memset(s->scope_v + at, 0, m * sizeof *v);
+        memset(s->scope_i + at, 0, m * sizeof *i);
+    }
+}
+
 klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us)
 {
     int32_t v[KLEFR_SIM_SLICE_SAMPLES], i[KLEFR_SIM_SLICE_SAMPLES];
@@ -493,12 +505,16 @@ klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us)
     if (s->afe && n == 0)
         return KLEFR_SLICE_NOTHING;
     /* scope tap for the panel: a cut supply reads nothing */
-    if (s->scope_v) {
-        for (size_t k = 0; k < n; k++) {
-            s->scope_v[(s->scope_n + k) % KLEFR_SIM_SCOPE_N] = s->powered ? v[k] : 0;
-            s->scope_i[(s->scope_n + k) % KLEFR_SIM_SCOPE_N] = s->powered ? i[k] : 0;
+    size_t at0 = s->scope_n % KLEFR_SIM_SCOPE_N;
+    if (s->scope_v && n == KLEFR_SIM_SLICE_SAMPLES && at0 + n <= KLEFR_SIM_SCOPE_N)
+        scope_put(s, at0, v, i, KLEFR_SIM_SLICE_SAMPLES); /* a constant size: vector moves */
+    else if (s->scope_v)
+        for (size_t k = 0; k < n;) { /* by runs up to the ring's end */
+            size_t at = (s->scope_n + k) % KLEFR_SIM_SCOPE_N, m = KLEFR_SIM_SCOPE_N - at;
+            m = n - k < m ? n - k : m;
+            scope_put(s, at, v + k, i + k, m);
+            k += m;
         }
-    }
     s->scope_n += n;
     if (s->afe && s->afe->clipped != s->clip_seen) {
         s->clip_seen = s->afe->clipped;

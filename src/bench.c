@@ -3,7 +3,10 @@
  * per-sample arithmetic in the same run. A benchmark, not a test: it prints
  * figures and never fails on a slow machine. Usage:
  *   klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]
- * --cpu times with the thread's CPU time instead of the wall clock. */
+ *               [--only full|firmware|synth|bare]
+ *   klefr-bench --fleet MAX_METERS [--seconds SIM_SECONDS]
+ * --cpu times with the thread's CPU time instead of the wall clock; --only
+ * times one part (profiling, or the best of several runs). */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "afe_kernel.h"
 #include "afe_synth.h"
 #include "bench_fleet.h"
 #include "sim.h"
@@ -26,12 +30,17 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* 230 V 10 A PF 0.91 (25 deg), a 3rd and a 5th harmonic in both channels
+ * (an electronic load on a grid with some distortion), noise, DC offsets. */
 static klefr_load bench_load(void)
 {
     return (klefr_load){.v_rms = 230,
                         .i_rms = 10,
                         .phi_deg = 25,
                         .freq_hz = 50,
+                        .harm = {{.order = 3, .v_pct = 2, .v_phase_deg = 10, .i_pct = 25, .i_phase_deg = 40},
+                                 {.order = 5, .v_pct = 3, .v_phase_deg = -20, .i_pct = 12, .i_phase_deg = 70}},
+                        .n_harm = 2,
                         .noise_v_rms = 0.1,
                         .noise_i_rms = 0.002,
                         .seed = 42,
@@ -99,135 +108,126 @@ static double run_synth_only(double sim_s, uint64_t *check)
     return dt;
 }
 
-/* The bare loop: the same per-sample arithmetic fused in one loop, no
- * blocks, no calls: phasor recurrence (renormalised every 256 samples),
- * table noise (one draw per sample), ADC rounding and clipping, DC trackers on both channels, sums
- * of v*i, v^2, i^2, v, i, zero crossing detection, pulse accumulator, and per
- * pair of samples the fundamental's Hann-windowed correlation (window and
- * rotor recurrences, four products). */
-static uint64_t rng_next(uint64_t *s)
+/* The bare loop: the same arithmetic in blocks, without the twin's
+ * structure (no 10 ms slices, no copies between generator, scope and
+ * firmware, no ticks, no events, no truth, no energy registers): per
+ * segment of KLEFR_SEG samples the generator's kernel (the same function:
+ * rows of phasors, noise, ADC), then one pass of the DSP over the segment
+ * as the firmware shapes it (block DC taken off, sums of v*v, i*i, v*i, v,
+ * i in 64 bits, the windowed fundamental correlation of sample pairs with a
+ * window x rotor table, the crossing search by the run's minimum and
+ * maximum), a block end every 10 crossings (sums folded, a pulse
+ * accumulator). Compiled for the same vector widths. */
+#ifndef KLEFR_SIMD_CLONES
+#define KLEFR_SIMD_CLONES
+#endif
+
+typedef struct {
+    int64_t vv, ii, vi, v, i, vre, vim, ire, iim;
+} bare_sums;
+
+KLEFR_SIMD_CLONES
+static void bare_sums_add(bare_sums *restrict s, const int32_t *restrict tc,
+                          const int32_t *restrict ts, const int32_t *restrict v,
+                          const int32_t *restrict i, size_t np, int32_t dv, int32_t di)
 {
-    uint64_t x = *s;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    *s = x;
-    return x * 0x2545F4914F6CDD1Dull;
+    bare_sums a = *s;
+    for (size_t p = 0; p < np; p++) {
+        int32_t x0 = v[2 * p] - dv, x1 = v[2 * p + 1] - dv;
+        int32_t y0 = i[2 * p] - di, y1 = i[2 * p + 1] - di;
+        a.vv += (int64_t)x0 * x0 + (int64_t)x1 * x1;
+        a.ii += (int64_t)y0 * y0 + (int64_t)y1 * y1;
+        a.vi += (int64_t)x0 * y0 + (int64_t)x1 * y1;
+        int32_t x2 = x0 + x1, y2 = y0 + y1;
+        a.v += x2, a.i += y2;
+        a.vre += (int64_t)x2 * tc[p], a.vim += (int64_t)x2 * ts[p];
+        a.ire += (int64_t)y2 * tc[p], a.iim += (int64_t)y2 * ts[p];
+    }
+    *s = a;
 }
 
-static inline int32_t adc(double x)
+/* First k in [j, n) with (v[k] < thr) != ge, else n (minimum or maximum first). */
+KLEFR_SIMD_CLONES
+static size_t bare_find(const int32_t *v, size_t j, size_t n, int32_t thr, int ge)
 {
-    if (x >= 8388607.0)
-        return 8388607;
-    if (x <= -8388608.0)
-        return -8388608;
-    return (int32_t)(int64_t)(x + 8388608.5) - 8388608;
+    int32_t lo = INT32_MAX, hi = INT32_MIN;
+    for (size_t k = j; k < n; k++) {
+        lo = v[k] < lo ? v[k] : lo;
+        hi = v[k] > hi ? v[k] : hi;
+    }
+    if (ge ? hi < thr : lo >= thr)
+        return n;
+    for (; j < n; j++)
+        if ((v[j] >= thr) == (ge != 0))
+            return j;
+    return n;
 }
 
 static double run_bare(double sim_s, uint64_t *check)
 {
-    const double w = 6.283185307179586 * 50.0 / KLEFR_FS_HZ;
-    const double kv = KLEFR_ADC_FULL_SCALE / KLEFR_V_FULL_SCALE_PEAK;
-    const double ki = KLEFR_ADC_FULL_SCALE / KLEFR_I_FULL_SCALE_PEAK;
-    const double av = 230 * sqrt(2.0) * kv, ai = 10 * sqrt(2.0) * ki;
-    const double ci_re = ai * cos(-25 * 3.141592653589793 / 180),
-                 ci_im = ai * sin(-25 * 3.141592653589793 / 180);
-    const double sr = cos(w), si_ = sin(w), nv = 0.1 * kv, ni = 0.002 * ki;
-    const double dcv_code = 0.5 * kv, dci_code = 0.02 * ki;
-    static float tab[4096]; /* noise table, as the synth's (values matter little here) */
-    uint64_t rng = 42;
-    for (unsigned k = 0; k < 4096; k++) {
-        uint64_t r = rng_next(&rng);
-        tab[k] = (float)(((r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48)) -
-                         131070.0) /
-                 37837.0f;
+    /* The generator as the synth sets it up for the bench load (the same
+     * tables and phasors: its first segment's input), then its own phase. */
+    klefr_load l = bench_load();
+    klefr_synth_init(&syn, &l, NULL);
+    klefr_seg_in g = syn.seg_in;
+    static int32_t tc[KLEFR_DSP_PAIRS], ts[KLEFR_DSP_PAIRS];
+    const double wp = 6.283185307179586 * 50.0 / KLEFR_FS_HZ;
+    for (unsigned m = 0; m < KLEFR_DSP_PAIRS; m++) {
+        double w = 0.5 * (1 << 26) * (1 - cos(2 * wp * m / 10));
+        tc[m] = (int32_t)lrint(w * cos(2 * wp * m));
+        ts[m] = (int32_t)lrint(w * sin(2 * wp * m));
     }
-    double re = 1, im = 0, theta = 0;
-    int64_t dcv = 0, dci = 0, svv = 0, sii = 0, svi = 0, sv = 0, si = 0, pacc = 0;
-    int64_t vre = 0, vim = 0, ire = 0, iim = 0;
-    /* pair rotor (2 w = 0.157 rad) Q28 and window (2 w / 10) Q30 recurrences */
-    const int64_t rot2 = 2 * 265130570ll, win2 = 2 * 1073609359ll; /* 2 cos(.) scaled */
-    int32_t rc = 1 << 28, rc1 = 265130570, rs = 0, rs1 = -41992557;
-    int32_t wc = 1 << 30, wc1 = 1073609359;
-    int32_t prev = 0;
-    uint32_t crossings = 0, pulses = 0;
+    int32_t v[KLEFR_SEG], i[KLEFR_SEG];
+    bare_sums s = {0};
+    int64_t dcv = 0, dci = 0, pacc = 0, energy = 0;
+    uint32_t n_blk = 0, cycles = 0, pulses = 0, blocks = 0;
     int armed = 0;
     uint64_t n = (uint64_t)(sim_s * KLEFR_FS_HZ);
     double t0 = now_s();
-    /* Two interleaved rotors (even/odd samples), like the synth. */
-    const double s2r = sr * sr - si_ * si_, s2i = 2 * sr * si_;
-    double br = sr, bi = si_;
-#define BARE_DSP(vc, ic)                                                                           \
-    do {                                                                                           \
-        int32_t x = (vc) - (int32_t)(dcv >> 14), y = (ic) - (int32_t)(dci >> 14);                  \
-        dcv += x;                                                                                  \
-        dci += y;                                                                                  \
-        if (x >= 0) {                                                                              \
-            if (armed) {                                                                           \
-                armed = 0;                                                                         \
-                crossings++;                                                                       \
-            }                                                                                      \
-        } else if (x < -131072) {                                                                  \
-            armed = 1;                                                                             \
-        }                                                                                          \
-        prev = x;                                                                                  \
-        int64_t p = (int64_t)x * y;                                                                \
-        svv += (int64_t)x * x;                                                                     \
-        sii += (int64_t)y * y;                                                                     \
-        svi += p;                                                                                  \
-        sv += x;                                                                                   \
-        si += y;                                                                                   \
-        xo = x;                                                                                    \
-        yo = y;                                                                                    \
-        pacc += p;                                                                                 \
-        if (pacc >= (1ll << 50)) {                                                                 \
-            pacc -= 1ll << 50;                                                                     \
-            pulses++;                                                                              \
-        }                                                                                          \
-    } while (0)
-    for (uint64_t k = 0; k + 1 < n; k += 2) {
-        uint64_t r1 = rng_next(&rng);
-        int32_t vc0 = adc(dcv_code + av * re + nv * tab[r1 & 4095]);
-        int32_t ic0 = adc(dci_code + ci_re * re - ci_im * im + ni * tab[(r1 >> 12) & 4095]);
-        int32_t vc1 = adc(dcv_code + av * br + nv * tab[(r1 >> 24) & 4095]);
-        int32_t ic1 = adc(dci_code + ci_re * br - ci_im * bi + ni * tab[(r1 >> 36) & 4095]);
-        double t = re * s2r - im * s2i;
-        im = re * s2i + im * s2r;
-        re = t;
-        t = br * s2r - bi * s2i;
-        bi = br * s2i + bi * s2r;
-        br = t;
-        if ((k & 255) == 254) {
-            theta = fmod(theta + 256 * w, 6.283185307179586);
-            re = cos(theta);
-            im = sin(theta);
-            br = cos(theta + w);
-            bi = sin(theta + w);
+    for (uint64_t k0 = 0; k0 < n; k0 += KLEFR_SEG) {
+        for (unsigned c = 0; c < g.ncomp; c++) { /* the next segment's phasors */
+            double *b[2] = {g.bv[c], g.bi[c]};
+            double sr = syn.seg_re[c], si = syn.seg_im[c];
+            for (int q = 0; q < 2; q++) {
+                double t = b[q][0] * sr - b[q][1] * si;
+                b[q][1] = b[q][0] * si + b[q][1] * sr;
+                b[q][0] = t;
+            }
         }
-        int32_t xo, yo, xa, ya;
-        BARE_DSP(vc0, ic0);
-        xa = xo, ya = yo;
-        BARE_DSP(vc1, ic1);
-        {
-            int64_t w2 = (1ll << 30) - wc;
-            int32_t xw = (int32_t)(((int64_t)(xa + xo) * w2 + (1ll << 30)) >> 31);
-            int32_t yw = (int32_t)(((int64_t)(ya + yo) * w2 + (1ll << 30)) >> 31);
-            vre += (int64_t)xw * rc;
-            vim += (int64_t)xw * rs;
-            ire += (int64_t)yw * rc;
-            iim += (int64_t)yw * rs;
-            int32_t a = (int32_t)((rot2 * rc + (1 << 27)) >> 28) - rc1;
-            int32_t b = (int32_t)((rot2 * rs + (1 << 27)) >> 28) - rs1;
-            int32_t c = (int32_t)((win2 * wc + (1 << 29)) >> 30) - wc1;
-            rc1 = rc, rc = a, rs1 = rs, rs = b, wc1 = wc, wc = c;
-            if ((k & 1023) == 1022) { /* a block ends: restart rotor and window */
-                rc = 1 << 28, rc1 = 265130570, rs = 0, rs1 = -41992557, wc = 1 << 30, wc1 = 1073609359;
+        klefr_synth_segment(&g, v, i, NULL);
+        int32_t dv = (int32_t)(dcv >> 14), di = (int32_t)(dci >> 14);
+        size_t j = 0;
+        while (j < KLEFR_SEG) {
+            size_t e = KLEFR_SEG, k = j;
+            if (!armed && (k = bare_find(v, j, KLEFR_SEG, dv - 131072, 0)) < KLEFR_SEG)
+                armed = 1, k++;
+            if (armed)
+                e = bare_find(v, k, KLEFR_SEG, dv, 1);
+            size_t m = (e - j) & ~(size_t)1; /* pairs (an odd one left over: the bench's
+                                                 segments and blocks stay even) */
+            bare_sums_add(&s, tc, ts, v + j, i + j, m / 2, dv, di);
+            n_blk += (uint32_t)m;
+            j += m;
+            if (e < KLEFR_SEG && j == e) {
+                armed = 0;
+                if (++cycles == 10) { /* block end: fold, move the DC, pulses */
+                    cycles = 0, blocks++;
+                    energy += s.vi - (s.v * s.i) / (n_blk ? n_blk : 1);
+                    pacc += s.vi;
+                    while (pacc >= (1ll << 50))
+                        pacc -= 1ll << 50, pulses++;
+                    dcv += s.v, dci += s.i;
+                    dv = (int32_t)(dcv >> 14), di = (int32_t)(dci >> 14);
+                    s = (bare_sums){0};
+                    n_blk = 0;
+                }
+            } else if (j < e) {
+                j = e; /* the odd sample before a crossing or at the end: skipped */
             }
         }
     }
-#undef BARE_DSP
     double dt = now_s() - t0;
-    *check = (uint64_t)(svv ^ sii ^ svi ^ sv ^ si ^ prev ^ vre ^ vim ^ ire ^ iim) + crossings + pulses;
+    *check = (uint64_t)(energy ^ s.vre ^ s.iim ^ s.ii ^ s.vv) + pulses + blocks;
     return dt;
 }
 
@@ -255,11 +255,13 @@ int main(int argc, char **argv)
 {
     double sim_s = 3600;
     int runs = 5;
+    const char *only = NULL; /* full, firmware, synth, bare: time one part (profiling) */
     long fleet = 0;
     static const struct option opts[] = {{"seconds", required_argument, 0, 's'},
                                          {"runs", required_argument, 0, 'r'},
                                          {"fleet", required_argument, 0, 'f'},
                                          {"cpu", no_argument, 0, 'c'},
+                                         {"only", required_argument, 0, 'o'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     int c;
@@ -274,11 +276,15 @@ int main(int argc, char **argv)
         case 'c':
             bench_clock = CLOCK_THREAD_CPUTIME_ID;
             break;
+        case 'o':
+            only = optarg;
+            break;
         case 'f':
             fleet = atol(optarg);
             break;
         case 'h':
             puts("usage: klefr-bench [--seconds SIM_SECONDS_PER_RUN] [--runs N] [--cpu]\n"
+                 "                   [--only full|firmware|synth|bare]\n"
                  "       klefr-bench --fleet MAX_METERS [--seconds SIM_SECONDS]");
             return 0;
         default:
@@ -292,6 +298,21 @@ int main(int argc, char **argv)
         return 2;
     }
     double samples = sim_s * KLEFR_FS_HZ;
+    if (only) {
+        static const struct {
+            const char *name;
+            double (*fn)(double, uint64_t *);
+        } parts[] = {{"full", run_full}, {"firmware", run_firmware_only}, {"synth", run_synth_only},
+                     {"bare", run_bare}};
+        for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++)
+            if (!strcmp(only, parts[k].name)) {
+                double t = median_of(parts[k].fn, sim_s, runs);
+                printf("%s: %.0fx real time, %.2f ns/sample\n", only, sim_s / t, t / samples * 1e9);
+                return 0;
+            }
+        fprintf(stderr, "klefr-bench: --only full|firmware|synth|bare\n");
+        return 2;
+    }
     double full = median_of(run_full, sim_s, runs);
     double fw = median_of(run_firmware_only, sim_s, runs);
     double syn_t = median_of(run_synth_only, sim_s, runs);

@@ -76,8 +76,9 @@ static outcome run_afe(klefr_afe *afe, double seconds)
     const klefr_regs *r = &sim.meter.regs;
     o.act_wh = ((double)klefr_act_fwd_uwh(r, -1) - (double)klefr_act_rev_uwh(r, -1)) / 1e6;
     o.react_varh = ((double)klefr_react_fwd_uvarh(r, -1) - (double)klefr_react_rev_uvarh(r, -1)) / 1e6;
-    o.truth_wh = afe->truth.act_fwd_wh - afe->truth.act_rev_wh;
-    o.truth_varh = afe->truth.react_fwd_varh - afe->truth.react_rev_varh;
+    const klefr_afe_truth *tr = klefr_afe_truth_now(afe);
+    o.truth_wh = tr->act_fwd_wh - tr->act_rev_wh;
+    o.truth_varh = tr->react_fwd_varh - tr->react_rev_varh;
     o.led = sim.out.count[KLEFR_OUT_LED];
     return o;
 }

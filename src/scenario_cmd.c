@@ -20,6 +20,7 @@
 #include "progress.h"
 #include "report.h"
 #include "scenario.h"
+#include "tour_cmd.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -52,6 +53,8 @@ static void usage(FILE *f)
             "                       scenarios: FILE-<name>.svg each)\n"
             "  --trace LIST         modbus,mbus,iec frames and events (checks as they happen)\n"
             "  --quiet              only failures and errors\n"
+            "  --gui                play a tour in the window: klefr-sim tour FILE (its\n"
+            "                       options: --play, --speed, --layout, --handout)\n"
             "  --help               this text\n\n"
             "Exit status: 0 every expectation held, 1 one failed (or a report could not be\n"
             "written), 2 a bad scenario or option.\n");
@@ -104,9 +107,12 @@ static void final_fleet_json(void *arg, klefr_scn *s, const struct klefr_sim *co
     cJSON_Delete(j);
 }
 
-/* Files to run: each FILE, and every *.json of each DIR (sorted; not schema.json). */
-static int collect(char **argv, int argc, char ***out, size_t *n)
+/* Files to run: each FILE, and every *.json of each DIR (sorted; not schema.json).
+ * A DIR without one is an error (said here; *empty counts them): a mistyped
+ * folder among others would silently run nothing of it. */
+static int collect(char **argv, int argc, char ***out, size_t *n, int *empty)
 {
+    *empty = 0;
     size_t cap = 16;
     char **list = malloc(cap * sizeof *list);
     *n = 0;
@@ -119,6 +125,7 @@ static int collect(char **argv, int argc, char ***out, size_t *n)
         if (m < 0) {
             list[(*n)++] = strdup(argv[k]);
         } else {
+            size_t before = *n;
             for (int e = 0; e < m; e++) {
                 const char *d = ents[e]->d_name;
                 size_t len = strlen(d);
@@ -139,6 +146,10 @@ static int collect(char **argv, int argc, char ***out, size_t *n)
                 free(ents[e]);
             }
             free(ents);
+            if (list && *n == before) {
+                fprintf(stderr, "%s: no *.json scenario in this folder\n", argv[k]);
+                ++*empty;
+            }
         }
         if (list && *n + 1 >= cap)
             list = realloc(list, (cap *= 2) * sizeof *list);
@@ -235,13 +246,20 @@ static void summary(klefr_scn **s, size_t n)
 
 int klefr_scenario_main(int argc, char **argv)
 {
+    /* "scenario FILE --gui" is "tour FILE" (docs/tours.md): the window's player. */
+    for (int k = 1; k < argc && strcmp(argv[k], "--"); k++)
+        if (!strcmp(argv[k], "--gui")) {
+            memmove(&argv[k], &argv[k + 1], (size_t)(argc - k) * sizeof *argv);
+            return klefr_tour_main(argc - 1, argv);
+        }
     scn_opts o = {0};
     int rc = parse_opts(&o, argc, argv);
     if (rc != 0)
         return rc > 0 ? KLEFR_EXIT_OK : KLEFR_EXIT_USAGE;
     char **files;
     size_t nfiles;
-    if (collect(argv + optind, argc - optind, &files, &nfiles) < 0) {
+    int empty;
+    if (collect(argv + optind, argc - optind, &files, &nfiles, &empty) < 0) {
         fprintf(stderr, "klefr-sim scenario: out of memory\n");
         return KLEFR_EXIT_RUNTIME;
     }
@@ -259,7 +277,9 @@ int klefr_scenario_main(int argc, char **argv)
         fprintf(stderr, "klefr-sim scenario: out of memory\n");
         exit_code = KLEFR_EXIT_RUNTIME;
     }
-    if (nfiles == 0) {
+    if (empty)
+        exit_code = KLEFR_EXIT_USAGE;
+    else if (nfiles == 0) {
         fprintf(stderr, "klefr-sim scenario: no *.json scenario found\n");
         exit_code = KLEFR_EXIT_USAGE;
     }

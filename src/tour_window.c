@@ -27,6 +27,7 @@ typedef struct {
     klefr_scn_snapshot **snap; /* per step, taken at its start */
     const tour_window_opts *o;
     size_t k; /* the step shown */
+    bool waiting; /* its caption waits for Next */
     bool back, quit;
 } tour_window;
 
@@ -37,7 +38,8 @@ static void on_nav(void *arg, klefr_panel_nav nav)
         w->back = true;
     /* Where meter time stood when Next came (tests compare it with the
      * step's start: nothing of a step runs before its Next). */
-    if (nav == KLEFR_PANEL_NEXT && w->k < w->s->nstep) {
+    if (nav == KLEFR_PANEL_NEXT && w->waiting && w->k < w->s->nstep) {
+        w->waiting = false; /* a Next while the step plays does nothing: no line */
         printf("next %zu/%zu t=%.2f s\n", w->k + 1, w->s->nstep,
                (double)klefr_scn_runner_sim(w->r)->t_us / 1e6);
         fflush(stdout);
@@ -80,6 +82,7 @@ static void show_step(tour_window *w, size_t k)
     if (w->o->play)
         return;
     klefr_panel_wait_next(w->panel);
+    w->waiting = true;
 }
 
 /* The run from where it is to t_us, paced by the window. */

@@ -64,7 +64,7 @@ START_TEST(synth_pf_half_inductive)
     klefr_load l = {.v_rms = 230, .i_rms = 10, .phi_deg = 60, .freq_hz = 50};
     klefr_synth_init(&S, &l, NULL);
     fill(&S.afe, 12000, 37); /* 3 s in odd pieces */
-    const klefr_afe_truth *t = &S.afe.truth;
+    const klefr_afe_truth *t = klefr_afe_truth_now(&S.afe);
     ck_assert_uint_eq(t->samples, 12000);
     near(t->seconds, 3.0, 1e-12, "seconds");
     near(t->act_fwd_wh, 1150.0 * 3 / 3600, 1e-9, "active");
@@ -87,11 +87,11 @@ START_TEST(synth_harmonics_dc_partial_cycle)
     size_t n = 4937; /* 1.23425 s, not whole cycles */
     fill(&S.afe, n, 64);
     double want = simpson(&l, 0, n / 4000.0) / 3600;
-    near(S.afe.truth.act_fwd_wh - S.afe.truth.act_rev_wh, want, 1e-9 * fabs(want) + 1e-9,
+    near(klefr_afe_truth_now(&S.afe)->act_fwd_wh - klefr_afe_truth_now(&S.afe)->act_rev_wh, want, 1e-9 * fabs(want) + 1e-9,
          "net active");
-    near(S.afe.truth.act_rev_wh, 0, 1e-12, "no reverse");
+    near(klefr_afe_truth_now(&S.afe)->act_rev_wh, 0, 1e-12, "no reverse");
     double q1 = 230 * 7 * sin(25 * DEG);
-    near(S.afe.truth.react_fwd_varh, q1 * n / 4000.0 / 3600, 1e-9, "fundamental reactive");
+    near(klefr_afe_truth_now(&S.afe)->react_fwd_varh, q1 * n / 4000.0 / 3600, 1e-9, "fundamental reactive");
 }
 END_TEST
 
@@ -102,15 +102,15 @@ START_TEST(synth_directions)
     klefr_load l = {.v_rms = 230, .i_rms = 10, .phi_deg = -120, .freq_hz = 50};
     klefr_synth_init(&S, &l, NULL);
     fill(&S.afe, 8000, 40);
-    near(S.afe.truth.act_rev_wh, 1150.0 * 2 / 3600, 1e-9, "export");
-    near(S.afe.truth.act_fwd_wh, 0, 1e-12, "no import");
-    near(S.afe.truth.react_rev_varh, 2300 * sin(120 * DEG) * 2 / 3600, 1e-9, "capacitive");
+    near(klefr_afe_truth_now(&S.afe)->act_rev_wh, 1150.0 * 2 / 3600, 1e-9, "export");
+    near(klefr_afe_truth_now(&S.afe)->act_fwd_wh, 0, 1e-12, "no import");
+    near(klefr_afe_truth_now(&S.afe)->react_rev_varh, 2300 * sin(120 * DEG) * 2 / 3600, 1e-9, "capacitive");
     l = (klefr_load){.v_rms = 230, .i_rms = 10, .phi_deg = 90, .freq_hz = 45};
     klefr_synth_init(&S, &l, NULL);
     fill(&S.afe, 8000, 40);
     /* At most the ripple of the cycle in progress (V I / (2 w) = 4 J). */
-    ck_assert_double_le(S.afe.truth.act_fwd_wh + S.afe.truth.act_rev_wh, 2300 / (2 * M_PI * 45) / 3600 * 1.01);
-    near(S.afe.truth.react_fwd_varh, 2300.0 * 2 / 3600, 1e-9, "pure reactive");
+    ck_assert_double_le(klefr_afe_truth_now(&S.afe)->act_fwd_wh + klefr_afe_truth_now(&S.afe)->act_rev_wh, 2300 / (2 * M_PI * 45) / 3600 * 1.01);
+    near(klefr_afe_truth_now(&S.afe)->react_fwd_varh, 2300.0 * 2 / 3600, 1e-9, "pure reactive");
 }
 END_TEST
 
@@ -128,10 +128,10 @@ START_TEST(synth_set_load)
     double t1 = 1013 / 4000.0, t2 = 2999 / 4000.0;
     double th1 = 2 * M_PI * 50 * t1;
     double want = (simpson(&a, 0, t1) + simpson(&b, th1, t2)) / 3600;
-    near(S.afe.truth.act_fwd_wh, want, 1e-9 * want, "active");
+    near(klefr_afe_truth_now(&S.afe)->act_fwd_wh, want, 1e-9 * want, "active");
     double q = (2300 * sin(30 * DEG) * t1 + 8800 * sin(-10 * DEG) * t2) / 3600;
-    near(S.afe.truth.react_fwd_varh - S.afe.truth.react_rev_varh, q, 1e-9, "reactive net");
-    ck_assert_uint_eq(S.afe.truth.samples, 4012);
+    near(klefr_afe_truth_now(&S.afe)->react_fwd_varh - klefr_afe_truth_now(&S.afe)->react_rev_varh, q, 1e-9, "reactive net");
+    ck_assert_uint_eq(klefr_afe_truth_now(&S.afe)->samples, 4012);
 }
 END_TEST
 
@@ -154,7 +154,7 @@ START_TEST(synth_counts_clipped_samples)
     ck_assert_double_eq_tol((double)S.afe.clipped, want, 2);
     ck_assert_uint_eq(S.afe.clipped_i, S.afe.clipped);
     /* The truth is the unclipped signal's. */
-    near(S.afe.truth.act_fwd_wh, 230 * l.i_rms / 3600, 1e-9, "truth above full scale");
+    near(klefr_afe_truth_now(&S.afe)->act_fwd_wh, 230 * l.i_rms / 3600, 1e-9, "truth above full scale");
 }
 END_TEST
 
@@ -182,11 +182,11 @@ START_TEST(replay_truth)
     while ((got = r.afe.fill(&r.afe, v, i, 40)) > 0)
         n += got;
     double t = n / 4000.0;
-    near(r.afe.truth.seconds, t, 1e-12, "seconds");
+    near(klefr_afe_truth_now(&r.afe)->seconds, t, 1e-12, "seconds");
     double p = 230 * 5 * 0.8, q = -230 * 5 * 0.6;
-    near(r.afe.truth.act_fwd_wh, p * t / 3600, 1e-3 * p * t / 3600, "active");
-    near(r.afe.truth.react_rev_varh, -q * t / 3600, 1e-3 * -q * t / 3600, "reactive");
-    near(r.afe.truth.react_fwd_varh, 0, 1e-9, "no inductive");
+    near(klefr_afe_truth_now(&r.afe)->act_fwd_wh, p * t / 3600, 1e-3 * p * t / 3600, "active");
+    near(klefr_afe_truth_now(&r.afe)->react_rev_varh, -q * t / 3600, 1e-3 * -q * t / 3600, "reactive");
+    near(klefr_afe_truth_now(&r.afe)->react_fwd_varh, 0, 1e-9, "no inductive");
     klefr_replay_close(&r);
     unlink(path);
     rmdir(dir);

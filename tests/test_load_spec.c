@@ -133,6 +133,20 @@ START_TEST(durations)
     ck_assert_int_eq(klefr_duration_parse("h", &us), -1);
     ck_assert_int_eq(klefr_duration_parse("", &us), -1);
     ck_assert_int_eq(klefr_duration_parse("5 1", &us), -1);
+    /* strtod's extras are not durations; units go from large to small, once each */
+    ck_assert_int_eq(klefr_duration_parse("0x10", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse(" 5s", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("+5s", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("30min+1s", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("1h1h", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("30s1h", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("1m1min", &us), -1);
+    ck_assert_int_eq(klefr_duration_parse("1d2h3m4s5ms", &us), 0);
+    ck_assert_uint_eq(us, 93784005000ull);
+    ck_assert_int_eq(klefr_duration_parse(".5s", &us), 0);
+    ck_assert_uint_eq(us, 500000);
+    ck_assert_int_eq(klefr_duration_parse("1e3s", &us), 0);
+    ck_assert_uint_eq(us, 1000000000ull);
 }
 END_TEST
 

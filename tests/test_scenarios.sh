@@ -187,6 +187,23 @@ cli() {
   "$py" -c "
 from junitparser import JUnitXml
 x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 0" && ok "one test suite per scenario" || fail "junit suites"
+  # A folder without scenarios (a typo among others) is refused by name, nothing runs.
+  mkdir -p "$tmp/empty"
+  "$sim" scenario "$tmp/dir" "$tmp/empty" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 2 ] && [ "$(cat "$tmp/err")" = "$tmp/empty: no *.json scenario in this folder" ] && [ ! -s "$tmp/out" ] &&
+    ok "an empty folder: exit 2, named" || fail "empty folder: exit $rc, '$(cat "$tmp/err")' $(head -2 "$tmp/out")"
+  # JUnit suite names from paths with ./, ../ and a leading / are dotted names
+  # without empty parts ("tests.scenarios.......scenarios.x" before).
+  "$sim" scenario --quiet --junit "$tmp/names.xml" ./tests/scenarios/../../scenarios/tariff-command-6923.json \
+    "$root/scenarios/tariff-command-6924.json" >/dev/null 2>&1
+  "$py" - "$tmp/names.xml" "${root#/}" <<'PY' && ok "JUnit suite names: . and .. resolved" || fail "JUnit suite names: $(grep -o 'testsuite name="[^"]*"' "$tmp/names.xml")"
+import sys
+from junitparser import JUnitXml
+names = [s.name for s in JUnitXml.fromfile(sys.argv[1])]
+want = ["scenarios.tariff-command-6923", sys.argv[2].replace("/", ".") + ".scenarios.tariff-command-6924"]
+assert names == want, (names, want)
+PY
   # Outputs that cannot be written: exit 1, the run itself still reported.
   "$sim" scenario --report "$tmp/no/such/dir/r.json" scenarios/tariff-command-6924.json >"$tmp/out" 2>"$tmp/err"
   rc=$?
@@ -194,6 +211,137 @@ x = JUnitXml.fromfile('$tmp/j.xml'); assert len(list(x)) == 2 and x.failures == 
     ok "unwritable --report: exit 1" || fail "unwritable --report: exit $rc $(cat "$tmp/err")"
   "$sim" scenario --junit /dev/full scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ $? = 1 ] && ok "--junit on a full disk: exit 1" || fail "--junit /dev/full: $(cat "$tmp/err")"
+  # Texts cut by their buffers (a long name, an "eq" text) and an escaped control
+  # character stay readable: the three reports parse as UTF-8 XML and JSON.
+  "$py" - "$tmp/utf.json" <<'PY'
+import json, sys
+e = "\u00e9" * 100
+json.dump({"name": e, "description": e * 2, "duration": 2,
+           "events": [{"at": 1, "do": "caption", "text": "a\u0001b" + e}],
+           "expect": [{"at": 1, "lcd": "name", "eq": e, "name": e}]}, open(sys.argv[1], "w"))
+PY
+  "$sim" scenario --junit "$tmp/utf.xml" --report "$tmp/utf.r.json" --plot "$tmp/utf.svg" "$tmp/utf.json" >/dev/null 2>&1
+  rc=$?
+  if [ "$rc" = 1 ] && "$py" - "$tmp" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+from junitparser import JUnitXml
+d = sys.argv[1]
+JUnitXml.fromfile(d + "/utf.xml")
+ET.parse(d + "/utf.svg")
+json.load(open(d + "/utf.r.json", encoding="utf-8"))
+PY
+  then ok "long non-ASCII texts: JUnit, SVG and JSON reports stay valid"; else fail "non-ASCII texts: exit $rc, a report does not parse"; fi
+  # The plot's lane of expectations: no label over another (86 of them, many at a
+  # few times: one row each used to wrap after 40). Widths at 6 px a character,
+  # less than DejaVu Sans 12 px takes, so an overlap found is a real one.
+  "$sim" scenario --plot "$tmp/many.svg" scenarios/modbus-session-6924.json >/dev/null 2>&1
+  if "$py" - "$tmp/many.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+rows = {}
+for t in ET.parse(sys.argv[1]).iter(ns + "text"):
+    if t.get("font-size") != "12" or t.get("fill") not in ("#1a8f3a", "#d42020"):
+        continue
+    x, w = float(t.get("x")), 6.0 * len(t.text or "")
+    x0 = x - w if t.get("text-anchor") == "end" else x
+    rows.setdefault(t.get("y"), []).append((x0, x0 + w, t.text))
+n = sum(len(r) for r in rows.values())
+assert n == 86, n
+for y, r in rows.items():
+    r.sort()
+    for a, b in zip(r, r[1:]):
+        assert a[1] <= b[0], f"y={y}: '{a[2]}' runs into '{b[2]}'"
+PY
+  then ok "the plot's expectation labels do not overlap"; else fail "plot labels overlap"; fi
+  # The timeline's labels: a long segment right after short ones keeps its
+  # label ("charging", 6 h after 10 min and 1 min, was left out), none over another.
+  "$sim" scenario --plot "$tmp/ev.svg" scenarios/ev-charge.json >/dev/null 2>&1
+  "$sim" scenario --plot "$tmp/gq.svg" scenarios/grid-quality.json >/dev/null 2>&1
+  if "$py" - "$tmp/ev.svg" "$tmp/gq.svg" <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = "{http://www.w3.org/2000/svg}"
+for f, want in zip(sys.argv[1:], (["idle", "charging"], ["steady", "drift to 49.5 Hz", "harmonics"])):
+    labels = [(float(t.get("x")), t.text) for t in ET.parse(f).iter(ns + "text")
+              if t.get("fill") == "#555" and t.get("font-size") == "12"]
+    names = [l[1] for l in labels]
+    assert all(w in names for w in want), (f, names)
+    labels.sort()
+    for a, b in zip(labels, labels[1:]):
+        assert a[0] + 6.0 * len(a[1]) <= b[0], f"{f}: '{a[1]}' runs into '{b[1]}'"
+PY
+  then ok "the plot's timeline labels: long segments labelled, none over another"; else fail "plot timeline labels"; fi
+  # A WAV recording as a timeline segment (no sidecar FILE.wav.json: its scales
+  # given in the segment): the readings and the energy against its truth, exit
+  # 0 and nothing on stderr (the missing sidecar was reported as a host failure).
+  "$py" - "$tmp/rec.wav" "$tmp/wav.json" <<'PY'
+import json, math, struct, sys, wave
+fs, n = 4000, 4000 * 5
+w = wave.open(sys.argv[1], "wb")
+w.setnchannels(2), w.setsampwidth(2), w.setframerate(fs)
+s = lambda x: math.sqrt(2) * math.sin(2 * math.pi * 50 * x / fs)
+w.writeframes(b"".join(struct.pack("<hh", round(230 * s(k) / 500 * 32767), round(10 * s(k) / 200 * 32767))
+                       for k in range(n)))
+w.close()
+json.dump({"timeline": [{"duration": 2, "load": "230V,5A"},
+                        {"replay": "rec.wav", "v_scale": 500, "i_scale": 200, "label": "recorded"},
+                        {"duration": 2}],
+           "expect": [{"at": 5, "value": "measure.i", "eq": 10, "tol": 0.05},
+                      {"at": 8.5, "value": "measure.i", "eq": 5, "tol": 0.05},
+                      {"accuracy": "active_fwd_kwh", "tol_pct": 0.1}]}, open(sys.argv[2], "w"))
+PY
+  "$sim" scenario --report "$tmp/wav.r.json" "$tmp/wav.json" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 0 ] && [ ! -s "$tmp/err" ] && grep -q "1 passed" "$tmp/out" &&
+    ok "a WAV replay segment: exit 0, its readings and truth" ||
+    fail "WAV segment: exit $rc: $(cat "$tmp/out" "$tmp/err")"
+  # Its truth table: no relative error of (almost) nothing (the reactive
+  # registers' residues read 1.4e14 %): null under 1 mWh of truth.
+  "$py" -c "
+import json, sys
+t = json.load(open(sys.argv[1]))['scenarios'][0]['truth']
+assert abs(t[0]['error_pct']) < 0.1, t[0]
+assert all(r['error_pct'] is None or abs(r['error_pct']) < 100 for r in t), t
+assert t[2]['error_pct'] is None, t[2]" "$tmp/wav.r.json" && ok "the report's truth table: error_pct null without truth" ||
+    fail "the truth table: $(cat "$tmp/wav.r.json" | head -c 300)"
+  # A meter from an earlier run's state dir (relative to the scenario): its
+  # registers and power-down count at the start; the directory is not changed.
+  mkdir -p "$tmp/sd/state"
+  "$sim" --headless --state-dir "$tmp/sd/state" --duration 30min --load 230V,10A >/dev/null 2>&1
+  sum=$(md5sum <"$tmp/sd/state/eeprom.bin")
+  cat >"$tmp/sd/s.json" <<'EOF'
+{"meter": {"model": 6924, "state_dir": "state"},
+ "timeline": [{"duration": "30min", "load": "230V,10A"}],
+ "expect": [{"at": 1, "value": "energy.active_fwd_kwh", "eq": 1.15, "tol": 0.01},
+            {"value": "energy.active_fwd_kwh", "eq": 2.3, "tol": 0.01},
+            {"value": "power_downs", "eq": 1},
+            {"accuracy": "active_fwd_kwh", "tol_pct": 0.05}]}
+EOF
+  "$sim" scenario "$tmp/sd/s.json" >"$tmp/out" 2>&1 && [ "$(md5sum <"$tmp/sd/state/eeprom.bin")" = "$sum" ] &&
+    ok "meter.state_dir: the registers of the earlier run, the directory unchanged" ||
+    fail "state_dir: $(cat "$tmp/out")"
+  # On a terminal (script(1) gives one), a progress bar on stderr: the file's
+  # name (a long path keeps its end), simulated time of the total, speed, ETA;
+  # the same bar for a headless run with --duration.
+  mkdir -p "$tmp/a-folder-with-a-long-name-for-the-progress-bar"
+  cp scenarios/tariff-command-6924.json "$tmp/a-folder-with-a-long-name-for-the-progress-bar/"
+  script -qec "'$sim' scenario '$tmp/a-folder-with-a-long-name-for-the-progress-bar/tariff-command-6924.json' >/dev/null" /dev/null >"$tmp/tty" 2>&1
+  grep -qE '\.\.\.[^ ]*/tariff-command-6924\.json \[[#.]{20}\] [0-9].* / 6h00m  x[0-9]+  ETA ' "$tmp/tty" &&
+    ok "a progress bar on a terminal: the file, time, speed, ETA" || fail "progress bar: $(tr '\r' '\n' <"$tmp/tty" | head -3)"
+  script -qec "'$sim' --headless --ephemeral --duration 2h >/dev/null" /dev/null >"$tmp/tty" 2>&1
+  grep -qE 'klefr-sim \[[#.]{20}\] [0-9].* / 2h00m  x[0-9]+  ETA ' "$tmp/tty" &&
+    ok "the same bar for a headless --duration run" || fail "--duration bar: $(tr '\r' '\n' <"$tmp/tty" | head -3)"
+  # The docs' first scenario and first tour, as a new user copies them, pass.
+  "$py" - "$tmp" <<'PY'
+import re, sys
+for doc, head in (("docs/scenarios.md", "## A first scenario"), ("docs/tours.md", "## A first tour")):
+    t = open(doc).read()
+    m = re.search(r"```json\n(.*?)```", t[t.index(head):], re.S)
+    open(sys.argv[1] + "/first-" + doc[5:-3] + ".json", "w").write(re.sub(r'"\$schema": "[^"]*",', "", m.group(1)))
+PY
+  for f in first-scenarios first-tours; do
+    "$sim" scenario "$tmp/$f.json" >"$tmp/out" 2>&1 && ok "docs: the $f example passes" ||
+      fail "docs: the $f example: $(head -3 "$tmp/out")"
+  done
   # Not a terminal: no progress bar, nothing on stderr.
   "$sim" scenario scenarios/tariff-command-6924.json >/dev/null 2>"$tmp/err"
   [ ! -s "$tmp/err" ] && ok "no progress bar without a terminal" || fail "stderr not empty: $(head -c 200 "$tmp/err")"

@@ -198,6 +198,12 @@ cli() {
   rc=$?
   [ "$rc" = 0 ] && grep -q "no display: playing headless" "$tmp/err" && [ "$(grep -c '^step ' "$tmp/out")" = 6 ] &&
     ok "no display: headless" || fail "no display: exit $rc: $(cat "$tmp/err")"
+  # "scenario FILE --gui" is "tour FILE" (here headless: the same steps).
+  "$sim" tour --headless scenarios/tours/err02.json >"$tmp/t.out" 2>&1
+  "$sim" scenario scenarios/tours/err02.json --gui --headless >"$tmp/g.out" 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 0 ] && [ "$(grep -c '^step ' "$tmp/g.out")" = 6 ] && cmp -s "$tmp/t.out" "$tmp/g.out" &&
+    ok "scenario FILE --gui plays the tour" || fail "scenario --gui: exit $rc: $(cat "$tmp/err") $(diff "$tmp/t.out" "$tmp/g.out" | head -3)"
   touch "$tmp/file"
   "$sim" tour --handout "$tmp/file/sub" scenarios/tours/err02.json >/dev/null 2>"$tmp/err"
   [ $? = 1 ] && grep -q -- "--handout $tmp/file" "$tmp/err" && ok "unwritable handout directory: exit 1" ||

@@ -9,6 +9,7 @@
 #            Q in the middle stops the tour (exit 0, where it stopped)
 #   record   a session pressed with xdotool under --record plays back as a
 #            scenario to the same LCD states (its LCD checks pass)
+#   projector  on a 1024 x 768 screen the window opens within it
 # usage: test_tours_x11.sh KLEFR_SIM SOURCE_ROOT PART [K M]
 set -uo pipefail
 py=/usr/bin/python3
@@ -27,25 +28,25 @@ if ! command -v xdotool >/dev/null || [ -z "${DISPLAY:-}" ]; then
   exit 77
 fi
 
-# The window of process $1 (its title starts with KLEFR; one at a time), within 30 s.
+# The window of process $1 (its title starts with KLEFR; one at a time), within 90 s (SDL and Xvfb start slowly on a loaded machine).
 window_of() {
   local w
-  for _ in $(seq 300); do
+  for _ in $(seq 900); do
     w=$(xdotool search --onlyvisible --name '^KLEFR' 2>/dev/null | head -1)
     [ -n "$w" ] && { echo "$w"; return 0; }
     kill -0 "$1" 2>/dev/null || { echo "(the process ended)"; return 1; }
     sleep 0.1
   done
-  echo "(none after 30 s; windows: $(xdotool search --name . 2>/dev/null | wc -l))"
+  echo "(none after 90 s; windows: $(xdotool search --name . 2>/dev/null | wc -l))"
   return 1
 }
 
 # A key to the focused window (play focuses it once: a process each key is slow).
 key() { xdotool key "$2" >/dev/null 2>&1; }
 
-# Wait until file $1 has $2 lines matching $3 (20 s).
+# Wait until file $1 has $2 lines matching $3 (60 s).
 wait_lines() {
-  for _ in $(seq 1000); do
+  for _ in $(seq 3000); do
     [ "$(grep -c "$3" "$1")" -ge "$2" ] && return 0
     sleep 0.02
   done
@@ -167,6 +168,33 @@ controls() {
   fi
 }
 
+# A Space while a step plays (at 1x, step 1 takes 5 s) does nothing: the
+# window prints no "next" line for it, and step 2's caption still waits.
+next_mid_step() {
+  f=$tmp/mid.json # the first caption at once, not after 1 s at 1x
+  "$py" -c "import json,sys; j=json.load(open(sys.argv[1])); j['tour']['start']=0.01; json.dump(j,open(sys.argv[2],'w'))" \
+    scenarios/tours/s0-rate.json "$f"
+  "$sim" tour --speed 1 "$f" >"$tmp/m" 2>"$tmp/m.err" &
+  pid=$!
+  pids+=("$pid")
+  if w=$(window_of "$pid") && xdotool windowfocus --sync "$w" >/dev/null 2>&1; then
+    sleep 0.5
+    key "$w" space
+    wait_lines "$tmp/m" 1 '^next 1/' || fail "Space mid-step: the first Space did not start step 1"
+    sleep 1
+    key "$w" space
+    wait_lines "$tmp/m" 1 '^step 1/'
+    sleep 0.5
+    key "$w" q
+    wait "$pid"
+    [ "$(grep -c '^next ' "$tmp/m")" = 1 ] && grep -q "^tour stopped at step 2/6$" "$tmp/m" &&
+      ok "a Space while a step plays prints nothing and skips nothing" ||
+      fail "Space mid-step: $(grep -E '^(next|step|tour)' "$tmp/m" | tr '\n' ' ')"
+  else
+    fail "Space mid-step: no window"
+  fi
+}
+
 record() {
   rec=$tmp/rec.json
   "$sim" --model 6924 --ephemeral --record "$rec" --speed 2 >"$tmp/r.out" 2>"$tmp/r.err" &
@@ -200,9 +228,31 @@ record() {
     fail "record: $presses presses, $lcds LCD checks: $(head -c 600 "$rec")"
 }
 
+# On a projector's screen (run under a 1024 x 768 Xvfb): the window opens
+# within it, the whole meter and the controls on screen (it opened at 1120
+# wide, 48 px cut off each side). Q closes it.
+projector() {
+  read -r sw sh < <(xdotool getdisplaygeometry)
+  "$sim" tour --layout present scenarios/tours/s0-rate.json >"$tmp/pr" 2>"$tmp/pr.err" &
+  pid=$!
+  pids+=("$pid")
+  w=$(window_of "$pid") || { fail "projector: no window $w: $(cat "$tmp/pr.err")"; return; }
+  sleep 0.5
+  eval "$(xdotool getwindowgeometry --shell "$w")"
+  if [ "$X" -ge 0 ] && [ "$Y" -ge 0 ] && [ $((X + WIDTH)) -le "$sw" ] && [ $((Y + HEIGHT)) -le "$sh" ]; then
+    ok "the window fits a ${sw}x${sh} screen (${WIDTH}x${HEIGHT} at $X,$Y)"
+  else
+    fail "the window ${WIDTH}x${HEIGHT} at $X,$Y is outside the ${sw}x${sh} screen"
+  fi
+  xdotool windowfocus --sync "$w" >/dev/null 2>&1
+  key "$w" q
+  wait "$pid"
+}
+
 case "$part" in
 steps) steps "${4:-0}" "${5:-1}" ;;
-controls) controls ;;
+projector) projector ;;
+controls) controls; next_mid_step ;;
 record) record ;;
 *) echo "unknown part $part"; exit 2 ;;
 esac

@@ -53,6 +53,11 @@ void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, u
 /* n samples of each channel, the first taken at t_us, spaced KLEFR_TS_US. */
 void klefr_meter_adc(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n, uint64_t t_us);
 
+/* Samples taken but not yet in the energy registers: the block in progress
+ * (and the power-up piece). The registers add a block at its end, so they
+ * lag the terminals by these samples (at most ~0.5 s); 0 while unpowered. */
+uint32_t klefr_meter_pending_samples(const klefr_meter *m);
+
 /* Housekeeping: call at least every 10 ms (timers, menus, UART timeouts, saves). */
 void klefr_meter_tick(klefr_meter *m, uint64_t t_us);
 

@@ -38,6 +38,12 @@ void klefr_metering_flush(struct klefr_meter *m, uint64_t t_us)
     klefr_dsp_flush(m, t_us);
 }
 
+uint32_t klefr_meter_pending_samples(const struct klefr_meter *m)
+{
+    const klefr_dsp *d = &m->metering.dsp;
+    return m->powered ? d->first.n + d->s.n + d->nbuf : 0; /* with those held back unsummed */
+}
+
 static int64_t round_pos(double x)
 {
     return x > 0 ? (int64_t)(x + 0.5) : 0;
@@ -85,11 +91,22 @@ static void power_fail_check(struct klefr_meter *m, double v_rms, uint64_t t_us)
  * or the power thresholds nothing registers. Judged on whole blocks; a piece
  * measured apart (power-up, power fail) follows the last whole block, or
  * itself when there was none since power-up. */
+/* Mean squares (AC) of a block, over its span (metering.h). */
+static double mean_vv(const klefr_block *b)
+{
+    return b->vv_raw > 0 ? b->vv_raw / b->span : 0.0;
+}
+static double mean_ii(const klefr_block *b)
+{
+    double ii = b->ii_raw + (b->span - (double)b->n) * b->ii_b;
+    return ii > 0 ? ii / b->span : 0.0;
+}
+
 void klefr_metering_judge(struct klefr_meter *m, const klefr_block *b)
 {
     double n = (double)b->n;
-    double i_ac = sqrt(b->ii_raw > 0 ? b->ii_raw / n : 0.0) * KLEFR_KI;
-    double p = b->p_raw / n * KLEFR_KV * KLEFR_KI, q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
+    double i_ac = sqrt(mean_ii(b)) * KLEFR_KI;
+    double p = b->p_raw / b->span * KLEFR_KV * KLEFR_KI, q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
     m->metering.act_on = i_ac >= KLEFR_START_CURRENT_A && fabs(p) >= KLEFR_NOLOAD_W;
     m->metering.react_on = i_ac >= KLEFR_START_CURRENT_A && fabs(q) >= KLEFR_NOLOAD_VAR;
     m->metering.judged = true;
@@ -99,11 +116,10 @@ void klefr_metering_block(struct klefr_meter *m, const klefr_block *b, uint64_t 
 {
     klefr_metering *mt = &m->metering;
     double n = (double)b->n;
-    double vac2 = b->vv_raw > 0 ? b->vv_raw / n : 0.0, iac2 = b->ii_raw > 0 ? b->ii_raw / n : 0.0;
     /* True rms: AC and DC, as a shunt sees them. */
-    double v = sqrt(vac2 + b->dc_v * b->dc_v) * KLEFR_KV;
-    double i = sqrt(iac2 + b->dc_i * b->dc_i) * KLEFR_KI;
-    double p = b->p_raw / n * KLEFR_KV * KLEFR_KI;
+    double v = sqrt(mean_vv(b) + b->dc_v * b->dc_v) * KLEFR_KV;
+    double i = sqrt(mean_ii(b) + b->dc_i * b->dc_i) * KLEFR_KI;
+    double p = b->p_raw / b->span * KLEFR_KV * KLEFR_KI;
     double q = b->q_raw / n * KLEFR_KV * KLEFR_KI;
     double p1 = b->p1_raw / n * KLEFR_KV * KLEFR_KI;
     double p_raw = b->p_raw, q_raw = b->q_raw;

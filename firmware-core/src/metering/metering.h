@@ -19,31 +19,46 @@
 
 struct klefr_meter;
 
-/* What the per-sample loop updates: kept in locals there and handed to the
- * block code (once a cycle) as one copy. The fundamental of each block is a
- * Hann-windowed correlation of sample pairs with e^{-j 2w m} (m = pair index
- * from the block's first sample): rotor cos/sin (Q28) and window cosine (Q30)
- * advance by three-term recurrences, x_{m+1} = 2 cos(step) x_m - x_{m-1}. */
+/* The sums of a block: what the per-sample loop adds up. Every sample of a
+ * block has the block's DC estimate (dv, di, whole codes, fixed for the
+ * block) taken off; the fundamental is a Hann-windowed correlation of sample
+ * pairs with e^{-j 2w m} (m = pair index from the block's first sample),
+ * window x rotor read from a table (klefr_dsp.tc, ts). */
 typedef struct {
-    int64_t dc_v, dc_i;     /* DC trackers, code << KLEFR_DC_SHIFT */
-    int64_t tv, ti;         /* sums of what the trackers took off, once a pair */
-    int64_t svv, sii, svi;  /* sums of v*v, i*i, v*i */
-    int64_t sv, si;         /* sums of v, i (block means) */
-    int64_t vre, vim;       /* sum w v cos, sum w v sin (w = Hann window) */
+    int64_t svv, sii, svi;  /* sums of x*x, y*y, x*y (x = v - dv, y = i - di) */
+    int64_t sv, si;         /* sums of x, y (the DC the estimate still misses) */
+    int64_t vre, vim;       /* sum (x_2m + x_2m+1) w_m cos, ... sin (Q26) */
     int64_t ire, iim;       /* the same for i */
+    int32_t dv, di;         /* the block's DC estimate, codes */
     int32_t xh, yh;         /* first sample of the pair in progress */
-    int32_t rc, rc1, rs, rs1; /* rotor now and one pair back, Q28 */
-    int32_t wc, wc1;        /* window cosine now and one pair back, Q30 */
     uint32_t n;             /* samples in the block */
 } klefr_dsp_sums;
 
+/* Pairs of samples a block can hold (KLEFR_BLOCK_MAX / 2). */
+#define KLEFR_DSP_PAIRS 1024u
+/* Samples held back before they are summed (the sums run on long runs,
+ * where the vector loop pays off; like an ADC's DMA buffer). */
+#define KLEFR_DSP_BUF 256u
+
 /* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
-    klefr_dsp_sums s;
-    int64_t rot2, win2;  /* 2 cos(2w) Q28 and 2 cos(2w / 10) Q30 for this block */
-    double wp;           /* rotor step of this block, rad/sample */
+    klefr_dsp_sums s;    /* up to the samples held in bv, bi */
+    int32_t bv[KLEFR_DSP_BUF], bi[KLEFR_DSP_BUF]; /* samples of the block not yet summed */
+    uint32_t nbuf;
+    int64_t dc_v, dc_i;  /* DC trackers, code << 14: moved once a block by the
+                            block's sum of x (the per-sample tracker of time
+                            constant 2^14 samples, taken a block at a time) */
+    double dc_est_v, dc_est_i; /* DC of the last whole block, codes */
+    /* Window x rotor of the correlation, Q26, per pair: w_m cos(2 wp m),
+     * w_m sin(2 wp m), w_m = (1 - cos(2 wp m / 10)) / 2; built for the
+     * frequency f_tab and rebuilt when the measured frequency leaves it by
+     * more than KLEFR_CORR_TOL (docs/metering.md). */
+    int32_t tc[KLEFR_DSP_PAIRS], ts[KLEFR_DSP_PAIRS];
+    double f_tab;
+    double wp;           /* rotor step of the table, rad/sample */
     double zp[2], zw[2]; /* e^{j 2wp}, e^{j 2wp / 10}: the pair steps, exactly */
-    int32_t prev_v;      /* last DC-free voltage sample */
+    int32_t prev_v, prev_i; /* last DC-free samples */
+    double ib_start;     /* i (codes, interpolated) at the block's first crossing */
     bool armed;          /* voltage went below -hysteresis since the last crossing */
     bool locked;         /* block started at a zero crossing */
     uint32_t cycles;     /* rising crossings in the block */
@@ -54,7 +69,6 @@ typedef struct {
     uint64_t blk_k0;     /* absolute index of the block's first sample */
     uint32_t blocks;     /* blocks finished (startup: DC trackers snap to block means) */
     double freq_hz;      /* last measured frequency (50 until measured) */
-    double res_v, res_i; /* DC the trackers still miss, per the last block (codes) */
     double q_rate;       /* fundamental reactive raw units per sample of the last block */
     /* The partial block from power-up to the first crossing: registered with
      * the first whole block (its DC is known only then). */
@@ -74,6 +88,12 @@ typedef struct {
     double q_raw;  /* fundamental reactive, same units */
     double p1_raw; /* fundamental active (for the quadrant) */
     double vv_raw, ii_raw; /* AC only */
+    /* Means are over the block's span of whole cycles (interpolated between
+     * its crossings, in samples; n when not locked), not its sample count: a
+     * sum over n samples covers n sample intervals, the cycles span +- 1.
+     * v and v*i are ~0 at the voltage's crossings; i is not: ii_b is i^2 (AC)
+     * at the crossings, the sum's end correction (span - n) * ii_b. */
+    double span, ii_b;
     double dc_v, dc_i;     /* DC in codes (true rms = AC + DC) */
 } klefr_block;
 /* Energy quantum accumulator: raw units -> integer uWh/uvarh, exactly. */

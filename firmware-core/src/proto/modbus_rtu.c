@@ -251,12 +251,20 @@ static size_t do_read(klefr_meter *m, const uint8_t *req, uint8_t *out)
     out[0] = req[0];
     out[1] = req[1];
     out[2] = (uint8_t)(2 * qty);
-    for (uint16_t k = 0; k < qty; k++) {
-        uint16_t v;
-        if (!klefr_mbmap_read(m, (uint16_t)(start + k), &v))
+    /* Row by row (the map is sorted): one getter call per row, its words as
+     * klefr_mbmap_read() gives them. */
+    const klefr_mbreg *r = NULL, *end = klefr_mbmap + klefr_mbmap_len;
+    for (uint32_t k = 0; k < qty;) {
+        uint32_t a = start + k;
+        r = r && r + 1 < end && r[1].addr == a ? r + 1 : klefr_mbmap_find((uint16_t)a);
+        if (!r)
             return exception(req, KLEFR_MBEX_ILLEGAL_ADDRESS, out);
-        out[3 + 2 * k] = (uint8_t)(v >> 8);
-        out[4 + 2 * k] = (uint8_t)v;
+        uint32_t raw = r->get ? r->get(m) : 0;
+        for (; k < qty && start + k < (uint32_t)r->addr + r->len; k++) {
+            uint16_t v = r->len == 2 && start + k == r->addr ? (uint16_t)(raw >> 16) : (uint16_t)raw;
+            out[3 + 2 * k] = (uint8_t)(v >> 8);
+            out[4 + 2 * k] = (uint8_t)v;
+        }
     }
     return finish(out, 3 + 2u * qty);
 }
@@ -484,8 +492,8 @@ void klefr_mbrtu_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
 void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
 {
     klefr_rxbuf *r = &m->modbus.rx;
-    if (!klefr_model_has_modbus(m->model))
-        return;
+    if (!klefr_model_has_modbus(m->model) || (!r->len && !m->modbus.cfg_pending))
+        return; /* nothing received, nothing to apply */
     apply_pending_cfg(m, t_us);
     klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
     uint32_t t35 = klefr_mbrtu_t35_us(&cfg);

@@ -19,11 +19,23 @@ uint8_t klefr_lcd_used_digits(const char *text)
 
 void klefr_lcd_show(struct klefr_meter *m, const klefr_screen *s, uint64_t t_us)
 {
+    klefr_ui *ui = &m->ui;
+    if (!ui->lcd_valid || memcmp(s->mid, ui->lcd_mid, sizeof ui->lcd_mid) != 0) {
+        memcpy(ui->lcd_mid, s->mid, sizeof ui->lcd_mid);
+        memset(ui->lcd_digits, 0, sizeof ui->lcd_digits);
+        klefr_glyph_row7(s->mid, ui->lcd_digits);
+    }
+    if (!ui->lcd_valid || memcmp(s->low, ui->lcd_low, sizeof ui->lcd_low) != 0) {
+        memcpy(ui->lcd_low, s->low, sizeof ui->lcd_low);
+        memset(ui->lcd_chars, 0, sizeof ui->lcd_chars);
+        klefr_glyph_row14(s->low, ui->lcd_chars);
+    }
+    ui->lcd_valid = true;
     klefr_lcd_fb fb;
     memset(&fb, 0, sizeof fb);
     fb.icons = s->icons;
-    klefr_glyph_row7(s->mid, fb.digits);
-    klefr_glyph_row14(s->low, fb.chars);
+    memcpy(fb.digits, ui->lcd_digits, sizeof fb.digits);
+    memcpy(fb.chars, ui->lcd_chars, sizeof fb.chars);
 
     bool off_phase = ((t_us - m->ui.blink_us) / KLEFR_UI_BLINK_US) & 1u;
     if (off_phase)

@@ -56,6 +56,12 @@ typedef enum {
 
 typedef struct {
     klefr_lcd_fb fb;       /* what the LCD controller shows */
+    /* The rows' text last turned into segments, and those segments: a
+     * redraw with the same text (most: 10 a second) skips the glyphs. */
+    char lcd_mid[20], lcd_low[24];
+    uint8_t lcd_digits[KLEFR_LCD_DIGITS];
+    uint16_t lcd_chars[KLEFR_LCD_CHARS];
+    bool lcd_valid;
     uint8_t held;          /* buttons held (raw levels) */
     uint16_t page;         /* row of the page table shown */
     uint64_t next_draw_us; /* next periodic redraw */
