@@ -243,7 +243,6 @@ static void pty_opened(void *arg, uint64_t t_us)
 static void pty_ready(void *arg, uint64_t t_us)
 {
     hport *h = arg;
-    klefr_pty_take_open(&h->pty); /* an open not yet seen comes before its bytes */
     uint8_t buf[4096];
     ssize_t n = read(h->fd, buf, sizeof buf);
     if (n <= 0)
@@ -541,9 +540,12 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
     }
     klefr_line_follow(h->ep, h->ref, follow);
     h->set_cfg = c;
-    if (klefr_world_add_fd(h->world, h->fd, ready, h) ||
-        (h->kind == T_PTY && h->pty.watch_fd >= 0 &&
-         klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h))) {
+    /* The watch before the pty: the loop hands over ready fds in this order,
+     * so an open is seen before the bytes the master then wrote (no syscall
+     * more per request). */
+    if ((h->kind == T_PTY && h->pty.watch_fd >= 0 &&
+         klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h)) ||
+        klefr_world_add_fd(h->world, h->fd, ready, h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }

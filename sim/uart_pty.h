@@ -35,7 +35,7 @@ void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err
  * sent while nobody had it open is dropped then (a real port that is not
  * open hears nothing): a master opening a pty on a busy RS-485 line, or after
  * another master gave up on a late reply, starts with an empty buffer.
- * ports.c calls it when watch_fd is readable and before reading the master. */
+ * ports.c calls it when watch_fd is readable (polled before the pty). */
 bool klefr_pty_take_open(klefr_pty *p);
 
 /* Point a symlink at the slave, atomically replacing an old symlink. */
