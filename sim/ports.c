@@ -232,6 +232,14 @@ static void pty_flush(hport *h)
     write_all(h, h->fd, h->out, n);
 }
 
+/* A master opened the pty: it starts with nothing from before. */
+static void pty_opened(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    klefr_pty_take_open(&h->pty);
+}
+
 static void pty_ready(void *arg, uint64_t t_us)
 {
     hport *h = arg;
@@ -546,7 +554,12 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
     }
     klefr_line_follow(h->ep, h->ref, follow);
     h->set_cfg = c;
-    if (klefr_world_add_fd(h->world, h->fd, ready, h)) {
+    /* The watch before the pty: the loop hands over ready fds in this order,
+     * so an open is seen before the bytes the master then wrote (no syscall
+     * more per request). */
+    if ((h->kind == T_PTY && h->pty.watch_fd >= 0 &&
+         klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h)) ||
+        klefr_world_add_fd(h->world, h->fd, ready, h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }
@@ -622,6 +635,8 @@ void klefr_hostport_close(klefr_hostport *h)
             client_close(h, c);
     if (h->fd >= 0)
         klefr_world_remove_fd(h->world, h->fd);
+    if (h->kind == T_PTY && h->pty.watch_fd >= 0)
+        klefr_world_remove_fd(h->world, h->pty.watch_fd);
     if (h->ep)
         klefr_line_detach(h->ep);
     h->ep = NULL;
