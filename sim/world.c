@@ -163,6 +163,7 @@ int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t
         return -1;
     w->fds_cap = (int)cap;
     w->fds[w->nfds++] = (klefr_sim_fd){fd, ready, arg};
+    w->fds_gen++;
     return 0;
 }
 
@@ -172,6 +173,7 @@ void klefr_world_remove_fd(klefr_world *w, int fd)
         if (w->fds[i].fd == fd) {
             memmove(w->fds + i, w->fds + i + 1, (size_t)(w->nfds - i - 1) * sizeof w->fds[0]);
             w->nfds--;
+            w->fds_gen++;
             return;
         }
 }
