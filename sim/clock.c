@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <poll.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 #include <time.h>
 
 uint64_t klefr_wall_ns(void)
@@ -54,64 +52,6 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
     return a < b ? a : b;
 }
 
-/* The epoll set holds the world's fds as they are (rebuilt when one came or
- * went: an fd number closed and reused is a new file to epoll); false when
- * there is none to use (no fds, or epoll failed: ppoll then). */
-#define EP_NONE (-1)   /* no set yet */
-#define EP_FAILED (-2) /* epoll failed once: ppoll for the rest of the run */
-
-static void ep_close(klefr_loop *l, int next)
-{
-    if (l->ep_fd >= 0)
-        close(l->ep_fd);
-    l->ep_fd = next;
-}
-
-static bool ep_sync(klefr_loop *l, const klefr_world *w)
-{
-    if (l->ep_fd == EP_FAILED)
-        return false;
-    if (l->ep_fd >= 0 && l->ep_gen == w->fds_gen)
-        return true;
-    ep_close(l, EP_NONE);
-    if (!w->nfds)
-        return false;
-    if ((l->ep_fd = epoll_create1(EPOLL_CLOEXEC)) < 0) {
-        l->ep_fd = EP_FAILED;
-        return false;
-    }
-    l->ep_gen = w->fds_gen;
-    for (int k = 0; k < w->nfds; k++) {
-        struct epoll_event e = {.events = EPOLLIN, .data.u32 = (uint32_t)k};
-        if (epoll_ctl(l->ep_fd, EPOLL_CTL_ADD, w->fds[k].fd, &e)) {
-            ep_close(l, EP_FAILED);
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Wait as ppoll() would on the world's fds: pfd[k].revents for w->fds[k]. */
-static int wait_any(klefr_loop *l, const klefr_world *w, struct pollfd *pfd,
-                    const struct timespec *ts)
-{
-    int n = w->nfds;
-    for (int k = 0; k < n; k++)
-        pfd[k] = (struct pollfd){.fd = w->fds[k].fd, .events = POLLIN};
-    if (!ep_sync(l, w))
-        return ppoll(pfd, (nfds_t)n, ts, NULL);
-    struct epoll_event ev[64];
-    int r = epoll_pwait2(l->ep_fd, ev, 64, ts, NULL);
-    if (r < 0 && errno != EINTR) { /* ENOSYS (before Linux 5.11): ppoll from now on */
-        ep_close(l, EP_FAILED);
-        return ppoll(pfd, (nfds_t)n, ts, NULL);
-    }
-    for (int k = 0; k < r; k++)
-        if (ev[k].data.u32 < (uint32_t)n)
-            pfd[ev[k].data.u32].revents = (short)ev[k].events;
-    return r;
-}
-
 /* Wait for the fds until wall time deadline_ns (0 timeout when already past);
  * readable ones get ready() with the virtual time of the moment. When the
  * sim is behind the clock (a loaded host: it is catching up, at most
@@ -125,11 +65,13 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
     klefr_world *w = klefr_loop_world(l);
     struct pollfd pfd[KLEFR_SIM_MAX_FDS];
     int n = w->nfds;
+    for (int k = 0; k < n; k++)
+        pfd[k] = (struct pollfd){.fd = w->fds[k].fd, .events = POLLIN};
     uint64_t now = klefr_wall_ns();
     uint64_t wait = deadline_ns > now ? deadline_ns - now : 0;
     struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
                           .tv_nsec = (long)(wait % 1000000000u)};
-    int r = wait_any(l, w, pfd, &ts);
+    int r = ppoll(pfd, (nfds_t)n, &ts, NULL);
     if (r <= 0)
         return; /* timeout, or EINTR from a signal: the caller checks stop */
     uint64_t t = w->t_us;
@@ -267,10 +209,8 @@ static klefr_loop_result run_paused(klefr_loop *l)
 klefr_loop_result klefr_loop_run(klefr_loop *l)
 {
     klefr_loop_result r;
-    l->ep_fd = EP_NONE;
     do
         r = l->paused ? run_paused(l) : l->speed > 0 ? run_paced(l) : run_max(l);
     while (r == LOOP_MODE_CHANGED);
-    ep_close(l, EP_NONE);
     return r;
 }

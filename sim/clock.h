@@ -6,9 +6,8 @@
  * whose time has come (a character ending on a serial line goes to the host
  * then, not at the end of the slice), calls the hook, then waits in ppoll()
  * on the fds registered in the world until the next slice or event is due or
- * the hook is due again, whichever is first (in epoll when there are fds:
- * one registration per fd, not one per wait; ppoll if epoll fails). A
- * readable fd gets ready(arg, t_us) with the virtual time that corresponds to "now" (never
+ * the hook is due again, whichever is first. A readable fd gets
+ * ready(arg, t_us) with the virtual time that corresponds to "now" (never
  * before an event that has already run). If the host cannot keep up, the
  * clock is re-anchored instead of bursting to catch up (reanchors counts it).
  * The order of events, ADC blocks and ticks is the same in every mode, so
@@ -79,11 +78,6 @@ typedef struct klefr_loop {
     uint64_t hook_wake_ns;
 
     uint64_t reanchors; /* times the paced clock fell behind and gave up (host too slow) */
-
-    /* Internal (set up by klefr_loop_run): the epoll set of the world's fds,
-     * rebuilt when they change; -1 = none (ppoll). */
-    int ep_fd;
-    unsigned ep_gen;
 } klefr_loop;
 
 klefr_loop_result klefr_loop_run(klefr_loop *l);

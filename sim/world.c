@@ -163,7 +163,6 @@ int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t
         return -1;
     w->fds_cap = (int)cap;
     w->fds[w->nfds++] = (klefr_sim_fd){fd, ready, arg};
-    w->fds_gen++;
     return 0;
 }
 
@@ -173,7 +172,6 @@ void klefr_world_remove_fd(klefr_world *w, int fd)
         if (w->fds[i].fd == fd) {
             memmove(w->fds + i, w->fds + i + 1, (size_t)(w->nfds - i - 1) * sizeof w->fds[0]);
             w->nfds--;
-            w->fds_gen++;
             return;
         }
 }

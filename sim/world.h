@@ -100,7 +100,6 @@ typedef struct klefr_world {
     size_t max_events; /* KLEFR_SIM_MAX_EVENTS unless raised (a fleet) */
     klefr_sim_fd *fds;
     int nfds, fds_cap;
-    unsigned fds_gen; /* moves on every add and remove (the loop's epoll set follows it) */
     /* Trace lines held until the world has run KLEFR_SIM_TRACE_HOLD_US
      * past their time (the firmware traces a reply when it decides it,
      * stamped with the future time it goes on the wire). */
