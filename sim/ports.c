@@ -229,7 +229,10 @@ static void pty_flush(hport *h)
         }
         h->out[n++] = byte;
     }
-    write_all(h, h->fd, h->out, n);
+    if (h->pty.readers == 0) /* an open not yet taken from the watch */
+        klefr_pty_take_open(&h->pty);
+    if (klefr_pty_has_reader(&h->pty))
+        write_all(h, h->fd, h->out, n);
 }
 
 /* A master opened the pty: it starts with nothing from before. */
@@ -247,6 +250,10 @@ static void pty_ready(void *arg, uint64_t t_us)
     ssize_t n = read(h->fd, buf, sizeof buf);
     if (n <= 0)
         return;
+    if (h->pty.readers == 0) /* someone wrote, so it has the slave open: its open first */
+        klefr_pty_take_open(&h->pty);
+    if (h->pty.readers == 0 && h->pty.watch_fd >= 0)
+        h->pty.readers = 1;
     /* The baud the master wrote at (the baud check): read now, as it may have
      * switched just before writing. With the line's timing off (throughput
      * runs, which give up timing around baud switches anyway) at most once

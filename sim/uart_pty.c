@@ -28,6 +28,7 @@ static speed_t to_speed(uint32_t baud)
 int klefr_pty_open(klefr_pty *p, uint32_t baud)
 {
     p->fd = p->slave_fd = p->lock_fd = p->watch_fd = -1;
+    p->readers = 0;
     p->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (p->fd < 0 || grantpt(p->fd) || unlockpt(p->fd) ||
         ptsname_r(p->fd, p->slave_path, sizeof p->slave_path))
@@ -48,7 +49,7 @@ int klefr_pty_open(klefr_pty *p, uint32_t baud)
     /* Masters opening the slave from now on (ours is open already). Without
      * inotify (the user's instances used up) stale bytes stay: not fatal. */
     p->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    if (p->watch_fd >= 0 && inotify_add_watch(p->watch_fd, p->slave_path, IN_OPEN) < 0) {
+    if (p->watch_fd >= 0 && inotify_add_watch(p->watch_fd, p->slave_path, IN_OPEN | IN_CLOSE) < 0) {
         close(p->watch_fd);
         p->watch_fd = -1;
     }
@@ -77,8 +78,19 @@ bool klefr_pty_take_open(klefr_pty *p)
 {
     char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     bool opened = false;
-    while (p->watch_fd >= 0 && read(p->watch_fd, ev, sizeof ev) > 0)
-        opened = true; /* only IN_OPEN is watched */
+    ssize_t n;
+    while (p->watch_fd >= 0 && (n = read(p->watch_fd, ev, sizeof ev)) > 0)
+        for (ssize_t k = 0; k + (ssize_t)sizeof(struct inotify_event) <= n;) {
+            const struct inotify_event *e = (const struct inotify_event *)(ev + k);
+            if (e->mask & IN_Q_OVERFLOW)
+                p->readers = -1; /* lost count: write to it as before */
+            else if ((e->mask & IN_OPEN) && p->readers >= 0) {
+                p->readers++;
+                opened = true;
+            } else if ((e->mask & IN_CLOSE) && p->readers > 0)
+                p->readers--;
+            k += (ssize_t)sizeof *e + e->len;
+        }
     if (opened)
         tcflush(p->slave_fd, TCIFLUSH); /* what the master has not read: from before it came */
     return opened;
