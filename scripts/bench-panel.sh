@@ -56,7 +56,7 @@ run_case() {
   [ "$only" = "  " ] || [[ "$only" == *" $name "* ]] || return 0
   local err="$tmp/$name.err" outer
   if [ "$driver" = x11 ]; then
-    KLEFR_PANEL_STATS=1 xvfb-run -a -s "-screen 0 1400x1000x24" \
+    KLEFR_PANEL_STATS=1 xvfb-run -a -s "-screen 0 1400x1000x24 -noreset" \
       "$sim" --ephemeral "$@" >/dev/null 2>"$err" &
   else
     KLEFR_PANEL_STATS=1 SDL_VIDEODRIVER=offscreen "$sim" --ephemeral "$@" >/dev/null 2>"$err" &

@@ -30,7 +30,7 @@ xdotool key --window \$w Escape || true
 wait \$pid
 DEMO
 chmod +x "$tmp/demo.sh"
-xvfb-run -a -s "-screen 0 1400x1000x24" "$tmp/demo.sh"
+xvfb-run -a -s "-screen 0 1400x1000x24 -noreset" "$tmp/demo.sh"
 mkdir -p "$root/docs/img"
 cp "$tmp/klefr-panel-1.png" "$root/docs/img/panel.png"
 echo "wrote docs/img/panel.png"

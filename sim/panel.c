@@ -669,6 +669,42 @@ static bool handle(klefr_panel *p, const SDL_Event *e)
     return true;
 }
 
+/* The window system. A display that refuses us for a moment (an X server
+ * resetting as its last client leaves, as Xvfb does between test clients)
+ * made SDL fall back to its offscreen driver: a window nobody sees, a run
+ * that never ends. Unless SDL_VIDEODRIVER asks for such a driver, try again
+ * for 2 s, then say so. */
+static int video_init(char *err, int errlen)
+{
+    const char *asked = getenv("SDL_VIDEODRIVER");
+    const char *d = getenv("DISPLAY"), *wd = getenv("WAYLAND_DISPLAY");
+    for (int tries = 0;; tries++) {
+        if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
+            if (tries == 0) {
+                snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());
+                return -1;
+            }
+        } else {
+            const char *drv = SDL_GetCurrentVideoDriver();
+            if ((asked && *asked) || !drv || (strcmp(drv, "offscreen") && strcmp(drv, "dummy")))
+                break;
+            SDL_QuitSubSystem(SDL_INIT_VIDEO);
+        }
+        if (tries == 20) {
+            snprintf(err, (size_t)errlen, "no window system answers (DISPLAY=%s, WAYLAND_DISPLAY=%s): %s",
+                     d ? d : "", wd ? wd : "", SDL_GetError());
+            SDL_ResetHint(SDL_HINT_VIDEODRIVER);
+            return -1;
+        }
+        /* again only with the system the environment names (each try of the
+         * others prints its own complaint) */
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, d && *d ? "x11" : "wayland");
+        SDL_Delay(100);
+    }
+    SDL_ResetHint(SDL_HINT_VIDEODRIVER);
+    return 0;
+}
+
 klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *err, int errlen)
 {
     klefr_panel *p = calloc(1, sizeof *p);
@@ -696,8 +732,7 @@ klefr_panel *klefr_panel_open(klefr_sim *sim, const klefr_panel_opts *o, char *e
     p->present = o->present;
     if (p->headless)
         return p;
-    if (SDL_InitSubSystem(SDL_INIT_VIDEO) != 0) {
-        snprintf(err, (size_t)errlen, "SDL: %s", SDL_GetError());
+    if (video_init(err, errlen) != 0) {
         klefr_panel_layout_free(&p->L);
         free(p);
         return NULL;

@@ -198,6 +198,12 @@ cli() {
   rc=$?
   [ "$rc" = 0 ] && grep -q "no display: playing headless" "$tmp/err" && [ "$(grep -c '^step ' "$tmp/out")" = 6 ] &&
     ok "no display: headless" || fail "no display: exit $rc: $(cat "$tmp/err")"
+  # A display nobody serves: a clear error (exit 1), not an invisible window
+  # (SDL's offscreen fallback) that waits forever for Next.
+  timeout 30 env -u WAYLAND_DISPLAY -u SDL_VIDEODRIVER DISPLAY=:64999 "$sim" tour scenarios/tours/err02.json >/dev/null 2>"$tmp/err"
+  rc=$?
+  [ "$rc" = 1 ] && grep -q "no window system answers (DISPLAY=:64999" "$tmp/err" &&
+    ok "a display that does not answer: exit 1" || fail "dead display: exit $rc: $(cat "$tmp/err")"
   # "scenario FILE --gui" is "tour FILE" (here headless: the same steps).
   "$sim" tour --headless scenarios/tours/err02.json >"$tmp/t.out" 2>&1
   "$sim" scenario scenarios/tours/err02.json --gui --headless >"$tmp/g.out" 2>"$tmp/err"
