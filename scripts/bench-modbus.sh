@@ -12,13 +12,22 @@
 # (on a shared machine, whoever runs first in a round would otherwise meet
 # the same neighbours); the medians of the rounds are printed as a markdown
 # table for docs/performance.md, with the median of the per-round ratios.
-#   scripts/bench-modbus.sh [--line-timing off|on] [SECONDS per run, default 3] [ROUNDS, default 3]
+# --compare BINARY adds a fourth slave to every round: another klefr-sim
+# build (say main's, before a change) with the same options, so a before and
+# an after are measured against the same ceiling in the same run.
+#   scripts/bench-modbus.sh [--line-timing off|on] [--compare KLEFR-SIM] [SECONDS per run, default 3] [ROUNDS, default 3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 timing=off
-if [ "${1:-}" = "--line-timing" ]; then
-  timing=${2:-}; shift 2 || true
-fi
+compare=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --line-timing) timing=${2:-}; shift 2 || shift;;
+    --compare) compare=${2:-}; shift 2 || shift
+      [ -x "$compare" ] || { echo "bench-modbus: --compare: $compare is not an executable" >&2; exit 2; };;
+    *) break;;
+  esac
+done
 case $timing in on|off) ;; *) echo "bench-modbus: --line-timing on|off" >&2; exit 2;; esac
 secs=${1:-3}
 rounds=${2:-3}
@@ -57,30 +66,34 @@ run() { # name -> appends "req_per_s median_ms slave_cpu_us_per_request" to $dir
 one() { # name: one run against that slave
   case $1 in
     ceiling) start ceiling "$build/tests/mb_null_responder" "$dir/link";;
-    klefr) start klefr "$build/src/klefr-sim" --headless --ephemeral --model 6924 \
-             --line-timing "$timing" --speed 1 --modbus-port "$dir/link" --duration 100000;;
+    klefr|compare) local bin=$build/src/klefr-sim; [ "$1" = compare ] && bin=$compare
+      start "$1" "$bin" --headless --ephemeral --model 6924 \
+        --line-timing "$timing" --speed 1 --modbus-port "$dir/link" --duration 100000;;
     pymodbus) start pymodbus /usr/bin/python3 "$root/scripts/bench/pymodbus_pty_server.py" "$dir/link";;
   esac
   run "$1"; stop
 }
 order=(ceiling klefr pymodbus)
+[ -n "$compare" ] && order+=(compare)
+slaves=("${order[@]}")
 for r in $(seq "$rounds"); do
-  for k in 0 1 2; do one "${order[(r + k) % 3]}"; done
-  echo "round $r: $(tail -qn1 "$dir"/{klefr,pymodbus,ceiling}.res | tr '\n' '|')" >&2
+  for k in "${!order[@]}"; do one "${order[(r + k) % ${#order[@]}]}"; done
+  echo "round $r: $(for n in klefr pymodbus ceiling ${compare:+compare}; do tail -n1 "$dir/$n.res"; done | tr '\n' '|')" >&2
 done
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A rps ms cpu
-for n in klefr pymodbus ceiling; do
+for n in "${slaves[@]}"; do
   rps[$n]=$(cut -d' ' -f1 "$dir/$n.res" | median)
   ms[$n]=$(cut -d' ' -f2 "$dir/$n.res" | median)
   cpu[$n]=$(cut -d' ' -f3 "$dir/$n.res" | median)
 done
 echo "| Slave on the pty (libmodbus master, 44 registers, $secs s x $rounds rounds, medians) | requests/s | median round trip | slave CPU per request |"
 echo "|---|---:|---:|---:|"
-for n in klefr pymodbus ceiling; do
+for n in klefr ${compare:+compare} pymodbus ceiling; do
   label=$n
   case $n in klefr) label="klefr-sim --model 6924 (line timing $timing)";; pymodbus) label="pymodbus 3.0 RTU server";;
+    compare) label="--compare $compare (line timing $timing)";;
     ceiling) label="do-nothing C responder (transport ceiling)";; esac
   printf '| %s | %.0f | %.3f ms | %.1f us |\n' "$label" "${rps[$n]}" "${ms[$n]}" "${cpu[$n]}"
 done
@@ -92,3 +105,7 @@ paired_py=$(paste -d' ' "$dir/klefr.res" "$dir/pymodbus.res" | awk '{ print $1 /
 awk -v a="$paired" -v b="$paired_py" 'BEGIN { printf "median of per-round ratios: klefr-sim / ceiling = %.1f %%, klefr-sim / pymodbus = %.2fx\n", 100 * a, b }'
 awk -v k="${rps[klefr]}" -v c="${rps[ceiling]}" -v p="${rps[pymodbus]}" \
   'BEGIN { printf "klefr-sim / ceiling = %.1f %%; klefr-sim / pymodbus = %.2fx; ceiling / pymodbus = %.2fx (ratios of the medians)\n", 100 * k / c, k / p, c / p }'
+if [ -n "$compare" ]; then
+  paired_cmp=$(paste -d' ' "$dir/compare.res" "$dir/ceiling.res" | awk '{ print $1 / $4 }' | median)
+  awk -v a="$paired_cmp" 'BEGIN { printf "median of per-round ratios: --compare / ceiling = %.1f %%\n", 100 * a }'
+fi

@@ -261,6 +261,7 @@ D["tour"] = {"type": "object", "additionalProperties": False, "required": ["step
     "gap": {"$ref": "#/$defs/time", "description": "between actions (default 0.5 s)"},
     "settle": {"$ref": "#/$defs/time", "description": "from the last action to the step's end (default 0.2 s)"},
     "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1, "maxItems": 200},
+    "meter": {"type": "string", "description": "with \"meters\": the meter the tour shows, presses and checks (default: the first); a step's event or expectation without \"meter\" is for it"},
     "comment": {"type": "string"}}}
 schema = {
   "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -18,6 +18,7 @@ typedef struct {
     klefr_busmon_frame cur;
     uint8_t buf[FRAME_MAX];
     uint64_t char_us; /* length of its characters */
+    char who[2][KLEFR_FLEET_ID]; /* its sender, and the first other one it collided with */
     /* the ring of finished ones */
     klefr_busmon_frame ring[KLEFR_BUSMON_KEEP];
     uint64_t total;
@@ -150,13 +151,21 @@ static void on_char(void *arg, const klefr_line_char *c)
     mon_line *l = arg;
     klefr_busmon_frame *f = &l->cur;
     uint64_t len = c->t1_us - c->t0_us;
-    bool same = l->open && !strcmp(f->sender, c->sender) && c->t0_us <= f->end_us + 2 * l->char_us;
+    /* Senders at once make one garbled frame ("flat-02+"), with the tails of
+     * the longer replies, not a frame per character. */
+    bool mine = !strcmp(l->who[0], c->sender) || !strcmp(l->who[1], c->sender);
+    bool same = l->open && (mine || c->collided) && c->t0_us <= f->end_us + 2 * l->char_us;
     if (!same) {
         finish(l);
         memset(f, 0, sizeof *f);
         snprintf(f->sender, sizeof f->sender, "%s", c->sender);
+        snprintf(l->who[0], sizeof l->who[0], "%s", c->sender);
+        l->who[1][0] = 0;
         f->t_us = c->t0_us;
         l->open = true;
+    } else if (!mine && !l->who[1][0]) {
+        snprintf(l->who[1], sizeof l->who[1], "%s", c->sender);
+        snprintf(f->sender, sizeof f->sender, "%.*s+", (int)sizeof f->sender - 2, l->who[0]);
     }
     if (f->n < FRAME_MAX)
         l->buf[f->n] = c->byte;

@@ -8,7 +8,9 @@
  *
  * A frame is the run of characters one sender puts on the line back to
  * back (a gap of more than two character times, or another sender, ends
- * it). Each line keeps its last KLEFR_BUSMON_KEEP frames. */
+ * it); senders whose characters collide make one garbled frame together,
+ * named after the first ("flat-02+"). Each line keeps its last
+ * KLEFR_BUSMON_KEEP frames. */
 #ifndef KLEFR_SIM_BUSMON_H
 #define KLEFR_SIM_BUSMON_H
 

@@ -229,7 +229,18 @@ static void pty_flush(hport *h)
         }
         h->out[n++] = byte;
     }
-    write_all(h, h->fd, h->out, n);
+    if (h->pty.readers == 0) /* an open not yet taken from the watch */
+        klefr_pty_take_open(&h->pty);
+    if (klefr_pty_has_reader(&h->pty))
+        write_all(h, h->fd, h->out, n);
+}
+
+/* A master opened the pty: it starts with nothing from before. */
+static void pty_opened(void *arg, uint64_t t_us)
+{
+    hport *h = arg;
+    (void)t_us;
+    klefr_pty_take_open(&h->pty);
 }
 
 static void pty_ready(void *arg, uint64_t t_us)
@@ -239,6 +250,10 @@ static void pty_ready(void *arg, uint64_t t_us)
     ssize_t n = read(h->fd, buf, sizeof buf);
     if (n <= 0)
         return;
+    if (h->pty.readers == 0) /* someone wrote, so it has the slave open: its open first */
+        klefr_pty_take_open(&h->pty);
+    if (h->pty.readers == 0 && h->pty.watch_fd >= 0)
+        h->pty.readers = 1;
     /* The baud the master wrote at (the baud check): read now, as it may have
      * switched just before writing. With the line's timing off (throughput
      * runs, which give up timing around baud switches anyway) at most once
@@ -546,7 +561,12 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
     }
     klefr_line_follow(h->ep, h->ref, follow);
     h->set_cfg = c;
-    if (klefr_world_add_fd(h->world, h->fd, ready, h)) {
+    /* The watch before the pty: the loop hands over ready fds in this order,
+     * so an open is seen before the bytes the master then wrote (no syscall
+     * more per request). */
+    if ((h->kind == T_PTY && h->pty.watch_fd >= 0 &&
+         klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h)) ||
+        klefr_world_add_fd(h->world, h->fd, ready, h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }
@@ -622,6 +642,8 @@ void klefr_hostport_close(klefr_hostport *h)
             client_close(h, c);
     if (h->fd >= 0)
         klefr_world_remove_fd(h->world, h->fd);
+    if (h->kind == T_PTY && h->pty.watch_fd >= 0)
+        klefr_world_remove_fd(h->world, h->pty.watch_fd);
     if (h->ep)
         klefr_line_detach(h->ep);
     h->ep = NULL;

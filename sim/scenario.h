@@ -178,6 +178,7 @@ typedef struct klefr_scn {
     klefr_scn_step *step;
     size_t nstep;
     char tour_manual[32];      /* the manual's section it follows, "7.10.1" */
+    size_t tour_meter;         /* the meter it shows ("tour.meter" of an installation; 0) */
 
     /* results of the run */
     bool ran;
@@ -190,6 +191,11 @@ typedef struct klefr_scn {
     char *final_json;          /* the registers, as the headless output */
     double wall_s;             /* set by the caller: kept out of everything but the report's "wall" */
 } klefr_scn;
+
+/* Meter k's id and model ("" and the scenario's model with one meter). */
+const char *klefr_scn_meter_id(const klefr_scn *s, size_t k);
+size_t klefr_scn_meter_count(const klefr_scn *s);
+klefr_model klefr_scn_meter_model(const klefr_scn *s, size_t k);
 
 /* Read and check a scenario file. Returns 0, or -1 with one line in err:
  * "file:line:col: not valid JSON ..." or "file:line: path.to.field: message". */

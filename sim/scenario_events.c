@@ -501,7 +501,7 @@ int klefr_scn_event_step(klefr_scn_pctx *c, const cJSON *o, const char *path, ui
 {
     static const char *const keys[] = {"do", "label", "comment", "meter", NULL};
     klefr_scn_event tpl;
-    size_t first, end; /* a step is for one meter: the one named, else the first */
+    size_t first, end; /* a step is for one meter: the one named, else the tour's */
     if (klefr_scn_meters_of(c, cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, "meter")
                                                  : NULL,
                             path, &first, &end) < 0)

@@ -411,6 +411,17 @@ klefr_scn_expect *klefr_scn_expect_new(klefr_scn_pctx *c, const cJSON *at, const
     return e;
 }
 
+/* Whose, in an installation: "flat-03: energy.active_fwd_kwh >= 1". */
+static void name_meter(const klefr_scn *s, klefr_scn_expect *e)
+{
+    const char *id = klefr_scn_meter_id(s, (size_t)e->meter);
+    char what[sizeof e->what + KLEFR_SCN_TEXT];
+    snprintf(what, sizeof what, "%s: %s", id, e->what);
+    klefr_scn_copy_text(e->what, sizeof e->what, what);
+    if (e->name[0])
+        append(e->name, sizeof e->name, " [%s]", id);
+}
+
 /* One expectation of object o for the scenario's meter number meter; named:
  * its text says whose (an installation's). */
 static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, bool timed,
@@ -452,13 +463,8 @@ static int parse_one(klefr_scn_pctx *c, const cJSON *o, const char *path, bool t
         klefr_scn_copy_text(e->label, sizeof e->label, f->valuestring);
     if ((f = cJSON_GetObjectItemCaseSensitive(o, "name")))
         klefr_scn_copy_text(e->name, sizeof e->name, f->valuestring);
-    if (named) { /* whose: "flat-03: energy.active_fwd_kwh >= 1" */
-        char what[sizeof e->what + KLEFR_SCN_TEXT];
-        snprintf(what, sizeof what, "%s: %s", klefr_scn_meter_id(s, meter), e->what);
-        klefr_scn_copy_text(e->what, sizeof e->what, what);
-        if (e->name[0])
-            append(e->name, sizeof e->name, " [%s]", klefr_scn_meter_id(s, meter));
-    }
+    if (named)
+        name_meter(s, e);
     return 0;
 }
 
@@ -504,11 +510,14 @@ int klefr_scn_expect_lcd(klefr_scn_pctx *c, const cJSON *at, const char *path, c
     if (!e)
         return -1;
     *e = (klefr_scn_expect){.kind = &kinds[1], .when = KLEFR_SCN_AT, .t_us = t_us,
-                            .sel = 0, .line = e->line, .eq_str = strdup(text)};
+                            .sel = 0, .line = e->line, .eq_str = strdup(text),
+                            .meter = (int)c->s->tour_meter};
     *out = e;
     if (!e->eq_str)
         return klefr_scn_fail(c, at, path, NULL, "out of memory");
     describe(e, "lcd.text");
+    if (c->s->fleet)
+        name_meter(c->s, e);
     return 0;
 }
 

@@ -361,6 +361,10 @@ int klefr_scn_meters_of(klefr_scn_pctx *c, const cJSON *f, const char *path, siz
     size_t n = klefr_scn_meter_count(s);
     *first = 0;
     *end = n;
+    if (!f && c->in_tour) {
+        *first = s->tour_meter;
+        *end = *first + 1;
+    }
     if (!f)
         return 0;
     const char *id;

@@ -18,6 +18,7 @@ typedef struct klefr_scn_pctx {
     char *err;
     size_t errlen;
     uint64_t rng; /* random event times, drawn in file order */
+    bool in_tour; /* a tour's steps: what names no meter is for the tour's meter */
 } klefr_scn_pctx;
 
 /* "file:line: path.field: message"; field may be NULL (the path itself).
@@ -45,14 +46,11 @@ int klefr_scn_bool(klefr_scn_pctx *c, const cJSON *j, const char *path, const ch
 int klefr_scn_enum(klefr_scn_pctx *c, const cJSON *j, const char *path, const char *field,
                    const char *const *names, int *out);
 /* The meters an event or expectation is for: its "meter" (f, NULL when
- * absent) names one; none names every meter of the scenario. Sets
+ * absent) names one; none names every meter of the scenario (in a tour's
+ * steps: the tour's meter). Sets
  * [*first, *end). */
 int klefr_scn_meters_of(klefr_scn_pctx *c, const cJSON *f, const char *path, size_t *first,
                         size_t *end);
-/* Meter k's id and model ("" and the scenario's model with one meter). */
-const char *klefr_scn_meter_id(const klefr_scn *s, size_t k);
-size_t klefr_scn_meter_count(const klefr_scn *s);
-klefr_model klefr_scn_meter_model(const klefr_scn *s, size_t k);
 /* A serial number: 1 to 8 decimal digits (string or number) -> BCD. */
 int klefr_scn_serial_number(klefr_scn_pctx *c, const cJSON *j, const char *path, uint32_t *bcd);
 /* A file named in the scenario, relative to the scenario's folder. */

@@ -578,12 +578,12 @@ int klefr_scn_runner_open(klefr_scn *s, const klefr_scn_run_opts *o, klefr_scn_r
 
 klefr_sim *klefr_scn_runner_sim(klefr_scn_runner *st)
 {
-    return st->plays[0].sim;
+    return st->plays[st->plays[0].s->tour_meter].sim;
 }
 
 klefr_synth *klefr_scn_runner_synth(klefr_scn_runner *st)
 {
-    return &st->plays[0].synth;
+    return &st->plays[st->plays[0].s->tour_meter].synth;
 }
 
 klefr_loop_result klefr_scn_runner_to(klefr_scn_runner *st, uint64_t t_us)

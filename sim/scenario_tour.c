@@ -196,7 +196,7 @@ static int do_actions(klefr_scn_pctx *c, const cJSON *list, const char *path, in
                                       a->valuestring);
             klefr_scn_event tpl = {.kind = klefr_scn_event_kind_find("press"), .arg = mask,
                                    .for_us = hold, .line = klefr_json_line_of(&c->lines, a),
-                                   .index = -1, .step = step_no};
+                                   .index = -1, .meter = (int)s->tour_meter, .step = step_no};
             for (int k = 0; k < times; k++) {
                 if (k)
                     t = slice_up(end + tm->gap_us);
@@ -276,7 +276,8 @@ static int parse_step(klefr_scn_pctx *c, const cJSON *o, const char *path, int n
                               "--lcd-text prints it: \"FW kWh | 0.00 | TOTAL\")");
     /* The caption: the plot and the report show the title. */
     klefr_scn_event cap = {.kind = klefr_scn_event_kind_find("caption"), .line = st->line,
-                           .index = -1, .step = no, .text = st->title};
+                           .index = -1, .meter = (int)s->tour_meter, .step = no,
+                           .text = st->title};
     snprintf(cap.label, sizeof cap.label, "step %d", no);
     if (klefr_scn_event_add(c, o, path, &cap, st->t_us) < 0)
         return -1;
@@ -333,7 +334,7 @@ static int parse_step(klefr_scn_pctx *c, const cJSON *o, const char *path, int n
 int klefr_scn_tour_parse(klefr_scn_pctx *c, const cJSON *j)
 {
     static const char *const keys[] = {"manual", "start", "lead", "gap", "settle", "steps",
-                                       "comment", NULL};
+                                       "meter", "comment", NULL};
     klefr_scn *s = c->s;
     if (!cJSON_IsObject(j))
         return klefr_scn_fail(c, j, "", "tour", "must be an object with \"steps\"");
@@ -354,6 +355,12 @@ int klefr_scn_tour_parse(klefr_scn_pctx *c, const cJSON *j)
             return -1;
         klefr_scn_copy_text(s->tour_manual, sizeof s->tour_manual, str);
     }
+    /* The meter it shows, presses and checks (of an installation: the one
+     * named, else the first); a step's event or expectation may name another. */
+    size_t end;
+    if ((f = cJSON_GetObjectItemCaseSensitive(j, "meter")) &&
+        klefr_scn_meters_of(c, f, "tour", &s->tour_meter, &end) < 0)
+        return -1;
     const cJSON *steps = cJSON_GetObjectItemCaseSensitive(j, "steps");
     if (!steps)
         return klefr_scn_fail(c, j, "", "tour", "a tour needs \"steps\"");
@@ -366,6 +373,7 @@ int klefr_scn_tour_parse(klefr_scn_pctx *c, const cJSON *j)
     uint64_t t = slice_up(tm.start_us);
     int idx = 0;
     const cJSON *o;
+    c->in_tour = true;
     cJSON_ArrayForEach(o, steps)
     {
         char path[48];
@@ -373,5 +381,6 @@ int klefr_scn_tour_parse(klefr_scn_pctx *c, const cJSON *j)
         if (parse_step(c, o, path, idx, &tm, &t) < 0)
             return -1;
     }
+    c->in_tour = false;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -26,7 +27,8 @@ static speed_t to_speed(uint32_t baud)
 
 int klefr_pty_open(klefr_pty *p, uint32_t baud)
 {
-    p->fd = p->slave_fd = p->lock_fd = -1;
+    p->fd = p->slave_fd = p->lock_fd = p->watch_fd = -1;
+    p->readers = 0;
     p->fd = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
     if (p->fd < 0 || grantpt(p->fd) || unlockpt(p->fd) ||
         ptsname_r(p->fd, p->slave_path, sizeof p->slave_path))
@@ -44,6 +46,13 @@ int klefr_pty_open(klefr_pty *p, uint32_t baud)
     cfsetospeed(&tio, to_speed(baud));
     if (tcsetattr(p->slave_fd, TCSANOW, &tio))
         goto fail;
+    /* Masters opening the slave from now on (ours is open already). Without
+     * inotify (the user's instances used up) stale bytes stay: not fatal. */
+    p->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (p->watch_fd >= 0 && inotify_add_watch(p->watch_fd, p->slave_path, IN_OPEN | IN_CLOSE) < 0) {
+        close(p->watch_fd);
+        p->watch_fd = -1;
+    }
     return 0;
 fail:;
     int e = errno;
@@ -60,7 +69,31 @@ void klefr_pty_close(klefr_pty *p)
         close(p->slave_fd);
     if (p->lock_fd >= 0)
         close(p->lock_fd);
-    p->fd = p->slave_fd = p->lock_fd = -1;
+    if (p->watch_fd >= 0)
+        close(p->watch_fd);
+    p->fd = p->slave_fd = p->lock_fd = p->watch_fd = -1;
+}
+
+bool klefr_pty_take_open(klefr_pty *p)
+{
+    char ev[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    bool opened = false;
+    ssize_t n;
+    while (p->watch_fd >= 0 && (n = read(p->watch_fd, ev, sizeof ev)) > 0)
+        for (ssize_t k = 0; k + (ssize_t)sizeof(struct inotify_event) <= n;) {
+            const struct inotify_event *e = (const struct inotify_event *)(ev + k);
+            if (e->mask & IN_Q_OVERFLOW)
+                p->readers = -1; /* lost count: write to it as before */
+            else if ((e->mask & IN_OPEN) && p->readers >= 0) {
+                p->readers++;
+                opened = true;
+            } else if ((e->mask & IN_CLOSE) && p->readers > 0)
+                p->readers--;
+            k += (ssize_t)sizeof *e + e->len;
+        }
+    if (opened)
+        tcflush(p->slave_fd, TCIFLUSH); /* what the master has not read: from before it came */
+    return opened;
 }
 
 void klefr_pty_master_settings(const klefr_pty *p, uint32_t *baud, klefr_pty_err_mode *err)

@@ -463,3 +463,11 @@ int klefr_cli_lock(const char *path, const char *what)
     }
     return 0;
 }
+
+void klefr_cli_warn_speed_max(const klefr_cli *o, const char *what)
+{
+    fprintf(stderr, "klefr-sim: --speed max%s with %s: the line keeps its timing in virtual time, "
+                    "but a master on the host runs in real time and will time out; use --speed 1 "
+                    "to talk to it\n",
+            o->have_speed ? "" : " (the default of a headless run with an end)", what);
+}

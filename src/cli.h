@@ -73,4 +73,9 @@ bool klefr_have_display(void);
  * overwrite the first's. 0, or -1 with the message printed. */
 int klefr_cli_lock(const char *path, const char *what);
 
+/* Masters on the host run in real time: at --speed max (asked for, or the
+ * default of a headless run with an end) a run whose ports were named says
+ * so at the start, what = "a serial port", "a fleet's ports". */
+void klefr_cli_warn_speed_max(const klefr_cli *o, const char *what);
+
 #endif

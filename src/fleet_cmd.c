@@ -124,6 +124,18 @@ static int override(klefr_fleet_spec *s, klefr_bus bus, const char *opt, const c
     return *dst ? 0 : -1;
 }
 
+/* A port or gateway the file or the command line named (not a default pty). */
+static bool named_ports(const klefr_fleet_spec *s)
+{
+    for (size_t k = 0; k < s->nlines; k++)
+        if (s->lines[k].port || s->lines[k].gateway)
+            return true;
+    for (size_t k = 0; k < s->nmeters; k++)
+        if (s->meters[k].ir_port)
+            return true;
+    return false;
+}
+
 static int open_ports(fleet_app *a)
 {
     klefr_fleet *f = a->fleet;
@@ -298,14 +310,16 @@ static int print_report(fleet_app *a, const char *end)
 {
     klefr_fleet *f = a->fleet;
     cJSON *j = cJSON_CreateObject();
-    cJSON *ms = j ? cJSON_AddArrayToObject(j, "meters") : NULL;
+    if (!j)
+        return -1;
+    cJSON_AddStringToObject(j, "fleet", a->spec->name); /* first: a person reads the head */
+    cJSON_AddNumberToObject(j, "t_s", (double)f->world.t_us / 1e6);
+    cJSON_AddStringToObject(j, "end", end);
+    cJSON *ms = cJSON_AddArrayToObject(j, "meters");
     if (!ms) {
         cJSON_Delete(j);
         return -1;
     }
-    cJSON_AddStringToObject(j, "fleet", a->spec->name);
-    cJSON_AddNumberToObject(j, "t_s", (double)f->world.t_us / 1e6);
-    cJSON_AddStringToObject(j, "end", end);
     for (size_t k = 0; k < f->nmeters; k++) {
         const klefr_fleet_meter_spec *m = f->meters[k].spec;
         cJSON *o = cJSON_CreateObject();
@@ -404,11 +418,14 @@ int klefr_fleet_main(const klefr_cli *opt, const volatile sig_atomic_t *stop)
                           .stop = stop,
                           .hook = loop_hook};
     a.loop.hook_arg = &a;
+    /* As for one meter (main.c): at max, asked for or the default, ports the
+     * file or the command line named are warned of now, the default ptys when
+     * a master first talks. */
     a.warn.speed = &a.loop.speed;
-    if (opt->have_speed && opt->speed == 0)
-        fprintf(stderr, "klefr-sim: --speed max with a fleet's ports: the lines keep their timing "
-                        "in virtual time, but masters on the host run in real time and will time "
-                        "out; use --speed 1 to talk to them\n");
+    if (a.loop.speed == 0 && named_ports(a.spec)) {
+        klefr_cli_warn_speed_max(opt, "a fleet's ports");
+        a.warn.speed = NULL; /* said once */
+    }
     if (open_ports(&a) < 0)
         goto out;
     if (!(a.mon = klefr_busmon_new(a.fleet)))

@@ -288,10 +288,7 @@ int main(int argc, char **argv)
     popts.speed = &a.loop.speed;
     /* Asked for, or the default of a headless run with an end. */
     if (a.loop.speed == 0 && (popts.path[KLEFR_PORT_BUS] || popts.path[KLEFR_PORT_IR])) {
-        fprintf(stderr, "klefr-sim: --speed max%s with a serial port: the line keeps its timing in "
-                        "virtual time, but a master on the host runs in real time and will time "
-                        "out; use --speed 1 to talk to it\n",
-                a.opt.have_speed ? "" : " (the default of a headless run with an end)");
+        klefr_cli_warn_speed_max(&a.opt, "a serial port");
         popts.speed = NULL; /* said once */
     }
     if (a.opt.trace_modbus || a.opt.trace_mbus || a.opt.trace_iec) {

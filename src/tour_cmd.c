@@ -115,7 +115,9 @@ static int parse_opts(tour_opts *o, int argc, char **argv)
 
 void klefr_tour_print_head(FILE *f, const klefr_scn *s)
 {
-    fprintf(f, "%s: %s (KLEFR %d%s%s), %zu steps\n", s->file, s->name, (int)s->model,
+    const char *id = klefr_scn_meter_id(s, s->tour_meter); /* of an installation */
+    fprintf(f, "%s: %s (KLEFR %d%s%s%s%s), %zu steps\n", s->file, s->name,
+            (int)klefr_scn_meter_model(s, s->tour_meter), *id ? " " : "", id,
             s->tour_manual[0] ? ", manual " : "", s->tour_manual, s->nstep);
 }
 

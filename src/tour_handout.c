@@ -150,7 +150,8 @@ static int write_html(const klefr_handout *h, const klefr_scn *s, const char *pa
     esc(f, s->name);
     fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>", css);
     esc(f, s->name);
-    fprintf(f, "</h1>\n<p class=\"meta\">KLEFR %d", (int)s->model);
+    fprintf(f, "</h1>\n<p class=\"meta\">KLEFR %d ", (int)klefr_scn_meter_model(s, s->tour_meter));
+    esc(f, klefr_scn_meter_id(s, s->tour_meter)); /* of an installation */
     if (s->tour_manual[0]) {
         fputs(" &middot; user manual ", f);
         esc(f, s->tour_manual);

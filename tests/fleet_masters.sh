@@ -6,17 +6,27 @@
 #   mbus-install  20 meters (6923) at primary address 0 as delivered:
 #                 mbus-serial-scan-secondary finds all 20, mbus-serial-set-address
 #                 gives each 1..20 by secondary address, mbus-serial-scan then finds
-#                 20 and no collision, REQ_UD2 to each returns its own registers
+#                 20 and no collision, REQ_UD2 to each returns its own registers; after
+#                 a restart on the same state directory each keeps its address
 #   mbus-collision two meters at one primary address: libmbus's scan reports the
 #                 collision, a request gets no valid reply
 #   gateway       10 meters (6924) on RS-485 behind --modbus-gateway: mbpoll -m tcp
 #                 reads each one's voltage and energy, a missing ID gives 0x0B, a
 #                 broadcast (unit 0, pymodbus) reaches all; libmodbus's and pymodbus's
-#                 TCP clients read too; two clients at once
-#   determinism   the same file and seed give the same registers; another seed not
+#                 TCP clients read too; two clients at once; an RTU master on the
+#                 line's pty (<state-dir>/modbus) beside the gateway
+#   determinism   the same file and seed give the same registers; another seed not;
+#                 each meter its load (a share of the site profile, its own profile or load)
+#   lines         two M-bus lines (pty, tcp:) and two RS-485 lines (pty, rfc2217:),
+#                 the same addresses on each: libmbus, mbpoll and pymodbus reach
+#                 only their line's meters
+#   window        (under xvfb-run) the window with libmbus on the M-bus line and
+#                 mbpoll through the gateway; Tab and P in the window cut the
+#                 supply of the meter the list moved to, not another's
 #   files         the examples in scenarios/fleets run and match the JSON Schema; every
 #                 malformed file in tests/fleets gives its one error line and exit 2;
-#                 options that need --fleet, or do not go with it, exit 2
+#                 options that need --fleet, or do not go with it, exit 2; the
+#                 --speed max warnings as for one meter
 # Exit 77 (skip) only when a master is not installed (scripts/deps.sh installs them).
 set -euo pipefail
 part=$1 sim=$2 src=$3 bin=${4:-} client=${5:-}
@@ -24,6 +34,13 @@ py=/usr/bin/python3
 
 need() { echo "SKIP: $1 not installed (scripts/deps.sh installs it)"; exit 77; }
 case $part in
+  lines) [ -x "$bin/mbus-tcp-request-data" ] || need "libmbus tools"
+    command -v mbpoll >/dev/null || need mbpoll
+    $py -c 'import pymodbus, serial' 2>/dev/null || need "python3-pymodbus, python3-serial" ;;
+  window) [ -n "${DISPLAY:-}" ] || need "a display (run under xvfb-run)"
+    command -v xdotool >/dev/null || need xdotool
+    command -v mbpoll >/dev/null || need mbpoll
+    [ -x "$bin/mbus-serial-scan-secondary" ] || need "libmbus tools" ;;
   mbus-*) [ -x "$bin/mbus-serial-scan-secondary" ] && [ -x "$bin/mbus-serial-set-address" ] ||
             need "libmbus tools (reconfigure the build after scripts/deps.sh)" ;;
   gateway) command -v mbpoll >/dev/null || need mbpoll
@@ -110,6 +127,22 @@ PY
     expect_eq "address $n energy (10 Wh)" \
       "$(sed -n 's:.*<Value>\(.*\)</Value>.*:\1:p' <<<"$xml" | head -1)" "$(((9 + n) * 100))"
   done
+  # 5. A restart on the same state directory: each meter kept the address it
+  #    saved (<state-dir>/<id>/eeprom.bin), not the file's factory 0.
+  kill "$pid"; wait "$pid" || true; pid=
+  [ -s "$dir/state/flat-07/eeprom.bin" ] || fail "no EEPROM file for flat-07"
+  rm -f "$dir/state/mbus"
+  start_fleet "$dir/site.json"
+  set -- $serials
+  for n in 1 7 20; do
+    xml=$("$bin/mbus-serial-request-data" -b 9600 "$port" $n) || fail "after the restart: request-data $n"
+    expect_eq "after the restart, address $n id" \
+      "$(sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' <<<"$xml" | head -1)" "${!n}"
+  done
+  if out=$("$bin/mbus-serial-request-data" -b 9600 "$port" 0 2>&1); then
+    fail "after the restart a meter answers at address 0: $out"
+  fi
+  echo "ok: after the restart nobody is at address 0"
   ;;
 
 mbus-collision)
@@ -202,6 +235,11 @@ assert r.isError() and getattr(r, "exception_code", None) == 0x0B, r
 c.close()
 print("ok: pymodbus reads ids 1..10, id 13 gives exception 0x0B")
 PY
+  # The line's own link (<state-dir>/modbus, where one meter's port sits): an
+  # RTU master opening it after all that gateway traffic reads only its reply.
+  v=$(mbpoll -m rtu -b 9600 -P even -a 3 -t 4:float -B -0 -r 0x5000 -c 1 -1 "$dir/state/modbus" | val) ||
+    fail "mbpoll -m rtu on the line's pty"
+  expect_near "id 3 voltage over the line's pty, after the gateway's traffic" "$v" 223 0.5
   # Two clients at once: their requests queue at the gateway, each gets its own replies.
   clients=()
   for c in 1 2; do
@@ -235,6 +273,23 @@ EOF
   n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len({round(m["measure"]["i"],2) for m in r["meters"]}))' "$dir/a.json")
   [ "$n" -ge 12 ] || fail "only $n different currents among 13 meters"
   echo "ok: $n different currents"
+  # Each meter its load: a share of the site's profile, its own profile, its
+  # own constant load.
+  root=$(cd "$src/.." && pwd)
+  cat >"$dir/loads.json" <<EOF
+{"site": {"profile": "$root/scenarios/profiles/household-day.json"}, "lines": [{"bus": "mbus"}],
+ "meters": [{"id": "whole", "model": 6923}, {"id": "half", "model": 6923, "share": 0.5},
+            {"id": "own", "model": 6921, "profile": "$root/scenarios/profiles/household-day.json"},
+            {"id": "fixed", "model": 6922, "load": "230V,5A,pf=1"}]}
+EOF
+  "$sim" --fleet "$dir/loads.json" --headless --ephemeral --duration 8h >"$dir/loads.out" 2>/dev/null ||
+    fail "loads run"
+  read -r whole half own fixed < <($py -c 'import json,sys
+print(*(m["energy"]["active_fwd_kwh"]["total"] for m in json.load(open(sys.argv[1]))["meters"]))' "$dir/loads.out")
+  awk -v w="$whole" 'BEGIN { exit !(w > 1) }' || fail "the site profile's 8 h: $whole kWh"
+  expect_near "a share of 0.5 of the site's profile (kWh)" "$half" "$(awk -v w="$whole" 'BEGIN { print w / 2 }')" 0.01
+  expect_near "its own profile, the same as the site's (kWh)" "$own" "$whole" 0.01
+  expect_near "its own 230 V 5 A for 8 h (kWh)" "$fixed" 9.2 0.01
   ;;
 files)
   root=$(cd "$src/.." && pwd)
@@ -244,7 +299,10 @@ files)
       >"$dir/out.json" 2>"$dir/sim.err" </dev/null ||
       "$sim" --fleet "$f" --headless --ephemeral --duration 2min >"$dir/out.json" 2>"$dir/sim.err" ||
       fail "$f does not run: $(cat "$dir/sim.err")"
-    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1])); print(len(r["meters"]), r["t_s"])' "$dir/out.json")
+    # the report's head first (docs/fleet.md), then the meters
+    n=$($py -c 'import json,sys; r=json.load(open(sys.argv[1]))
+assert list(r) == ["fleet", "t_s", "end", "meters"], list(r)
+print(len(r["meters"]), r["t_s"])' "$dir/out.json") || fail "$f: the report: $(cat "$dir/out.json" | head -3)"
     echo "ok: $(basename "$f") runs: $n (meters, seconds)"
   done
   while IFS='|' read -r file want mode; do
@@ -290,12 +348,144 @@ PY
     set -e
     expect_eq "--fleet with $args: exit" "$rc" 2
   done
+  # --speed max (asked for, or the default of a headless run with an end)
+  # with ports the file or the command line named: a warning at the start, as
+  # for one meter (test_cli.sh); the default ptys only when a master talks.
+  speed_warn() { # WANT (a substring, or "" for none) ARGS...
+    local want=$1; shift
+    "$sim" --fleet "$root/scenarios/fleets/$1" --headless --ephemeral "${@:2}" >/dev/null 2>"$dir/err" ||
+      fail "$*: $(cat "$dir/err")"
+    local got; got=$(grep -o -- '--speed max.* with a fleet.s ports' "$dir/err" || true)
+    expect_eq "$* -> the start warning" "$got" "$want"
+  }
+  speed_warn "--speed max (the default of a headless run with an end) with a fleet's ports" \
+    plant-12.json --modbus-gateway tcp:0 --duration 1
+  speed_warn "--speed max with a fleet's ports" plant-12.json --modbus-gateway tcp:0 --speed max --duration 1
+  speed_warn "--speed max (the default of a headless run with an end) with a fleet's ports" \
+    building-24.json --mbus-port rfc2217:0 --duration 1
+  speed_warn "" building-24.json --duration 1
+  speed_warn "" plant-12.json --modbus-gateway tcp:0 --speed 1 --duration 0.1
+  "$sim" --fleet "$root/scenarios/fleets/building-24.json" --headless --state-dir "$dir/spd" --speed max \
+    >/dev/null 2>"$dir/err" &
+  pid=$!
+  for _ in $(seq 200); do [ -e "$dir/spd/mbus" ] && break; sleep 0.05; done
+  printf '\x10\x40\xfd\x3d\x16' >"$dir/spd/mbus"
+  for _ in $(seq 200); do grep -q "a master is talking" "$dir/err" && break; sleep 0.05; done
+  kill "$pid"; wait "$pid" || true; pid=
+  grep -q "mbus: a master is talking while the clock runs flat out" "$dir/err" ||
+    fail "no warning when a master talks at --speed max: $(cat "$dir/err")"
+  echo "ok: the default pty at --speed max: a warning when a master talks"
   set +e
   "$sim" --modbus-gateway tcp:0 --headless --duration 1 >/dev/null 2>"$dir/err"; rc=$?
   set -e
   expect_eq "--modbus-gateway without --fleet" "$rc:$(cat "$dir/err")" \
     "2:klefr-sim: --modbus-gateway needs --fleet
 (try klefr-sim --help)"
+  ;;
+lines)
+  # Two lines of each kind, each with its own transport, the same addresses
+  # on every line: a master on one line reaches only that line's meters.
+  cat >"$dir/site.json" <<'EOF'
+{"name": "lines",
+ "lines": [{"id": "mb-a", "bus": "mbus", "baud": 9600},
+           {"id": "mb-b", "bus": "mbus", "baud": 2400, "port": "tcp:0"},
+           {"id": "rs-a", "bus": "rs485", "baud": 9600},
+           {"id": "rs-b", "bus": "rs485", "baud": 4800, "parity": "even", "port": "rfc2217:0"}],
+ "meters": [{"id": "a", "count": 2, "line": "mb-a", "serial": "11000001",
+             "settings": {"mbus_id": 1}, "addresses": "sequential"},
+            {"id": "b", "count": 2, "line": "mb-b", "serial": "12000001",
+             "settings": {"mbus_id": 1}, "addresses": "sequential"},
+            {"id": "r", "count": 2, "line": "rs-a", "serial": "13000001", "addresses": "sequential"},
+            {"id": "s", "count": 2, "line": "rs-b", "serial": "14000001", "addresses": "sequential"}]}
+EOF
+  link=mb-a start_fleet "$dir/site.json"
+  [ -e "$dir/state/rs-a" ] || fail "no link for rs-a"
+  tcp=$(sed -n 's/^mb-b: tcp 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  rfc=$(sed -n 's/^rs-b: rfc2217 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  [ -n "$tcp" ] && [ -n "$rfc" ] || fail "ports: $(cat "$dir/sim.err")"
+  id_of() { sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' | head -1; }
+  for n in 1 2; do
+    expect_eq "mb-a (pty, 9600) address $n" \
+      "$("$bin/mbus-serial-request-data" -b 9600 "$dir/state/mb-a" $n | id_of)" "1100000$n"
+    expect_eq "mb-b (tcp, 2400) address $n" \
+      "$("$bin/mbus-tcp-request-data" 127.0.0.1 "$tcp" $n | id_of)" "1200000$n"
+  done
+  expect_eq "mb-b by secondary address" \
+    "$("$bin/mbus-tcp-request-data" 127.0.0.1 "$tcp" 12000002CD250102 | id_of)" 12000002
+  # The serial number registers (0x4000, BCD): r-0k on rs-a, s-0k on rs-b.
+  for n in 1 2; do
+    expect_eq "rs-a (pty, 9600 8E1) id $n serial" \
+      "$(mbpoll -m rtu -b 9600 -P even -a $n -t 4:hex -0 -1 -r 0x4000 -c 2 "$dir/state/rs-a" |
+         sed -n 's/^\[[0-9]*\]:[[:space:]]*0x//p' | tr -d '\n')" "1300000$n"
+  done
+  $py - "$rfc" <<'PY' || fail "pymodbus over rfc2217"
+import sys
+from pymodbus.client import ModbusSerialClient
+c = ModbusSerialClient(port=f"rfc2217://127.0.0.1:{sys.argv[1]}", baudrate=4800, parity="E", timeout=2)
+assert c.connect()
+for k in (1, 2):
+    r = c.read_holding_registers(0x4000, 2, slave=k)
+    assert not r.isError(), (k, r)
+    assert "%04x%04x" % tuple(r.registers) == f"1400000{k}", r.registers
+print("ok: rs-b (rfc2217, 4800 8E1): ids 1 and 2 are s-01 and s-02")
+PY
+  ;;
+window)
+  # The window (run under xvfb-run -a): real masters on both lines while it
+  # paces the fleet, and its meter list choosing which meter the panel's
+  # controls reach: Tab to flat-02, P cuts its supply, and libmbus finds it
+  # silent while flat-01 and flat-03 answer.
+  cat >"$dir/site.json" <<'EOF'
+{"name": "window", "lines": [{"bus": "mbus", "baud": 9600}, {"bus": "rs485", "baud": 9600}],
+ "meters": [{"id": "flat", "count": 3, "model": 6923, "serial": "21050101"},
+            {"id": "drive", "count": 2, "model": 6924, "load": "225V,4A",
+             "settings": {"modbus_id": 1}, "addresses": "sequential"}]}
+EOF
+  unset SDL_VIDEODRIVER
+  "$sim" --fleet "$dir/site.json" --state-dir "$dir/state" --show flat-01 --modbus-gateway tcp:0 \
+    >"$dir/sim.out" 2>"$dir/sim.err" &
+  pid=$!
+  for _ in $(seq 200); do
+    grep -q "started in" "$dir/sim.err" 2>/dev/null && [ -e "$dir/state/mbus" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "klefr-sim --fleet exited"
+    sleep 0.05
+  done
+  win=$(xdotool search --sync --onlyvisible --name '^KLEFR 6923' | head -1)
+  [ -n "$win" ] || fail "no window"
+  echo "ok: the window is up"
+  port=$dir/state/mbus
+  "$bin/mbus-serial-scan-secondary" -b 9600 "$port" >"$dir/scan2.txt" 2>&1 || fail "scan-secondary"
+  expect_eq "meters found by secondary address" \
+    "$(grep -c '^Found a device on secondary address' "$dir/scan2.txt" || true)" 3
+  for n in 1 2 3; do
+    out=$("$bin/mbus-serial-set-address" -b 9600 "$port" "2105010${n}CD250102" $n 2>&1) ||
+      fail "set-address $n: $out"
+  done
+  id_at() { "$bin/mbus-serial-request-data" -b 9600 "$port" "$1" 2>/dev/null |
+              sed -n 's:.*<Id>\(.*\)</Id>.*:\1:p' | head -1; }
+  for n in 1 2 3; do expect_eq "address $n" "$(id_at $n)" "2105010$n"; done
+  gw=$(sed -n 's/.*Modbus TCP gateway on 127.0.0.1:\([0-9]*\).*/\1/p' "$dir/sim.err")
+  for k in 1 2; do
+    v=$(mbpoll -m tcp -p "$gw" -0 -1 -a $k -t 4:float -B -r 0x5000 -c 1 127.0.0.1 |
+          sed -n 's/^\[[0-9]*\]:[[:space:]]*//p')
+    expect_near "drive $k voltage through the gateway" "${v:-0}" 225 0.5
+  done
+  # Tab: the next meter of the list (flat-02); P: its supply off.
+  xdotool windowactivate --sync "$win" >/dev/null 2>&1 || true
+  xdotool key --window "$win" Tab
+  sleep 0.3
+  xdotool key --window "$win" p
+  for _ in $(seq 40); do [ -z "$(id_at 2)" ] && break; sleep 0.25; done
+  expect_eq "flat-02 after Tab and P (its supply cut)" "$(id_at 2)" ""
+  expect_eq "flat-01, untouched" "$(id_at 1)" 21050101
+  expect_eq "flat-03, untouched" "$(id_at 3)" 21050103
+  xdotool key --window "$win" p # and back
+  for _ in $(seq 40); do [ -n "$(id_at 2)" ] && break; sleep 0.25; done
+  expect_eq "flat-02 with its supply back" "$(id_at 2)" 21050102
+  kill "$pid"; wait "$pid" || true; pid=
+  expect_eq "power-downs of flat-01..03 (the stop; flat-02 also its cut)" \
+    "$($py -c 'import json,sys; print(*(m["power_downs"] for m in json.load(open(sys.argv[1]))["meters"][:3]))' "$dir/sim.out")" \
+    "1 2 1"
   ;;
 *)
   fail "unknown part $part"

@@ -68,7 +68,7 @@ static void start_spec(int line_timing, const char *spec)
 static void start(int line_timing)
 {
     start_spec(line_timing, NULL);
-    ck_assert_int_eq(S.world->nfds, 2); /* ir and modbus */
+    ck_assert_int_eq(S.world->nfds, 4); /* ir and modbus: each a pty and a watch on its slave */
     open_master(B9600);
 }
 
@@ -198,6 +198,34 @@ START_TEST(long_message_streams)
     klefr_sim_run_until(&S, t0 + 700000);
     ck_assert_int_eq(read_reply(buf + 100, sizeof buf - 100, 1000), 500);
     ck_assert(memcmp(buf, msg, sizeof msg) == 0);
+    stop();
+}
+END_TEST
+
+/* What the line sent while no master had the pty open is not there when
+ * one opens it (a real port that is not open hears nothing): a master
+ * opening the pty of a busy RS-485 line (a gateway polling the meters), or
+ * after another master gave up on a late reply, reads only its own reply.
+ * Both orders: the open seen before the request, and with it. */
+START_TEST(a_master_opening_the_pty_reads_nothing_from_before)
+{
+    start(1);
+    for (int round = 0; round < 2; round++) {
+        close(master);
+        master = -1;
+        uint8_t stale[300], buf[400];
+        memset(stale, 0x5A, sizeof stale);
+        klefr_line_send(klefr_sim_uart_ep(&S, KLEFR_PORT_BUS), stale, sizeof stale, S.t_us);
+        klefr_sim_run_until(&S, S.t_us + 400000); /* all on the pty, nobody reading */
+        open_master(B9600);
+        if (round == 0)
+            serve(); /* the open, alone */
+        ck_assert_int_eq(write(master, REQ, sizeof REQ), 8);
+        serve();
+        klefr_sim_run_until(&S, S.t_us + 100000);
+        ck_assert_int_eq(read_reply(buf, sizeof buf, 1000), 9);
+        ck_assert(memcmp(buf, REPLY, 9) == 0);
+    }
     stop();
 }
 END_TEST
@@ -482,6 +510,7 @@ int main(void)
     tcase_add_test(tc, master_at_wrong_baud_is_not_understood);
     tcase_add_test(tc, timing_off_answers_at_once);
     tcase_add_test(tc, long_message_streams);
+    tcase_add_test(tc, a_master_opening_the_pty_reads_nothing_from_before);
     suite_add_tcase(s, tc);
     TCase *tn = tcase_create("net");
     tcase_add_test(tn, tcp_port_serves_several_clients);

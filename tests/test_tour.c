@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fleet.h"
 #include "scenario.h"
 #include "scenario_harness.h"
 #include "sim.h"
@@ -128,6 +129,58 @@ START_TEST(tour_errors_name_the_field)
 }
 END_TEST
 
+/* A tour of an installation ("meters") shows, presses and checks the meter
+ * "tour.meter" names (default: the first); a step's event or expectation
+ * naming no meter is for that meter too, one naming another is for it. */
+static const char installation[] =
+    "{\"lines\": [{\"bus\": \"mbus\"}], \"meters\": [{\"id\": \"flat\", \"count\": 3, \"model\": 6923}],\n"
+    " \"tour\": {\"meter\": \"flat-02\", \"steps\": [\n"
+    "{\"title\": \"Scroll\", \"lcd\": \"FW kWh | 0.00 | TOTAL\"},\n"
+    "{\"title\": \"Next\", \"do\": [\"R\"], \"lcd\": \"FW >> kWh | 0.00 | TOTAL\"},\n"
+    "{\"title\": \"Cut flat-03\", \"do\": [\"R\", {\"do\": \"power_cut\", \"meter\": \"flat-03\"}],\n"
+    " \"lcd\": \"FW >> kvarh | 0.00 | TOTAL\",\n"
+    " \"expect\": [{\"value\": \"power_downs\", \"eq\": 0},\n"
+    "            {\"value\": \"power_downs\", \"eq\": 1, \"meter\": \"flat-03\"}]}]},\n"
+    " \"expect\": [{\"at\": \"end\", \"lcd\": \"name\", \"eq\": \"TOTAL\", \"meter\": \"flat-01\"},\n"
+    "            {\"at\": \"end\", \"lcd\": \"icons\", \"eq\": \"FW kWh\", \"meter\": \"flat-01\"}]}";
+
+START_TEST(a_tour_of_an_installation_shows_the_meter_it_names)
+{
+    klefr_scn *s = run_ok(installation);
+    ck_assert_uint_eq(s->tour_meter, 1);
+    for (size_t k = 0; k < s->nex; k++)
+        ck_assert_msg(s->ex[k].state == KLEFR_SCN_PASS, "%s: %s", s->ex[k].name, s->ex[k].msg);
+    /* 3 LCD checks, the step's 2 expectations (not one per meter), 2 of flat-01 */
+    ck_assert_uint_eq(s->nex, 7);
+    ck_assert_str_eq(s->ex[s->step[1].lcd_ex].what, "flat-02: lcd.text = \"FW >> kWh | 0.00 | TOTAL\"");
+    ck_assert_int_eq(s->ev[s->step[1].first_ev + 1].meter, 1); /* the press */
+    klefr_scn_free(s);
+    /* the player's meter */
+    s = parse_ok(installation);
+    klefr_scn_run_opts o = {0};
+    char err[256];
+    klefr_scn_runner *r;
+    ck_assert_int_eq(klefr_scn_runner_open(s, &o, &r, err, sizeof err), 0);
+    ck_assert_int_eq(klefr_scn_runner_to(r, s->step[1].end_us), KLEFR_LOOP_END);
+    ck_assert_uint_eq(klefr_scn_runner_sim(r)->meter.serial, s->fleet->meters[1].serial);
+    ck_assert_uint_ne(s->fleet->meters[1].serial, s->fleet->meters[0].serial);
+    klefr_scn_runner_free(r);
+    klefr_scn_free(s);
+    /* without "meter": the first */
+    char *first = strdup(installation);
+    char *at = strstr(first, "\"meter\": \"flat-02\", ");
+    memset(at, ' ', strlen("\"meter\": \"flat-02\", "));
+    s = run_ok(first);
+    ck_assert_uint_eq(s->tour_meter, 0);
+    ck_assert_uint_eq(s->nfail, 1); /* flat-01 was pressed: its page is no longer kWh */
+    klefr_scn_free(s);
+    free(first);
+    parse_bad("{\"lines\": [{\"bus\": \"mbus\"}], \"meters\": [{\"count\": 2}],\n"
+              "\"tour\": {\"meter\": \"m3\", \"steps\": [{\"title\": \"a\", \"lcd\": \"a | b | c\"}]}}",
+              "t.json:2: tour.meter: no meter \"m3\" in \"meters\"");
+}
+END_TEST
+
 /* Back in a player: the run from a snapshot is the run from the start. */
 START_TEST(a_snapshot_replays_the_same_run)
 {
@@ -183,6 +236,7 @@ static Suite *tour_suite(void)
     tcase_add_test(tc, every_step_checks_its_lcd);
     tcase_add_test(tc, tour_errors_name_the_field);
     tcase_add_test(tc, a_snapshot_replays_the_same_run);
+    tcase_add_test(tc, a_tour_of_an_installation_shows_the_meter_it_names);
     suite_add_tcase(s, tc);
     return s;
 }
