@@ -172,9 +172,14 @@ static int hal_nvm_read(void *arg, uint32_t addr, void *buf, uint32_t len)
     return klefr_eeprom_read(&s->eeprom, addr, buf, len);
 }
 
+#define NVM_PAGE 64u
+_Static_assert(KLEFR_NVM_SIZE / NVM_PAGE <= 32, "nvm_written has a bit a page");
+
 static int hal_nvm_write(void *arg, uint32_t addr, const void *buf, uint32_t len)
 {
     klefr_sim *s = arg;
+    for (uint32_t p = addr / NVM_PAGE; len && p * NVM_PAGE < addr + len && p < 32; p++)
+        s->nvm_written |= 1u << p;
     return klefr_eeprom_write(&s->eeprom, addr, buf, len);
 }
 
@@ -202,7 +207,6 @@ static int init_meter(klefr_sim *s, klefr_world *w, klefr_model model, uint32_t 
         return -1;
     if (factory && blank(s->eeprom.mem, sizeof s->eeprom.mem))
         memcpy(s->eeprom.mem, factory, sizeof s->eeprom.mem);
-    memcpy(s->nvm_at_open, s->eeprom.mem, sizeof s->nvm_at_open);
     s->hal = (klefr_hal){.arg = s,
                          .nvm_read = hal_nvm_read,
                          .nvm_write = hal_nvm_write,
@@ -244,7 +248,10 @@ static bool alone(const klefr_sim *s)
 
 void klefr_sim_unboot(klefr_sim *s)
 {
-    memcpy(s->eeprom.mem, s->nvm_at_open, sizeof s->nvm_at_open);
+    for (uint32_t p = 0; p < KLEFR_NVM_SIZE / NVM_PAGE; p++)
+        if (s->nvm_written >> p & 1u)
+            memset(s->eeprom.mem + p * NVM_PAGE, 0xFF, NVM_PAGE);
+    s->nvm_written = 0;
 }
 
 void klefr_sim_close(klefr_sim *s)

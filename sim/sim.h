@@ -64,9 +64,10 @@ typedef struct klefr_sim {
     uint64_t button_down_us[2]; /* when each was pressed */
     klefr_afe *afe;
     klefr_eeprom eeprom;
-    /* The EEPROM as opened, before the first power-up wrote its power-up save
-     * (docs/nvm.md): klefr_sim_unboot puts it back. */
-    uint8_t nvm_at_open[KLEFR_NVM_SIZE];
+    /* The EEPROM's 64-byte pages written since it was opened (bit k: page
+     * k): klefr_sim_unboot erases them, taking back the first power-up's
+     * save (docs/nvm.md) without a copy of the image in every meter. */
+    uint32_t nvm_written;
     klefr_sim_outputs out;
 
     /* The serial lines of the ports (NULL: not asked for yet, or the model
@@ -203,8 +204,10 @@ size_t klefr_lcd_text_line(const klefr_lcd_fb *fb, char *buf, size_t size);
 void klefr_sim_buttons(klefr_sim *s, uint8_t held, uint64_t t_us);
 void klefr_sim_tariff_input(klefr_sim *s, bool t2, uint64_t t_us);
 
-/* Undo the power-up of klefr_sim_init (the EEPROM as it was opened: the
- * power-up save and its count gone), for a caller that powers the meter up
+/* Undo the power-up of klefr_sim_init (its power-up save and count gone:
+ * the pages it wrote are erased, so the newest image is again the one the
+ * EEPROM was opened with; the copy it wrote over was the older one, which
+ * that power-up replaces anyway), for a caller that powers the meter up
  * again at once as if for the first time (a scenario's factory image, a
  * fault injected before the meter ran). The meter must be powered up next. */
 void klefr_sim_unboot(klefr_sim *s);

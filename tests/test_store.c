@@ -757,6 +757,35 @@ START_TEST(program_checksum_is_err02)
 }
 END_TEST
 
+/* Err 02 injected at power-up (--fault program-crc, a scenario's fault at 0):
+ * the meter boots again with it, as if for the first time. klefr_sim_unboot
+ * takes back the first boot's power-up save, so nothing counts twice, the
+ * image the file held is what loads, and the file's registers and settings
+ * stay. */
+START_TEST(fault_at_power_up_boots_once)
+{
+    char path[300];
+    tmp_eeprom(path);
+    boot(&sim, KLEFR_MODEL_6924, path);
+    ck_assert(klefr_sim_run_until(&sim, sim.t_us + 50000));
+    sim.meter.settings.calc_code = 5;
+    sim.meter.regs.act_fwd_uwh[0] = 123456789;
+    klefr_sim_power(&sim, false); /* the power-fail save: 1 power-down */
+    ck_assert_uint_eq(sim.meter.regs.power_downs, 1);
+    boot(&sim2, KLEFR_MODEL_6924, path); /* the next run: its power-up save */
+    klefr_sim_inject(&sim2, KLEFR_FAULT_PROGRAM_CRC);
+    ck_assert_int_eq(sim2.meter.error, KLEFR_ERR_PROGRAM);
+    ck_assert_uint_eq(sim2.meter.regs.power_downs, 1);
+    ck_assert_uint_eq(sim2.meter.settings.calc_code, 5);
+    ck_assert_uint_eq(sim2.meter.regs.act_fwd_uwh[0], 123456789);
+    klefr_sim_power(&sim2, false); /* and the count goes on from there */
+    sim2.program_corrupt = false;
+    klefr_sim_power(&sim2, true);
+    ck_assert_uint_eq(sim2.meter.regs.power_downs, 2);
+    remove_tmpdir();
+}
+END_TEST
+
 START_TEST(worn_out_eeprom_is_err01_at_periodic_save)
 {
     boot(&sim, KLEFR_MODEL_6924, NULL);
@@ -972,6 +1001,7 @@ int main(void)
     tcase_add_test(tc, both_copies_corrupt_is_err01);
     tcase_add_test(tc, unknown_layout_version_is_corrupt);
     tcase_add_test(tc, program_checksum_is_err02);
+    tcase_add_test(tc, fault_at_power_up_boots_once);
     tcase_add_test(tc, worn_out_eeprom_is_err01_at_periodic_save);
     suite_add_tcase(s, tc);
 
