@@ -6,6 +6,7 @@
 # <build>-san/fuzz-work/findings/. Prints one markdown row per target for
 # docs/reliability.md.
 #   scripts/fuzz.sh [SECONDS] [NAME...]      KLEFR_FUZZ_JOBS=2: two at a time
+# KLEFR_FUZZ_RUNS=N ends a target after N inputs (SECONDS still caps it).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-600}
@@ -38,6 +39,7 @@ run_one() { # name exe seeds(comma-separated) opts...
     if [ -d "$s" ]; then dirs+=("$s"); else files+=("$s"); fi
   done
   [ ${#files[@]} = 0 ] || set -- "$@" "-seed_inputs=$(IFS=,; echo "${files[*]}")"
+  [ -z "${KLEFR_FUZZ_RUNS:-}" ] || set -- "$@" "-runs=$KLEFR_FUZZ_RUNS"
   mkdir -p "$work/$name"
   local log=$work/$name.log
   (cd "$work/findings" && "$exe" "$@" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 \
