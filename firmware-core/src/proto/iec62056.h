@@ -56,7 +56,8 @@ typedef enum {
     KLEFR_IEC_STATE_COUNT
 } klefr_iec_state;
 
-/* What the slave sees of the meter. Every callback gets arg first. */
+/* What the slave sees of the meter. Every callback gets arg first; those up
+ * to write are required, the others may be NULL. */
 typedef struct {
     void *arg;
     /* Identification after "/KLF5" (e.g. "KLEFR6924"). */

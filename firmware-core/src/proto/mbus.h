@@ -46,7 +46,8 @@ enum {
 #define KLEFR_MBUS_VERSION 0x01u
 #define KLEFR_MBUS_MEDIUM 0x02u /* electricity */
 
-/* What the slave sees of the meter. Every callback gets arg first. */
+/* What the slave sees of the meter. Every callback gets arg first; those up
+ * to set_baud are required, the others may be NULL. */
 typedef struct {
     void *arg;
     /* Own primary address (0..250) and secondary address (8 BCD digits),

@@ -30,7 +30,9 @@ enum {
     KLEFR_MBEX_DEVICE_FAILURE = 4
 };
 
-/* What the slave sees of the meter. Every callback gets arg first. */
+/* What the slave sees of the meter. Every callback gets arg first; address,
+ * uart_cfg and the three register callbacks are required, the others may be
+ * NULL. */
 typedef struct {
     void *arg;
     /* This slave's bus address (1..247) and its line's character format,

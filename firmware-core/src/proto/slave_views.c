@@ -13,7 +13,16 @@ static void meter_trace(void *arg, const char *line)
     klefr_meter_trace(arg, line);
 }
 
-/* The bus port (terminals 10/11) is Modbus on the 6924, M-bus on the 6923. */
+/* The bus port (terminals 10/11) is Modbus on the 6924, M-bus on the 6923:
+ * 8 data bits, 1 stop bit at the saved baud. */
+static klefr_uart_cfg bus_cfg(const klefr_meter *m, klefr_parity parity)
+{
+    return (klefr_uart_cfg){.baud = m->settings.baud ? m->settings.baud : 9600,
+                            .data_bits = 8,
+                            .parity = parity,
+                            .stop_bits = 1};
+}
+
 static void bus_write(void *arg, const uint8_t *d, size_t n, uint64_t t_us)
 {
     const klefr_meter *m = arg;
@@ -37,10 +46,7 @@ static uint8_t mb_address(void *arg)
 static klefr_uart_cfg mb_uart_cfg(void *arg)
 {
     const klefr_meter *m = arg;
-    return (klefr_uart_cfg){.baud = m->settings.baud ? m->settings.baud : 9600,
-                            .data_bits = 8,
-                            .parity = m->settings.parity,
-                            .stop_bits = 1};
+    return bus_cfg(m, m->settings.parity);
 }
 
 static uint8_t mb_read(void *arg, uint16_t addr, uint16_t n, uint16_t *out)
@@ -111,11 +117,7 @@ static uint32_t mbus_secondary(void *arg)
 
 static klefr_uart_cfg mbus_uart_cfg(void *arg)
 {
-    const klefr_meter *m = arg;
-    return (klefr_uart_cfg){.baud = m->settings.baud ? m->settings.baud : 9600,
-                            .data_bits = 8,
-                            .parity = KLEFR_PARITY_EVEN, /* manual 7.14: always even */
-                            .stop_bits = 1};
+    return bus_cfg(arg, KLEFR_PARITY_EVEN); /* manual 7.14: always even */
 }
 
 static size_t mbus_user_data(void *arg, uint8_t access, uint8_t *out)
