@@ -453,6 +453,8 @@ typedef struct {
     uint8_t out[64];
     size_t nout;
     uint64_t out_t, icon_end;
+    bool trace_on;
+    int lines, names; /* trace lines received, register names asked for */
 } toy_dev;
 
 static uint8_t toy_address(void *arg)
@@ -496,6 +498,21 @@ static void toy_uart_write(void *arg, const uint8_t *b, size_t n, uint64_t t)
 static void toy_icon(void *arg, uint64_t end_us)
 {
     ((toy_dev *)arg)->icon_end = end_us;
+}
+static void toy_trace(void *arg, const char *line)
+{
+    (void)line;
+    ((toy_dev *)arg)->lines++;
+}
+static bool toy_trace_on(void *arg)
+{
+    return ((toy_dev *)arg)->trace_on;
+}
+static const char *toy_name(void *arg, uint16_t addr)
+{
+    (void)addr;
+    ((toy_dev *)arg)->names++;
+    return "toy";
 }
 
 /* A request (CRC appended here), bytes one 19200 8N1 character apart;
@@ -560,6 +577,36 @@ START_TEST(engine_on_a_view_that_is_not_a_meter)
 }
 END_TEST
 
+/* Tracing follows the sink's on() at each frame (klefr-sim takes the HAL's
+ * hook away after the meter started when no --trace is asked for): while it
+ * says no, nothing is formatted, not even a register's name. */
+START_TEST(trace_follows_the_sink_after_init)
+{
+    toy_dev d = {.regs = {1, 2, 3, 4}, .trace_on = true};
+    klefr_mbrtu_view v = {.arg = &d,
+                          .address = toy_address,
+                          .uart_cfg = toy_cfg,
+                          .read_regs = toy_read,
+                          .write_reg = toy_write1,
+                          .write_regs = toy_write,
+                          .uart_write = toy_uart_write,
+                          .trace = {toy_trace, &d, toy_trace_on},
+                          .reg_name = toy_name};
+    klefr_mbrtu s;
+    klefr_mbrtu_init(&s, &v, 0);
+    d.trace_on = false;
+    d.lines = d.names = 0;
+    toy_send(&s, "07 06 01 03 AB CD", 1000000);
+    ck_assert_uint_eq(d.nout, 8);
+    ck_assert_int_eq(d.lines, 0);
+    ck_assert_int_eq(d.names, 0);
+    d.trace_on = true;
+    toy_send(&s, "07 06 01 03 12 34", 2000000);
+    ck_assert_int_ge(d.lines, 2); /* rx and tx */
+    ck_assert_int_ge(d.names, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("modbus");
@@ -583,6 +630,7 @@ int main(void)
     tcase_add_test(tc, settings_from_elsewhere_reach_the_uart);
     tcase_add_test(tc, trace_frames_decoded);
     tcase_add_test(tc, engine_on_a_view_that_is_not_a_meter);
+    tcase_add_test(tc, trace_follows_the_sink_after_init);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

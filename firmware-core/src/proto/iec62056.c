@@ -55,7 +55,7 @@ static klefr_uart_cfg line_cfg(uint32_t baud)
 static void trace(klefr_iec *s, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
 {
     static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "?", "<ACK>"};
-    if (!s->view.trace.fn)
+    if (!klefr_tracing(&s->view.trace))
         return;
     char line[240];
     klefr_tbuf b = {line, 0, sizeof line};
@@ -82,7 +82,7 @@ static void set_state(klefr_iec *s, klefr_iec_state st, uint64_t t_us)
 {
     if (s->state == st)
         return;
-    if (s->view.trace.fn) {
+    if (klefr_tracing(&s->view.trace)) {
         char what[64] = "state ";
         strcat(what, klefr_iec_state_to_str(s->state));
         strcat(what, " -> ");
@@ -499,7 +499,7 @@ static void on_programming(klefr_iec *s, uint8_t c, bool err, uint64_t t_us)
         s->bad = false;
         s->want_bcc = false;
         s->in_msg = false;
-        if (s->view.trace.fn) {
+        if (klefr_tracing(&s->view.trace)) {
             uint8_t t[KLEFR_IEC_BUF + 2];
             t[0] = KLEFR_IEC_SOH;
             memcpy(t + 1, msg, n);

@@ -58,7 +58,7 @@ uint32_t klefr_mbus_reaction_us(const klefr_uart_cfg *c)
 
 static bool tracing(const klefr_mbus *s)
 {
-    return s->view.trace.fn != NULL;
+    return klefr_tracing(&s->view.trace);
 }
 
 #define PREFIX "mbus: "

@@ -85,7 +85,7 @@ static void trace_text(const klefr_mbrtu *s, const char *a, const char *c, uint6
 
 static bool tracing(const klefr_mbrtu *s)
 {
-    return s->view.trace.fn != NULL;
+    return klefr_tracing(&s->view.trace);
 }
 
 /* The values of a read reply, by register name (the view describes them). */

@@ -13,6 +13,13 @@ static void meter_trace(void *arg, const char *line)
     klefr_meter_trace(arg, line);
 }
 
+/* Asked at each frame: the HAL's hook may come or go after init. */
+static bool meter_tracing(void *arg)
+{
+    const klefr_meter *m = arg;
+    return m->hal->trace != NULL;
+}
+
 /* The bus port (terminals 10/11) is Modbus on the 6924, M-bus on the 6923:
  * 8 data bits, 1 stop bit at the saved baud. */
 static klefr_uart_cfg bus_cfg(const klefr_meter *m, klefr_parity parity)
@@ -95,7 +102,7 @@ klefr_mbrtu_view klefr_meter_modbus_view(klefr_meter *m)
         .uart_write = m->hal->uart_write ? bus_write : NULL,
         .uart_config = m->hal->uart_config ? bus_config : NULL,
         .frame_for_me = mb_frame_for_me,
-        .trace = {m->hal->trace ? meter_trace : NULL, m},
+        .trace = {meter_trace, m, meter_tracing},
         .reg_name = mb_reg_name,
         .describe = mb_describe,
     };
@@ -172,7 +179,7 @@ klefr_mbus_view klefr_meter_mbus_view(klefr_meter *m)
         .uart_write = m->hal->uart_write ? bus_write : NULL,
         .uart_config = m->hal->uart_config ? bus_config : NULL,
         .frame_for_me = mbus_frame_for_me,
-        .trace = {m->hal->trace ? meter_trace : NULL, m},
+        .trace = {meter_trace, m, meter_tracing},
         .record_name = mbus_record_name,
         .describe = mbus_describe,
     };
@@ -240,6 +247,6 @@ klefr_iec_view klefr_meter_iec_view(klefr_meter *m)
         .uart_write = m->hal->uart_write ? ir_write : NULL,
         .uart_config = m->hal->uart_config ? ir_config : NULL,
         .frame_for_me = iec_frame_for_me,
-        .trace = {m->hal->trace ? meter_trace : NULL, m},
+        .trace = {meter_trace, m, meter_tracing},
     };
 }

@@ -2,7 +2,7 @@
 
 void klefr_trace_line(const klefr_trace_sink *t, const char *line)
 {
-    if (t->fn)
+    if (klefr_tracing(t))
         t->fn(t->arg, line);
 }
 

@@ -22,15 +22,18 @@ void klefr_tb_hex(klefr_tbuf *b, uint32_t v, int digits);
 void klefr_tb_time(klefr_tbuf *b, uint64_t t_us);
 
 /* Where a slave's trace lines go (its view's trace hook and arg); a NULL fn
- * means tracing is off, and nothing is formatted. */
+ * means tracing is off, and nothing is formatted. on, if set, is asked each
+ * time: a meter's HAL may take its hook away after the slaves started
+ * (klefr-sim does when no --trace is asked for). */
 typedef struct {
     void (*fn)(void *arg, const char *line);
     void *arg;
+    bool (*on)(void *arg);
 } klefr_trace_sink;
 
 static inline bool klefr_tracing(const klefr_trace_sink *t)
 {
-    return t->fn != NULL;
+    return t->fn != NULL && (!t->on || t->on(t->arg));
 }
 
 /* One whole line to the sink, if it has one. */
