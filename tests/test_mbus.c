@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus_harness.h"
+#include "proto/mbus_data.h"
 
 /* One character at 9600 8E1: 11 bits. */
 static uint32_t char_us(void)

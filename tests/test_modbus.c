@@ -1,5 +1,6 @@
 /* Modbus RTU slave: golden frames (manual A3.2 write table), exceptions,
- * framing robustness, timing of replies and line-setting changes. */
+ * framing robustness, timing of replies and line-setting changes; the
+ * engine alone on a view that is not a meter. */
 #include "check_run.h"
 #include <check.h>
 #include <math.h>
@@ -444,6 +445,168 @@ START_TEST(trace_frames_decoded)
 }
 END_TEST
 
+/* The engine alone, on a view that is not a meter (as a fleet or another
+ * device would give it): four holding registers at 0x0100, address 7,
+ * 19200 8N1. What it sends is only what the view allows. */
+typedef struct {
+    uint16_t regs[4];
+    uint8_t out[64];
+    size_t nout;
+    uint64_t out_t, icon_end;
+    bool trace_on;
+    int lines, names; /* trace lines received, register names asked for */
+} toy_dev;
+
+static uint8_t toy_address(void *arg)
+{
+    (void)arg;
+    return 7;
+}
+static klefr_uart_cfg toy_cfg(void *arg)
+{
+    (void)arg;
+    return (klefr_uart_cfg){19200, 8, KLEFR_PARITY_NONE, 1};
+}
+static uint8_t toy_read(void *arg, uint16_t addr, uint16_t n, uint16_t *out)
+{
+    toy_dev *d = arg;
+    if (addr < 0x0100 || addr + n > 0x0104)
+        return KLEFR_MBEX_ILLEGAL_ADDRESS;
+    memcpy(out, d->regs + (addr - 0x0100), n * sizeof *out);
+    return KLEFR_MBEX_NONE;
+}
+static uint8_t toy_write(void *arg, uint16_t addr, uint16_t n, const uint16_t *regs, uint64_t t)
+{
+    (void)t;
+    toy_dev *d = arg;
+    if (addr < 0x0100 || addr + n > 0x0104)
+        return KLEFR_MBEX_ILLEGAL_ADDRESS;
+    memcpy(d->regs + (addr - 0x0100), regs, n * sizeof *regs);
+    return KLEFR_MBEX_NONE;
+}
+static uint8_t toy_write1(void *arg, uint16_t addr, uint16_t v, uint64_t t)
+{
+    return toy_write(arg, addr, 1, &v, t);
+}
+static void toy_uart_write(void *arg, const uint8_t *b, size_t n, uint64_t t)
+{
+    toy_dev *d = arg;
+    memcpy(d->out, b, n);
+    d->nout = n;
+    d->out_t = t;
+}
+static void toy_icon(void *arg, uint64_t end_us)
+{
+    ((toy_dev *)arg)->icon_end = end_us;
+}
+static void toy_trace(void *arg, const char *line)
+{
+    (void)line;
+    ((toy_dev *)arg)->lines++;
+}
+static bool toy_trace_on(void *arg)
+{
+    return ((toy_dev *)arg)->trace_on;
+}
+static const char *toy_name(void *arg, uint16_t addr)
+{
+    (void)addr;
+    ((toy_dev *)arg)->names++;
+    return "toy";
+}
+
+/* A request (CRC appended here), bytes one 19200 8N1 character apart;
+ * returns when its last byte ended. */
+static uint64_t toy_send(klefr_mbrtu *s, const char *h, uint64_t t)
+{
+    uint8_t b[64];
+    size_t n = hex(h, b);
+    uint16_t crc = klefr_crc16_modbus(b, n);
+    b[n++] = (uint8_t)crc;
+    b[n++] = (uint8_t)(crc >> 8);
+    for (size_t k = 0; k < n; k++)
+        klefr_mbrtu_rx(s, b[k], 0, t += 521);
+    return t;
+}
+
+START_TEST(engine_on_a_view_that_is_not_a_meter)
+{
+    toy_dev d = {.regs = {0x1111, 0x2222, 0x3333, 0x4444}};
+    klefr_mbrtu_view v = {.arg = &d,
+                          .address = toy_address,
+                          .uart_cfg = toy_cfg,
+                          .read_regs = toy_read,
+                          .write_reg = toy_write1,
+                          .write_regs = toy_write,
+                          .uart_write = toy_uart_write,
+                          .frame_for_me = toy_icon};
+    klefr_mbrtu s;
+    klefr_mbrtu_init(&s, &v, 0);
+    klefr_uart_cfg cfg = toy_cfg(NULL);
+    uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
+    ck_assert_uint_eq(t35, (521 * 7 + 1) / 2); /* 8N1 at 19200: 521 us a character */
+
+    uint64_t end = toy_send(&s, "07 03 01 01 00 02", 1000000);
+    ck_assert_uint_eq(d.nout, 9);
+    ck_assert_mem_eq(d.out, ((uint8_t[]){0x07, 0x03, 0x04, 0x22, 0x22, 0x33, 0x33}), 7);
+    ck_assert_uint_eq(klefr_crc16_modbus(d.out, d.nout), 0);
+    ck_assert_uint_eq(d.out_t, end + t35 + KLEFR_MBRTU_TURNAROUND_US);
+    ck_assert_uint_eq(d.icon_end, d.out_t + 9 * 521);
+
+    d.nout = 0;
+    toy_send(&s, "07 06 01 03 AB CD", 2000000); /* FC 06: echoed, stored */
+    ck_assert_uint_eq(d.nout, 8);
+    ck_assert_uint_eq(d.regs[3], 0xABCD);
+    toy_send(&s, "07 10 01 00 00 02 04 00 01 00 02", 3000000); /* FC 10 */
+    ck_assert_uint_eq(d.nout, 8);
+    ck_assert_uint_eq(d.regs[0], 1);
+    ck_assert_uint_eq(d.regs[1], 2);
+
+    toy_send(&s, "07 03 01 03 00 02", 4000000); /* runs past the view's registers */
+    ck_assert_mem_eq(d.out, ((uint8_t[]){0x07, 0x83, 0x02}), 3);
+    toy_send(&s, "07 2B 0E 01 00", 5000000); /* unknown function: at silence */
+    klefr_mbrtu_tick(&s, 5100000);
+    ck_assert_mem_eq(d.out, ((uint8_t[]){0x07, 0xAB, 0x01}), 3);
+
+    d.nout = 0;
+    d.icon_end = 0;
+    toy_send(&s, "08 03 01 00 00 01", 6000000); /* another slave's */
+    ck_assert_uint_eq(d.nout, 0);
+    ck_assert_uint_eq(d.icon_end, 0);
+    ck_assert_uint_eq(s.frames, 5);
+}
+END_TEST
+
+/* Tracing follows the sink's on() at each frame (klefr-sim takes the HAL's
+ * hook away after the meter started when no --trace is asked for): while it
+ * says no, nothing is formatted, not even a register's name. */
+START_TEST(trace_follows_the_sink_after_init)
+{
+    toy_dev d = {.regs = {1, 2, 3, 4}, .trace_on = true};
+    klefr_mbrtu_view v = {.arg = &d,
+                          .address = toy_address,
+                          .uart_cfg = toy_cfg,
+                          .read_regs = toy_read,
+                          .write_reg = toy_write1,
+                          .write_regs = toy_write,
+                          .uart_write = toy_uart_write,
+                          .trace = {toy_trace, &d, toy_trace_on},
+                          .reg_name = toy_name};
+    klefr_mbrtu s;
+    klefr_mbrtu_init(&s, &v, 0);
+    d.trace_on = false;
+    d.lines = d.names = 0;
+    toy_send(&s, "07 06 01 03 AB CD", 1000000);
+    ck_assert_uint_eq(d.nout, 8);
+    ck_assert_int_eq(d.lines, 0);
+    ck_assert_int_eq(d.names, 0);
+    d.trace_on = true;
+    toy_send(&s, "07 06 01 03 12 34", 2000000);
+    ck_assert_int_ge(d.lines, 2); /* rx and tx */
+    ck_assert_int_ge(d.names, 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("modbus");
@@ -466,6 +629,8 @@ int main(void)
     tcase_add_test(tc, communication_icon_timer);
     tcase_add_test(tc, settings_from_elsewhere_reach_the_uart);
     tcase_add_test(tc, trace_frames_decoded);
+    tcase_add_test(tc, engine_on_a_view_that_is_not_a_meter);
+    tcase_add_test(tc, trace_follows_the_sink_after_init);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "proto/slave_views.h"
+
 bool klefr_model_valid(int model)
 {
     return model >= KLEFR_MODEL_6921 && model <= KLEFR_MODEL_6924;
@@ -47,9 +49,16 @@ void klefr_meter_init(klefr_meter *m, const klefr_hal *hal, klefr_model model, u
     m->tariff = m->settings.tariff;
 
     klefr_metering_init(m, t_us);
-    klefr_mbrtu_init(m, t_us);
-    klefr_iec_init(m, t_us);
-    klefr_mbus_init(m, t_us);
+    if (klefr_model_has_modbus(model)) {
+        klefr_mbrtu_view mb = klefr_meter_modbus_view(m);
+        klefr_mbrtu_init(&m->modbus, &mb, t_us);
+    }
+    klefr_iec_view iec = klefr_meter_iec_view(m);
+    klefr_iec_init(&m->iec, &iec, t_us);
+    if (klefr_model_has_mbus(model)) {
+        klefr_mbus_view mb = klefr_meter_mbus_view(m);
+        klefr_mbus_init(&m->mbus, &mb, t_us);
+    }
     klefr_ui_init(m, t_us);
 }
 
@@ -64,9 +73,11 @@ void klefr_meter_tick(klefr_meter *m, uint64_t t_us)
 {
     if (!m->powered)
         return;
-    klefr_mbrtu_tick(m, t_us);
-    klefr_iec_tick(m, t_us);
-    klefr_mbus_tick(m, t_us);
+    if (klefr_model_has_modbus(m->model))
+        klefr_mbrtu_tick(&m->modbus, t_us);
+    klefr_iec_tick(&m->iec, t_us);
+    if (klefr_model_has_mbus(m->model))
+        klefr_mbus_tick(&m->mbus, t_us);
     klefr_ui_tick(m, t_us);
     klefr_store_tick(m, t_us);
 }
@@ -76,11 +87,11 @@ void klefr_meter_uart_rx(klefr_meter *m, klefr_port port, uint8_t byte, uint8_t 
     if (!m->powered)
         return;
     if (port == KLEFR_PORT_BUS && klefr_model_has_modbus(m->model))
-        klefr_mbrtu_rx(m, byte, flags, t_us);
+        klefr_mbrtu_rx(&m->modbus, byte, flags, t_us);
     if (port == KLEFR_PORT_IR)
-        klefr_iec_rx(m, byte, flags, t_us);
+        klefr_iec_rx(&m->iec, byte, flags, t_us);
     if (port == KLEFR_PORT_BUS && klefr_model_has_mbus(m->model))
-        klefr_mbus_rx(m, byte, flags, t_us);
+        klefr_mbus_rx(&m->mbus, byte, flags, t_us);
 }
 
 void klefr_meter_buttons(klefr_meter *m, uint8_t held, uint64_t t_us)
@@ -120,8 +131,8 @@ void klefr_meter_settings_changed(klefr_meter *m, uint64_t t_us)
 {
     /* Whoever changed them (menu, IR, the bus itself), the bus UART follows
      * the settings once no reply is on the line. */
-    m->modbus.cfg_pending = true;
-    m->mbus.cfg_pending = true;
+    klefr_mbrtu_settings_changed(&m->modbus);
+    klefr_mbus_settings_changed(&m->mbus);
     /* Stored at once; with the supply up a failed write is a failing EEPROM,
      * as at the periodic save (manual 8.1: Err 01). */
     if (klefr_store_save(m, t_us) != 0 && m->error == KLEFR_ERR_NONE)

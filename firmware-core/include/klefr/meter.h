@@ -41,6 +41,9 @@ typedef struct klefr_meter {
     klefr_metering metering;
     klefr_store store;
     klefr_ui ui;
+    /* The protocol slaves. Each holds its view of this meter (arg = the
+     * meter's address, proto/slave_views.c): a meter is not moved after
+     * klefr_meter_init() (copied back to the same place is fine). */
     klefr_mbrtu modbus;
     klefr_iec iec; /* optical port (all models) */
     klefr_mbus mbus;

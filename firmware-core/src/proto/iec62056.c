@@ -1,5 +1,6 @@
-/* IEC 62056-21 optical port, mode C: sign-on, identification, option
- * select, data readout and programming mode. One handler per state.
+/* IEC 62056-21 optical port slave engine, mode C: sign-on, identification,
+ * option select, data readout and programming mode. One handler per state;
+ * the meter only through its view (iec62056.h).
  *
  *   master  /?[addr]!CRLF          ACK 0 Z Y CRLF
  *   meter          |tr| /KLF5ident CRLF      <switch to Z>|tr| data or P0 ...
@@ -14,7 +15,6 @@
 
 #include <string.h>
 
-#include "klefr/meter.h"
 #include "proto/trace_text.h"
 #include "proto/uart_time.h"
 
@@ -52,10 +52,10 @@ static klefr_uart_cfg line_cfg(uint32_t baud)
 }
 
 /* ---- trace: text with control characters named ---- */
-static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
+static void trace(klefr_iec *s, const char *what, const uint8_t *d, size_t n, uint64_t t_us)
 {
     static const char *const names[] = {"<NUL>", "<SOH>", "<STX>", "<ETX>", "<EOT>", "?", "<ACK>"};
-    if (!m->hal->trace)
+    if (!klefr_tracing(&s->view.trace))
         return;
     char line[240];
     klefr_tbuf b = {line, 0, sizeof line};
@@ -75,20 +75,19 @@ static void trace(klefr_meter *m, const char *what, const uint8_t *d, size_t n, 
                                                : "?");
     }
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(&s->view.trace, line);
 }
 
-static void set_state(klefr_meter *m, klefr_iec_state st, uint64_t t_us)
+static void set_state(klefr_iec *s, klefr_iec_state st, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (s->state == st)
         return;
-    if (m->hal->trace) {
+    if (klefr_tracing(&s->view.trace)) {
         char what[64] = "state ";
         strcat(what, klefr_iec_state_to_str(s->state));
         strcat(what, " -> ");
         strcat(what, klefr_iec_state_to_str(st));
-        trace(m, what, NULL, 0, t_us);
+        trace(s, what, NULL, 0, t_us);
     }
     s->state = st;
     s->len = 0;
@@ -97,36 +96,42 @@ static void set_state(klefr_meter *m, klefr_iec_state st, uint64_t t_us)
     s->in_msg = false;
 }
 
-/* ---- line settings: change only when the meter's last message left ---- */
-static void apply_cfg(klefr_meter *m, uint64_t t_us)
+/* Traffic for this meter: the communication icon stays lit from end_us. */
+static void icon(const klefr_iec *s, uint64_t end_us)
 {
-    klefr_iec *s = &m->iec;
+    if (s->view.frame_for_me)
+        s->view.frame_for_me(s->view.arg, end_us);
+}
+
+/* ---- line settings: change only when the meter's last message left ---- */
+static void apply_cfg(klefr_iec *s, uint64_t t_us)
+{
     if (!s->cfg_pending || t_us < s->tx_end_us)
         return;
     s->cfg_pending = false;
     s->baud = s->next_baud;
     klefr_uart_cfg cfg = line_cfg(s->baud);
-    if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &cfg, t_us);
+    if (s->view.uart_config)
+        s->view.uart_config(s->view.arg, &cfg, t_us);
 }
 
-static void switch_baud(klefr_meter *m, uint32_t baud, uint64_t t_us)
+static void switch_baud(klefr_iec *s, uint32_t baud, uint64_t t_us)
 {
-    m->iec.next_baud = baud;
-    m->iec.cfg_pending = true;
-    apply_cfg(m, t_us);
+    s->next_baud = baud;
+    s->cfg_pending = true;
+    apply_cfg(s, t_us);
 }
 
-static void to_idle(klefr_meter *m, uint64_t t_us)
+static void to_idle(klefr_iec *s, uint64_t t_us)
 {
-    set_state(m, KLEFR_IEC_IDLE, t_us);
-    m->iec.logged_in = false;
-    switch_baud(m, KLEFR_IEC_START_BAUD, t_us);
+    set_state(s, KLEFR_IEC_IDLE, t_us);
+    s->logged_in = false;
+    switch_baud(s, KLEFR_IEC_START_BAUD, t_us);
 }
 
 /* ---- transmit: pieces of KLEFR_IEC_CHUNK, back to back on the line ---- */
 typedef struct {
-    klefr_meter *m;
+    klefr_iec *s;
     uint8_t buf[KLEFR_IEC_CHUNK];
     size_t n;
     uint64_t t;     /* start of the next piece on the line */
@@ -137,15 +142,15 @@ typedef struct {
 
 static void w_flush(writer *w)
 {
-    klefr_meter *m = w->m;
+    klefr_iec *s = w->s;
     if (!w->n)
         return;
-    if (m->hal->uart_write)
-        m->hal->uart_write(m->hal->arg, KLEFR_PORT_IR, w->buf, w->n, w->t);
-    klefr_uart_cfg cfg = line_cfg(m->iec.baud);
+    if (s->view.uart_write)
+        s->view.uart_write(s->view.arg, w->buf, w->n, w->t);
+    klefr_uart_cfg cfg = line_cfg(s->baud);
     w->t += (uint64_t)w->n * klefr_uart_char_us(&cfg);
-    m->iec.tx_end_us = w->t;
-    m->comm_until_us = w->t + KLEFR_IEC_ICON_US;
+    s->tx_end_us = w->t;
+    icon(s, w->t);
     w->n = 0;
 }
 
@@ -171,29 +176,28 @@ static void w_bcc(writer *w)
     w_byte(w, w->bcc & 0x7Fu);
 }
 
-static writer w_begin(klefr_meter *m, uint64_t t_us)
+static writer w_begin(klefr_iec *s, uint64_t t_us)
 {
-    return (writer){.m = m, .t = t_us + KLEFR_IEC_REACTION_US};
+    return (writer){.s = s, .t = t_us + KLEFR_IEC_REACTION_US};
 }
 
 /* A short programming-mode reply: kept for a NAK to repeat. */
-static void reply(klefr_meter *m, const uint8_t *d, size_t n, uint64_t t_us)
+static void reply(klefr_iec *s, const uint8_t *d, size_t n, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (n > KLEFR_IEC_LAST)
         n = KLEFR_IEC_LAST;
     if (d != s->last)
         memcpy(s->last, d, n);
     s->last_len = (uint16_t)n;
-    trace(m, "tx ", d, n, t_us + KLEFR_IEC_REACTION_US);
-    writer w = w_begin(m, t_us);
+    trace(s, "tx ", d, n, t_us + KLEFR_IEC_REACTION_US);
+    writer w = w_begin(s, t_us);
     for (size_t k = 0; k < n; k++)
         w_byte(&w, d[k]);
     w_flush(&w);
 }
 
 /* STX text ETX BCC (a programming-mode data message). */
-static void reply_data(klefr_meter *m, const char *text, uint64_t t_us)
+static void reply_data(klefr_iec *s, const char *text, uint64_t t_us)
 {
     uint8_t b[KLEFR_IEC_LAST];
     size_t n = 0;
@@ -202,17 +206,17 @@ static void reply_data(klefr_meter *m, const char *text, uint64_t t_us)
         b[n++] = (uint8_t)*text++;
     b[n++] = KLEFR_IEC_ETX;
     b[n] = klefr_iec_bcc(b + 1, n - 1);
-    reply(m, b, n + 1, t_us);
+    reply(s, b, n + 1, t_us);
 }
 
-static void reply_error(klefr_meter *m, uint64_t t_us)
+static void reply_error(klefr_iec *s, uint64_t t_us)
 {
-    reply_data(m, "(ERROR)", t_us);
+    reply_data(s, "(ERROR)", t_us);
 }
 
-static void reply_byte(klefr_meter *m, uint8_t c, uint64_t t_us)
+static void reply_byte(klefr_iec *s, uint8_t c, uint64_t t_us)
 {
-    reply(m, &c, 1, t_us);
+    reply(s, &c, 1, t_us);
 }
 
 /* ---- messages ---- */
@@ -230,7 +234,7 @@ static size_t skip_zeros(const char *s, size_t n, const char **out)
 
 /* "/?" [address] "!" CR LF: empty address or our serial (leading zeros
  * ignored on both sides). */
-static bool sign_on_for_us(const klefr_meter *m, const uint8_t *b, size_t n)
+static bool sign_on_for_us(const klefr_iec *s, const uint8_t *b, size_t n)
 {
     if (n < 5 || b[0] != '/' || b[1] != '?' || b[n - 3] != '!' || b[n - 2] != '\r' ||
         b[n - 1] != '\n')
@@ -239,39 +243,35 @@ static bool sign_on_for_us(const klefr_meter *m, const uint8_t *b, size_t n)
     if (!alen)
         return true;
     char serial[9];
-    klefr_iec_serial_text(m, serial);
+    s->view.address(s->view.arg, serial);
     const char *a, *sn;
     size_t al = skip_zeros((const char *)b + 2, alen, &a);
     size_t sl = skip_zeros(serial, 8, &sn);
     return al == sl && !memcmp(a, sn, sl);
 }
 
-static void send_identification(klefr_meter *m, uint64_t t_us)
+static void send_identification(klefr_iec *s, uint64_t t_us)
 {
-    static const char *const idents[] = {"KLEFR6921", "KLEFR6922", "KLEFR6923", "KLEFR6924"};
-    unsigned k = (unsigned)m->model - KLEFR_MODEL_6921;
-    writer w = w_begin(m, t_us);
+    writer w = w_begin(s, t_us);
     w_str(&w, "/" KLEFR_IEC_MANUFACTURER);
     w_byte(&w, KLEFR_IEC_BAUD_CHAR);
-    w_str(&w, idents[k < 4 ? k : 0]);
+    w_str(&w, s->view.ident);
     w_str(&w, "\r\n");
-    trace(m, "tx ", w.buf, w.n, w.t);
+    trace(s, "tx ", w.buf, w.n, w.t);
     w_flush(&w);
 }
 
 /* STX data lines "!" CR LF ETX BCC, at the new baud. */
-static void send_readout(klefr_meter *m, uint64_t t_us)
+static void send_readout(klefr_iec *s, uint64_t t_us)
 {
-    writer w = w_begin(m, t_us);
-    trace(m, "tx data readout", NULL, 0, w.t);
+    writer w = w_begin(s, t_us);
+    trace(s, "tx data readout", NULL, 0, w.t);
     w_byte(&w, KLEFR_IEC_STX);
-    for (size_t k = 0; k < klefr_iec_items_len; k++) {
-        const klefr_iec_item *it = &klefr_iec_items[k];
-        if (!(it->flags & KLEFR_IEC_F_READOUT) || !klefr_iec_item_on_model(m, it))
-            continue;
-        char v[KLEFR_IEC_VALUE];
-        it->get(m, v);
-        w_str(&w, it->code);
+    size_t pos = 0;
+    const char *code;
+    char v[KLEFR_IEC_VALUE];
+    while (s->view.readout(s->view.arg, &pos, &code, v)) {
+        w_str(&w, code);
         w_byte(&w, '(');
         w_str(&w, v);
         w_str(&w, ")\r\n");
@@ -284,14 +284,14 @@ static void send_readout(klefr_meter *m, uint64_t t_us)
      * state follows at the next tick or byte): a sign-on right after it is
      * heard whole. */
     klefr_uart_cfg idle = line_cfg(KLEFR_IEC_START_BAUD);
-    if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_IR, &idle, m->iec.tx_end_us);
+    if (s->view.uart_config)
+        s->view.uart_config(s->view.arg, &idle, s->tx_end_us);
 }
 
-static void send_p0(klefr_meter *m, uint64_t t_us)
+static void send_p0(klefr_iec *s, uint64_t t_us)
 {
     char serial[9];
-    klefr_iec_serial_text(m, serial);
+    s->view.address(s->view.arg, serial);
     uint8_t b[24];
     size_t n = 0;
     b[n++] = KLEFR_IEC_SOH;
@@ -304,7 +304,7 @@ static void send_p0(klefr_meter *m, uint64_t t_us)
     b[n++] = ')';
     b[n++] = KLEFR_IEC_ETX;
     b[n] = klefr_iec_bcc(b + 1, n - 1);
-    reply(m, b, n + 1, t_us);
+    reply(s, b, n + 1, t_us);
 }
 
 /* The data set "addr(value)" after STX: split into address and value. */
@@ -326,7 +326,7 @@ static bool data_set(const uint8_t *d, size_t n, const char **addr, size_t *alen
 
 /* P1 (password): 1..8 digits, compared by value with the 4-digit password,
  * so "1234" and "00001234" both open a meter whose password is 1234. */
-static bool password_ok(const klefr_meter *m, const char *v)
+static bool password_ok(const klefr_iec *s, const char *v)
 {
     size_t n = strlen(v);
     uint32_t x = 0;
@@ -337,16 +337,15 @@ static bool password_ok(const klefr_meter *m, const char *v)
             return false;
         x = x * 10u + (uint32_t)(v[k] - '0');
     }
-    return x == m->settings.password;
+    return x == s->view.password(s->view.arg);
 }
 
 /* A programming command with a good BCC: b = C D [STX data] ETX. */
-static void command(klefr_meter *m, const uint8_t *b, size_t n, uint64_t t_us)
+static void command(klefr_iec *s, const uint8_t *b, size_t n, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     char cmd = (char)b[0], d = n > 1 ? (char)b[1] : 0;
     if (cmd == 'B') { /* break: no reply, back to 300 baud */
-        to_idle(m, t_us);
+        to_idle(s, t_us);
         return;
     }
     const char *addr = NULL;
@@ -354,44 +353,44 @@ static void command(klefr_meter *m, const uint8_t *b, size_t n, uint64_t t_us)
     char val[KLEFR_IEC_BUF];
     if (n < 5 || b[2] != KLEFR_IEC_STX || d != '1' ||
         !data_set(b + 3, n - 4, &addr, &alen, val, sizeof val)) {
-        reply_error(m, t_us);
+        reply_error(s, t_us);
         return;
     }
     if (cmd == 'P') {
-        s->logged_in = alen == 0 && password_ok(m, val);
+        s->logged_in = alen == 0 && password_ok(s, val);
         if (s->logged_in)
-            reply_byte(m, KLEFR_IEC_ACK, t_us);
+            reply_byte(s, KLEFR_IEC_ACK, t_us);
         else
-            reply_error(m, t_us);
+            reply_error(s, t_us);
         return;
     }
-    const klefr_iec_item *it = klefr_iec_find(m, addr, alen);
     if (cmd == 'R') {
-        if (!it || ((it->flags & KLEFR_IEC_F_LOGIN) && !s->logged_in)) {
-            reply_error(m, t_us);
+        char v[KLEFR_IEC_VALUE];
+        /* no item's code is longer: a longer address is no item */
+        if (alen > 15 || !s->view.read(s->view.arg, addr, alen, s->logged_in, v)) {
+            reply_error(s, t_us);
             return;
         }
-        char text[KLEFR_IEC_VALUE + 16];
-        char v[KLEFR_IEC_VALUE];
-        it->get(m, v);
-        memcpy(text, it->code, strlen(it->code));
-        size_t k = strlen(it->code);
+        char text[16 + 1 + KLEFR_IEC_VALUE + 1]; /* addr ( value ) */
+        memcpy(text, addr, alen);
+        size_t k = alen;
         text[k++] = '(';
         strcpy(text + k, v);
         strcat(text, ")");
-        reply_data(m, text, t_us);
+        reply_data(s, text, t_us);
         return;
     }
     if (cmd == 'W') {
-        if (!it || !it->set || !s->logged_in || it->set(m, val, t_us) != KLEFR_IEC_W_OK) {
-            reply_error(m, t_us);
+        const char *name = "";
+        if (!s->logged_in || !s->view.write(s->view.arg, addr, alen, val, t_us, &name)) {
+            reply_error(s, t_us);
             return;
         }
-        trace(m, "written ", (const uint8_t *)it->name, strlen(it->name), t_us);
-        reply_byte(m, KLEFR_IEC_ACK, t_us);
+        trace(s, "written ", (const uint8_t *)name, strlen(name), t_us);
+        reply_byte(s, KLEFR_IEC_ACK, t_us);
         return;
     }
-    reply_error(m, t_us);
+    reply_error(s, t_us);
 }
 
 /* ---- one handler per state ---- */
@@ -431,68 +430,65 @@ static bool collect_line(klefr_iec *s, uint8_t c, bool err, uint8_t start)
 }
 
 /* IDLE: collect "/" ... LF, answer a sign-on for us. */
-static void on_idle(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+static void on_idle(klefr_iec *s, uint8_t c, bool err, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (!collect_line(s, c, err, '/'))
         return;
-    trace(m, "rx ", s->buf, s->len, t_us);
-    bool ok = !s->bad && sign_on_for_us(m, s->buf, s->len);
+    trace(s, "rx ", s->buf, s->len, t_us);
+    bool ok = !s->bad && sign_on_for_us(s, s->buf, s->len);
     s->len = 0;
     s->bad = false;
     if (!ok)
         return;
-    m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
-    set_state(m, KLEFR_IEC_IDENTIFIED, t_us);
-    send_identification(m, t_us);
+    icon(s, t_us);
+    set_state(s, KLEFR_IEC_IDENTIFIED, t_us);
+    send_identification(s, t_us);
 }
 
 /* IDENTIFIED: ACK 0 Z Y CR LF selects the mode and the baud. */
-static void on_identified(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+static void on_identified(klefr_iec *s, uint8_t c, bool err, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (c == '/') { /* a new sign-on instead */
-        set_state(m, KLEFR_IEC_IDLE, t_us);
-        on_idle(m, c, err, t_us);
+        set_state(s, KLEFR_IEC_IDLE, t_us);
+        on_idle(s, c, err, t_us);
         return;
     }
     if (!collect_line(s, c, err, KLEFR_IEC_ACK))
         return;
-    trace(m, "rx ", s->buf, s->len, t_us);
+    trace(s, "rx ", s->buf, s->len, t_us);
     const uint8_t *b = s->buf;
     bool ok = !s->bad && s->len == 6 && b[1] == '0' && b[2] >= '0' && b[2] <= KLEFR_IEC_BAUD_CHAR &&
               (b[3] == '0' || b[3] == '1') && b[4] == '\r';
     if (!ok) { /* not a valid option select: the session ends */
-        to_idle(m, t_us);
+        to_idle(s, t_us);
         return;
     }
     bool prog = b[3] == '1';
     s->sessions++;
-    m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
-    switch_baud(m, klefr_iec_baud_of((char)b[2]), t_us);
+    icon(s, t_us);
+    switch_baud(s, klefr_iec_baud_of((char)b[2]), t_us);
     if (prog) {
-        set_state(m, KLEFR_IEC_PROGRAMMING, t_us);
+        set_state(s, KLEFR_IEC_PROGRAMMING, t_us);
         s->logged_in = false;
-        send_p0(m, t_us);
+        send_p0(s, t_us);
     } else {
-        set_state(m, KLEFR_IEC_READOUT, t_us);
-        send_readout(m, t_us);
+        set_state(s, KLEFR_IEC_READOUT, t_us);
+        send_readout(s, t_us);
     }
 }
 
 /* READOUT: the data message is going out; the line is not listened to. */
-static void on_readout(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+static void on_readout(klefr_iec *s, uint8_t c, bool err, uint64_t t_us)
 {
     (void)c;
     (void)err;
     (void)t_us;
-    m->iec.dropped++;
+    s->dropped++;
 }
 
 /* PROGRAMMING: SOH ... ETX BCC messages, or a bare NAK. */
-static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
+static void on_programming(klefr_iec *s, uint8_t c, bool err, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (s->want_bcc) {
         uint8_t calc = klefr_iec_bcc(s->buf, s->len);
         bool ok = !s->bad && !err && calc == c;
@@ -503,20 +499,20 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         s->bad = false;
         s->want_bcc = false;
         s->in_msg = false;
-        if (m->hal->trace) {
+        if (klefr_tracing(&s->view.trace)) {
             uint8_t t[KLEFR_IEC_BUF + 2];
             t[0] = KLEFR_IEC_SOH;
             memcpy(t + 1, msg, n);
             t[n + 1] = c;
-            trace(m, ok ? "rx " : "rx (bad BCC) ", t, n + 2, t_us);
+            trace(s, ok ? "rx " : "rx (bad BCC) ", t, n + 2, t_us);
         }
-        m->comm_until_us = t_us + KLEFR_IEC_ICON_US;
+        icon(s, t_us);
         if (!ok) {
             s->bcc_errors++;
-            reply_byte(m, KLEFR_IEC_NAK, t_us);
+            reply_byte(s, KLEFR_IEC_NAK, t_us);
             return;
         }
-        command(m, msg, n, t_us);
+        command(s, msg, n, t_us);
         return;
     }
     if (err) { /* a garbled character is no control character */
@@ -535,8 +531,8 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
     }
     if (!s->in_msg) {
         if (c == KLEFR_IEC_NAK && s->last_len) {
-            trace(m, "rx <NAK>: repeat", NULL, 0, t_us);
-            reply(m, s->last, s->last_len, t_us);
+            trace(s, "rx <NAK>: repeat", NULL, 0, t_us);
+            reply(s, s->last, s->last_len, t_us);
         } else {
             s->dropped++;
         }
@@ -547,7 +543,7 @@ static void on_programming(klefr_meter *m, uint8_t c, bool err, uint64_t t_us)
         s->want_bcc = true;
 }
 
-typedef void (*rx_handler)(klefr_meter *m, uint8_t c, bool err, uint64_t t_us);
+typedef void (*rx_handler)(klefr_iec *s, uint8_t c, bool err, uint64_t t_us);
 static const rx_handler handlers[KLEFR_IEC_STATE_COUNT] = {
     [KLEFR_IEC_IDLE] = on_idle,
     [KLEFR_IEC_IDENTIFIED] = on_identified,
@@ -555,60 +551,59 @@ static const rx_handler handlers[KLEFR_IEC_STATE_COUNT] = {
     [KLEFR_IEC_PROGRAMMING] = on_programming,
 };
 
-void klefr_iec_init(klefr_meter *m, uint64_t t_us)
+void klefr_iec_init(klefr_iec *s, const klefr_iec_view *view, uint64_t t_us)
 {
-    memset(&m->iec, 0, sizeof m->iec);
-    m->iec.state = KLEFR_IEC_IDLE;
-    m->iec.last_us = t_us;
-    switch_baud(m, KLEFR_IEC_START_BAUD, t_us);
+    memset(s, 0, sizeof *s);
+    s->view = *view;
+    s->state = KLEFR_IEC_IDLE;
+    s->last_us = t_us;
+    switch_baud(s, KLEFR_IEC_START_BAUD, t_us);
 }
 
 /* The optical port is half duplex: a master that sends has heard the end
  * of our last message (it may be early in virtual time when the platform
  * delivers bytes without line timing), so the line is ours again. */
-static void line_turned(klefr_meter *m, uint64_t t_us)
+static void line_turned(klefr_iec *s, uint64_t t_us)
 {
-    if (m->iec.tx_end_us > t_us)
-        m->iec.tx_end_us = t_us;
+    if (s->tx_end_us > t_us)
+        s->tx_end_us = t_us;
 }
 
 /* The readout has left the wire: back to 300 baud from its last stop bit,
  * not from a later tick, so a sign-on right after it is heard. */
-static void readout_done(klefr_meter *m, uint64_t t_us)
+static void readout_done(klefr_iec *s, uint64_t t_us)
 {
-    if (m->iec.state == KLEFR_IEC_READOUT && t_us >= m->iec.tx_end_us)
-        to_idle(m, m->iec.tx_end_us);
+    if (s->state == KLEFR_IEC_READOUT && t_us >= s->tx_end_us)
+        to_idle(s, s->tx_end_us);
 }
 
-void klefr_iec_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
+void klefr_iec_rx(klefr_iec *s, uint8_t byte, uint8_t flags, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
     if (!flags)
-        line_turned(m, t_us);
-    readout_done(m, t_us);
-    apply_cfg(m, t_us);
+        line_turned(s, t_us);
+    readout_done(s, t_us);
+    apply_cfg(s, t_us);
     s->last_us = t_us;
     /* 7E1: bit 7 is the parity bit (or 0 on a line without parity). */
-    handlers[s->state](m, byte & 0x7Fu, flags != 0, t_us);
+    handlers[s->state](s, byte & 0x7Fu, flags != 0, t_us);
 }
 
-void klefr_iec_tick(klefr_meter *m, uint64_t t_us)
+void klefr_iec_tick(klefr_iec *s, uint64_t t_us)
 {
-    klefr_iec *s = &m->iec;
-    apply_cfg(m, t_us);
+    apply_cfg(s, t_us);
     uint64_t quiet_since = s->last_us > s->tx_end_us ? s->last_us : s->tx_end_us;
     switch (s->state) {
     case KLEFR_IEC_READOUT:
-        readout_done(m, t_us);
+        readout_done(s, t_us);
         break;
     case KLEFR_IEC_IDENTIFIED:
         if (t_us > quiet_since + KLEFR_IEC_ACK_TIMEOUT_US)
-            to_idle(m, t_us);
+            to_idle(s, t_us);
         break;
     case KLEFR_IEC_PROGRAMMING:
         if (t_us > quiet_since + KLEFR_IEC_INACTIVITY_US) {
-            trace(m, "inactivity timeout", NULL, 0, t_us);
-            to_idle(m, t_us);
+            trace(s, "inactivity timeout", NULL, 0, t_us);
+            to_idle(s, t_us);
         }
         break;
     default:

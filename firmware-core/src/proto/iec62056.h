@@ -1,5 +1,9 @@
-/* IEC 62056-21 (IEC 1107) optical port slave, mode C, of every model
- * (manual 5.3, appendix 4). Choices: docs/protocols/iec62056-21.md. */
+/* IEC 62056-21 (IEC 1107) optical port slave engine, mode C, of every model
+ * (manual 5.3, appendix 4): sign-on, identification, option select, readout
+ * and programming mode. It sees the meter only through klefr_iec_view (the
+ * data items, address, password, the optical UART); the items are in
+ * iec62056_map.c, the view's callbacks in slave_views.c. Choices:
+ * docs/protocols/iec62056-21.md. */
 #ifndef KLEFR_IEC62056_H
 #define KLEFR_IEC62056_H
 
@@ -8,8 +12,7 @@
 #include <stdint.h>
 
 #include "klefr/hal.h"
-
-struct klefr_meter;
+#include "proto/trace_text.h"
 
 /* Control characters of the protocol. */
 enum {
@@ -53,7 +56,38 @@ typedef enum {
     KLEFR_IEC_STATE_COUNT
 } klefr_iec_state;
 
+/* What the slave sees of the meter. Every callback gets arg first; those up
+ * to write are required, the others may be NULL. */
 typedef struct {
+    void *arg;
+    /* Identification after "/KLF5" (e.g. "KLEFR6924"). */
+    const char *ident;
+    /* The meter address (8 serial digits) into out, NUL-terminated. */
+    void (*address)(void *arg, char out[9]);
+    /* The password programming mode's P1 must give (0..9999). */
+    uint32_t (*password)(void *arg);
+    /* The data readout, line by line: the line at cursor *pos (0 first),
+     * its address and value text (< KLEFR_IEC_VALUE, unit after '*');
+     * advances *pos; false after the last line. */
+    bool (*readout)(void *arg, size_t *pos, const char **code, char *value);
+    /* Programming mode R1 / W1 of the item at addr[0..alen): false refuses
+     * it ((ERROR)). A read of a password-protected item needs logged_in; a
+     * write is only asked for when logged in, and names the item written
+     * (trace). */
+    bool (*read)(void *arg, const char *addr, size_t alen, bool logged_in, char *value);
+    bool (*write)(void *arg, const char *addr, size_t alen, const char *value, uint64_t t_us,
+                  const char **name);
+    /* The optical UART: bytes queued from t_us; new settings from t_us. NULL:
+     * no line. */
+    void (*uart_write)(void *arg, const uint8_t *d, size_t n, uint64_t t_us);
+    void (*uart_config)(void *arg, const klefr_uart_cfg *cfg, uint64_t t_us);
+    /* Traffic for this meter until end_us (the communication icon). */
+    void (*frame_for_me)(void *arg, uint64_t end_us);
+    klefr_trace_sink trace; /* fn NULL: tracing off */
+} klefr_iec_view;
+
+typedef struct {
+    klefr_iec_view view;
     klefr_iec_state state;
     uint8_t buf[KLEFR_IEC_BUF]; /* the message being received (bit 7 stripped) */
     uint16_t len;
@@ -73,9 +107,11 @@ typedef struct {
     uint32_t dropped;    /* junk bytes, UART errors, overflows */
 } klefr_iec;
 
-void klefr_iec_init(struct klefr_meter *m, uint64_t t_us);
-void klefr_iec_rx(struct klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us);
-void klefr_iec_tick(struct klefr_meter *m, uint64_t t_us);
+/* Start the slave with its view (copied): idle at 300 baud. */
+void klefr_iec_init(klefr_iec *s, const klefr_iec_view *view, uint64_t t_us);
+void klefr_iec_rx(klefr_iec *s, uint8_t byte, uint8_t flags, uint64_t t_us);
+/* Call at least every 10 ms: timeouts, the end of a readout. */
+void klefr_iec_tick(klefr_iec *s, uint64_t t_us);
 
 const char *klefr_iec_state_to_str(klefr_iec_state st);
 
@@ -85,35 +121,5 @@ uint8_t klefr_iec_bcc(const uint8_t *data, size_t len);
 
 /* Baud rate of a mode C baud character '0'..'6'; 0 for another character. */
 uint32_t klefr_iec_baud_of(char z);
-
-/* ---- iec62056_map.c: the data items, one row per data line ---- */
-enum {
-    KLEFR_IEC_F_READOUT = 0x01, /* in the data readout */
-    KLEFR_IEC_F_TARIFF = 0x02,  /* only on models with two tariffs */
-    KLEFR_IEC_F_LOGIN = 0x04    /* R1 needs the password too */
-};
-
-/* Results of a write. */
-typedef enum { KLEFR_IEC_W_OK = 0, KLEFR_IEC_W_BAD_VALUE, KLEFR_IEC_W_READ_ONLY } klefr_iec_wres;
-
-typedef struct {
-    const char *code; /* address: OBIS short form or C.90.n (manufacturer) */
-    uint8_t flags;
-    /* Value text as in the data line, unit after '*' (at most KLEFR_IEC_VALUE-1). */
-    void (*get)(const struct klefr_meter *m, char *out);
-    /* Parse and store; NULL = read only. */
-    klefr_iec_wres (*set)(struct klefr_meter *m, const char *value, uint64_t t_us);
-    const char *name; /* for traces and docs */
-} klefr_iec_item;
-
-extern const klefr_iec_item klefr_iec_items[];
-extern const size_t klefr_iec_items_len;
-
-/* The item of an address on this model, NULL if none. */
-const klefr_iec_item *klefr_iec_find(const struct klefr_meter *m, const char *code, size_t len);
-bool klefr_iec_item_on_model(const struct klefr_meter *m, const klefr_iec_item *it);
-
-/* The 8 serial digits (the meter address), NUL-terminated. */
-void klefr_iec_serial_text(const struct klefr_meter *m, char out[9]);
 
 #endif

@@ -2,7 +2,7 @@
  * form) and the settings the programming mode reads and writes (R1/W1 with
  * the same addresses; manufacturer codes C.90.n). One row per item; value
  * formats and choices: docs/protocols/iec62056-21.md. */
-#include "proto/iec62056.h"
+#include "proto/iec62056_map.h"
 
 #include <string.h>
 
@@ -367,4 +367,38 @@ const klefr_iec_item *klefr_iec_find(const klefr_meter *m, const char *code, siz
             return it;
     }
     return NULL;
+}
+
+bool klefr_iec_readout_line(const klefr_meter *m, size_t *pos, const char **code, char *value)
+{
+    for (; *pos < klefr_iec_items_len; ++*pos) {
+        const klefr_iec_item *it = &klefr_iec_items[*pos];
+        if (!(it->flags & KLEFR_IEC_F_READOUT) || !klefr_iec_item_on_model(m, it))
+            continue;
+        ++*pos;
+        *code = it->code;
+        it->get(m, value);
+        return true;
+    }
+    return false;
+}
+
+bool klefr_iec_read(const klefr_meter *m, const char *addr, size_t alen, bool logged_in,
+                    char *value)
+{
+    const klefr_iec_item *it = klefr_iec_find(m, addr, alen);
+    if (!it || ((it->flags & KLEFR_IEC_F_LOGIN) && !logged_in))
+        return false;
+    it->get(m, value);
+    return true;
+}
+
+bool klefr_iec_write(klefr_meter *m, const char *addr, size_t alen, const char *value,
+                     uint64_t t_us, const char **name)
+{
+    const klefr_iec_item *it = klefr_iec_find(m, addr, alen);
+    if (!it || !it->set || it->set(m, value, t_us) != KLEFR_IEC_W_OK)
+        return false;
+    *name = it->name;
+    return true;
 }

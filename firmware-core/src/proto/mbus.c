@@ -1,4 +1,5 @@
-/* M-bus slave of the 6923: link layer (EN 13757-2), addresses, selection.
+/* M-bus slave engine of the 6923: link layer (EN 13757-2), addresses,
+ * selection; the meter only through its view (mbus.h).
  *
  * Frames from the master:
  *   single char  E5                            (only ever sent by slaves)
@@ -18,7 +19,6 @@
 
 #include <string.h>
 
-#include "klefr/meter.h"
 #include "proto/rxbuf.h"
 #include "proto/uart_time.h"
 
@@ -44,14 +44,6 @@ uint8_t klefr_mbus_cs(const uint8_t *d, size_t n)
     return s;
 }
 
-klefr_uart_cfg klefr_mbus_uart_cfg(const klefr_meter *m)
-{
-    return (klefr_uart_cfg){.baud = m->settings.baud ? m->settings.baud : 9600,
-                            .data_bits = 8,
-                            .parity = KLEFR_PARITY_EVEN, /* manual 7.14: always even */
-                            .stop_bits = 1};
-}
-
 static uint32_t idle_us(const klefr_uart_cfg *c)
 {
     return klefr_uart_bits_us(c, KLEFR_MBUS_IDLE_BITS);
@@ -64,21 +56,22 @@ uint32_t klefr_mbus_reaction_us(const klefr_uart_cfg *c)
 
 /* ---- trace (only formatted when the HAL has a trace sink) ---- */
 
-static bool tracing(const klefr_meter *m)
+static bool tracing(const klefr_mbus *s)
 {
-    return m->hal->trace != NULL;
+    return klefr_tracing(&s->view.trace);
 }
 
 #define PREFIX "mbus: "
 
-static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
+static void trace_hex(const klefr_mbus *s, const char *dir, const uint8_t *f, size_t n,
+                      uint64_t t_us)
 {
-    klefr_trace_hex(m, PREFIX, dir, f, n, t_us);
+    klefr_trace_hex(&s->view.trace, PREFIX, dir, f, n, t_us);
 }
 
-static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
+static void trace_text(const klefr_mbus *s, const char *a, const char *c, uint64_t t_us)
 {
-    klefr_trace_text(m, PREFIX, a, c, t_us);
+    klefr_trace_text(&s->view.trace, PREFIX, a, c, t_us);
 }
 
 static const char *c_to_str(uint8_t c)
@@ -98,7 +91,7 @@ static const char *c_to_str(uint8_t c)
 }
 
 /* One decoded line for a frame. */
-static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size_t n,
+static void trace_decode(const klefr_mbus *s, const char *dir, const uint8_t *f, size_t n,
                          uint64_t t_us)
 {
     char line[256];
@@ -108,7 +101,7 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
     if (n == 1) {
         klefr_tb_str(&b, " ACK (E5)");
         klefr_tb_time(&b, t_us);
-        klefr_meter_trace(m, line);
+        klefr_trace_line(&s->view.trace, line);
         return;
     }
     const uint8_t *c = n == 5 ? f + 1 : f + 4;
@@ -148,7 +141,8 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
             klefr_tb_hex(&b, d[7], 2);
         } else if (ci == CI_DATA_SEND) {
             klefr_tb_str(&b, " write ");
-            klefr_tb_str(&b, klefr_mbus_record_name(d, dn));
+            klefr_tb_str(&b,
+                         s->view.record_name ? s->view.record_name(s->view.arg, d, dn) : "unknown");
         } else if (ci >= CI_BAUD_300 && ci <= CI_BAUD_9600) {
             static const char *bauds[] = {"300", "600", "1200", "2400", "4800", "9600"};
             klefr_tb_str(&b, " baud=");
@@ -158,40 +152,19 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
         }
     }
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(&s->view.trace, line);
 }
 
-/* The energies of an RSP_UD, decoded (10 Wh BCD -> kWh with 2 decimals). */
-static void trace_values(klefr_meter *m, const uint8_t *ud, size_t n, uint64_t t_us)
+/* The values of an RSP_UD (the view decodes its data records). */
+static void trace_values(const klefr_mbus *s, const uint8_t *ud, size_t n, uint64_t t_us)
 {
-    static const char *names[] = {"total",   "total_t1",   "total_t2",
-                                  "forward", "forward_t1", "forward_t2",
-                                  "reverse", "reverse_t1", "reverse_t2"};
     char line[512];
     klefr_tbuf b = {line, 0, sizeof line};
     klefr_tb_str(&b, "mbus: values kWh");
-    size_t k = 12;
-    for (size_t r = 0; r < sizeof names / sizeof names[0] && k < n; r++) {
-        k += (ud[k] & 0x80u) ? 3 : 2; /* DIF [DIFE] VIF */
-        if (k + 4 > n)
-            break;
-        const uint8_t *v = ud + k;
-        k += 4;
-        klefr_tb_str(&b, " ");
-        klefr_tb_str(&b, names[r]);
-        klefr_tb_str(&b, "=");
-        bool neg = (v[3] >> 4) == 0xF;
-        uint64_t x = 0;
-        for (int j = 3; j >= 0; j--)
-            x = x * 100u + ((j == 3 && neg) ? 0u : (v[j] >> 4) * 10u) + (v[j] & 0xFu);
-        if (neg)
-            klefr_tb_str(&b, "-");
-        klefr_tb_uint(&b, x / 100u, 1);
-        klefr_tb_str(&b, ".");
-        klefr_tb_uint(&b, x % 100u, 2);
-    }
+    if (s->view.describe)
+        s->view.describe(s->view.arg, &b, ud, n);
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(&s->view.trace, line);
 }
 
 /* ---- frame handling ---- */
@@ -201,16 +174,16 @@ static size_t ack(uint8_t *out)
     return 1;
 }
 
-static size_t rsp_ud(klefr_meter *m, uint8_t access, uint8_t *out)
+static size_t rsp_ud(const klefr_mbus *s, uint8_t access, uint8_t *out)
 {
-    size_t n = klefr_mbus_user_data(m, access, out + 7);
+    size_t n = s->view.user_data(s->view.arg, access, out + 7);
     uint8_t l = (uint8_t)(n + 3);
     out[0] = 0x68;
     out[1] = l;
     out[2] = l;
     out[3] = 0x68;
     out[4] = C_RSP_UD;
-    out[5] = m->settings.mbus_id; /* own primary address, also at 253/254 */
+    out[5] = s->view.primary(s->view.arg); /* own primary address, also at 253/254 */
     out[6] = CI_RSP_UD;
     out[7 + n] = klefr_mbus_cs(out + 4, l);
     out[8 + n] = 0x16;
@@ -220,9 +193,9 @@ static size_t rsp_ud(klefr_meter *m, uint8_t access, uint8_t *out)
 /* Secondary address match with wildcards: ID nibble F, manufacturer FF FF,
  * version FF, medium FF. The manufacturer is CD 25 on the wire (LSB first);
  * the manual's print order 25 CD is accepted too (no valid code reads so). */
-static bool select_match(const klefr_meter *m, const uint8_t *d)
+static bool select_match(const klefr_mbus *s, const uint8_t *d)
 {
-    uint32_t id = m->settings.mbus_secondary;
+    uint32_t id = s->view.secondary(s->view.arg);
     for (int k = 0; k < 8; k++) {
         uint8_t want = (uint8_t)((id >> (4 * k)) & 0xFu);
         uint8_t got = (uint8_t)((d[k / 2] >> (4 * (k % 2))) & 0xFu);
@@ -237,25 +210,24 @@ static bool select_match(const klefr_meter *m, const uint8_t *d)
     return d[7] == 0xFF || d[7] == KLEFR_MBUS_MEDIUM;
 }
 
-static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, uint64_t t_us,
+static size_t snd_ud(const klefr_mbus *s, uint8_t ci, const uint8_t *d, size_t dn, uint64_t t_us,
                      uint8_t *out)
 {
     if (ci >= CI_BAUD_300 && ci <= CI_BAUD_9600) {
         static const uint32_t bauds[] = {300, 600, 1200, 2400, 4800, 9600};
         if (dn)
             return 0;
-        uint32_t baud = bauds[ci - CI_BAUD_300];
-        if (baud != m->settings.baud) {
-            m->settings.baud = baud; /* applied after the E5 has left at the old baud */
-            klefr_meter_settings_changed(m, t_us);
-        }
+        /* applied after the E5 has left at the old baud */
+        s->view.set_baud(s->view.arg, bauds[ci - CI_BAUD_300], t_us);
         return ack(out);
     }
     switch (ci) {
-    case CI_APP_RESET: /* nothing to reset in a single-telegram meter */
+    case CI_APP_RESET:
+        if (s->view.app_reset)
+            s->view.app_reset(s->view.arg, t_us);
         return ack(out);
     case CI_DATA_SEND:
-        return klefr_mbus_write(m, d, dn, t_us) ? ack(out) : 0;
+        return s->view.write(s->view.arg, d, dn, t_us) ? ack(out) : 0;
     default:
         return 0; /* not supported: no reply */
     }
@@ -263,26 +235,25 @@ static size_t snd_ud(klefr_meter *m, uint8_t ci, const uint8_t *d, size_t dn, ui
 
 /* Address a reaches this meter: its own, a broadcast, or 253 while selected
  * (a selection itself is handled apart). */
-static bool for_us(const klefr_meter *m, uint8_t a)
+static bool for_us(const klefr_mbus *s, uint8_t a)
 {
-    return a == m->settings.mbus_id || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
-           a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && m->mbus.selected);
+    return a == s->view.primary(s->view.arg) || a == KLEFR_MBUS_ADDR_BCAST_REPLY ||
+           a == KLEFR_MBUS_ADDR_BCAST || (a == KLEFR_MBUS_ADDR_SELECTED && s->selected);
 }
 
-size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *out, uint64_t t_us)
+size_t klefr_mbus_handle(klefr_mbus *s, const uint8_t *f, size_t n, uint8_t *out, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
     const uint8_t *c = n == 5 ? f + 1 : f + 4; /* C A [CI data] */
     uint8_t cf = c[0], a = c[1];
 
     /* A selection is itself addressed to 253: it selects or deselects. */
     if (n > 5 && (cf & ~C_FCB) == C_SND_UD && a == KLEFR_MBUS_ADDR_SELECTED &&
         c[2] == CI_SELECT) {
-        s->selected = n == 17 && select_match(m, c + 3);
+        s->selected = n == 17 && select_match(s, c + 3);
         return s->selected ? ack(out) : 0;
     }
 
-    if (!for_us(m, a))
+    if (!for_us(s, a))
         return 0;
     size_t len = 0;
     if (n == 5 && cf == C_SND_NKE) {
@@ -301,59 +272,58 @@ size_t klefr_mbus_handle(klefr_meter *m, const uint8_t *f, size_t n, uint8_t *ou
             s->access--;
         s->fcb_valid = true;
         s->fcb = fcb;
-        len = rsp_ud(m, s->access++, out);
+        len = rsp_ud(s, s->access++, out);
     } else if (n > 5 && (cf & ~C_FCB) == C_SND_UD) {
-        len = snd_ud(m, c[2], c + 3, n - 9, t_us, out);
+        len = snd_ud(s, c[2], c + 3, n - 9, t_us, out);
     }
     return a == KLEFR_MBUS_ADDR_BCAST ? 0 : len;
 }
 
 /* A new baud takes effect when the E5 on the line has ended (at the old
  * baud), not at a later tick: a master that switches at once is understood. */
-static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
+static void apply_pending_cfg(klefr_mbus *s, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
     if (!s->cfg_pending)
         return;
     s->cfg_pending = false;
     uint64_t t = t_us > s->tx_end_us ? t_us : s->tx_end_us;
-    klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
-    if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg, t);
-    if (tracing(m))
-        trace_text(m, "line settings applied", "", t);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
+    if (s->view.uart_config)
+        s->view.uart_config(s->view.arg, &cfg, t);
+    if (tracing(s))
+        trace_text(s, "line settings applied", "", t);
 }
 
 /* A whole frame with a good checksum: act on it if it is for this meter. */
-static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
+static void frame(klefr_mbus *s, const uint8_t *f, size_t n, uint64_t t_us)
 {
-    klefr_mbus *s = &m->mbus;
-    if (tracing(m)) {
-        trace_hex(m, "rx", f, n, t_us);
-        trace_decode(m, "rx", f, n, t_us);
+    if (tracing(s)) {
+        trace_hex(s, "rx", f, n, t_us);
+        trace_decode(s, "rx", f, n, t_us);
     }
-    klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m); /* the reply uses the old baud */
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg); /* the reply uses the old baud */
     uint8_t out[KLEFR_MBUS_BUF];
     /* For this meter: it answers, or the address reached it before the frame
      * was handled (a write may change the address, a selection deselect). */
-    bool mine = for_us(m, n == 5 ? f[2] : f[5]);
-    size_t len = klefr_mbus_handle(m, f, n, out, t_us);
+    bool mine = for_us(s, n == 5 ? f[2] : f[5]);
+    size_t len = klefr_mbus_handle(s, f, n, out, t_us);
     if (!len && !mine)
         return;
     s->frames++;
     uint64_t t_tx = t_us + klefr_mbus_reaction_us(&cfg);
     s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
-    m->comm_until_us = s->tx_end_us + KLEFR_MBUS_ICON_US;
-    if (len && m->hal->uart_write) {
-        if (tracing(m)) {
-            trace_hex(m, "tx", out, len, t_tx);
-            trace_decode(m, "tx", out, len, t_tx);
+    if (s->view.frame_for_me)
+        s->view.frame_for_me(s->view.arg, s->tx_end_us);
+    if (len && s->view.uart_write) {
+        if (tracing(s)) {
+            trace_hex(s, "tx", out, len, t_tx);
+            trace_decode(s, "tx", out, len, t_tx);
             if (len > 9 && out[6] == CI_RSP_UD)
-                trace_values(m, out + 7, len - 9, t_tx);
+                trace_values(s, out + 7, len - 9, t_tx);
         }
-        m->hal->uart_write(m->hal->arg, KLEFR_PORT_BUS, out, len, t_tx);
+        s->view.uart_write(s->view.arg, out, len, t_tx);
     }
-    apply_pending_cfg(m, t_us);
+    apply_pending_cfg(s, t_us);
 }
 
 /* Length of the frame at b: >0 known, 0 need more bytes, -1 not a frame
@@ -382,63 +352,65 @@ static bool check(const uint8_t *b, size_t need)
  * stop byte, from any start in the buffer (rxbuf.h), so junk in front, even
  * a false long-frame header ("68 05 05 68") whose length runs past the real
  * frame, costs nothing. */
-static void scan(klefr_meter *m, uint64_t t_us)
+static void scan(klefr_mbus *s, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->mbus.rx;
+    klefr_rxbuf *r = &s->rx;
     int k = klefr_rxbuf_frame_at_end(r, 5, expected_len, check);
     if (k < 0)
         return;
-    if (k > 0 && tracing(m)) {
-        trace_hex(m, "rx", r->buf, (size_t)k, t_us);
-        trace_text(m, "discarded: ", "junk before a frame", t_us);
+    if (k > 0 && tracing(s)) {
+        trace_hex(s, "rx", r->buf, (size_t)k, t_us);
+        trace_text(s, "discarded: ", "junk before a frame", t_us);
     }
     uint8_t f[KLEFR_MBUS_BUF];
     size_t n = klefr_rxbuf_take(r, (size_t)k, f);
-    frame(m, f, n, t_us);
+    frame(s, f, n, t_us);
 }
 
 /* The line went idle: what is buffered is junk, a truncated frame, or a
  * whole one with a bad checksum or stop byte. */
-static void silence(klefr_meter *m, uint64_t t_us)
+static void silence(klefr_mbus *s, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->mbus.rx;
+    klefr_rxbuf *r = &s->rx;
     int need = r->len && !r->bad_end ? expected_len(r->buf, r->len) : -1;
     if (need >= 5 && need == (int)r->len) {
-        m->mbus.cs_errors++;
-        klefr_rxbuf_discard(m, r, PREFIX, "bad checksum or stop byte", t_us);
+        s->cs_errors++;
+        klefr_rxbuf_discard(&s->view.trace, r, PREFIX, "bad checksum or stop byte", t_us);
         return;
     }
-    klefr_rxbuf_discard(m, r, PREFIX, "incomplete frame", t_us);
+    klefr_rxbuf_discard(&s->view.trace, r, PREFIX, "incomplete frame", t_us);
 }
 
-void klefr_mbus_init(klefr_meter *m, uint64_t t_us)
+void klefr_mbus_init(klefr_mbus *s, const klefr_mbus_view *view, uint64_t t_us)
 {
-    memset(&m->mbus, 0, sizeof m->mbus);
-    if (!klefr_model_has_mbus(m->model))
-        return;
-    m->mbus.cfg_pending = true;
-    apply_pending_cfg(m, t_us);
+    memset(s, 0, sizeof *s);
+    s->view = *view;
+    s->cfg_pending = true;
+    apply_pending_cfg(s, t_us);
 }
 
-void klefr_mbus_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
+void klefr_mbus_settings_changed(klefr_mbus *s)
 {
-    klefr_rxbuf *r = &m->mbus.rx;
-    apply_pending_cfg(m, t_us);
-    klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
+    s->cfg_pending = true;
+}
+
+void klefr_mbus_rx(klefr_mbus *s, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    klefr_rxbuf *r = &s->rx;
+    apply_pending_cfg(s, t_us);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
     if (klefr_rxbuf_idle(r, t_us, idle_us(&cfg), 0))
-        silence(m, t_us);
+        silence(s, t_us);
     klefr_rxbuf_put(r, byte, flags, t_us, KLEFR_MBUS_BUF);
-    scan(m, t_us);
+    scan(s, t_us);
 }
 
-void klefr_mbus_tick(klefr_meter *m, uint64_t t_us)
+void klefr_mbus_tick(klefr_mbus *s, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->mbus.rx;
-    if (!klefr_model_has_mbus(m->model))
-        return;
-    apply_pending_cfg(m, t_us);
-    klefr_uart_cfg cfg = klefr_mbus_uart_cfg(m);
+    klefr_rxbuf *r = &s->rx;
+    apply_pending_cfg(s, t_us);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
     uint32_t idle = idle_us(&cfg);
     if (klefr_rxbuf_idle(r, t_us, idle, KLEFR_RXBUF_TICK_GRACE_US))
-        silence(m, r->last_rx_us + idle);
+        silence(s, r->last_rx_us + idle);
 }

@@ -1,12 +1,13 @@
 /* The 6923 M-bus application layer (manual A2.2): the RSP_UD telegram and
  * the CI 51 write records. A read block or a write record is one table row.
  * Multi-byte data is LSB first (EN 13757-3), BCD where the DIF says so. */
-#include "proto/mbus.h"
+#include "proto/mbus_data.h"
 
 #include <string.h>
 
 #include "klefr/meter.h"
 #include "metering/metering.h"
+#include "proto/mbus.h"
 
 /* ---- read blocks: exactly the nine of the manual, in its order ---- */
 typedef struct {
@@ -216,4 +217,31 @@ bool klefr_mbus_write(klefr_meter *m, const uint8_t *d, size_t n, uint64_t t_us)
         }
     }
     return true;
+}
+
+void klefr_mbus_describe(klefr_tbuf *b, const uint8_t *ud, size_t n)
+{
+    static const char *names[] = {"total",   "total_t1",   "total_t2",
+                                  "forward", "forward_t1", "forward_t2",
+                                  "reverse", "reverse_t1", "reverse_t2"};
+    size_t k = 12; /* after the header */
+    for (size_t r = 0; r < sizeof names / sizeof names[0] && k < n; r++) {
+        k += (ud[k] & 0x80u) ? 3 : 2; /* DIF [DIFE] VIF */
+        if (k + 4 > n)
+            break;
+        const uint8_t *v = ud + k;
+        k += 4;
+        klefr_tb_str(b, " ");
+        klefr_tb_str(b, names[r]);
+        klefr_tb_str(b, "=");
+        bool neg = (v[3] >> 4) == 0xF;
+        uint64_t x = 0;
+        for (int j = 3; j >= 0; j--)
+            x = x * 100u + ((j == 3 && neg) ? 0u : (v[j] >> 4) * 10u) + (v[j] & 0xFu);
+        if (neg)
+            klefr_tb_str(b, "-");
+        klefr_tb_uint(b, x / 100u, 1);
+        klefr_tb_str(b, ".");
+        klefr_tb_uint(b, x % 100u, 2);
+    }
 }

@@ -8,6 +8,7 @@
 
 #include "klefr/meter.h"
 #include "metering/metering.h"
+#include "proto/modbus_rtu.h"
 
 uint32_t klefr_mb_float_bits(float f)
 {
@@ -485,4 +486,98 @@ bool klefr_mbmap_read(const klefr_meter *m, uint16_t addr, uint16_t *value)
     else
         *value = (uint16_t)raw;
     return true;
+}
+
+uint8_t klefr_mbmap_read_regs(const klefr_meter *m, uint16_t start, uint16_t qty, uint16_t *out)
+{
+    /* Row by row (the map is sorted): one getter call per row, its words as
+     * klefr_mbmap_read() gives them. */
+    const klefr_mbreg *r = NULL, *end = klefr_mbmap + klefr_mbmap_len;
+    for (uint32_t k = 0; k < qty;) {
+        uint32_t a = start + k;
+        r = r && r + 1 < end && r[1].addr == a ? r + 1 : klefr_mbmap_find((uint16_t)a);
+        if (!r)
+            return KLEFR_MBEX_ILLEGAL_ADDRESS;
+        uint32_t raw = r->get ? r->get(m) : 0;
+        for (; k < qty && start + k < (uint32_t)r->addr + r->len; k++)
+            out[k] = r->len == 2 && start + k == r->addr ? (uint16_t)(raw >> 16) : (uint16_t)raw;
+    }
+    return KLEFR_MBEX_NONE;
+}
+
+uint8_t klefr_mbmap_write_regs(klefr_meter *m, uint8_t fc, uint16_t start, uint16_t qty,
+                               const uint16_t *regs, uint64_t t_us)
+{
+    const klefr_mbreg *r = klefr_mbmap_find(start);
+    /* FC 06 only for one-register rows; FC 10 for any writable row, whole. */
+    if (!r || !r->set || r->addr != start || r->len != qty || (fc == 6 && r->write_fc != 6))
+        return KLEFR_MBEX_ILLEGAL_ADDRESS;
+    return r->set(m, regs, t_us);
+}
+
+const char *klefr_mbmap_name(uint16_t addr)
+{
+    const klefr_mbreg *r = klefr_mbmap_find(addr);
+    return r ? r->name : NULL;
+}
+
+/* A float with 3 decimals (no printf in the firmware). */
+static void tf(klefr_tbuf *b, float f)
+{
+    if (f != f) {
+        klefr_tb_str(b, "nan");
+        return;
+    }
+    if (f < 0) {
+        klefr_tb_str(b, "-");
+        f = -f;
+    }
+    if (f > 1e15f) {
+        klefr_tb_str(b, "inf");
+        return;
+    }
+    uint64_t milli = (uint64_t)((double)f * 1000.0 + 0.5);
+    klefr_tb_uint(b, milli / 1000u, 1);
+    klefr_tb_str(b, ".");
+    klefr_tb_uint(b, milli % 1000u, 3);
+}
+
+void klefr_mbmap_describe(klefr_tbuf *b, uint16_t start, uint16_t qty, const uint8_t *data)
+{
+    for (uint32_t a = start; a < (uint32_t)start + qty;) {
+        const klefr_mbreg *r = klefr_mbmap_find((uint16_t)a);
+        const uint8_t *d = data + 2 * (a - start);
+        if (!r || r->addr != a || a + r->len > (uint32_t)start + qty) {
+            a++;
+            continue;
+        }
+        a += r->len;
+        if (r->three_phase)
+            continue;
+        uint32_t raw = r->len == 2 ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | d[2] << 8 | d[3]
+                                   : (uint32_t)d[0] << 8 | d[1];
+        klefr_tb_str(b, " ");
+        klefr_tb_str(b, r->name);
+        klefr_tb_str(b, "=");
+        switch (r->type) {
+        case KLEFR_MBT_FLOAT:
+            tf(b, klefr_mb_bits_float(raw));
+            break;
+        case KLEFR_MBT_SIGNED:
+            if (raw & 0x8000u) {
+                klefr_tb_str(b, "-");
+                raw = 0x10000u - raw;
+            }
+            klefr_tb_uint(b, raw, 1);
+            break;
+        case KLEFR_MBT_HEX:
+            klefr_tb_str(b, "0x");
+            klefr_tb_hex(b, raw, r->len * 4);
+            break;
+        default: {
+            char c[4] = {'\'', (char)(raw >= 32 && raw < 127 ? raw : '?'), '\'', 0};
+            klefr_tb_str(b, c);
+        }
+        }
+    }
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/trace_text.h"
+
 struct klefr_meter;
 
 typedef enum {
@@ -40,6 +42,18 @@ const klefr_mbreg *klefr_mbmap_find(uint16_t addr);
 /* Value of the single register addr (0 for a three-phase-only one). Returns
  * false when addr is not in the map. */
 bool klefr_mbmap_read(const struct klefr_meter *m, uint16_t addr, uint16_t *value);
+
+/* The Modbus slave's register callbacks (modbus_rtu.h) on the meter:
+ * registers start..start+qty-1 into out, one getter call per row; a write of
+ * a whole writable row (fc 6: one-register rows only). KLEFR_MBEX_* codes. */
+uint8_t klefr_mbmap_read_regs(const struct klefr_meter *m, uint16_t start, uint16_t qty,
+                              uint16_t *out);
+uint8_t klefr_mbmap_write_regs(struct klefr_meter *m, uint8_t fc, uint16_t start, uint16_t qty,
+                               const uint16_t *regs, uint64_t t_us);
+/* For the trace: the name of the row holding addr (NULL: unmapped), and
+ * " name=value" for each whole single-phase row of a read reply's data. */
+const char *klefr_mbmap_name(uint16_t addr);
+void klefr_mbmap_describe(klefr_tbuf *b, uint16_t start, uint16_t qty, const uint8_t *data);
 
 uint32_t klefr_mb_float_bits(float f);
 float klefr_mb_bits_float(uint32_t bits);

@@ -1,4 +1,5 @@
-/* Modbus RTU slave of the 6924: frame delimiting, request handling, replies.
+/* Modbus RTU slave engine of the 6924: frame delimiting, request handling,
+ * replies; the meter only through its view (modbus_rtu.h).
  *
  * Receive (one buffer, rxbuf.h):
  *
@@ -21,8 +22,6 @@
 
 #include <string.h>
 
-#include "klefr/meter.h"
-#include "proto/modbus_map.h"
 #include "proto/rxbuf.h"
 #include "proto/uart_time.h"
 
@@ -61,14 +60,6 @@ uint16_t klefr_crc16_modbus(const uint8_t *data, size_t len)
     return crc;
 }
 
-klefr_uart_cfg klefr_mbrtu_uart_cfg(const klefr_meter *m)
-{
-    return (klefr_uart_cfg){.baud = m->settings.baud ? m->settings.baud : 9600,
-                            .data_bits = 8,
-                            .parity = m->settings.parity,
-                            .stop_bits = 1};
-}
-
 /* Modbus over serial line 2.3: above 19200 baud t3.5 is fixed at 1.75 ms. */
 uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *c)
 {
@@ -81,93 +72,38 @@ uint32_t klefr_mbrtu_t35_us(const klefr_uart_cfg *c)
 
 #define PREFIX "modbus: "
 
-static void trace_hex(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, uint64_t t_us)
+static void trace_hex(const klefr_mbrtu *s, const char *dir, const uint8_t *f, size_t n,
+                      uint64_t t_us)
 {
-    klefr_trace_hex(m, PREFIX, dir, f, n, t_us);
+    klefr_trace_hex(&s->view.trace, PREFIX, dir, f, n, t_us);
 }
 
-static void trace_text(klefr_meter *m, const char *a, const char *c, uint64_t t_us)
+static void trace_text(const klefr_mbrtu *s, const char *a, const char *c, uint64_t t_us)
 {
-    klefr_trace_text(m, PREFIX, a, c, t_us);
+    klefr_trace_text(&s->view.trace, PREFIX, a, c, t_us);
 }
 
-static bool tracing(const klefr_meter *m)
+static bool tracing(const klefr_mbrtu *s)
 {
-    return m->hal->trace != NULL;
+    return klefr_tracing(&s->view.trace);
 }
 
-/* A float with 3 decimals (no printf in the firmware). */
-static void tf(klefr_tbuf *b, float f)
-{
-    if (f != f) {
-        klefr_tb_str(b, "nan");
-        return;
-    }
-    if (f < 0) {
-        klefr_tb_str(b, "-");
-        f = -f;
-    }
-    if (f > 1e15f) {
-        klefr_tb_str(b, "inf");
-        return;
-    }
-    uint64_t milli = (uint64_t)((double)f * 1000.0 + 0.5);
-    klefr_tb_uint(b, milli / 1000u, 1);
-    klefr_tb_str(b, ".");
-    klefr_tb_uint(b, milli % 1000u, 3);
-}
-
-/* The values of a read reply, by register name (three-phase-only rows,
- * always 0 here, are left out). */
-static void trace_values(klefr_meter *m, uint16_t start, uint16_t qty, const uint8_t *data,
+/* The values of a read reply, by register name (the view describes them). */
+static void trace_values(const klefr_mbrtu *s, uint16_t start, uint16_t qty, const uint8_t *data,
                          uint64_t t_us)
 {
     char line[1024];
     klefr_tbuf b = {line, 0, sizeof line};
     klefr_tb_str(&b, "modbus: values");
-    for (uint32_t a = start; a < (uint32_t)start + qty;) {
-        const klefr_mbreg *r = klefr_mbmap_find((uint16_t)a);
-        const uint8_t *d = data + 2 * (a - start);
-        if (!r || r->addr != a || a + r->len > (uint32_t)start + qty) {
-            a++;
-            continue;
-        }
-        a += r->len;
-        if (r->three_phase)
-            continue;
-        uint32_t raw = r->len == 2 ? (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | d[2] << 8 | d[3]
-                                   : (uint32_t)d[0] << 8 | d[1];
-        klefr_tb_str(&b, " ");
-        klefr_tb_str(&b, r->name);
-        klefr_tb_str(&b, "=");
-        switch (r->type) {
-        case KLEFR_MBT_FLOAT:
-            tf(&b, klefr_mb_bits_float(raw));
-            break;
-        case KLEFR_MBT_SIGNED:
-            if (raw & 0x8000u) {
-                klefr_tb_str(&b, "-");
-                raw = 0x10000u - raw;
-            }
-            klefr_tb_uint(&b, raw, 1);
-            break;
-        case KLEFR_MBT_HEX:
-            klefr_tb_str(&b, "0x");
-            klefr_tb_hex(&b, raw, r->len * 4);
-            break;
-        default: {
-            char c[4] = {'\'', (char)(raw >= 32 && raw < 127 ? raw : '?'), '\'', 0};
-            klefr_tb_str(&b, c);
-        }
-        }
-    }
+    if (s->view.describe)
+        s->view.describe(s->view.arg, &b, start, qty, data);
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(&s->view.trace, line);
 }
 
 /* One decoded line for a request or a reply. */
-static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size_t n, bool crc_ok,
-                         uint64_t t_us)
+static void trace_decode(const klefr_mbrtu *s, const char *dir, const uint8_t *f, size_t n,
+                         bool crc_ok, uint64_t t_us)
 {
     char line[256];
     klefr_tbuf b = {line, 0, sizeof line};
@@ -198,11 +134,11 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
             klefr_tb_str(&b, "...");
     } else if ((f[1] == 6 || f[1] == 0x10) && n >= 8) {
         uint16_t reg = (uint16_t)(f[2] << 8 | f[3]);
-        const klefr_mbreg *r = klefr_mbmap_find(reg);
+        const char *name = s->view.reg_name ? s->view.reg_name(s->view.arg, reg) : NULL;
         klefr_tb_str(&b, f[1] == 6 ? " write reg=0x" : " write-multiple reg=0x");
         klefr_tb_hex(&b, reg, 4);
         klefr_tb_str(&b, " (");
-        klefr_tb_str(&b, r ? r->name : "unmapped");
+        klefr_tb_str(&b, name ? name : "unmapped");
         klefr_tb_str(&b, ") ");
         if (f[1] == 6) {
             klefr_tb_str(&b, "value=0x");
@@ -219,7 +155,7 @@ static void trace_decode(klefr_meter *m, const char *dir, const uint8_t *f, size
     }
     klefr_tb_str(&b, crc_ok ? " crc=ok" : " crc=BAD");
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(&s->view.trace, line);
 }
 
 /* ---- request handling ---- */
@@ -244,48 +180,28 @@ static uint16_t be16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static size_t do_read(klefr_meter *m, const uint8_t *req, uint8_t *out)
+static size_t do_read(klefr_mbrtu *s, const uint8_t *req, uint8_t *out)
 {
     uint16_t start = be16(req + 2), qty = be16(req + 4);
     if (qty < 1 || qty > 125)
         return exception(req, KLEFR_MBEX_ILLEGAL_VALUE, out);
     if ((uint32_t)start + qty > 0x10000u)
         return exception(req, KLEFR_MBEX_ILLEGAL_ADDRESS, out);
+    uint16_t regs[125];
+    uint8_t ex = s->view.read_regs(s->view.arg, start, qty, regs);
+    if (ex)
+        return exception(req, ex, out);
     out[0] = req[0];
     out[1] = req[1];
     out[2] = (uint8_t)(2 * qty);
-    /* Row by row (the map is sorted): one getter call per row, its words as
-     * klefr_mbmap_read() gives them. */
-    const klefr_mbreg *r = NULL, *end = klefr_mbmap + klefr_mbmap_len;
-    for (uint32_t k = 0; k < qty;) {
-        uint32_t a = start + k;
-        r = r && r + 1 < end && r[1].addr == a ? r + 1 : klefr_mbmap_find((uint16_t)a);
-        if (!r)
-            return exception(req, KLEFR_MBEX_ILLEGAL_ADDRESS, out);
-        uint32_t raw = r->get ? r->get(m) : 0;
-        for (; k < qty && start + k < (uint32_t)r->addr + r->len; k++) {
-            uint16_t v = r->len == 2 && start + k == r->addr ? (uint16_t)(raw >> 16) : (uint16_t)raw;
-            out[3 + 2 * k] = (uint8_t)(v >> 8);
-            out[4 + 2 * k] = (uint8_t)v;
-        }
+    for (uint16_t k = 0; k < qty; k++) {
+        out[3 + 2 * k] = (uint8_t)(regs[k] >> 8);
+        out[4 + 2 * k] = (uint8_t)regs[k];
     }
     return finish(out, 3 + 2u * qty);
 }
 
-static uint8_t write_regs(klefr_meter *m, uint8_t fc, uint16_t start, uint16_t qty,
-                          const uint8_t *data, uint64_t t_us)
-{
-    const klefr_mbreg *r = klefr_mbmap_find(start);
-    /* FC 06 only for one-register rows; FC 10 for any writable row, whole. */
-    if (!r || !r->set || r->addr != start || r->len != qty || (fc == 6 && r->write_fc != 6))
-        return KLEFR_MBEX_ILLEGAL_ADDRESS;
-    uint16_t regs[2];
-    for (uint16_t k = 0; k < qty; k++)
-        regs[k] = be16(data + 2 * k);
-    return r->set(m, regs, t_us);
-}
-
-size_t klefr_mbrtu_handle(klefr_meter *m, const uint8_t *req, size_t n, uint8_t *out, uint64_t t_us)
+size_t klefr_mbrtu_handle(klefr_mbrtu *s, const uint8_t *req, size_t n, uint8_t *out, uint64_t t_us)
 {
     bool broadcast = req[0] == 0;
     uint8_t ex = KLEFR_MBEX_NONE;
@@ -295,9 +211,9 @@ size_t klefr_mbrtu_handle(klefr_meter *m, const uint8_t *req, size_t n, uint8_t 
     case 0x04: /* read input registers: same map (many masters use FC 04) */
         if (broadcast)
             return 0;
-        return do_read(m, req, out);
+        return do_read(s, req, out);
     case 0x06:
-        ex = write_regs(m, 6, be16(req + 2), 1, req + 4, t_us);
+        ex = s->view.write_reg(s->view.arg, be16(req + 2), be16(req + 4), t_us);
         if (!ex) {
             memcpy(out, req, 6);
             len = finish(out, 6);
@@ -307,8 +223,12 @@ size_t klefr_mbrtu_handle(klefr_meter *m, const uint8_t *req, size_t n, uint8_t 
         uint16_t qty = be16(req + 4);
         if (qty < 1 || qty > 123 || req[6] != 2 * qty || n != 9u + req[6])
             ex = KLEFR_MBEX_ILLEGAL_VALUE;
-        else
-            ex = write_regs(m, 0x10, be16(req + 2), qty, req + 7, t_us);
+        else {
+            uint16_t regs[123];
+            for (uint16_t k = 0; k < qty; k++)
+                regs[k] = be16(req + 7 + 2 * k);
+            ex = s->view.write_regs(s->view.arg, be16(req + 2), qty, regs, t_us);
+        }
         if (!ex) {
             memcpy(out, req, 6);
             len = finish(out, 6);
@@ -354,45 +274,44 @@ static int expected_len(const uint8_t *b, size_t n)
 
 /* New line settings take effect when the reply on the line has ended, not
  * at a later tick: a master that switches at once is understood. */
-static void apply_pending_cfg(klefr_meter *m, uint64_t t_us)
+static void apply_pending_cfg(klefr_mbrtu *s, uint64_t t_us)
 {
-    klefr_mbrtu *s = &m->modbus;
     if (!s->cfg_pending)
         return;
     s->cfg_pending = false;
     uint64_t t = t_us > s->tx_end_us ? t_us : s->tx_end_us;
-    klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
-    if (m->hal->uart_config)
-        m->hal->uart_config(m->hal->arg, KLEFR_PORT_BUS, &cfg, t);
-    if (tracing(m))
-        trace_text(m, "line settings applied", "", t);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
+    if (s->view.uart_config)
+        s->view.uart_config(s->view.arg, &cfg, t);
+    if (tracing(s))
+        trace_text(s, "line settings applied", "", t);
 }
 
 /* A whole frame with a good CRC: act on it if it is for this meter. */
-static void frame(klefr_meter *m, const uint8_t *f, size_t n, uint64_t t_us)
+static void frame(klefr_mbrtu *s, const uint8_t *f, size_t n, uint64_t t_us)
 {
-    if (tracing(m))
-        trace_decode(m, "rx", f, n, true, t_us);
-    if (f[0] != 0 && f[0] != m->settings.modbus_id)
+    if (tracing(s))
+        trace_decode(s, "rx", f, n, true, t_us);
+    if (f[0] != 0 && f[0] != s->view.address(s->view.arg))
         return;
-    klefr_mbrtu *s = &m->modbus;
     s->frames++;
     uint8_t out[KLEFR_MBRTU_BUF];
-    klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m); /* the reply uses the old settings */
-    size_t len = klefr_mbrtu_handle(m, f, n, out, t_us);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg); /* the reply uses the old settings */
+    size_t len = klefr_mbrtu_handle(s, f, n, out, t_us);
     uint64_t t_tx = t_us + klefr_mbrtu_t35_us(&cfg) + KLEFR_MBRTU_TURNAROUND_US;
     s->tx_end_us = t_tx + (uint64_t)len * klefr_uart_char_us(&cfg);
-    m->comm_until_us = s->tx_end_us + KLEFR_MBRTU_ICON_US;
-    if (len && m->hal->uart_write) {
-        if (tracing(m)) {
-            trace_hex(m, "tx", out, len, t_tx);
-            trace_decode(m, "tx", out, len, true, t_tx);
+    if (s->view.frame_for_me)
+        s->view.frame_for_me(s->view.arg, s->tx_end_us);
+    if (len && s->view.uart_write) {
+        if (tracing(s)) {
+            trace_hex(s, "tx", out, len, t_tx);
+            trace_decode(s, "tx", out, len, true, t_tx);
             if ((out[1] == 3 || out[1] == 4) && len > 5)
-                trace_values(m, (uint16_t)(f[2] << 8 | f[3]), out[2] / 2, out + 3, t_tx);
+                trace_values(s, (uint16_t)(f[2] << 8 | f[3]), out[2] / 2, out + 3, t_tx);
         }
-        m->hal->uart_write(m->hal->arg, KLEFR_PORT_BUS, out, len, t_tx);
+        s->view.uart_write(s->view.arg, out, len, t_tx);
     }
-    apply_pending_cfg(m, t_us);
+    apply_pending_cfg(s, t_us);
 }
 
 /* Frame rules for the receive buffer (rxbuf.h): a known function code's
@@ -416,82 +335,86 @@ static bool crc_ok(const uint8_t *b, size_t n)
 }
 
 /* The frame at offset k of the buffer ends at its newest byte: act on it. */
-static void take(klefr_meter *m, int k, uint64_t t_us)
+static void take(klefr_mbrtu *s, int k, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->modbus.rx;
-    if (k > 0 && tracing(m)) {
-        trace_hex(m, "rx", r->buf, (size_t)k, t_us);
-        trace_text(m, "discarded: ", "junk before a frame", t_us);
+    klefr_rxbuf *r = &s->rx;
+    if (k > 0 && tracing(s)) {
+        trace_hex(s, "rx", r->buf, (size_t)k, t_us);
+        trace_text(s, "discarded: ", "junk before a frame", t_us);
     }
     uint8_t f[KLEFR_MBRTU_BUF];
     size_t n = klefr_rxbuf_take(r, (size_t)k, f);
-    if (tracing(m))
-        trace_hex(m, "rx", f, n, t_us);
-    frame(m, f, n, t_us);
+    if (tracing(s))
+        trace_hex(s, "rx", f, n, t_us);
+    frame(s, f, n, t_us);
 }
 
 /* After each byte: a frame of a known function code that ends exactly here,
  * with a good CRC, from any start in the buffer (rxbuf.h). */
-static void scan(klefr_meter *m, uint64_t t_us)
+static void scan(klefr_mbrtu *s, uint64_t t_us)
 {
-    int k = klefr_rxbuf_frame_at_end(&m->modbus.rx, 4, known_len, crc_ok);
+    int k = klefr_rxbuf_frame_at_end(&s->rx, 4, known_len, crc_ok);
     if (k >= 0)
-        take(m, k, t_us);
+        take(s, k, t_us);
 }
 
 /* t3.5 of silence ended what is in the buffer: a frame of an unknown function
  * code is judged by its CRC now; anything else left is junk, a truncated
  * frame or one with a bad CRC. */
-static void silence(klefr_meter *m, uint64_t t_us)
+static void silence(klefr_mbrtu *s, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->modbus.rx;
+    klefr_rxbuf *r = &s->rx;
     int k = klefr_rxbuf_frame_at_end(r, 4, unknown_len, crc_ok);
     if (k >= 0) {
-        take(m, k, t_us);
+        take(s, k, t_us);
         return;
     }
     int need = r->bad_end ? -1 : expected_len(r->buf, r->len);
     if (need >= 4 && need == (int)r->len) { /* a whole request whose CRC is wrong */
-        m->modbus.crc_errors++;
-        if (tracing(m)) {
-            trace_hex(m, "rx", r->buf, r->len, t_us);
-            trace_decode(m, "rx", r->buf, r->len, false, t_us);
+        s->crc_errors++;
+        if (tracing(s)) {
+            trace_hex(s, "rx", r->buf, r->len, t_us);
+            trace_decode(s, "rx", r->buf, r->len, false, t_us);
         }
         r->dropped += r->len;
         r->len = 0;
         return;
     }
-    klefr_rxbuf_discard(m, r, PREFIX, "incomplete at t3.5 silence", t_us);
+    klefr_rxbuf_discard(&s->view.trace, r, PREFIX, "incomplete at t3.5 silence", t_us);
 }
 
-void klefr_mbrtu_init(klefr_meter *m, uint64_t t_us)
+void klefr_mbrtu_init(klefr_mbrtu *s, const klefr_mbrtu_view *view, uint64_t t_us)
 {
-    memset(&m->modbus, 0, sizeof m->modbus);
-    if (!klefr_model_has_modbus(m->model))
-        return;
-    m->modbus.cfg_pending = true;
-    apply_pending_cfg(m, t_us);
+    memset(s, 0, sizeof *s);
+    s->view = *view;
+    s->cfg_pending = true;
+    apply_pending_cfg(s, t_us);
 }
 
-void klefr_mbrtu_rx(klefr_meter *m, uint8_t byte, uint8_t flags, uint64_t t_us)
+void klefr_mbrtu_settings_changed(klefr_mbrtu *s)
 {
-    klefr_rxbuf *r = &m->modbus.rx;
-    apply_pending_cfg(m, t_us);
-    klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
+    s->cfg_pending = true;
+}
+
+void klefr_mbrtu_rx(klefr_mbrtu *s, uint8_t byte, uint8_t flags, uint64_t t_us)
+{
+    klefr_rxbuf *r = &s->rx;
+    apply_pending_cfg(s, t_us);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
     if (klefr_rxbuf_idle(r, t_us, klefr_mbrtu_t35_us(&cfg), 0))
-        silence(m, t_us);
+        silence(s, t_us);
     klefr_rxbuf_put(r, byte, flags, t_us, KLEFR_MBRTU_BUF);
-    scan(m, t_us);
+    scan(s, t_us);
 }
 
-void klefr_mbrtu_tick(klefr_meter *m, uint64_t t_us)
+void klefr_mbrtu_tick(klefr_mbrtu *s, uint64_t t_us)
 {
-    klefr_rxbuf *r = &m->modbus.rx;
-    if (!klefr_model_has_modbus(m->model) || (!r->len && !m->modbus.cfg_pending))
+    klefr_rxbuf *r = &s->rx;
+    if (!r->len && !s->cfg_pending)
         return; /* nothing received, nothing to apply */
-    apply_pending_cfg(m, t_us);
-    klefr_uart_cfg cfg = klefr_mbrtu_uart_cfg(m);
+    apply_pending_cfg(s, t_us);
+    klefr_uart_cfg cfg = s->view.uart_cfg(s->view.arg);
     uint32_t t35 = klefr_mbrtu_t35_us(&cfg);
     if (klefr_rxbuf_idle(r, t_us, t35, KLEFR_RXBUF_TICK_GRACE_US))
-        silence(m, r->last_rx_us + t35);
+        silence(s, r->last_rx_us + t35);
 }

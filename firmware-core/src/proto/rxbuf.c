@@ -2,7 +2,6 @@
 
 #include <string.h>
 
-#include "klefr/meter.h"
 #include "proto/trace_text.h"
 
 /* A discarded buffer is traced whole. */
@@ -54,15 +53,15 @@ bool klefr_rxbuf_idle(const klefr_rxbuf *r, uint64_t t_us, uint32_t gap_us, uint
     return r->len && t_us > r->last_rx_us + gap_us + grace_us;
 }
 
-void klefr_rxbuf_discard(klefr_meter *m, klefr_rxbuf *r, const char *prefix, const char *why,
-                         uint64_t t_us)
+void klefr_rxbuf_discard(const klefr_trace_sink *t, klefr_rxbuf *r, const char *prefix,
+                         const char *why, uint64_t t_us)
 {
     if (!r->len)
         return;
-    if (m->hal->trace) {
-        klefr_trace_hex(m, prefix, "rx", r->buf, r->len, t_us);
-        klefr_trace_text(m, prefix, "discarded: ",
-                         r->bad_end ? "UART framing/parity error" : why, t_us);
+    if (klefr_tracing(t)) {
+        klefr_trace_hex(t, prefix, "rx", r->buf, r->len, t_us);
+        klefr_trace_text(t, prefix, "discarded: ", r->bad_end ? "UART framing/parity error" : why,
+                         t_us);
     }
     r->dropped += r->len;
     r->len = 0;

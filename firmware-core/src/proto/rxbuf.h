@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct klefr_meter;
+#include "proto/trace_text.h"
 
 /* Room for the longest frame of any user (an M-bus long frame, 264); each
  * user passes its own, possibly smaller, capacity. */
@@ -65,7 +65,7 @@ size_t klefr_rxbuf_take(klefr_rxbuf *r, size_t k, uint8_t *out);
 /* Throw away all buffered bytes (counted as dropped). With a trace sink,
  * two lines: "<prefix>rx XX .." and "<prefix>discarded: <why>", why being
  * the UART error when a byte had one. */
-void klefr_rxbuf_discard(struct klefr_meter *m, klefr_rxbuf *r, const char *prefix, const char *why,
-                         uint64_t t_us);
+void klefr_rxbuf_discard(const klefr_trace_sink *t, klefr_rxbuf *r, const char *prefix,
+                         const char *why, uint64_t t_us);
 
 #endif

@@ -1,6 +1,10 @@
 #include "proto/trace_text.h"
 
-#include "klefr/meter.h"
+void klefr_trace_line(const klefr_trace_sink *t, const char *line)
+{
+    if (klefr_tracing(t))
+        t->fn(t->arg, line);
+}
 
 void klefr_tb_str(klefr_tbuf *b, const char *s)
 {
@@ -38,8 +42,8 @@ void klefr_tb_time(klefr_tbuf *b, uint64_t t_us)
     klefr_tb_uint(b, t_us % 1000000u, 6);
 }
 
-void klefr_trace_hex(klefr_meter *m, const char *prefix, const char *dir, const uint8_t *f,
-                     size_t n, uint64_t t_us)
+void klefr_trace_hex(const klefr_trace_sink *t, const char *prefix, const char *dir,
+                     const uint8_t *f, size_t n, uint64_t t_us)
 {
     char line[KLEFR_TRACE_HEX_MAX * 3 + 64];
     klefr_tbuf b = {line, 0, sizeof line};
@@ -50,10 +54,10 @@ void klefr_trace_hex(klefr_meter *m, const char *prefix, const char *dir, const 
         klefr_tb_hex(&b, f[k], 2);
     }
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(t, line);
 }
 
-void klefr_trace_text(klefr_meter *m, const char *prefix, const char *a, const char *c,
+void klefr_trace_text(const klefr_trace_sink *t, const char *prefix, const char *a, const char *c,
                       uint64_t t_us)
 {
     char line[160];
@@ -62,5 +66,5 @@ void klefr_trace_text(klefr_meter *m, const char *prefix, const char *a, const c
     klefr_tb_str(&b, a);
     klefr_tb_str(&b, c);
     klefr_tb_time(&b, t_us);
-    klefr_meter_trace(m, line);
+    klefr_trace_line(t, line);
 }

@@ -4,6 +4,7 @@
 #ifndef KLEFR_TRACE_TEXT_H
 #define KLEFR_TRACE_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,15 +21,31 @@ void klefr_tb_hex(klefr_tbuf *b, uint32_t v, int digits);
 /* " t=S.UUUUUU" */
 void klefr_tb_time(klefr_tbuf *b, uint64_t t_us);
 
-struct klefr_meter;
+/* Where a slave's trace lines go (its view's trace hook and arg); a NULL fn
+ * means tracing is off, and nothing is formatted. on, if set, is asked each
+ * time: a meter's HAL may take its hook away after the slaves started
+ * (klefr-sim does when no --trace is asked for). */
+typedef struct {
+    void (*fn)(void *arg, const char *line);
+    void *arg;
+    bool (*on)(void *arg);
+} klefr_trace_sink;
+
+static inline bool klefr_tracing(const klefr_trace_sink *t)
+{
+    return t->fn != NULL && (!t->on || t->on(t->arg));
+}
+
+/* One whole line to the sink, if it has one. */
+void klefr_trace_line(const klefr_trace_sink *t, const char *line);
 
 /* Longest frame one hex trace line holds whole (an M-bus long frame). */
 #define KLEFR_TRACE_HEX_MAX 264
-/* "<prefix><dir> XX XX .. t=.." to the meter's trace sink. */
-void klefr_trace_hex(struct klefr_meter *m, const char *prefix, const char *dir, const uint8_t *f,
-                     size_t n, uint64_t t_us);
-/* "<prefix><a><c> t=.." to the meter's trace sink. */
-void klefr_trace_text(struct klefr_meter *m, const char *prefix, const char *a, const char *c,
+/* "<prefix><dir> XX XX .. t=.." to the sink. */
+void klefr_trace_hex(const klefr_trace_sink *t, const char *prefix, const char *dir,
+                     const uint8_t *f, size_t n, uint64_t t_us);
+/* "<prefix><a><c> t=.." to the sink. */
+void klefr_trace_text(const klefr_trace_sink *t, const char *prefix, const char *a, const char *c,
                       uint64_t t_us);
 
 #endif
