@@ -515,6 +515,21 @@ static const char *toy_name(void *arg, uint16_t addr)
     return "toy";
 }
 
+/* The toy device's whole view (its trace listens while trace_on). */
+static klefr_mbrtu_view toy_view(toy_dev *d)
+{
+    return (klefr_mbrtu_view){.arg = d,
+                              .address = toy_address,
+                              .uart_cfg = toy_cfg,
+                              .read_regs = toy_read,
+                              .write_reg = toy_write1,
+                              .write_regs = toy_write,
+                              .uart_write = toy_uart_write,
+                              .frame_for_me = toy_icon,
+                              .trace = {toy_trace, d, toy_trace_on},
+                              .reg_name = toy_name};
+}
+
 /* A request (CRC appended here), bytes one 19200 8N1 character apart;
  * returns when its last byte ended. */
 static uint64_t toy_send(klefr_mbrtu *s, const char *h, uint64_t t)
@@ -532,14 +547,7 @@ static uint64_t toy_send(klefr_mbrtu *s, const char *h, uint64_t t)
 START_TEST(engine_on_a_view_that_is_not_a_meter)
 {
     toy_dev d = {.regs = {0x1111, 0x2222, 0x3333, 0x4444}};
-    klefr_mbrtu_view v = {.arg = &d,
-                          .address = toy_address,
-                          .uart_cfg = toy_cfg,
-                          .read_regs = toy_read,
-                          .write_reg = toy_write1,
-                          .write_regs = toy_write,
-                          .uart_write = toy_uart_write,
-                          .frame_for_me = toy_icon};
+    klefr_mbrtu_view v = toy_view(&d);
     klefr_mbrtu s;
     klefr_mbrtu_init(&s, &v, 0);
     klefr_uart_cfg cfg = toy_cfg(NULL);
@@ -583,15 +591,7 @@ END_TEST
 START_TEST(trace_follows_the_sink_after_init)
 {
     toy_dev d = {.regs = {1, 2, 3, 4}, .trace_on = true};
-    klefr_mbrtu_view v = {.arg = &d,
-                          .address = toy_address,
-                          .uart_cfg = toy_cfg,
-                          .read_regs = toy_read,
-                          .write_reg = toy_write1,
-                          .write_regs = toy_write,
-                          .uart_write = toy_uart_write,
-                          .trace = {toy_trace, &d, toy_trace_on},
-                          .reg_name = toy_name};
+    klefr_mbrtu_view v = toy_view(&d);
     klefr_mbrtu s;
     klefr_mbrtu_init(&s, &v, 0);
     d.trace_on = false;
