@@ -52,6 +52,11 @@ typedef struct klefr_afe {
     /* Fill n ADC codes of each channel at KLEFR_FS_HZ. Returns how many were
      * filled: fewer than n only when a recording has ended. */
     size_t (*fill)(struct klefr_afe *self, int32_t *v, int32_t *i, size_t n);
+    /* Optional (NULL: fill only): the next n codes of each channel without a
+     * copy, when the source holds them in one piece: *v, *i point into its
+     * own buffers and stay valid until its next call. Returns n, or 0 (and
+     * hands out nothing) when it cannot: then fill. */
+    size_t (*take)(struct klefr_afe *self, const int32_t **v, const int32_t **i, size_t n);
     klefr_afe_truth truth; /* updated by fill() or, when set, truth_sync() */
     void (*truth_sync)(struct klefr_afe *self); /* brings truth up to date; NULL: it is */
     uint64_t clipped;      /* ADC samples (V and I counted apart) at full scale */

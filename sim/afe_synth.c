@@ -318,7 +318,8 @@ static void segment_make(klefr_synth *s)
         g->noise_v = noise_tab + (r & (NOISE_N - 1));
         g->noise_i = noise_tab + ((r >> 32) & (NOISE_N - 1));
     }
-    klefr_synth_segment(g, s->seg_v, s->seg_i, s->may_clip ? s->seg_clip : NULL);
+    klefr_synth_segment(g, s->buf_v + KLEFR_SYNTH_LEAD, s->buf_i + KLEFR_SYNTH_LEAD,
+                        s->may_clip ? s->seg_clip : NULL);
     s->seg_pos = 0;
 }
 
@@ -339,6 +340,19 @@ static void segment_next(klefr_synth *s)
     segment_make(s);
 }
 
+/* Samples [seg_pos, seg_pos + m) of the segment are handed out: clipped
+ * ones counted (when the load may clip). */
+static void hand_out(klefr_synth *s, size_t m)
+{
+    if (s->may_clip)
+        for (size_t k = 0; k < m; k++) {
+            unsigned c = s->seg_clip[s->seg_pos + k];
+            s->afe.clipped += (c & 1u) + (c >> 1);
+            s->afe.clipped_i += c >> 1;
+        }
+    s->seg_pos += (unsigned)m;
+}
+
 static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
 {
     klefr_synth *s = (klefr_synth *)self;
@@ -348,17 +362,37 @@ static size_t synth_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
             segment_next(s);
         size_t m = KLEFR_SEG - s->seg_pos;
         m = n - j < m ? n - j : m;
-        memcpy(v + j, s->seg_v + s->seg_pos, m * sizeof *v);
-        memcpy(i + j, s->seg_i + s->seg_pos, m * sizeof *i);
-        if (s->may_clip) /* counted as they are handed out */
-            for (size_t k = 0; k < m; k++) {
-                unsigned c = s->seg_clip[s->seg_pos + k];
-                s->afe.clipped += (c & 1u) + (c >> 1);
-                s->afe.clipped_i += c >> 1;
-            }
-        s->seg_pos += (unsigned)m;
+        memcpy(v + j, s->buf_v + KLEFR_SYNTH_LEAD + s->seg_pos, m * sizeof *v);
+        memcpy(i + j, s->buf_i + KLEFR_SYNTH_LEAD + s->seg_pos, m * sizeof *i);
+        hand_out(s, m);
         j += m;
     }
+    s->n += n;
+    truth_advance(s, n);
+    return n;
+}
+
+/* afe.take: the same samples as fill, read in place. When they span two
+ * segments, the old one's last r samples go just before the new one (r <
+ * n <= KLEFR_SYNTH_LEAD: a short copy once every few slices). */
+static size_t synth_take(klefr_afe *self, const int32_t **v, const int32_t **i, size_t n)
+{
+    klefr_synth *s = (klefr_synth *)self;
+    if (n > KLEFR_SYNTH_LEAD)
+        return 0;
+    size_t at = KLEFR_SYNTH_LEAD + s->seg_pos, r = KLEFR_SEG - s->seg_pos;
+    if (r < n) {
+        memcpy(s->buf_v + KLEFR_SYNTH_LEAD - r, s->buf_v + at, r * sizeof s->buf_v[0]);
+        memcpy(s->buf_i + KLEFR_SYNTH_LEAD - r, s->buf_i + at, r * sizeof s->buf_i[0]);
+        hand_out(s, r);
+        segment_next(s);
+        hand_out(s, n - r);
+        at = KLEFR_SYNTH_LEAD - r;
+    } else {
+        hand_out(s, n);
+    }
+    *v = s->buf_v + at;
+    *i = s->buf_i + at;
     s->n += n;
     truth_advance(s, n);
     return n;
@@ -369,6 +403,7 @@ void klefr_synth_init(klefr_synth *s, const klefr_load *load, const klefr_adc_mo
     pthread_once(&gauss_once, gauss_init);
     memset(s, 0, sizeof *s);
     s->afe.fill = synth_fill;
+    s->afe.take = synth_take;
     s->afe.truth_sync = truth_sync;
     s->load = *load;
     s->adc = adc ? *adc : (klefr_adc_model){.gain_v = 1.0, .gain_i = 1.0};

@@ -46,12 +46,15 @@ typedef struct {
     int32_t offset_v, offset_i;
 } klefr_adc_model;
 
+/* Samples a take may ask for at most (afe.h; a slice is 40). */
+#define KLEFR_SYNTH_LEAD 64u
+
 typedef struct klefr_synth {
     klefr_afe afe; /* first: a klefr_synth * is a klefr_afe * */
     klefr_load load;
     klefr_adc_model adc;
     /* Generator state. Samples are made a segment (KLEFR_SEG) at a time into
-     * seg_v, seg_i (afe_kernel.h): each component starts a segment from its
+     * buf_v, buf_i (afe_kernel.h): each component starts a segment from its
      * rotor e^{j h theta} and continues by a recurrence; the rotors go from
      * segment to segment by a complex multiply and are reset from the exact
      * phase every KLEFR_SYNTH_RESYNC segments and at every load change. */
@@ -70,7 +73,10 @@ typedef struct klefr_synth {
     double noise_v_code, noise_i_code; /* noise rms, codes */
     uint64_t rng;                    /* xorshift64* state */
     bool may_clip;                   /* the load can exceed the ADC's full scale: count */
-    int32_t seg_v[KLEFR_SEG], seg_i[KLEFR_SEG]; /* the segment's codes */
+    /* The segment's codes at [KLEFR_SYNTH_LEAD, KLEFR_SYNTH_LEAD + KLEFR_SEG);
+     * before it, the previous segment's last samples when a take spans the
+     * two (afe.take: one piece without a copy of the whole). */
+    int32_t buf_v[KLEFR_SYNTH_LEAD + KLEFR_SEG], buf_i[KLEFR_SYNTH_LEAD + KLEFR_SEG];
     uint8_t seg_clip[KLEFR_SEG];     /* when may_clip: which went past full scale */
     unsigned seg_pos;                /* handed out of it so far */
     unsigned seg_count;              /* segments since the rotors were reset */

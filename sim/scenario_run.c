@@ -149,6 +149,24 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
     return got;
 }
 
+/* The mux's take: the synthetic source's samples in place (no recording
+ * playing), else 0 and the slice fills. */
+static size_t mux_take(klefr_afe *self, const int32_t **v, const int32_t **i, size_t n)
+{
+    klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
+    if (r->replaying)
+        return 0;
+    uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
+    size_t got = r->synth.afe.take(&r->synth.afe, v, i, n);
+    if (!got)
+        return 0;
+    self->clipped += r->synth.afe.clipped - c;
+    self->clipped_i += r->synth.afe.clipped_i - ci;
+    truth_sum(r);
+    truth_mark(r);
+    return got;
+}
+
 /* The mux's truth (its truth_sync): the sources', when read. */
 static void mux_truth_sync(klefr_afe *self)
 {
@@ -440,6 +458,7 @@ static int plays_init(run_state *st, klefr_scn *s, const klefr_scn_run_opts *o)
         }
         klefr_synth_init(&r->synth, &l, &adc);
         r->mux.afe.fill = mux_fill;
+        r->mux.afe.take = mux_take;
         r->mux.afe.truth_sync = mux_truth_sync;
         r->mux.run = r;
         truth_mark(r); /* nothing yet at t = 0 */

@@ -514,9 +514,18 @@ static inline void scope_put(klefr_sim *s, size_t at, const int32_t *v, const in
 
 klefr_sim_slice_result klefr_sim_slice(klefr_sim *s, uint64_t t0_us)
 {
-    int32_t v[KLEFR_SIM_SLICE_SAMPLES], i[KLEFR_SIM_SLICE_SAMPLES];
+    int32_t vb[KLEFR_SIM_SLICE_SAMPLES], ib[KLEFR_SIM_SLICE_SAMPLES];
+    const int32_t *v = vb, *i = ib;
     s->t_us = t0_us;
-    size_t n = s->afe ? s->afe->fill(s->afe, v, i, KLEFR_SIM_SLICE_SAMPLES) : 0;
+    size_t n = 0;
+    if (s->afe) { /* the source's own buffers when it can, else a copy */
+        if (s->afe->take)
+            n = s->afe->take(s->afe, &v, &i, KLEFR_SIM_SLICE_SAMPLES);
+        if (!n) {
+            v = vb, i = ib;
+            n = s->afe->fill(s->afe, vb, ib, KLEFR_SIM_SLICE_SAMPLES);
+        }
+    }
     if (s->afe && n == 0)
         return KLEFR_SLICE_NOTHING;
     /* scope tap for the panel: a cut supply reads nothing */
