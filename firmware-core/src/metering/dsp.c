@@ -154,6 +154,7 @@ void klefr_dsp_init(klefr_dsp *d)
 {
     memset(d, 0, sizeof *d);
     d->freq_hz = KLEFR_FN_HZ;
+    d->zn[0].n = d->zn[1].n = -1; /* nothing cached */
     block_start(d);
 }
 
@@ -162,15 +163,23 @@ void klefr_dsp_init(klefr_dsp *d)
  * The correlation saw pairs x_2m + x_2m+1 = Re(X (1 + e^{j wc}) e^{j 2wc m})
  * + 2 m_dc, m < n / 2 (an odd last sample is left out: the window is ~0
  * there). */
-static void fundamental(const klefr_dsp *d, const klefr_dsp_sums *s, double wc, double mv,
-                        double mi, cplx *xv, cplx *xi)
+static void fundamental(klefr_dsp *d, const klefr_dsp_sums *s, double wc, double mv, double mi,
+                        cplx *xv, cplx *xi)
 {
     double n = (double)(s->n / 2), wp = 2 * d->wp, ww = wp / KLEFR_BLOCK_CYCLES;
     wc *= 2;
     mv *= 2;
     mi *= 2;
     cplx zp = {d->zp[0], d->zp[1]}, zw = {d->zw[0], d->zw[1]};
-    cplx zpn = c_exp(wp * n), zwn = c_exp(ww * n);
+    /* e^{j wp n}, e^{j ww n}: the same values as last time for the same n */
+    klefr_dsp_pow *zc_n = &d->zn[(s->n / 2) & 1u];
+    if (zc_n->n != n || zc_n->wp != wp) {
+        cplx a = c_exp(wp * n), b = c_exp(ww * n);
+        zc_n->n = n, zc_n->wp = wp;
+        zc_n->zpn[0] = a.re, zc_n->zpn[1] = a.im;
+        zc_n->zwn[0] = b.re, zc_n->zwn[1] = b.im;
+    }
+    cplx zpn = {zc_n->zpn[0], zc_n->zpn[1]}, zwn = {zc_n->zwn[0], zc_n->zwn[1]};
     /* The block's own frequency is the rotor's give or take a little. */
     cplx zc = c_mul(zp, c_exp_small(wc - wp)), zcn = c_mul(zpn, c_exp_small((wc - wp) * n));
     /* C = (X/2) G(wc - wp) + (conj X / 2) G(-wc - wp) + m G(-wp) */
@@ -204,7 +213,7 @@ static void fundamental(const klefr_dsp *d, const klefr_dsp_sums *s, double wc, 
 /* Block results from sums s, with DC (codes) mv, mi left in the samples
  * (the block's DC estimate s->dv, s->di taken off). fit: solve the
  * fundamental (else q_rate). */
-static klefr_block measure(const klefr_dsp *d, const klefr_dsp_sums *s, double wc, double mv,
+static klefr_block measure(klefr_dsp *d, const klefr_dsp_sums *s, double wc, double mv,
                            double mi, bool fit)
 {
     klefr_block b = {.n = s->n, .span = s->n};

@@ -40,6 +40,12 @@ typedef struct {
  * where the vector loop pays off; like an ADC's DMA buffer). */
 #define KLEFR_DSP_BUF 256u
 
+/* e^{j wp n} and e^{j wp n / 10} for the pair step wp and n pairs. */
+typedef struct {
+    double wp, n;
+    double zpn[2], zwn[2];
+} klefr_dsp_pow;
+
 /* Per-sample DSP state and the sums of the block in progress. */
 typedef struct {
     klefr_dsp_sums s;    /* up to the samples held in bv, bi */
@@ -57,6 +63,10 @@ typedef struct {
     double f_tab;
     double wp;           /* rotor step of the table, rad/sample */
     double zp[2], zw[2]; /* e^{j 2wp}, e^{j 2wp / 10}: the pair steps, exactly */
+    /* The steps' n-th powers e^{j 2wp n}, e^{j 2wp n / 10} of the last blocks
+     * of n pairs, by the parity of n (blocks at a steady frequency are n or
+     * n +- 1 pairs: two sincos a block saved). */
+    klefr_dsp_pow zn[2];
     int32_t prev_v, prev_i; /* last DC-free samples */
     double ib_start;     /* i (codes, interpolated) at the block's first crossing */
     bool armed;          /* voltage went below -hysteresis since the last crossing */
