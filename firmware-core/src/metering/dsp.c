@@ -493,6 +493,15 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
     klefr_dsp *d = &m->metering.dsp;
     int32_t prev = d->prev_v, prev_i = d->prev_i; /* x, y of the sample before j */
     size_t j = 0;
+    /* When the whole run will be held back, it is copied in one piece:
+     * sample j then sits at bv[base + j] as long as no block end has summed
+     * the buffer (nbuf == base + j); feed copies only after one. */
+    bool held = d->nbuf + n < KLEFR_DSP_BUF;
+    size_t base = d->nbuf;
+    if (held) {
+        memcpy(d->bv + base, v, n * sizeof *v);
+        memcpy(d->bi + base, i, n * sizeof *i);
+    }
     while (j < n) {
         /* Up to the next crossing, or the block's longest. */
         size_t room = KLEFR_BLOCK_MAX - d->s.n - d->nbuf, lim = n - j < room ? n : j + room;
@@ -504,7 +513,10 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
         }
         if (d->armed)
             e = k + find_at_or_above(v + k, lim - k, d->s.dv);
-        feed(d, v + j, i + j, e - j);
+        if (held && d->nbuf == base + j) /* already there */
+            d->nbuf += (uint32_t)(e - j);
+        else
+            feed(d, v + j, i + j, e - j);
         if (e > j)
             prev = v[e - 1] - d->s.dv, prev_i = i[e - 1] - d->s.di;
         j = e;
