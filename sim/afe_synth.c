@@ -78,13 +78,26 @@ static uint64_t rng_next(uint64_t *s)
     return x * 0x2545F4914F6CDD1Dull;
 }
 
+/* fmod(x, TWO_PI), the same value, without fmod's cost in the common case:
+ * x - q 2pi with q = trunc(x / 2pi) and one rounding (fma) is exact when q
+ * is the true quotient (the remainder is representable); the only other q
+ * a rounded quotient can give is too large, which shows as a result out of
+ * [0, 2pi): then fmod itself (and for x <= 0 or NaN, signed zeros kept). */
+static double wrap_2pi(double x)
+{
+    if (!(x > 0))
+        return fmod(x, TWO_PI);
+    double r = fma(-trunc(x / TWO_PI), TWO_PI, x);
+    return r >= 0 && r < TWO_PI ? r : fmod(x, TWO_PI);
+}
+
 /* Rotors e^{j h th} of every component at fundamental phase th, exactly. */
 static void rotors_at(const klefr_synth *s, double th, double *re, double *im)
 {
     re[0] = cos(th);
     im[0] = sin(th);
     for (unsigned k = 1; k < s->ncomp; k++) {
-        double a = fmod(s->load.harm[k - 1].order * th, TWO_PI);
+        double a = wrap_2pi(s->load.harm[k - 1].order * th);
         re[k] = cos(a);
         im[k] = sin(a);
     }
@@ -99,7 +112,7 @@ static void rotors_reset(klefr_synth *s)
 /* The rotors at the next sample to hand out. */
 static void rotors_now(const klefr_synth *s, double *re, double *im)
 {
-    rotors_at(s, fmod(s->theta + s->seg_pos * s->dtheta, TWO_PI), re, im);
+    rotors_at(s, wrap_2pi(s->theta + s->seg_pos * s->dtheta), re, im);
 }
 
 /* ---- truth ---------------------------------------------------------------- */
@@ -327,7 +340,7 @@ static void segment_make(klefr_synth *s)
  * every KLEFR_SYNTH_RESYNC segments), its samples. */
 static void segment_next(klefr_synth *s)
 {
-    s->theta = fmod(s->theta + KLEFR_SEG * s->dtheta, TWO_PI);
+    s->theta = wrap_2pi(s->theta + KLEFR_SEG * s->dtheta);
     if (++s->seg_count >= KLEFR_SYNTH_RESYNC) {
         rotors_reset(s);
     } else {
@@ -427,7 +440,7 @@ void klefr_synth_set_load(klefr_synth *s, const klefr_load *load)
     s->tr.pend_j += j;
     s->tr.pend_qs += qs;
     s->tr_ph_ref = s->tr_ph;
-    s->theta = fmod(s->theta + done * s->dtheta, TWO_PI);
+    s->theta = wrap_2pi(s->theta + done * s->dtheta);
     uint64_t seed = s->load.seed;
     s->load = *load;
     if (load->seed != seed) /* a new seed restarts the noise sequence */
