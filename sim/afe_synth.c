@@ -214,7 +214,7 @@ static void truth_open_part(const klefr_synth *s, double *j, double *qs)
 
 /* n samples were handed out: close the cycles they completed (the truth of
  * the cycle in progress waits for truth_sync). */
-static void truth_advance(klefr_synth *s, size_t n)
+static inline void truth_advance(klefr_synth *s, size_t n)
 {
     if (s->dtheta == 0) {
         s->tr.pend_j += s->tr_p0 * (double)n / KLEFR_FS_HZ;
@@ -355,7 +355,7 @@ static void segment_next(klefr_synth *s)
 
 /* Samples [seg_pos, seg_pos + m) of the segment are handed out: clipped
  * ones counted (when the load may clip). */
-static void hand_out(klefr_synth *s, size_t m)
+static inline void hand_out(klefr_synth *s, size_t m)
 {
     if (s->may_clip)
         for (size_t k = 0; k < m; k++) {
