@@ -521,10 +521,14 @@ void klefr_dsp_run(klefr_meter *m, const int32_t *v, const int32_t *i, size_t n,
             prev = v[e - 1] - d->s.dv, prev_i = i[e - 1] - d->s.di;
         j = e;
         if (e < lim) {
-            /* Rare (once a cycle): the crossing, maybe a block end. */
+            /* Rare (once a cycle): the crossing, maybe a block end. Most
+             * (9 in 10) only count a cycle of a locked block. */
             d->armed = false;
-            crossing(m, prev, v[e] - d->s.dv, prev_i, i[e] - d->s.di, d->k + e,
-                     t_us + (uint64_t)e * KLEFR_TS_US);
+            if (d->locked && d->cycles + 1 < KLEFR_BLOCK_CYCLES && !d->first.n)
+                d->cycles++;
+            else
+                crossing(m, prev, v[e] - d->s.dv, prev_i, i[e] - d->s.di, d->k + e,
+                         t_us + (uint64_t)e * KLEFR_TS_US);
         } else if (d->s.n + d->nbuf >= KLEFR_BLOCK_MAX) {
             /* No crossings for too long (no voltage): end an unlocked block. */
             d->locked = false;
