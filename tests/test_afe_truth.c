@@ -158,6 +158,44 @@ START_TEST(synth_counts_clipped_samples)
 }
 END_TEST
 
+/* afe.take hands out the very samples fill does (in place, across segment
+ * boundaries and a load change), with the same clip counts and truth; it
+ * refuses more than it can give in one piece and then hands out nothing. */
+START_TEST(synth_take_is_fill)
+{
+    static klefr_synth T;
+    klefr_load l = {.v_rms = 230, .i_rms = 300, .phi_deg = 25, .freq_hz = 50, .n_harm = 1,
+                    .noise_v_rms = 0.2, .noise_i_rms = 0.01, .seed = 7, .dc_i = 0.3};
+    l.harm[0] = (klefr_harmonic){.order = 3, .v_pct = 2, .i_pct = 30, .i_phase_deg = 40};
+    klefr_synth_init(&S, &l, NULL);
+    klefr_synth_init(&T, &l, NULL);
+    ck_assert_ptr_nonnull(T.afe.take);
+    const int32_t *tv = NULL, *ti = NULL;
+    ck_assert_uint_eq(T.afe.take(&T.afe, &tv, &ti, KLEFR_SYNTH_LEAD + 1), 0);
+    ck_assert_uint_eq(T.n, 0);
+    static const size_t sizes[] = {40, 37, 64, 1, 40, 13, 40, 40, 63, 2};
+    int32_t v[64], i[64];
+    for (size_t k = 0, done = 0; k < 400; k++) {
+        size_t m = sizes[k % (sizeof sizes / sizeof sizes[0])];
+        if (k == 200) { /* a load change mid-segment, on both */
+            l.i_rms = 20, l.freq_hz = 50.7;
+            klefr_synth_set_load(&S, &l);
+            klefr_synth_set_load(&T, &l);
+        }
+        ck_assert_uint_eq(S.afe.fill(&S.afe, v, i, m), m);
+        ck_assert_uint_eq(T.afe.take(&T.afe, &tv, &ti, m), m);
+        ck_assert_msg(!memcmp(v, tv, m * sizeof *v) && !memcmp(i, ti, m * sizeof *i),
+                      "samples %zu..%zu differ", done, done + m);
+        done += m;
+    }
+    ck_assert_uint_gt(S.afe.clipped_i, 0); /* the first load's peak passes full scale */
+    ck_assert_uint_eq(T.afe.clipped, S.afe.clipped);
+    ck_assert_uint_eq(T.afe.clipped_i, S.afe.clipped_i);
+    ck_assert(!memcmp(klefr_afe_truth_now(&S.afe), klefr_afe_truth_now(&T.afe),
+                      sizeof(klefr_afe_truth)));
+}
+END_TEST
+
 /* Replay: the recording's own integral and fundamental reactive power. */
 START_TEST(replay_truth)
 {
@@ -203,6 +241,7 @@ int main(void)
     tcase_add_test(tc, synth_directions);
     tcase_add_test(tc, synth_set_load);
     tcase_add_test(tc, synth_counts_clipped_samples);
+    tcase_add_test(tc, synth_take_is_fill);
     tcase_add_test(tc, replay_truth);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
