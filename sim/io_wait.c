@@ -144,6 +144,12 @@ static void complete(klefr_io *io, const struct io_uring_cqe *c)
         return;
     }
     s->armed = false;
+    if (kind == UD_READ && c->res == -EAGAIN) {
+        /* A kernel that does not wait in a read of a non-blocking fd: a
+         * poll then, and the ready() reads for itself. */
+        s->reads = false;
+        return;
+    }
     if (c->res == -ECANCELED || c->res == -EAGAIN || c->res == -EINTR)
         return; /* armed again at the next wait */
     if (kind == UD_READ) {
