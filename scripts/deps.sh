@@ -3,7 +3,8 @@
 # --test also the real masters the tests drive. Safe to run again: it only
 # installs what is missing.
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc libsdl2-dev libserialport-dev libcjson-dev zlib1g-dev)
+pkgs=(meson ninja-build pkg-config gcc libsdl2-dev libserialport-dev libcjson-dev zlib1g-dev
+      liburing-dev) # the loop's wait (sim/io_wait.c); optional: ppoll without it
 test_pkgs=(check libmodbus-dev mbpoll python3-pymodbus python3-serial python3-serial-asyncio
            python3-jsonschema python3-junitparser
            xvfb xauth xdotool

@@ -1,8 +1,10 @@
 #include "clock.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <stdio.h>
 #include <time.h>
+
+#include "io_wait.h"
 
 uint64_t klefr_wall_ns(void)
 {
@@ -63,16 +65,11 @@ static uint64_t min_u64(uint64_t a, uint64_t b)
 static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
 {
     klefr_world *w = klefr_loop_world(l);
-    struct pollfd pfd[KLEFR_SIM_MAX_FDS];
-    int n = w->nfds;
-    for (int k = 0; k < n; k++)
-        pfd[k] = (struct pollfd){.fd = w->fds[k].fd, .events = POLLIN};
+    int ready[KLEFR_SIM_MAX_FDS];
     uint64_t now = klefr_wall_ns();
-    uint64_t wait = deadline_ns > now ? deadline_ns - now : 0;
-    struct timespec ts = {.tv_sec = (time_t)(wait / 1000000000u),
-                          .tv_nsec = (long)(wait % 1000000000u)};
-    int r = ppoll(pfd, (nfds_t)n, &ts, NULL);
-    if (r <= 0)
+    int n = klefr_io_wait(w->io, deadline_ns > now ? deadline_ns - now : 0, ready,
+                          KLEFR_SIM_MAX_FDS);
+    if (n <= 0)
         return; /* timeout, or EINTR from a signal: the caller checks stop */
     uint64_t t = w->t_us;
     if (c)
@@ -85,15 +82,19 @@ static void wait_fds(klefr_loop *l, const klefr_clock *c, uint64_t deadline_ns)
         t = w->t_us;
     /* A ready() may add or remove fds (a client connects or leaves): find
      * each readable one in the list as it is now. */
-    for (int k = 0; k < n; k++) {
-        if (!(pfd[k].revents & (POLLIN | POLLHUP | POLLERR)))
-            continue;
+    for (int k = 0; k < n; k++)
         for (int j = 0; j < w->nfds; j++)
-            if (w->fds[j].fd == pfd[k].fd) {
+            if (w->fds[j].fd == ready[k]) {
                 w->fds[j].ready(w->fds[j].arg, t);
                 break;
             }
-    }
+}
+
+/* Before work that may take a while (a slice, a hook that draws frames):
+ * replies queued since the wait go out now, not after it. */
+static void kick(const klefr_loop *l)
+{
+    klefr_io_kick(klefr_loop_world(l)->io);
 }
 
 /* The hook's next turn: its period, or sooner when it asked. */
@@ -126,6 +127,7 @@ static klefr_loop_result run_max(klefr_loop *l)
         uint64_t end = l->t_end_us - w->t_us > KLEFR_LOOP_MAX_CHUNK_US
                            ? w->t_us + KLEFR_LOOP_MAX_CHUNK_US
                            : l->t_end_us;
+        kick(l);
         if (!klefr_world_run_until(w, end))
             return KLEFR_LOOP_AFE_END;
         if (w->nfds)
@@ -154,6 +156,7 @@ static klefr_loop_result run_paced(klefr_loop *l)
         /* Run what is due, but give the hook its turn at least every period. */
         bool caught_up = true;
         while (w->t_us + KLEFR_SIM_SLICE_US <= target) {
+            kick(l);
             if (!klefr_world_run_until(w, w->t_us + KLEFR_SIM_SLICE_US))
                 return KLEFR_LOOP_AFE_END;
             if (klefr_wall_ns() - iter_start >= hook_period_ns) {
@@ -165,6 +168,8 @@ static klefr_loop_result run_paced(klefr_loop *l)
          * ending on the wire goes to the host now, not at the slice's end). */
         if (caught_up)
             klefr_world_run_events(w, target);
+        if (l->hook_wake_ns) /* a hook that keeps a frame rate draws */
+            kick(l);
         if (l->hook && !l->hook(l->hook_arg, l->sim, w->t_us))
             return KLEFR_LOOP_QUIT;
         if (w->t_us + KLEFR_SIM_SLICE_US > l->t_end_us)
@@ -199,6 +204,8 @@ static klefr_loop_result run_paused(klefr_loop *l)
     while (l->paused) {
         if (stopped(l))
             return KLEFR_LOOP_STOPPED;
+        if (l->hook_wake_ns)
+            kick(l);
         if (l->hook && !l->hook(l->hook_arg, l->sim, w->t_us))
             return KLEFR_LOOP_QUIT;
         wait_fds(l, NULL, hook_due(l, klefr_wall_ns() + hook_period_ns));
@@ -208,9 +215,22 @@ static klefr_loop_result run_paused(klefr_loop *l)
 
 klefr_loop_result klefr_loop_run(klefr_loop *l)
 {
+    klefr_world *w = klefr_loop_world(l);
+    /* The loop's own wait (a nested loop, if ever, shares it). */
+    klefr_io *io = w->io ? NULL : klefr_io_open(w);
+    if (io)
+        w->io = io;
+    else if (!w->io) {
+        fprintf(stderr, "klefr-sim: out of memory\n");
+        return KLEFR_LOOP_STOPPED;
+    }
     klefr_loop_result r;
     do
         r = l->paused ? run_paused(l) : l->speed > 0 ? run_paced(l) : run_max(l);
     while (r == LOOP_MODE_CHANGED);
+    if (io) {
+        klefr_io_close(io, w->t_us);
+        w->io = NULL;
+    }
     return r;
 }

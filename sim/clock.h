@@ -4,9 +4,11 @@
  * Paced modes: each iteration runs the slices whose virtual time has come
  * (wall time since start x speed) and the events of the slice in progress
  * whose time has come (a character ending on a serial line goes to the host
- * then, not at the end of the slice), calls the hook, then waits in ppoll()
+ * then, not at the end of the slice), calls the hook, then waits
  * on the fds registered in the world until the next slice or event is due or
- * the hook is due again, whichever is first. A readable fd gets
+ * the hook is due again, whichever is first (io_wait.h: io_uring, where the
+ * same system call submits the replies written since the last wait, or
+ * ppoll). A readable fd gets
  * ready(arg, t_us) with the virtual time that corresponds to "now" (never
  * before an event that has already run). If the host cannot keep up, the
  * clock is re-anchored instead of bursting to catch up (reanchors counts it).

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "io_wait.h"
 #include "net_port.h"
 #include "rfc2217.h"
 #include "serial_port.h"
@@ -174,21 +175,6 @@ static void to_line(hport *h, const uint8_t *d, const uint8_t *flags, size_t n, 
     klefr_line_send_flagged(h->ep, d, flags, n, t_us);
 }
 
-static void write_all(hport *h, int fd, const uint8_t *d, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, d, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) { /* nobody reads and the buffer is full: the bytes are lost */
-            h->dropped += n;
-            return;
-        }
-        d += w;
-        n -= (size_t)w;
-    }
-}
-
 static void host_flush(void *arg, uint64_t t_us);
 
 /* ---- pty ---- */
@@ -203,6 +189,15 @@ static void pty_refresh(hport *h, bool now)
         return;
     h->probe_wall_us = wall;
     klefr_pty_master_settings(&h->pty, &h->master_baud, &h->err_mode);
+}
+
+/* A master's open: what it has not read is from before it came and goes;
+ * replies still queued for the loop's next wait go first, as they would
+ * have been written already without io_uring. */
+static void pty_take_open(hport *h)
+{
+    klefr_io_kick(h->world->io);
+    klefr_pty_take_open(&h->pty);
 }
 
 /* The line asks for the pty endpoint's format: the baud the master set. */
@@ -230,9 +225,9 @@ static void pty_flush(hport *h)
         h->out[n++] = byte;
     }
     if (h->pty.readers == 0) /* an open not yet taken from the watch */
-        klefr_pty_take_open(&h->pty);
-    if (klefr_pty_has_reader(&h->pty))
-        write_all(h, h->fd, h->out, n);
+        pty_take_open(h);
+    if (klefr_pty_has_reader(&h->pty)) /* with io_uring: written with the loop's next wait */
+        klefr_io_write(h->world->io, h->fd, h->out, n, &h->dropped);
 }
 
 /* A master opened the pty: it starts with nothing from before. */
@@ -240,18 +235,18 @@ static void pty_opened(void *arg, uint64_t t_us)
 {
     hport *h = arg;
     (void)t_us;
-    klefr_pty_take_open(&h->pty);
+    pty_take_open(h);
 }
 
 static void pty_ready(void *arg, uint64_t t_us)
 {
     hport *h = arg;
     uint8_t buf[4096];
-    ssize_t n = read(h->fd, buf, sizeof buf);
+    long n = klefr_io_read(h->world->io, h->fd, buf, sizeof buf);
     if (n <= 0)
         return;
     if (h->pty.readers == 0) /* someone wrote, so it has the slave open: its open first */
-        klefr_pty_take_open(&h->pty);
+        pty_take_open(h);
     if (h->pty.readers == 0 && h->pty.watch_fd >= 0)
         h->pty.readers = 1;
     /* The baud the master wrote at (the baud check): read now, as it may have
@@ -566,7 +561,7 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
      * more per request). */
     if ((h->kind == T_PTY && h->pty.watch_fd >= 0 &&
          klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h)) ||
-        klefr_world_add_fd(h->world, h->fd, ready, h)) {
+        (ready == pty_ready ? klefr_world_add_reader : klefr_world_add_fd)(h->world, h->fd, ready, h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }

@@ -303,6 +303,7 @@ void klefr_sim_copy_restore(klefr_sim *s, const klefr_sim_copy *c)
     w->fds = fds_inline ? w->fds_inline : live.fds;
     w->nfds = live.nfds;
     w->fds_cap = live.fds_cap;
+    w->io = live.io;
     memcpy(w->fds_inline, live.fds_inline, sizeof w->fds_inline);
     w->trace_q = live.trace_q;
     w->trace_n = live.trace_n;

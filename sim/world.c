@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io_wait.h"
 #include "sim.h"
 
 void klefr_world_init(klefr_world *w)
@@ -154,7 +155,8 @@ uint64_t klefr_world_now(const klefr_world *w)
 
 /* ---- fds ---- */
 
-int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg)
+static int add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg,
+                  bool reads)
 {
     if (w->nfds >= KLEFR_SIM_MAX_FDS)
         return -1;
@@ -162,12 +164,27 @@ int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t
     if (!grow((void **)&w->fds, &cap, (size_t)w->nfds, sizeof *w->fds, w->fds_inline))
         return -1;
     w->fds_cap = (int)cap;
-    w->fds[w->nfds++] = (klefr_sim_fd){fd, ready, arg};
+    if (w->io && klefr_io_fd_added(w->io, fd, reads))
+        return -1;
+    w->fds[w->nfds++] = (klefr_sim_fd){fd, ready, arg, reads};
     return 0;
+}
+
+int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg)
+{
+    return add_fd(w, fd, ready, arg, false);
+}
+
+int klefr_world_add_reader(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us),
+                           void *arg)
+{
+    return add_fd(w, fd, ready, arg, true);
 }
 
 void klefr_world_remove_fd(klefr_world *w, int fd)
 {
+    if (w->io)
+        klefr_io_fd_removed(w->io, fd);
     for (int i = 0; i < w->nfds; i++)
         if (w->fds[i].fd == fd) {
             memmove(w->fds + i, w->fds + i + 1, (size_t)(w->nfds - i - 1) * sizeof w->fds[0]);

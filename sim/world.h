@@ -74,6 +74,7 @@ typedef struct {
     int fd;
     void (*ready)(void *arg, uint64_t t_us); /* called from the loop when readable */
     void *arg;
+    bool reads; /* ready() takes its bytes with klefr_io_read (the kernel may have read them) */
 } klefr_sim_fd;
 
 #define KLEFR_SIM_MAX_FDS 1024
@@ -100,6 +101,7 @@ typedef struct klefr_world {
     size_t max_events; /* KLEFR_SIM_MAX_EVENTS unless raised (a fleet) */
     klefr_sim_fd *fds;
     int nfds, fds_cap;
+    struct klefr_io *io; /* while the loop runs: how it waits, reads and writes (io_wait.h) */
     /* Trace lines held until the world has run KLEFR_SIM_TRACE_HOLD_US
      * past their time (the firmware traces a reply when it decides it,
      * stamped with the future time it goes on the wire). */
@@ -133,7 +135,11 @@ uint64_t klefr_world_next_us(const klefr_world *w);
 
 /* Register a host fd for the real-time loop to poll. Returns 0 or -1 (full). */
 int klefr_world_add_fd(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us), void *arg);
-/* Stop polling fd. */
+/* The same for an fd whose ready() reads it with klefr_io_read(w->io, ...)
+ * only: the loop may have the kernel read it while it waits. */
+int klefr_world_add_reader(klefr_world *w, int fd, void (*ready)(void *arg, uint64_t t_us),
+                           void *arg);
+/* Stop polling fd (before closing it: writes queued for it go out). */
 void klefr_world_remove_fd(klefr_world *w, int fd);
 
 /* Advance virtual time by whole slices up to t_end_us. Returns false when
