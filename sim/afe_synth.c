@@ -273,14 +273,9 @@ static void setup(klefr_synth *s)
     klefr_seg_in *g = &s->seg_in;
     for (unsigned k = 0; k < s->ncomp; k++) {
         double a = comp_order(s, k) * s->dtheta;
-        g->row[k][0] = cos(a * KLEFR_SEG_ROW);
-        g->row[k][1] = sin(a * KLEFR_SEG_ROW);
+        klefr_seg_steps(g, k, a);
         s->seg_re[k] = cos(a * KLEFR_SEG);
         s->seg_im[k] = sin(a * KLEFR_SEG);
-        for (unsigned l = 0; l < KLEFR_SEG_ROW; l++) {
-            g->er[k][l] = cos(a * l);
-            g->ei[k][l] = sin(a * l);
-        }
     }
     s->dc_v_code = l->dc_v * kv + s->adc.offset_v;
     s->dc_i_code = l->dc_i * ki + s->adc.offset_i;
