@@ -61,31 +61,35 @@ void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w)
  * whose components stay within full scale), then head + that, an integer
  * below 2^24 (exact), clamped to full scale (clamping after rounding gives
  * the same code: the bounds are integers) and converted. */
-KLEFR_INLINE int32_t adc_code(float head, float f, float hi, float lo)
+KLEFR_INLINE int32_t adc_code(int split, float head, float f, float hi, float lo)
 {
     const float round = 0x1.8p23f;
-    float x = head + ((f + round) - round);
+    float x = (f + round) - round;
+    if (split)
+        x = head + x;
     x = x < hi ? x : hi;
     x = x > lo ? x : lo;
     return (int32_t)x;
 }
 
-/* The segment for nc components; clip NULL or not. Called with nc and
- * the test of clip constant (the switch below), so the loop over components
- * unrolls into the loop over a row's samples, which vectorises: each sample's
- * sum is added in component order (c = 0 first), exactly as a pass per
- * component would, so the codes do not depend on the width.
+/* The segment for nc components; clip NULL or not; component 0 of the
+ * voltage (sv) and current (si) split or not. Called with nc, the flags and
+ * the test of clip constant (the switches below), so the loop over
+ * components unrolls into the loop over a row's samples, which vectorises:
+ * each sample's sum is added in component order (c = 0 first), exactly as a
+ * pass per component would, so the codes do not depend on the width.
  * The samples are worked in float (twice the lanes of double); the row
  * phasors go from row to row in double (from the segment's exact phasors:
  * nothing builds up) and are rounded to float once a row. Float's 24 bits
  * are short of a code's fraction at full scale, so component 0 (the
- * fundamental, the large one) is split: the product of its phasor's head
- * (a multiple of 2^12) and its steps' heads is exact, the rest is small.
- * A code is within 1 LSB of the double scheme's (tests/test_synth_kernel.c,
- * docs/metering.md). */
-KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
-                             int32_t *restrict v, int32_t *restrict i, uint8_t *restrict clip,
-                             const float *restrict nzv, const float *restrict nzi)
+ * fundamental, the large one) of a channel that can reach 2^21 is split:
+ * the product of its phasor's head (a multiple of 2^12) and its steps'
+ * heads is exact, the rest is small. A code is within 1 LSB of the double
+ * scheme's (tests/test_synth_kernel.c, docs/metering.md). */
+KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc, const int sv,
+                             const int si, int32_t *restrict v, int32_t *restrict i,
+                             uint8_t *restrict clip, const float *restrict nzv,
+                             const float *restrict nzi)
 {
     const float hi = adc_lim[0], lo = adc_lim[1];
     const float dcv = (float)g->dc_v, dci = (float)g->dc_i, nv = (float)g->nv, ni = (float)g->ni;
@@ -94,23 +98,30 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
         bv[c][0] = g->bv[c][0], bv[c][1] = g->bv[c][1], bi[c][0] = g->bi[c][0],
         bi[c][1] = g->bi[c][1];
     for (unsigned q = 0; q < KLEFR_SEG; q += ROW) {
-        /* this row's phasors in float; component 0 as head + rest */
-        float fv[KLEFR_SEG_COMP][2], fi[KLEFR_SEG_COMP][2], hv[2], hc[2];
-        for (unsigned k = 0; k < 2; k++) {
-            double h = (bv[0][k] + HEAD_ROUND) - HEAD_ROUND;
-            hv[k] = (float)h, fv[0][k] = (float)(bv[0][k] - h);
-            h = (bi[0][k] + HEAD_ROUND) - HEAD_ROUND;
-            hc[k] = (float)h, fi[0][k] = (float)(bi[0][k] - h);
-        }
-        for (unsigned c = 1; c < nc; c++)
+        /* this row's phasors in float; a split component 0 as head + rest */
+        float fv[KLEFR_SEG_COMP][2], fi[KLEFR_SEG_COMP][2], hv[2] = {0, 0}, hc[2] = {0, 0};
+        for (unsigned c = 0; c < nc; c++)
             fv[c][0] = (float)bv[c][0], fv[c][1] = (float)bv[c][1], fi[c][0] = (float)bi[c][0],
             fi[c][1] = (float)bi[c][1];
+        for (unsigned k = 0; k < 2; k++) {
+            double h = (bv[0][k] + HEAD_ROUND) - HEAD_ROUND;
+            if (sv)
+                hv[k] = (float)h, fv[0][k] = (float)(bv[0][k] - h);
+            h = (bi[0][k] + HEAD_ROUND) - HEAD_ROUND;
+            if (si)
+                hc[k] = (float)h, fi[0][k] = (float)(bi[0][k] - h);
+        }
         for (unsigned r = 0; r < ROW; r++) {
             const float er = g->er[0][r], ei = g->ei[0][r], erl = g->er_lo[r], eil = g->ei_lo[r];
-            float xh = hv[0] * g->er_hi[r] - hv[1] * g->ei_hi[r]; /* exact */
-            float yh = hc[0] * g->er_hi[r] - hc[1] * g->ei_hi[r];
-            float x = (hv[0] * erl - hv[1] * eil) + (fv[0][0] * er - fv[0][1] * ei);
-            float y = (hc[0] * erl - hc[1] * eil) + (fi[0][0] * er - fi[0][1] * ei);
+            float xh = 0, yh = 0, x = fv[0][0] * er - fv[0][1] * ei, y = fi[0][0] * er - fi[0][1] * ei;
+            if (sv) {
+                xh = hv[0] * g->er_hi[r] - hv[1] * g->ei_hi[r]; /* exact */
+                x = (hv[0] * erl - hv[1] * eil) + x;
+            }
+            if (si) {
+                yh = hc[0] * g->er_hi[r] - hc[1] * g->ei_hi[r];
+                y = (hc[0] * erl - hc[1] * eil) + y;
+            }
             for (unsigned c = 1; c < nc; c++) {
                 x += fv[c][0] * g->er[c][r] - fv[c][1] * g->ei[c][r];
                 y += fi[c][0] * g->er[c][r] - fi[c][1] * g->ei[c][r];
@@ -120,8 +131,8 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
             if (clip)
                 clip[q + r] = (uint8_t)(((x > hi - xh) | (x < lo - xh)) |
                                         ((y > hi - yh) | (y < lo - yh)) << 1);
-            v[q + r] = adc_code(xh, x, hi, lo);
-            i[q + r] = adc_code(yh, y, hi, lo);
+            v[q + r] = adc_code(sv, xh, x, hi, lo);
+            i[q + r] = adc_code(si, yh, y, hi, lo);
         }
         for (unsigned c = 0; c < nc; c++) { /* the next row's phasors */
             const double *st = g->row[c];
@@ -135,26 +146,51 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
     }
 }
 
+/* Can a channel's sample reach 2^21 (components, DC, noise up to 8 units)?
+ * Below, float alone keeps a code within 1 LSB: no split needed. */
+static int needs_split(const double (*b)[2], unsigned nc, double dc, double n)
+{
+    double p = fabs(dc) + 8 * fabs(n);
+    for (unsigned c = 0; c < nc; c++)
+        p += fabs(b[c][0]) + fabs(b[c][1]);
+    return !(p < 0x1p21);
+}
+
+/* One count of components: the four splits, clip or not. */
+#define SEGMENT_FLAGS(n)                                                                           \
+    do {                                                                                           \
+        switch (split) {                                                                           \
+        case 0: SEGMENT_CLIP(n, 0, 0); break;                                                      \
+        case 1: SEGMENT_CLIP(n, 1, 0); break;                                                      \
+        case 2: SEGMENT_CLIP(n, 0, 1); break;                                                      \
+        default: SEGMENT_CLIP(n, 1, 1); break;                                                     \
+        }                                                                                          \
+    } while (0)
+#define SEGMENT_CLIP(n, sv, si)                                                                    \
+    do {                                                                                           \
+        if (clip)                                                                                  \
+            segment_nc(g, n, sv, si, v, i, clip, nzv, nzi);                                        \
+        else                                                                                       \
+            segment_nc(g, n, sv, si, v, i, NULL, nzv, nzi);                                        \
+    } while (0)
+
 KLEFR_SIMD_CLONES
 void klefr_synth_segment(const klefr_seg_in *g, int32_t *restrict v, int32_t *restrict i,
                          uint8_t *restrict clip)
 {
     const float *nzv = g->noise_v ? g->noise_v : zeros, *nzi = g->noise_i ? g->noise_i : zeros;
-    switch (g->ncomp) {
-#define NC(n)                                                                                      \
-    case n:                                                                                        \
-        if (clip)                                                                                  \
-            segment_nc(g, n, v, i, clip, nzv, nzi);                                                \
-        else                                                                                       \
-            segment_nc(g, n, v, i, NULL, nzv, nzi);                                                \
-        break;
-        NC(1) NC(2) NC(3) NC(4) NC(5) NC(6) NC(7) NC(8)
-#undef NC
-    default:
-        if (clip)
-            segment_nc(g, KLEFR_SEG_COMP, v, i, clip, nzv, nzi);
-        else
-            segment_nc(g, KLEFR_SEG_COMP, v, i, NULL, nzv, nzi);
-        break;
+    const unsigned nc = g->ncomp - 1u < KLEFR_SEG_COMP ? g->ncomp : KLEFR_SEG_COMP;
+    const int split = needs_split(g->bv, nc, g->dc_v, g->noise_v ? g->nv : 0) |
+                      needs_split(g->bi, nc, g->dc_i, g->noise_i ? g->ni : 0) << 1;
+    switch (nc) {
+    case 1: SEGMENT_FLAGS(1); break;
+    case 2: SEGMENT_FLAGS(2); break;
+    case 3: SEGMENT_FLAGS(3); break;
+    case 4: SEGMENT_FLAGS(4); break;
+    case 5: SEGMENT_FLAGS(5); break;
+    case 6: SEGMENT_FLAGS(6); break;
+    case 7: SEGMENT_FLAGS(7); break;
+    case 8: SEGMENT_FLAGS(8); break;
+    default: SEGMENT_FLAGS(KLEFR_SEG_COMP); break;
     }
 }

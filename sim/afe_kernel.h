@@ -26,7 +26,7 @@ typedef struct {
     double row[KLEFR_SEG_COMP][2];
     double dc_v, dc_i;              /* codes */
     double nv, ni;                  /* noise: codes per unit of the table */
-    const float *noise_v, *noise_i; /* KLEFR_SEG unit-rms normal values each, or NULL */
+    const float *noise_v, *noise_i; /* KLEFR_SEG unit-rms values (|x| <= 8) each, or NULL */
 } klefr_seg_in;
 
 /* Sets component c's phase steps for a phase step of w radians a sample:
