@@ -1,6 +1,6 @@
 /* Synthetic analog front end: a segment of 256 samples at a time
- * (afe_kernel.c: each component from its rotor at the segment's start, then
- * a recurrence 8 samples wide), rotors carried from segment to segment and
+ * (afe_kernel.c: each component from its rotor at the segment's start, in
+ * rows from a table of phase steps, in float), rotors carried from segment to segment and
  * reset from the exact phase every KLEFR_SYNTH_RESYNC segments,
  * deterministic noise (runs of a table of normal values at offsets drawn by
  * xorshift64*), DC offsets, the anti-alias filter's response on every
