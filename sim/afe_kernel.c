@@ -57,8 +57,8 @@ void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w)
 
 /* The ADC's code for head + f, head an integer (exact in float), f the rest
  * (the other products, DC, noise): f rounded to the nearest integer, ties to
- * even, by the 1.5 * 2^23 trick (exact for |f| < 2^22: the rest of any load
- * whose components stay within full scale), then head + that, an integer
+ * even, by the 1.5 * 2^23 trick (exact for |f| < 2^22: loads whose
+ * harmonics add up to less than half full scale), then head + that, an integer
  * below 2^24 (exact), clamped to full scale (clamping after rounding gives
  * the same code: the bounds are integers) and converted. */
 KLEFR_INLINE int32_t adc_code(int split, float head, float f, float hi, float lo)
@@ -113,7 +113,8 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc, 
         }
         for (unsigned r = 0; r < ROW; r++) {
             const float er = g->er[0][r], ei = g->ei[0][r], erl = g->er_lo[r], eil = g->ei_lo[r];
-            float xh = 0, yh = 0, x = fv[0][0] * er - fv[0][1] * ei, y = fi[0][0] * er - fi[0][1] * ei;
+            float x = fv[0][0] * er - fv[0][1] * ei, y = fi[0][0] * er - fi[0][1] * ei;
+            float xh = 0, yh = 0;
             if (sv) {
                 xh = hv[0] * g->er_hi[r] - hv[1] * g->ei_hi[r]; /* exact */
                 x = (hv[0] * erl - hv[1] * eil) + x;
@@ -156,23 +157,15 @@ static int needs_split(const double (*b)[2], unsigned nc, double dc, double n)
     return !(p < 0x1p21);
 }
 
-/* One count of components: the four splits, clip or not. */
-#define SEGMENT_FLAGS(n)                                                                           \
-    do {                                                                                           \
-        switch (split) {                                                                           \
-        case 0: SEGMENT_CLIP(n, 0, 0); break;                                                      \
-        case 1: SEGMENT_CLIP(n, 1, 0); break;                                                      \
-        case 2: SEGMENT_CLIP(n, 0, 1); break;                                                      \
-        default: SEGMENT_CLIP(n, 1, 1); break;                                                     \
-        }                                                                                          \
-    } while (0)
+/* One count of components: clip or not, the four splits. */
 #define SEGMENT_CLIP(n, sv, si)                                                                    \
-    do {                                                                                           \
-        if (clip)                                                                                  \
-            segment_nc(g, n, sv, si, v, i, clip, nzv, nzi);                                        \
-        else                                                                                       \
-            segment_nc(g, n, sv, si, v, i, NULL, nzv, nzi);                                        \
-    } while (0)
+    (clip ? segment_nc(g, n, sv, si, v, i, clip, nzv, nzi)                                         \
+          : segment_nc(g, n, sv, si, v, i, NULL, nzv, nzi))
+#define SEGMENT_SPLIT(n)                                                                           \
+    (split == 0   ? SEGMENT_CLIP(n, 0, 0)                                                          \
+     : split == 1 ? SEGMENT_CLIP(n, 1, 0)                                                          \
+     : split == 2 ? SEGMENT_CLIP(n, 0, 1)                                                          \
+                  : SEGMENT_CLIP(n, 1, 1))
 
 KLEFR_SIMD_CLONES
 void klefr_synth_segment(const klefr_seg_in *g, int32_t *restrict v, int32_t *restrict i,
@@ -183,14 +176,14 @@ void klefr_synth_segment(const klefr_seg_in *g, int32_t *restrict v, int32_t *re
     const int split = needs_split(g->bv, nc, g->dc_v, g->noise_v ? g->nv : 0) |
                       needs_split(g->bi, nc, g->dc_i, g->noise_i ? g->ni : 0) << 1;
     switch (nc) {
-    case 1: SEGMENT_FLAGS(1); break;
-    case 2: SEGMENT_FLAGS(2); break;
-    case 3: SEGMENT_FLAGS(3); break;
-    case 4: SEGMENT_FLAGS(4); break;
-    case 5: SEGMENT_FLAGS(5); break;
-    case 6: SEGMENT_FLAGS(6); break;
-    case 7: SEGMENT_FLAGS(7); break;
-    case 8: SEGMENT_FLAGS(8); break;
-    default: SEGMENT_FLAGS(KLEFR_SEG_COMP); break;
+#define NC(n)                                                                                      \
+    case n:                                                                                        \
+        SEGMENT_SPLIT(n);                                                                          \
+        break;
+        NC(1) NC(2) NC(3) NC(4) NC(5) NC(6) NC(7) NC(8)
+#undef NC
+    default:
+        SEGMENT_SPLIT(KLEFR_SEG_COMP);
+        break;
     }
 }

@@ -178,8 +178,7 @@ typedef struct {
  * whose peak is full scale times a uniform draw from [lo, hi], harmonics
  * adding up to at most harm times the fundamental: the float kernel's codes
  * against the double scheme's. */
-static diff_stats float_vs_double(int nseg, double lo, double hi, double harm,
-                                  const float *noise)
+static diff_stats float_vs_double(int nseg, double lo, double hi, double harm, const float *noise)
 {
     diff_stats d = {0};
     for (int run = 0; run < nseg; run++) {
