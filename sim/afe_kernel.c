@@ -8,6 +8,8 @@
  * rounding, both channels (one pass per row, nothing stored in between). */
 #include "afe_kernel.h"
 
+#include <math.h>
+
 #include "klefr/config.h"
 
 /* Host builds compile this for several vector widths (meson.build). */
@@ -26,48 +28,112 @@
 #endif
 
 static const float zeros[KLEFR_SEG];
+/* The clamp's bounds, read once a segment through volatile: with them as
+ * constants GCC folds the clamped samples' codes and turns the clamp into
+ * branches, and the row loop no longer vectorises. */
+static const volatile float adc_lim[2] = {(float)(KLEFR_ADC_FULL_SCALE - 1.0),
+                                          (float)-KLEFR_ADC_FULL_SCALE};
 
-/* The ADC's code for x + dc + n * noise: clamp, then round half up through
- * a positive offset (x + 2^23 + 0.5 is in [0.5, 2^24): a conversion to int32
- * truncates it exactly). */
-KLEFR_INLINE int32_t adc_code(double a, double dc, double n, float noise)
+/* The grid of component 0's head: its phasor on multiples of 2^12 (at most
+ * 13 bits up to twice full scale), its steps on multiples of 2^-12 (13
+ * bits), so a head product is an integer below 2^24: exact in float. */
+#define HEAD_GRID 4096.0
+#define HEAD_ROUND 0x1.8p+64 /* (b + this) - this: b to a multiple of 2^12 */
+
+void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w)
 {
-    const double hi = KLEFR_ADC_FULL_SCALE - 1.0, lo = -KLEFR_ADC_FULL_SCALE;
-    double x = a + (dc + n * (double)noise);
-    x = x < hi ? x : hi;
-    x = x > lo ? x : lo;
-    return (int32_t)(x + KLEFR_ADC_FULL_SCALE + 0.5) - (int32_t)KLEFR_ADC_FULL_SCALE;
+    g->row[c][0] = cos(w * ROW), g->row[c][1] = sin(w * ROW);
+    for (unsigned r = 0; r < ROW; r++) {
+        double er = cos(w * r), ei = sin(w * r);
+        g->er[c][r] = (float)er, g->ei[c][r] = (float)ei;
+        if (c == 0) {
+            double hr = nearbyint(er * HEAD_GRID) / HEAD_GRID;
+            double hi = nearbyint(ei * HEAD_GRID) / HEAD_GRID;
+            g->er_hi[r] = (float)hr, g->ei_hi[r] = (float)hi;
+            g->er_lo[r] = (float)(er - hr), g->ei_lo[r] = (float)(ei - hi);
+        }
+    }
 }
 
-/* The segment for nc components; clip NULL or not. Called with nc and
- * the test of clip constant (the switch below), so the loop over components unrolls into the loop over a row's
- * samples, which vectorises: each sample's sum is added in component order
- * (c = 0 first), exactly as a pass per component would, so the codes do not
- * depend on the width. */
-KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
-                             int32_t *restrict v, int32_t *restrict i, uint8_t *restrict clip,
-                             const float *restrict nzv, const float *restrict nzi)
+/* The ADC's code for head + f, head an integer (exact in float), f the rest
+ * (the other products, DC, noise): f rounded to the nearest integer, ties to
+ * even, by the 1.5 * 2^23 trick (exact for |f| < 2^22: loads whose
+ * harmonics add up to less than half full scale), then head + that, an integer
+ * below 2^24 (exact), clamped to full scale (clamping after rounding gives
+ * the same code: the bounds are integers) and converted. */
+KLEFR_INLINE int32_t adc_code(int split, float head, float f, float hi, float lo)
 {
-    const double hi = KLEFR_ADC_FULL_SCALE - 1.0, lo = -KLEFR_ADC_FULL_SCALE;
+    const float round = 0x1.8p23f;
+    float x = (f + round) - round;
+    if (split)
+        x = head + x;
+    x = x < hi ? x : hi;
+    x = x > lo ? x : lo;
+    return (int32_t)x;
+}
+
+/* The segment for nc components; clip NULL or not; component 0 of the
+ * voltage (sv) and current (si) split or not. Called with nc, the flags and
+ * the test of clip constant (the switches below), so the loop over
+ * components unrolls into the loop over a row's samples, which vectorises:
+ * each sample's sum is added in component order (c = 0 first), exactly as a
+ * pass per component would, so the codes do not depend on the width.
+ * The samples are worked in float (twice the lanes of double); the row
+ * phasors go from row to row in double (from the segment's exact phasors:
+ * nothing builds up) and are rounded to float once a row. Float's 24 bits
+ * are short of a code's fraction at full scale, so component 0 (the
+ * fundamental, the large one) of a channel that can reach 2^21 is split:
+ * the product of its phasor's head (a multiple of 2^12) and its steps'
+ * heads is exact, the rest is small. A code is within 1 LSB of the double
+ * scheme's (tests/test_synth_kernel.c, docs/metering.md). */
+KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc, const int sv,
+                             const int si, int32_t *restrict v, int32_t *restrict i,
+                             uint8_t *restrict clip, const float *restrict nzv,
+                             const float *restrict nzi)
+{
+    const float hi = adc_lim[0], lo = adc_lim[1];
+    const float dcv = (float)g->dc_v, dci = (float)g->dc_i, nv = (float)g->nv, ni = (float)g->ni;
     double bv[KLEFR_SEG_COMP][2], bi[KLEFR_SEG_COMP][2];
     for (unsigned c = 0; c < nc; c++)
         bv[c][0] = g->bv[c][0], bv[c][1] = g->bv[c][1], bi[c][0] = g->bi[c][0],
         bi[c][1] = g->bi[c][1];
     for (unsigned q = 0; q < KLEFR_SEG; q += ROW) {
+        /* this row's phasors in float; a split component 0 as head + rest */
+        float fv[KLEFR_SEG_COMP][2], fi[KLEFR_SEG_COMP][2], hv[2] = {0, 0}, hc[2] = {0, 0};
+        for (unsigned c = 0; c < nc; c++)
+            fv[c][0] = (float)bv[c][0], fv[c][1] = (float)bv[c][1], fi[c][0] = (float)bi[c][0],
+            fi[c][1] = (float)bi[c][1];
+        for (unsigned k = 0; k < 2; k++) {
+            double h = (bv[0][k] + HEAD_ROUND) - HEAD_ROUND;
+            if (sv)
+                hv[k] = (float)h, fv[0][k] = (float)(bv[0][k] - h);
+            h = (bi[0][k] + HEAD_ROUND) - HEAD_ROUND;
+            if (si)
+                hc[k] = (float)h, fi[0][k] = (float)(bi[0][k] - h);
+        }
         for (unsigned r = 0; r < ROW; r++) {
-            double x = bv[0][0] * g->er[0][r] - bv[0][1] * g->ei[0][r];
-            double y = bi[0][0] * g->er[0][r] - bi[0][1] * g->ei[0][r];
+            const float er = g->er[0][r], ei = g->ei[0][r], erl = g->er_lo[r], eil = g->ei_lo[r];
+            float x = fv[0][0] * er - fv[0][1] * ei, y = fi[0][0] * er - fi[0][1] * ei;
+            float xh = 0, yh = 0;
+            if (sv) {
+                xh = hv[0] * g->er_hi[r] - hv[1] * g->ei_hi[r]; /* exact */
+                x = (hv[0] * erl - hv[1] * eil) + x;
+            }
+            if (si) {
+                yh = hc[0] * g->er_hi[r] - hc[1] * g->ei_hi[r];
+                y = (hc[0] * erl - hc[1] * eil) + y;
+            }
             for (unsigned c = 1; c < nc; c++) {
-                x += bv[c][0] * g->er[c][r] - bv[c][1] * g->ei[c][r];
-                y += bi[c][0] * g->er[c][r] - bi[c][1] * g->ei[c][r];
+                x += fv[c][0] * g->er[c][r] - fv[c][1] * g->ei[c][r];
+                y += fi[c][0] * g->er[c][r] - fi[c][1] * g->ei[c][r];
             }
-            if (clip) {
-                double xv = x + (g->dc_v + g->nv * (double)nzv[q + r]);
-                double yi = y + (g->dc_i + g->ni * (double)nzi[q + r]);
-                clip[q + r] = (uint8_t)(((xv > hi) | (xv < lo)) | ((yi > hi) | (yi < lo)) << 1);
-            }
-            v[q + r] = adc_code(x, g->dc_v, g->nv, nzv[q + r]);
-            i[q + r] = adc_code(y, g->dc_i, g->ni, nzi[q + r]);
+            x += dcv + nv * nzv[q + r];
+            y += dci + ni * nzi[q + r];
+            if (clip)
+                clip[q + r] = (uint8_t)(((x > hi - xh) | (x < lo - xh)) |
+                                        ((y > hi - yh) | (y < lo - yh)) << 1);
+            v[q + r] = adc_code(sv, xh, x, hi, lo);
+            i[q + r] = adc_code(si, yh, y, hi, lo);
         }
         for (unsigned c = 0; c < nc; c++) { /* the next row's phasors */
             const double *st = g->row[c];
@@ -81,26 +147,43 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc,
     }
 }
 
+/* Can a channel's sample reach 2^21 (components, DC, noise up to 8 units)?
+ * Below, float alone keeps a code within 1 LSB: no split needed. */
+static int needs_split(const double (*b)[2], unsigned nc, double dc, double n)
+{
+    double p = fabs(dc) + 8 * fabs(n);
+    for (unsigned c = 0; c < nc; c++)
+        p += fabs(b[c][0]) + fabs(b[c][1]);
+    return !(p < 0x1p21);
+}
+
+/* One count of components: clip or not, the four splits. */
+#define SEGMENT_CLIP(n, sv, si)                                                                    \
+    (clip ? segment_nc(g, n, sv, si, v, i, clip, nzv, nzi)                                         \
+          : segment_nc(g, n, sv, si, v, i, NULL, nzv, nzi))
+#define SEGMENT_SPLIT(n)                                                                           \
+    (split == 0   ? SEGMENT_CLIP(n, 0, 0)                                                          \
+     : split == 1 ? SEGMENT_CLIP(n, 1, 0)                                                          \
+     : split == 2 ? SEGMENT_CLIP(n, 0, 1)                                                          \
+                  : SEGMENT_CLIP(n, 1, 1))
+
 KLEFR_SIMD_CLONES
 void klefr_synth_segment(const klefr_seg_in *g, int32_t *restrict v, int32_t *restrict i,
                          uint8_t *restrict clip)
 {
     const float *nzv = g->noise_v ? g->noise_v : zeros, *nzi = g->noise_i ? g->noise_i : zeros;
-    switch (g->ncomp) {
+    const unsigned nc = g->ncomp - 1u < KLEFR_SEG_COMP ? g->ncomp : KLEFR_SEG_COMP;
+    const int split = needs_split(g->bv, nc, g->dc_v, g->noise_v ? g->nv : 0) |
+                      needs_split(g->bi, nc, g->dc_i, g->noise_i ? g->ni : 0) << 1;
+    switch (nc) {
 #define NC(n)                                                                                      \
     case n:                                                                                        \
-        if (clip)                                                                                  \
-            segment_nc(g, n, v, i, clip, nzv, nzi);                                                \
-        else                                                                                       \
-            segment_nc(g, n, v, i, NULL, nzv, nzi);                                                \
+        SEGMENT_SPLIT(n);                                                                          \
         break;
         NC(1) NC(2) NC(3) NC(4) NC(5) NC(6) NC(7) NC(8)
 #undef NC
     default:
-        if (clip)
-            segment_nc(g, KLEFR_SEG_COMP, v, i, clip, nzv, nzi);
-        else
-            segment_nc(g, KLEFR_SEG_COMP, v, i, NULL, nzv, nzi);
+        SEGMENT_SPLIT(KLEFR_SEG_COMP);
         break;
     }
 }

@@ -19,12 +19,19 @@ typedef struct {
      * e^{j h r dtheta} (r < KLEFR_SEG_ROW) and the step from row to row
      * e^{j h KLEFR_SEG_ROW dtheta}. */
     double bv[KLEFR_SEG_COMP][2], bi[KLEFR_SEG_COMP][2];
-    double er[KLEFR_SEG_COMP][KLEFR_SEG_ROW], ei[KLEFR_SEG_COMP][KLEFR_SEG_ROW];
+    float er[KLEFR_SEG_COMP][KLEFR_SEG_ROW], ei[KLEFR_SEG_COMP][KLEFR_SEG_ROW];
+    /* Component 0's steps split: a head on a 2^-12 grid and the rest
+     * (klefr_seg_steps(): its head products are exact in float). */
+    float er_hi[KLEFR_SEG_ROW], ei_hi[KLEFR_SEG_ROW], er_lo[KLEFR_SEG_ROW], ei_lo[KLEFR_SEG_ROW];
     double row[KLEFR_SEG_COMP][2];
     double dc_v, dc_i;              /* codes */
     double nv, ni;                  /* noise: codes per unit of the table */
-    const float *noise_v, *noise_i; /* KLEFR_SEG unit-rms normal values each, or NULL */
+    const float *noise_v, *noise_i; /* KLEFR_SEG unit-rms values (|x| <= 8) each, or NULL */
 } klefr_seg_in;
+
+/* Sets component c's phase steps for a phase step of w radians a sample:
+ * er, ei, the row step and (c == 0) the split tables. */
+void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w);
 
 /* KLEFR_SEG codes of each channel; when clip is not NULL, clip[k] tells
  * which of sample k's went past full scale (bit 0: v, bit 1: i). The same

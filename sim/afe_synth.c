@@ -1,6 +1,6 @@
 /* Synthetic analog front end: a segment of 256 samples at a time
- * (afe_kernel.c: each component from its rotor at the segment's start, then
- * a recurrence 8 samples wide), rotors carried from segment to segment and
+ * (afe_kernel.c: each component from its rotor at the segment's start, in
+ * rows from a table of phase steps, in float), rotors carried from segment to segment and
  * reset from the exact phase every KLEFR_SYNTH_RESYNC segments,
  * deterministic noise (runs of a table of normal values at offsets drawn by
  * xorshift64*), DC offsets, the anti-alias filter's response on every
@@ -286,14 +286,9 @@ static void setup(klefr_synth *s)
     klefr_seg_in *g = &s->seg_in;
     for (unsigned k = 0; k < s->ncomp; k++) {
         double a = comp_order(s, k) * s->dtheta;
-        g->row[k][0] = cos(a * KLEFR_SEG_ROW);
-        g->row[k][1] = sin(a * KLEFR_SEG_ROW);
+        klefr_seg_steps(g, k, a);
         s->seg_re[k] = cos(a * KLEFR_SEG);
         s->seg_im[k] = sin(a * KLEFR_SEG);
-        for (unsigned l = 0; l < KLEFR_SEG_ROW; l++) {
-            g->er[k][l] = cos(a * l);
-            g->ei[k][l] = sin(a * l);
-        }
     }
     s->dc_v_code = l->dc_v * kv + s->adc.offset_v;
     s->dc_i_code = l->dc_i * ki + s->adc.offset_i;
