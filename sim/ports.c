@@ -561,7 +561,8 @@ static int open_transport(hport *h, const char *spec, const char *state_dir)
      * more per request). */
     if ((h->kind == T_PTY && h->pty.watch_fd >= 0 &&
          klefr_world_add_fd(h->world, h->pty.watch_fd, pty_opened, h)) ||
-        (ready == pty_ready ? klefr_world_add_reader : klefr_world_add_fd)(h->world, h->fd, ready, h)) {
+        (h->kind == T_PTY ? klefr_world_add_reader : klefr_world_add_fd)(h->world, h->fd, ready,
+                                                                         h)) {
         fprintf(stderr, "klefr-sim: %s port: too many fds\n", h->name);
         return -1;
     }

@@ -126,23 +126,34 @@ void klefr_scn_replay_close(klefr_scn_play *r)
 
 /* ---- the terminals -------------------------------------------------------------- */
 
+/* The run behind the mux's afe. */
+static klefr_scn_play *mux_run(klefr_afe *self)
+{
+    return ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
+}
+
+/* ADC overload, whatever the source: what src counted since c, ci. */
+static void mux_clips(klefr_afe *self, const klefr_afe *src, uint64_t c, uint64_t ci)
+{
+    self->clipped += src->clipped - c;
+    self->clipped_i += src->clipped_i - ci;
+}
+
 static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
 {
-    klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
+    klefr_scn_play *r = mux_run(self);
     size_t got = 0;
     if (r->replaying) {
         uint64_t c = r->replay.afe.clipped, ci = r->replay.afe.clipped_i;
         got = r->replay.afe.fill(&r->replay.afe, v, i, n);
-        self->clipped += r->replay.afe.clipped - c; /* ADC overload, whatever the source */
-        self->clipped_i += r->replay.afe.clipped_i - ci;
+        mux_clips(self, &r->replay.afe, c, ci);
         if (got < n) /* the recording ended early: the synthetic load goes on */
             klefr_scn_replay_close(r);
     }
     if (got < n) {
         uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
         got += r->synth.afe.fill(&r->synth.afe, v + got, i + got, n - got);
-        self->clipped += r->synth.afe.clipped - c;
-        self->clipped_i += r->synth.afe.clipped_i - ci;
+        mux_clips(self, &r->synth.afe, c, ci);
     }
     truth_sum(r);
     truth_mark(r);
@@ -153,15 +164,14 @@ static size_t mux_fill(klefr_afe *self, int32_t *v, int32_t *i, size_t n)
  * playing), else 0 and the slice fills. */
 static size_t mux_take(klefr_afe *self, const int32_t **v, const int32_t **i, size_t n)
 {
-    klefr_scn_play *r = ((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run;
+    klefr_scn_play *r = mux_run(self);
     if (r->replaying)
         return 0;
     uint64_t c = r->synth.afe.clipped, ci = r->synth.afe.clipped_i;
     size_t got = r->synth.afe.take(&r->synth.afe, v, i, n);
     if (!got)
         return 0;
-    self->clipped += r->synth.afe.clipped - c;
-    self->clipped_i += r->synth.afe.clipped_i - ci;
+    mux_clips(self, &r->synth.afe, c, ci);
     truth_sum(r);
     truth_mark(r);
     return got;
@@ -170,7 +180,7 @@ static size_t mux_take(klefr_afe *self, const int32_t **v, const int32_t **i, si
 /* The mux's truth (its truth_sync): the sources', when read. */
 static void mux_truth_sync(klefr_afe *self)
 {
-    truth_sum(((struct { klefr_afe afe; klefr_scn_play *run; } *)self)->run);
+    truth_sum(mux_run(self));
 }
 
 void klefr_scn_terminals(klefr_scn_play *r, uint64_t t_us)
