@@ -9,6 +9,7 @@
 #include "afe_kernel.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "klefr/config.h"
 
@@ -25,6 +26,16 @@
 #define KLEFR_INLINE static inline __attribute__((always_inline))
 #else
 #define KLEFR_INLINE static inline
+#endif
+
+/* lrintf to an int: GCC vectorises its builtin (one conversion a vector). */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_irintf)
+#define KLEFR_IRINTF(f) __builtin_irintf(f)
+#endif
+#endif
+#ifndef KLEFR_IRINTF
+#define KLEFR_IRINTF(f) ((int32_t)lrintf(f))
 #endif
 
 static const float zeros[KLEFR_SEG];
@@ -57,27 +68,31 @@ void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w)
 
 /* The ADC's code for head + f, head an integer (exact in float), f the rest
  * (the other products, DC, noise): f rounded to the nearest integer, ties to
- * even, by the 1.5 * 2^23 trick (exact for |f| < 2^22: loads whose
- * harmonics add up to less than half full scale), then head + that, an integer
- * below 2^24 (exact), clamped to full scale (clamping after rounding gives
- * the same code: the bounds are integers) and converted. */
-KLEFR_INLINE int32_t adc_code(int split, float head, float f, float hi, float lo)
+ * even (lrintf in the default rounding mode: one conversion instruction),
+ * plus head, clamped to full scale when the segment can reach it (clamping
+ * after rounding gives the same code: the bounds are integers). */
+KLEFR_INLINE int32_t adc_code(int split, int clamp, float head, float f, int32_t hi, int32_t lo)
 {
-    const float round = 0x1.8p23f;
-    float x = (f + round) - round;
+    int32_t x = KLEFR_IRINTF(f);
     if (split)
-        x = head + x;
-    x = x < hi ? x : hi;
-    x = x > lo ? x : lo;
-    return (int32_t)x;
+        x += (int32_t)head;
+    if (clamp) {
+        x = x < hi ? x : hi;
+        x = x > lo ? x : lo;
+    }
+    return x;
 }
 
-/* The segment for nc components; clip NULL or not; component 0 of the
+/* The segment for nc components; clip NULL or not; the clamp on or off
+ * (off only when no sample can come near full scale); component 0 of the
  * voltage (sv) and current (si) split or not. Called with nc, the flags and
  * the test of clip constant (the switches below), so the loop over
  * components unrolls into the loop over a row's samples, which vectorises:
- * each sample's sum is added in component order (c = 0 first), exactly as a
- * pass per component would, so the codes do not depend on the width.
+ * each sample's sum is worked in the same order whatever the width, so the
+ * codes do not depend on it. Products are added with fmaf (one rounding:
+ * C99's exact definition, so every width and the library's fmaf give the
+ * same float; one instruction where the CPU has FMA, which every x86-64
+ * level from AVX2 up and every ARMv8 has).
  * The samples are worked in float (twice the lanes of double); the row
  * phasors go from row to row in double (from the segment's exact phasors:
  * nothing builds up) and are rounded to float once a row. Float's 24 bits
@@ -87,53 +102,55 @@ KLEFR_INLINE int32_t adc_code(int split, float head, float f, float hi, float lo
  * heads is exact, the rest is small. A code is within 1 LSB of the double
  * scheme's (tests/test_synth_kernel.c, docs/metering.md). */
 KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc, const int sv,
-                             const int si, int32_t *restrict v, int32_t *restrict i,
-                             uint8_t *restrict clip, const float *restrict nzv,
-                             const float *restrict nzi)
+                             const int si, const int clamp, int32_t *restrict v,
+                             int32_t *restrict i, uint8_t *restrict clip,
+                             const float *restrict nzv, const float *restrict nzi)
 {
     const float hi = adc_lim[0], lo = adc_lim[1];
+    const int32_t ihi = (int32_t)hi, ilo = (int32_t)lo;
     const float dcv = (float)g->dc_v, dci = (float)g->dc_i, nv = (float)g->nv, ni = (float)g->ni;
     double bv[KLEFR_SEG_COMP][2], bi[KLEFR_SEG_COMP][2];
     for (unsigned c = 0; c < nc; c++)
         bv[c][0] = g->bv[c][0], bv[c][1] = g->bv[c][1], bi[c][0] = g->bi[c][0],
         bi[c][1] = g->bi[c][1];
     for (unsigned q = 0; q < KLEFR_SEG; q += ROW) {
-        /* this row's phasors in float; a split component 0 as head + rest */
+        /* this row's phasors in float (the second part negated: a sample is
+         * re * er + (-im) * ei); a split component 0 as head + rest */
         float fv[KLEFR_SEG_COMP][2], fi[KLEFR_SEG_COMP][2], hv[2] = {0, 0}, hc[2] = {0, 0};
         for (unsigned c = 0; c < nc; c++)
-            fv[c][0] = (float)bv[c][0], fv[c][1] = (float)bv[c][1], fi[c][0] = (float)bi[c][0],
-            fi[c][1] = (float)bi[c][1];
+            fv[c][0] = (float)bv[c][0], fv[c][1] = -(float)bv[c][1], fi[c][0] = (float)bi[c][0],
+            fi[c][1] = -(float)bi[c][1];
         for (unsigned k = 0; k < 2; k++) {
             double h = (bv[0][k] + HEAD_ROUND) - HEAD_ROUND;
+            float sg = k ? -1.0f : 1.0f;
             if (sv)
-                hv[k] = (float)h, fv[0][k] = (float)(bv[0][k] - h);
+                hv[k] = sg * (float)h, fv[0][k] = sg * (float)(bv[0][k] - h);
             h = (bi[0][k] + HEAD_ROUND) - HEAD_ROUND;
             if (si)
-                hc[k] = (float)h, fi[0][k] = (float)(bi[0][k] - h);
+                hc[k] = sg * (float)h, fi[0][k] = sg * (float)(bi[0][k] - h);
         }
         for (unsigned r = 0; r < ROW; r++) {
-            const float er = g->er[0][r], ei = g->ei[0][r], erl = g->er_lo[r], eil = g->ei_lo[r];
-            float x = fv[0][0] * er - fv[0][1] * ei, y = fi[0][0] * er - fi[0][1] * ei;
+            /* DC and noise, then each component's two products, then the
+             * split head's products with the steps' rest */
+            float x = fmaf(nv, nzv[q + r], dcv), y = fmaf(ni, nzi[q + r], dci);
+            for (unsigned c = 0; c < nc; c++) {
+                x = fmaf(fv[c][1], g->ei[c][r], fmaf(fv[c][0], g->er[c][r], x));
+                y = fmaf(fi[c][1], g->ei[c][r], fmaf(fi[c][0], g->er[c][r], y));
+            }
             float xh = 0, yh = 0;
             if (sv) {
-                xh = hv[0] * g->er_hi[r] - hv[1] * g->ei_hi[r]; /* exact */
-                x = (hv[0] * erl - hv[1] * eil) + x;
+                xh = fmaf(hv[1], g->ei_hi[r], hv[0] * g->er_hi[r]); /* exact */
+                x = fmaf(hv[1], g->ei_lo[r], fmaf(hv[0], g->er_lo[r], x));
             }
             if (si) {
-                yh = hc[0] * g->er_hi[r] - hc[1] * g->ei_hi[r];
-                y = (hc[0] * erl - hc[1] * eil) + y;
+                yh = fmaf(hc[1], g->ei_hi[r], hc[0] * g->er_hi[r]);
+                y = fmaf(hc[1], g->ei_lo[r], fmaf(hc[0], g->er_lo[r], y));
             }
-            for (unsigned c = 1; c < nc; c++) {
-                x += fv[c][0] * g->er[c][r] - fv[c][1] * g->ei[c][r];
-                y += fi[c][0] * g->er[c][r] - fi[c][1] * g->ei[c][r];
-            }
-            x += dcv + nv * nzv[q + r];
-            y += dci + ni * nzi[q + r];
             if (clip)
                 clip[q + r] = (uint8_t)(((x > hi - xh) | (x < lo - xh)) |
                                         ((y > hi - yh) | (y < lo - yh)) << 1);
-            v[q + r] = adc_code(sv, xh, x, hi, lo);
-            i[q + r] = adc_code(si, yh, y, hi, lo);
+            v[q + r] = adc_code(sv, clamp, xh, x, ihi, ilo);
+            i[q + r] = adc_code(si, clamp, yh, y, ihi, ilo);
         }
         for (unsigned c = 0; c < nc; c++) { /* the next row's phasors */
             const double *st = g->row[c];
@@ -147,20 +164,34 @@ KLEFR_INLINE void segment_nc(const klefr_seg_in *restrict g, const unsigned nc, 
     }
 }
 
-/* Can a channel's sample reach 2^21 (components, DC, noise up to 8 units)?
- * Below, float alone keeps a code within 1 LSB: no split needed. */
-static int needs_split(const double (*b)[2], unsigned nc, double dc, double n)
+/* A bound on a channel's samples (components, DC, noise up to 8 units). */
+static double peak_bound(const double (*b)[2], unsigned nc, double dc, double n)
 {
     double p = fabs(dc) + 8 * fabs(n);
     for (unsigned c = 0; c < nc; c++)
         p += fabs(b[c][0]) + fabs(b[c][1]);
-    return !(p < 0x1p21);
+    return p;
 }
 
-/* One count of components: clip or not, the four splits. */
+/* Below 2^21, float alone keeps a code within 1 LSB: no split needed. */
+static int needs_split(double peak)
+{
+    return !(peak < 0x1p21);
+}
+
+/* Far enough below full scale (the float sum's error is a few units at most)
+ * no code is clamped: the clamp and the clip flags can be left out. */
+static int may_clamp(double peak)
+{
+    return !(peak < KLEFR_ADC_FULL_SCALE - 64.0);
+}
+
+/* One count of components: clamped (clip flags or not) or not, the four
+ * splits. */
 #define SEGMENT_CLIP(n, sv, si)                                                                    \
-    (clip ? segment_nc(g, n, sv, si, v, i, clip, nzv, nzi)                                         \
-          : segment_nc(g, n, sv, si, v, i, NULL, nzv, nzi))
+    (!clamp ? segment_nc(g, n, sv, si, 0, v, i, NULL, nzv, nzi)                                    \
+     : clip ? segment_nc(g, n, sv, si, 1, v, i, clip, nzv, nzi)                                    \
+            : segment_nc(g, n, sv, si, 1, v, i, NULL, nzv, nzi))
 #define SEGMENT_SPLIT(n)                                                                           \
     (split == 0   ? SEGMENT_CLIP(n, 0, 0)                                                          \
      : split == 1 ? SEGMENT_CLIP(n, 1, 0)                                                          \
@@ -173,8 +204,12 @@ void klefr_synth_segment(const klefr_seg_in *g, int32_t *restrict v, int32_t *re
 {
     const float *nzv = g->noise_v ? g->noise_v : zeros, *nzi = g->noise_i ? g->noise_i : zeros;
     const unsigned nc = g->ncomp - 1u < KLEFR_SEG_COMP ? g->ncomp : KLEFR_SEG_COMP;
-    const int split = needs_split(g->bv, nc, g->dc_v, g->noise_v ? g->nv : 0) |
-                      needs_split(g->bi, nc, g->dc_i, g->noise_i ? g->ni : 0) << 1;
+    const double pv = peak_bound(g->bv, nc, g->dc_v, g->noise_v ? g->nv : 0),
+                 pi = peak_bound(g->bi, nc, g->dc_i, g->noise_i ? g->ni : 0);
+    const int split = needs_split(pv) | needs_split(pi) << 1;
+    const int clamp = may_clamp(pv) | may_clamp(pi);
+    if (!clamp && clip)
+        memset(clip, 0, KLEFR_SEG);
     switch (nc) {
 #define NC(n)                                                                                      \
     case n:                                                                                        \

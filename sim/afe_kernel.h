@@ -35,8 +35,8 @@ void klefr_seg_steps(klefr_seg_in *g, unsigned c, double w);
 
 /* KLEFR_SEG codes of each channel; when clip is not NULL, clip[k] tells
  * which of sample k's went past full scale (bit 0: v, bit 1: i). The same
- * codes for every vector width (no reassociation, no contraction: each
- * sample's sum in the same order). */
+ * codes for every vector width (no reassociation, products fused by fmaf
+ * only: each sample's sum in the same order). */
 void klefr_synth_segment(const klefr_seg_in *g, int32_t *v, int32_t *i, uint8_t *clip);
 
 #endif
