@@ -18,8 +18,9 @@
  * The loop is in two passes over the samples between events, both in shapes
  * a compiler vectorises (sums over runs of samples, no state carried from
  * one sample to the next): a search for the next crossing (the first sample
- * below the hysteresis, then the first at or above the DC: the least index
- * that qualifies, a min-reduction) and the sums up to it. Integer sums: exact, so the same samples give the
+ * below the hysteresis, then the first at or above the DC: chunks of 8
+ * samples judged by their extreme, a vector minimum or maximum, then the
+ * chunk that holds the event sample by sample) and the sums up to it. Integer sums: exact, so the same samples give the
  * same registers whatever the vector width.
  *
  * At the block end (once per 200 ms, double arithmetic is fine there) the
@@ -393,28 +394,40 @@ static void crossing(klefr_meter *m, int32_t prev, int32_t x, int32_t iprev, int
 
 /* ---- the per-sample passes --------------------------------------------------- */
 
-/* First k < n with v[k] < thr, else n: the least index of a sample below,
- * as a min-reduction over the run (no early exit, so it vectorises; a run
- * is a slice or less, at most KLEFR_BLOCK_MAX, and most hold no event). */
+/* First k < n with v[k] < thr, else n: by chunks of 8 samples, each judged
+ * by its least sample (a vector minimum, no branch per sample), then the
+ * one chunk that holds the event (or the last, short one) sample by sample
+ * (a run is a slice or less, at most KLEFR_BLOCK_MAX, and most hold one
+ * event or none). */
 static inline size_t find_below(const int32_t *v, size_t n, int32_t thr)
 {
-    uint32_t first = (uint32_t)n;
-    for (uint32_t k = 0; k < (uint32_t)n; k++) {
-        uint32_t c = v[k] < thr ? k : (uint32_t)n;
-        first = c < first ? c : first;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        int32_t m = v[k];
+        for (unsigned q = 1; q < 8; q++)
+            m = v[k + q] < m ? v[k + q] : m;
+        if (m < thr)
+            break;
     }
-    return first;
+    while (k < n && v[k] >= thr)
+        k++;
+    return k;
 }
 
-/* First k < n with v[k] >= thr, else n. */
+/* First k < n with v[k] >= thr, else n (chunks judged by their greatest). */
 static inline size_t find_at_or_above(const int32_t *v, size_t n, int32_t thr)
 {
-    uint32_t first = (uint32_t)n;
-    for (uint32_t k = 0; k < (uint32_t)n; k++) {
-        uint32_t c = v[k] >= thr ? k : (uint32_t)n;
-        first = c < first ? c : first;
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+        int32_t m = v[k];
+        for (unsigned q = 1; q < 8; q++)
+            m = v[k + q] > m ? v[k + q] : m;
+        if (m >= thr)
+            break;
     }
-    return first;
+    while (k < n && v[k] < thr)
+        k++;
+    return k;
 }
 
 /* Adds samples v[0..n), i[0..n) to the sums s (pairs continue from s->n). */
