@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Samples per segment (the generator starts each from the exact phase). */
-#define KLEFR_SEG 256u
+/* Samples per segment (the generator starts each from the exact phase):
+ * eight of the simulator's 10 ms slices, so a slice is read in place. */
+#define KLEFR_SEG 320u
 /* Samples per row: a component is b_q e^{j h r dtheta}, r < KLEFR_SEG_ROW. */
 #define KLEFR_SEG_ROW 32u
 #define KLEFR_SEG_COMP 9u /* fundamental + KLEFR_MAX_HARMONICS */

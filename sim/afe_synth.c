@@ -1,4 +1,4 @@
-/* Synthetic analog front end: a segment of 256 samples at a time
+/* Synthetic analog front end: a segment of 320 samples at a time
  * (afe_kernel.c: each component from its rotor at the segment's start, in
  * rows from a table of phase steps, in float), rotors carried from segment to segment and
  * reset from the exact phase every KLEFR_SYNTH_RESYNC segments,
