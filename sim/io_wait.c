@@ -61,6 +61,15 @@ typedef struct {
 
 enum { UD_POLL, UD_READ, UD_WRITE, UD_CANCEL };
 #define UD(k, s, kind) ((uint64_t)(s)->gen << 32 | (uint64_t)(k) << 2 | (kind))
+/* The wait's deadline, a timeout kept in the kernel, and its updates. */
+#define UD_TMO UINT64_MAX
+#define UD_TMO_UPDATE (UINT64_MAX - 1u)
+/* A timeout in the kernel serves a wait whose deadline is up to TMO_LATE
+ * before it (a timer fires that late anyway: the kernel's default slack for
+ * a task's timers is 50 us) or any time after it (it wakes the loop early,
+ * which waits again for the rest). */
+#define TMO_LATE_NS 20000u
+#define TMO_MAX_NS 3600000000000u /* longer waits wake once an hour */
 #endif
 
 struct klefr_io {
@@ -75,6 +84,11 @@ struct klefr_io {
     int *wlist;   /* slots with queued writes */
     int nw;
     int fired_reads; /* read slots holding bytes not yet taken */
+    /* The deadline's timeout in the kernel (absolute, CLOCK_MONOTONIC), so a
+     * wait arms no timer of its own: one timeout a slice, not one a request. */
+    bool tmo_armed;
+    uint64_t tmo_at;
+    struct __kernel_timespec tmo_ts; /* read by the kernel at submission */
 #endif
 };
 
@@ -125,6 +139,12 @@ static struct io_uring_sqe *sqe_get(klefr_io *io)
 
 static void complete(klefr_io *io, const struct io_uring_cqe *c)
 {
+    if (c->user_data == UD_TMO) { /* fired (or cancelled): no timeout in the kernel */
+        io->tmo_armed = false;
+        return;
+    }
+    if (c->user_data == UD_TMO_UPDATE)
+        return;
     unsigned k = (unsigned)(c->user_data >> 2) & 0x3fffffffu;
     int kind = (int)(c->user_data & 3);
     if (kind == UD_CANCEL || (int)k >= io->ns)
@@ -242,6 +262,31 @@ static void arm(klefr_io *io, int k)
     s->armed = true;
 }
 
+/* The kernel's timeout at at (CLOCK_MONOTONIC ns): the one there kept when
+ * it serves, moved when it would fire too late, added when there is none.
+ * How many completions that adds to the wait's (a move has its own). */
+static unsigned deadline(klefr_io *io, uint64_t at)
+{
+    if (io->tmo_armed && io->tmo_at <= at + TMO_LATE_NS)
+        return 0;
+    struct io_uring_sqe *q = sqe_get(io);
+    if (!q)
+        return 0;
+    io->tmo_ts = (struct __kernel_timespec){.tv_sec = (long long)(at / 1000000000u),
+                                            .tv_nsec = (long long)(at % 1000000000u)};
+    if (io->tmo_armed) {
+        io_uring_prep_timeout_update(q, &io->tmo_ts, UD_TMO, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(q, UD_TMO_UPDATE);
+    } else {
+        io_uring_prep_timeout(q, &io->tmo_ts, 0, IORING_TIMEOUT_ABS);
+        io_uring_sqe_set_data64(q, UD_TMO);
+    }
+    unsigned moved = io->tmo_armed;
+    io->tmo_armed = true;
+    io->tmo_at = at;
+    return moved;
+}
+
 static int uring_wait(klefr_io *io, uint64_t timeout_ns, int *out, int max)
 {
     for (int k = 0; k < io->ns; k++)
@@ -253,10 +298,19 @@ static int uring_wait(klefr_io *io, uint64_t timeout_ns, int *out, int max)
     /* Bytes not all taken yet: they are input now. */
     if (io->fired_reads)
         timeout_ns = 0;
-    struct __kernel_timespec ts = {.tv_sec = (long long)(timeout_ns / 1000000000u),
-                                   .tv_nsec = (long long)(timeout_ns % 1000000000u)};
-    struct io_uring_cqe *c;
-    io_uring_submit_and_wait_timeout(&io->ring, &c, writes + 1, &ts, NULL);
+    if (timeout_ns) {
+        /* wait for the writes, then input or the deadline's timeout */
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        unsigned moved =
+            deadline(io, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec +
+                             (timeout_ns < TMO_MAX_NS ? timeout_ns : TMO_MAX_NS));
+        io_uring_submit_and_wait(&io->ring, writes + moved + 1);
+    } else { /* a look: what is there now */
+        struct __kernel_timespec ts = {0, 0};
+        struct io_uring_cqe *c;
+        io_uring_submit_and_wait_timeout(&io->ring, &c, writes + 1, &ts, NULL);
+    }
     reap(io);
     klefr_world *w = io->w;
     int m = 0;

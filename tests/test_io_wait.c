@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io_wait.h"
@@ -227,6 +228,46 @@ START_TEST(closing_hands_over_what_the_kernel_read)
 }
 END_TEST
 
+/* Wall time of a wait (ms) and what it returned. */
+static double timed_wait(uint64_t timeout_ns, int *n)
+{
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    *n = wait_once(timeout_ns);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) * 1e-6;
+}
+
+/* A wait ends at its deadline: not before it when nothing comes, and not
+ * at a later deadline an earlier wait left in the kernel (io_uring keeps
+ * the deadline's timeout armed across waits and moves it when a wait needs
+ * an earlier one). The upper bounds are generous: a loaded machine. */
+START_TEST(a_wait_ends_at_its_deadline)
+{
+    open_world(_i);
+    int n;
+    double ms = timed_wait(50000000, &n); /* 50 ms, nothing comes */
+    ck_assert_int_eq(n, 0);
+    ck_assert(ms >= 49.0);
+    ck_assert(ms < 1000.0);
+    /* input while a 2 s deadline is armed: at once */
+    ck_assert_int_eq(write(pty.slave_fd, "x", 1), 1);
+    ms = timed_wait(2000000000, &n);
+    ck_assert_int_eq(n, 1);
+    ck_assert(ms < 1000.0);
+    /* now a 30 ms deadline: the 2 s one must not hold it */
+    ms = timed_wait(30000000, &n);
+    ck_assert_int_eq(n, 0);
+    ck_assert(ms >= 29.0);
+    ck_assert(ms < 1000.0);
+    /* and a later one after it again */
+    ms = timed_wait(60000000, &n);
+    ck_assert_int_eq(n, 0);
+    ck_assert(ms < 1000.0);
+    close_world();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("io-wait");
@@ -237,6 +278,7 @@ int main(void)
     tcase_add_loop_test(tc, writes_reach_the_master_in_order_by_the_next_wait, 0, 2);
     tcase_add_loop_test(tc, what_nobody_reads_is_counted_as_dropped, 0, 2);
     tcase_add_loop_test(tc, closing_hands_over_what_the_kernel_read, 0, 2);
+    tcase_add_loop_test(tc, a_wait_ends_at_its_deadline, 0, 2);
     suite_add_tcase(s, tc);
     return klefr_check_run(s);
 }
